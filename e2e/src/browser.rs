@@ -1,0 +1,146 @@
+//! A real headless Chromium driven over WebDriver (ChromeDriver + fantoccini).
+//!
+//! The flags are the ones that work on this kind of machine as root with no outside network
+//! (`shared/FACTS.md`): without the background-networking flags Chromium floods the closed network.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// A ChromeDriver process and a WebDriver session on it; both end on drop.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn find_program(env_var: &str, candidates: &[&str]) -> PathBuf {
+    if let Some(path) = std::env::var_os(env_var) {
+        return PathBuf::from(path);
+    }
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .unwrap_or_else(|| {
+            panic!(
+                "none of {candidates:?} exists (set {env_var}); install Chromium and its driver with \
+                 `apt-get install chromium chromium-driver`, or run scripts/test.sh which does"
+            )
+        })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Browser {
+    pub async fn start() -> Self {
+        let chromedriver = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+        let chromium = find_program(
+            "CHROMIUM",
+            &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+        );
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start {}: {e}", chromedriver.display()));
+        let profile = tempfile::tempdir().expect("temp profile dir");
+        let args = [
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-quic".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--window-size=1280,900".to_owned(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let capabilities = serde_json::json!({
+            "goog:chromeOptions": { "binary": chromium, "args": args }
+        });
+        let capabilities = match capabilities {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("built as an object"),
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let client = loop {
+            match ClientBuilder::rustls()
+                .expect("rustls connector")
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if Instant::now() > deadline => {
+                    panic!("ChromeDriver did not accept a session: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(150)).await,
+            }
+        };
+        Self {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    /// Waits for an element by `data-testid`.
+    pub async fn wait_testid(&self, testid: &str) -> fantoccini::elements::Element {
+        let selector = format!("[data-testid=\"{testid}\"]");
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(&selector))
+            .await
+            .unwrap_or_else(|e| panic!("no element with data-testid={testid:?} appeared: {e}"))
+    }
+
+    /// Waits until `testid`'s text satisfies `check`, returning the text.
+    pub async fn wait_text(&self, testid: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = self
+                .wait_testid(testid)
+                .await
+                .text()
+                .await
+                .unwrap_or_default();
+            if check(&text) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "data-testid={testid:?} kept the text {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Ends the WebDriver session (closing Chromium) before the driver is killed.
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}

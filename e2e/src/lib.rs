@@ -1,0 +1,8 @@
+//! The end-to-end harness: starts the real `keyhole` binary and a real headless Chromium (through
+//! ChromeDriver), and cleans both up when dropped. The tests in `tests/` use it; nothing here is mocked.
+
+mod browser;
+mod keyhole;
+
+pub use browser::Browser;
+pub use keyhole::{KeyholeProcess, TEST_API_TOKEN, keyhole_binary};

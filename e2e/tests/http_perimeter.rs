@@ -1,0 +1,166 @@
+//! The real binary's HTTP perimeter (DESIGN.md §2): the API token, the Host/Origin allow-lists, the
+//! unauthenticated health check and the SPA fallback.
+
+use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
+use reqwest::StatusCode;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn api_needs_the_token_and_an_own_origin_and_host() {
+    let keyhole = KeyholeProcess::start(&[]);
+    let config = format!("{}/api/config", keyhole.base_url);
+    let http = client();
+
+    let no_token = http.get(&config).send().await.unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+    let body: serde_json::Value = no_token.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized");
+
+    let wrong = http
+        .get(&config)
+        .header("X-Keyhole-Token", "nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    let good = http
+        .get(&config)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), StatusCode::OK);
+    let body: serde_json::Value = good.json().await.unwrap();
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+
+    let by_cookie = http
+        .get(&config)
+        .header("Cookie", format!("keyhole_token={TEST_API_TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), StatusCode::OK);
+
+    let foreign_origin = http
+        .get(&config)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign_origin.status(), StatusCode::FORBIDDEN);
+
+    let same_origin = http
+        .get(&config)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .header("Origin", keyhole.base_url.as_str())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_origin.status(), StatusCode::OK);
+
+    let rebinding = http
+        .get(&config)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .header("Host", format!("attacker.example:{}", keyhole.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebinding.status(), StatusCode::FORBIDDEN);
+
+    // The page that carries the token is guarded against rebinding too.
+    let page_by_foreign_host = http
+        .get(format!("{}/", keyhole.base_url))
+        .header("Host", format!("attacker.example:{}", keyhole.port()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page_by_foreign_host.status(), StatusCode::FORBIDDEN);
+    assert!(
+        !page_by_foreign_host
+            .text()
+            .await
+            .unwrap()
+            .contains(TEST_API_TOKEN)
+    );
+}
+
+#[tokio::test]
+async fn healthz_needs_no_token() {
+    let keyhole = KeyholeProcess::start(&["web"]);
+    let response = client()
+        .get(format!("{}/healthz", keyhole.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.text().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn client_routes_load_the_app_with_the_token_injected() {
+    let keyhole = KeyholeProcess::start(&[]);
+    for path in ["/", "/oauth/callback?code=x&state=y", "/some/client/route"] {
+        let response = client()
+            .get(format!("{}{path}", keyhole.base_url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let csp = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("/assets/boot.js"),
+            "{path} did not serve the app"
+        );
+        assert!(
+            html.contains(&format!("content=\"{TEST_API_TOKEN}\"")),
+            "token not injected"
+        );
+    }
+    let wasm = client()
+        .get(format!("{}/assets/keyhole_bg.wasm", keyhole.base_url))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(wasm.headers()["content-type"], "application/wasm");
+    assert_eq!(wasm.headers()["content-encoding"], "gzip");
+    let missing = client()
+        .get(format!("{}/assets/nope.js", keyhole.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn unknown_api_route_is_a_json_404_behind_the_token() {
+    let keyhole = KeyholeProcess::start(&[]);
+    let url = format!("{}/api/nope", keyhole.base_url);
+    assert_eq!(
+        client().get(&url).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let response = client()
+        .get(&url)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "not_found");
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs Keyhole's whole test suite: formatting, the wasm build of the shared crate, and every unit,
+# integration and end-to-end test (real Chromium against the real binary). Installs what it needs.
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+started=$SECONDS
+
+step "Checking prerequisites"
+ensure_wasm_target
+ensure_chromium
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "The shared crate builds for wasm32 (it runs in the browser)"
+cargo check -p keyhole-shared --target wasm32-unknown-unknown
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --all-targets -- -D warnings
+cargo clippy -p keyhole-frontend --target wasm32-unknown-unknown -- -D warnings
+
+step "cargo test (unit, integration and end-to-end tests)"
+cargo test
+
+step "All tests passed in $((SECONDS - started)) s"

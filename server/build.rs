@@ -1,0 +1,143 @@
+//! Builds the web app into the `keyhole` binary.
+//!
+//! The frontend is a Leptos crate compiled for `wasm32-unknown-unknown`. This script builds it with a
+//! nested `cargo` (in its own target directory so it does not wait on the outer build's lock), runs
+//! wasm-bindgen through `wasm-bindgen-cli-support` (pinned to the frontend's `wasm-bindgen` version, so
+//! no separately installed CLI can drift), and generates `web_assets.rs`, which `include_bytes!`s the
+//! result. A plain `cargo build --release --bin keyhole` therefore yields one self-contained file.
+//!
+//! `KEYHOLE_SKIP_FRONTEND=1` skips the web build (for quick backend iterations); the binary then says
+//! clearly that it was built without the web app instead of serving a blank page.
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FRONTEND_PACKAGE: &str = "keyhole-frontend";
+const WASM_FILE: &str = "keyhole-frontend.wasm";
+/// Files copied verbatim from `frontend/static/` next to the wasm-bindgen output.
+const STATIC_FILES: &[&str] = &["index.html", "style.css", "boot.js"];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let workspace = manifest_dir
+        .parent()
+        .expect("server/ lives in the workspace")
+        .to_path_buf();
+    let frontend = workspace.join("frontend");
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+
+    for watched in ["src", "static", "Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            frontend.join(watched).display()
+        );
+    }
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
+    println!("cargo:rerun-if-env-changed=KEYHOLE_SKIP_FRONTEND");
+
+    let assets_rs = out_dir.join("web_assets.rs");
+    if env::var_os("KEYHOLE_SKIP_FRONTEND").is_some_and(|v| !v.is_empty() && v != "0") {
+        println!(
+            "cargo:warning=KEYHOLE_SKIP_FRONTEND is set: building `keyhole` without the web app"
+        );
+        fs::write(&assets_rs, "pub const WEB_APP: Option<WebApp> = None;\n")
+            .expect("write web_assets.rs");
+        return;
+    }
+
+    let release = env::var("PROFILE").as_deref() == Ok("release");
+    let profile = if release { "wasm-release" } else { "wasm-dev" };
+    let frontend_target = frontend_target_dir(&out_dir);
+    build_frontend(&workspace, &frontend_target, profile);
+
+    let wasm = frontend_target
+        .join("wasm32-unknown-unknown")
+        .join(profile)
+        .join(WASM_FILE);
+    let dist = out_dir.join("web");
+    fs::create_dir_all(&dist).expect("create web output dir");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .web(true)
+        .expect("wasm-bindgen web mode")
+        .typescript(false)
+        .out_name("keyhole")
+        .generate(&dist)
+        .unwrap_or_else(|e| panic!("wasm-bindgen failed on {}: {e:#}", wasm.display()));
+    for name in STATIC_FILES {
+        fs::copy(frontend.join("static").join(name), dist.join(name))
+            .unwrap_or_else(|e| panic!("copy frontend/static/{name}: {e}"));
+    }
+    fs::write(&assets_rs, assets_source(&dist)).expect("write web_assets.rs");
+}
+
+/// `<target>/frontend`, derived from OUT_DIR (`<target>/<profile>/build/<pkg>-<hash>/out`).
+fn frontend_target_dir(out_dir: &Path) -> PathBuf {
+    let target = out_dir
+        .ancestors()
+        .nth(4)
+        .expect("OUT_DIR has the usual depth");
+    target.join("frontend")
+}
+
+fn build_frontend(workspace: &Path, target_dir: &Path, profile: &str) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args([
+            "build",
+            "--package",
+            FRONTEND_PACKAGE,
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args(["--profile", profile])
+        .arg("--target-dir")
+        .arg(target_dir);
+    // Flags meant for the host build must not leak into the wasm build.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_LLVM_COV",
+    ] {
+        command.env_remove(var);
+    }
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("could not run cargo to build the frontend: {e}"));
+    if !status.success() {
+        panic!(
+            "building the web app failed ({status}). Is the wasm target installed? \
+             Run `rustup target add wasm32-unknown-unknown`, or set KEYHOLE_SKIP_FRONTEND=1 \
+             to build the backend alone."
+        );
+    }
+}
+
+fn assets_source(dist: &Path) -> String {
+    let file = |name: &str| {
+        format!(
+            "include_bytes!({:?})",
+            dist.join(name).display().to_string()
+        )
+    };
+    format!(
+        "pub const WEB_APP: Option<WebApp> = Some(WebApp {{\n    \
+         index_html: {},\n    style_css: {},\n    boot_js: {},\n    app_js: {},\n    app_wasm: {},\n}});\n",
+        file("index.html"),
+        file("style.css"),
+        file("boot.js"),
+        file("keyhole.js"),
+        file("keyhole_bg.wasm"),
+    )
+}

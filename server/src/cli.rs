@@ -1,0 +1,127 @@
+//! The `keyhole` command line: argument definitions and dispatch to the web server, the testbed and
+//! the CLI client. Exit codes: 0 success, 1 runtime error, 2 bad usage.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::security::ApiToken;
+use crate::web::{self, ServeOptions};
+
+/// The port the web inspector listens on unless told otherwise.
+pub const DEFAULT_PORT: u16 = 6274;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyhole",
+    version,
+    about = "An inspector for MCP servers, built for mid-session authorization.",
+    long_about = "Keyhole connects to MCP servers over Streamable HTTP, lets you browse and call their tools, \
+resources and prompts, and shows every JSON-RPC message and HTTP exchange. When a token expires, is revoked \
+or lacks a scope mid-session, Keyhole recovers without tearing the session down.\n\n\
+Run without a subcommand to start the web inspector (same as `keyhole web`).",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    web: WebArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the web inspector (the default).
+    Web(WebArgs),
+}
+
+#[derive(Debug, Args)]
+struct WebArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_PORT, env = "KEYHOLE_PORT")]
+    port: u16,
+    /// Address to listen on. Anything but loopback also needs --dangerously-allow-remote.
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_host)]
+    host: IpAddr,
+    /// Allow --host to be a non-loopback address. Anyone who can reach it and learns the API token can
+    /// act with your MCP credentials.
+    #[arg(long)]
+    dangerously_allow_remote: bool,
+}
+
+fn parse_host(value: &str) -> Result<IpAddr, String> {
+    if value.eq_ignore_ascii_case("localhost") {
+        return Ok(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    }
+    value
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .map_err(|_| format!("{value:?} is not an IP address (try 127.0.0.1)"))
+}
+
+/// Parses the arguments, runs the command, and turns failures into a message and an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    match cli.command {
+        Some(Command::Web(args)) => run_web(args),
+        None => run_web(cli.web),
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run_web(args: WebArgs) -> ExitCode {
+    if !args.host.is_loopback() && !args.dangerously_allow_remote {
+        eprintln!(
+            "error: refusing to listen on {} without --dangerously-allow-remote: Keyhole acts with your MCP \
+             credentials, so it only listens on loopback unless you say otherwise.",
+            args.host
+        );
+        return ExitCode::from(2);
+    }
+    let token = match std::env::var("KEYHOLE_API_TOKEN") {
+        Ok(pinned) => match ApiToken::pinned(&pinned) {
+            Ok(token) => token,
+            Err(why) => {
+                eprintln!("error: {why}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(_) => ApiToken::random(),
+    };
+    if !args.host.is_loopback() {
+        eprintln!(
+            "WARNING: listening beyond loopback on {}; protect the API token.",
+            args.host
+        );
+    }
+    let options = ServeOptions {
+        host: args.host,
+        port: args.port,
+        token,
+    };
+    match runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("could not start the async runtime: {e}"))
+}

@@ -1,0 +1,7 @@
+//! The `keyhole` binary. All behaviour lives in the library; this only hands over the arguments.
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    keyhole_server::cli::main()
+}

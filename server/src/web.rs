@@ -1,0 +1,157 @@
+//! The web inspector's HTTP server: [`app`] builds the router (tests drive it with `oneshot`),
+//! [`serve`] binds it and runs until Ctrl+C.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use keyhole_shared::api::ConfigResponse;
+use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::assets::{self, WebApp};
+use crate::error::AppError;
+use crate::security::{self, ApiToken, Guard};
+
+/// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub guard: Guard,
+    pub web_app: Option<&'static WebApp>,
+    pub config: Arc<ConfigResponse>,
+}
+
+impl AppState {
+    /// State for a server bound at `bound`, serving the app compiled into this binary.
+    pub fn new(token: ApiToken, bound: SocketAddr) -> Self {
+        let config = ConfigResponse {
+            version: keyhole_shared::VERSION.to_owned(),
+            demo_servers: Vec::new(),
+            catalog: Vec::new(),
+        };
+        Self {
+            guard: Guard::new(token, bound),
+            web_app: assets::WEB_APP.as_ref(),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole HTTP surface: `/healthz`, the guarded `/api/*`, the app's assets and the SPA fallback.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/config", get(config))
+        .fallback(api_not_found)
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            security::require_api_token,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api", api)
+        .route("/assets/{file}", get(assets::asset))
+        .fallback_service(get(assets::spa).with_state(state.clone()))
+        .layer(middleware::from_fn_with_state(state.guard.clone(), security::require_own_origin))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CompressionLayer::new())
+        // Spans name the path only: query strings may carry the API token or OAuth codes.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+        }))
+        .with_state(state)
+}
+
+async fn config(State(state): State<AppState>) -> Json<ConfigResponse> {
+    Json(state.config.as_ref().clone())
+}
+
+async fn api_not_found(request: Request) -> AppError {
+    AppError::NotFound(format!(
+        "no API route {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+/// Where and how to listen.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub host: IpAddr,
+    pub port: u16,
+    pub token: ApiToken,
+}
+
+/// Why the server could not start, worded for the person who ran `keyhole`.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(
+        "{0} is already in use (another Keyhole?). Stop it, or pick another port with --port N \
+         (--port 0 picks a free one)."
+    )]
+    PortInUse(SocketAddr),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(SocketAddr, io::Error),
+    #[error("{0}")]
+    WebAppMissing(&'static str),
+    #[error("the server stopped: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Binds, prints where to open the app, and serves until Ctrl+C.
+pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
+    if assets::WEB_APP.is_none() {
+        return Err(ServeError::WebAppMissing(assets::MISSING_APP_MESSAGE));
+    }
+    let wanted = SocketAddr::new(options.host, options.port);
+    let listener = tokio::net::TcpListener::bind(wanted)
+        .await
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::AddrInUse => ServeError::PortInUse(wanted),
+            _ => ServeError::Bind(wanted, e),
+        })?;
+    let bound = listener.local_addr()?;
+    let state = AppState::new(options.token, bound);
+    let browse_host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
+        format!("127.0.0.1:{}", bound.port())
+    } else {
+        bound.to_string()
+    };
+    println!("Keyhole {} — MCP inspector", keyhole_shared::VERSION);
+    println!(
+        "  Open http://{browse_host}/?token={}",
+        state.guard.api_token()
+    );
+    println!("  Press Ctrl+C to stop.");
+    tracing::info!(%bound, "listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    if tokio::signal::ctrl_c().await.is_ok() {
+        tracing::info!("shutting down");
+    }
+}

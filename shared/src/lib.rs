@@ -1,0 +1,27 @@
+//! Keyhole's shared core: the logic that must behave identically in the backend, the CLI and the
+//! browser (compiled to WebAssembly). Nothing here performs I/O; HTTP, storage, clocks and randomness
+//! are injected through small traits by the callers.
+//!
+//! * [`www_authenticate`] parses the header, with diagnostics; [`challenge`] normalises a 401/403
+//!   into an [`challenge::AuthChallenge`]; [`report`] combines both for the CLI.
+//! * [`scopes`] holds the scope-set rules; [`recovery`] decides how to answer a challenge.
+//! * [`messages`] is every user-facing sentence about authorization.
+//! * [`api`] holds the JSON shapes of the backend's own `/api/*` routes.
+
+pub mod api;
+pub mod challenge;
+pub mod messages;
+pub mod oauth;
+pub mod recovery;
+pub mod report;
+pub mod scopes;
+pub mod secret;
+pub mod www_authenticate;
+
+pub use challenge::{AuthChallenge, ChallengeContext, ChallengeReason};
+pub use report::{ChallengeReport, parse_challenge_report};
+pub use scopes::{Scope, ScopeSet};
+pub use secret::Secret;
+
+/// The Keyhole version, shown by the web app and printed by the CLI.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

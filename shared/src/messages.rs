@@ -1,0 +1,307 @@
+//! Every sentence Keyhole shows a person about authorization, in one place.
+//!
+//! The web app, the CLI and the recovery errors all word the same situation the same way, and a
+//! wording change is one edit. Messages explain what happened and what happens next; they never
+//! contain tokens, and OAuth errors are rendered as prose, never as raw JSON.
+
+use crate::oauth::OAuthErrorResponse;
+use crate::scopes::ScopeSet;
+
+/// How a challenge was answered without the user seeing anything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SilentRecovery {
+    /// Credentials already in storage (another tab or the CLI) answered the challenge.
+    Storage,
+    /// The refresh token produced a new access token.
+    Refresh,
+    /// A new access token was minted through the enterprise IdP.
+    EmaRemint,
+}
+
+/// "a", "a and b", "a, b and c".
+pub fn scope_list(scopes: &ScopeSet) -> String {
+    let names: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn plural(scopes: &ScopeSet) -> &'static str {
+    if scopes.len() == 1 { "scope" } else { "scopes" }
+}
+
+/// Shown in the step-up prompt; `new_scopes` are the scopes not granted yet.
+pub fn step_up_needed(tool: Option<&str>, new_scopes: &ScopeSet) -> String {
+    let what = match tool {
+        Some(tool) => format!("The tool \"{tool}\""),
+        None => "This request".to_owned(),
+    };
+    if new_scopes.is_empty() {
+        return format!(
+            "{what} needs more access than the current sign-in allows, but the server did not say \
+             which. Authorizing again lets the server grant it."
+        );
+    }
+    format!(
+        "{what} needs the {} {}, which this session has not been granted yet. Authorize to add \
+         {}; the access you already have is kept.",
+        plural(new_scopes),
+        scope_list(new_scopes),
+        if new_scopes.len() == 1 { "it" } else { "them" },
+    )
+}
+
+/// Shown just before leaving the page for a step-up authorization.
+pub fn redirecting_for_step_up(requested: &ScopeSet) -> String {
+    if requested.is_empty() {
+        return "Taking you to the authorization server to grant more access…".to_owned();
+    }
+    format!(
+        "Taking you to the authorization server to grant {}. You will come back here afterwards.",
+        scope_list(requested)
+    )
+}
+
+pub fn session_expired_reauthenticating() -> String {
+    "Your sign-in to this server has expired and could not be renewed silently. Signing you in \
+     again; your session and form will be kept."
+        .to_owned()
+}
+
+pub fn recovered_silently(how: SilentRecovery) -> String {
+    match how {
+        SilentRecovery::Storage => {
+            "Picked up a newer sign-in made elsewhere and retried the request.".to_owned()
+        }
+        SilentRecovery::Refresh => "Renewed the access token and retried the request.".to_owned(),
+        SilentRecovery::EmaRemint => {
+            "Obtained a fresh token from your organization's sign-in and retried the request."
+                .to_owned()
+        }
+    }
+}
+
+pub fn recovered_after_redirect(tool: Option<&str>) -> String {
+    match tool {
+        Some(tool) => format!(
+            "Authorization complete. You are back where you were; run \"{tool}\" again when ready."
+        ),
+        None => "Authorization complete. You are back where you were.".to_owned(),
+    }
+}
+
+/// The authorization server granted less than was asked (the user unticked some scopes).
+pub fn partial_consent(granted: &ScopeSet, missing: &ScopeSet) -> String {
+    let granted_part = if granted.is_empty() {
+        "no scopes".to_owned()
+    } else {
+        scope_list(granted)
+    };
+    format!(
+        "Only part of the requested access was granted ({granted_part}). Still missing: {}. \
+         Requests that need {} will keep being refused.",
+        scope_list(missing),
+        if missing.len() == 1 { "it" } else { "them" },
+    )
+}
+
+pub fn abandoned_sign_in() -> String {
+    "A sign-in was started but never finished, so this server may be missing access. \
+     Re-authenticate to continue; your session is still connected."
+        .to_owned()
+}
+
+pub fn lost_authorization_state() -> String {
+    "The sign-in could not be completed because its saved state was lost (for example, it was \
+     finished in another tab or the browser storage was cleared). Please start it again."
+        .to_owned()
+}
+
+pub fn issuer_mismatch(expected: &str, received: Option<&str>) -> String {
+    match received {
+        Some(received) => format!(
+            "The authorization response came from \"{received}\", but \"{expected}\" was \
+             expected. It was rejected to protect your credentials."
+        ),
+        None => format!(
+            "The authorization response did not say which server issued it, although \
+             \"{expected}\" announces that it does. It was rejected to protect your credentials."
+        ),
+    }
+}
+
+pub fn ema_in_progress() -> String {
+    "Getting a token through your organization's identity provider…".to_owned()
+}
+
+pub fn ema_succeeded() -> String {
+    "Your organization's identity provider issued a new token for this server.".to_owned()
+}
+
+pub fn ema_failed(detail: Option<&str>) -> String {
+    match detail {
+        Some(detail) => format!(
+            "Your organization's identity provider could not issue a token for this server: {detail}"
+        ),
+        None => "Your organization's identity provider could not issue a token for this server."
+            .to_owned(),
+    }
+}
+
+/// A 403 that re-authorizing cannot fix.
+pub fn forbidden(description: Option<&str>) -> String {
+    match description {
+        Some(d) => format!("The server refused this request: {d}"),
+        None => "The server refused this request, and signing in again would not change that."
+            .to_owned(),
+    }
+}
+
+/// The replayed request was challenged again.
+pub fn challenged_after_retry() -> String {
+    "The request was refused again right after authorization was renewed, so it was not retried \
+     a second time."
+        .to_owned()
+}
+
+pub fn step_up_limit_reached(attempts: u32) -> String {
+    format!(
+        "Stopped after {attempts} attempts to obtain the access this request needs; the server \
+         keeps asking for more. Check the scopes it requires."
+    )
+}
+
+/// Explanations for the error codes of RFC 6749 §4.1.2.1/§5.2 and OpenID Connect.
+fn explain_oauth_code(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "invalid_request" => "The request to the authorization server was malformed",
+        "invalid_client" => "The authorization server did not accept this client's identity",
+        "invalid_grant" => {
+            "The authorization grant or refresh token is no longer valid (expired, revoked or \
+             already used)"
+        }
+        "unauthorized_client" => "This client is not allowed to use this kind of grant",
+        "unsupported_grant_type" => "The authorization server does not support this grant type",
+        "unsupported_response_type" => {
+            "The authorization server does not support this response type"
+        }
+        "invalid_scope" => "One of the requested scopes is unknown or not allowed",
+        "access_denied" => "Access was denied",
+        "server_error" => "The authorization server hit an internal error",
+        "temporarily_unavailable" => "The authorization server is temporarily unavailable",
+        "login_required" => "You need to sign in at the authorization server",
+        "consent_required" => "Your consent is required at the authorization server",
+        "interaction_required" => "The authorization server needs you to interact with it",
+        "invalid_target" => "The authorization server does not accept this resource",
+        _ => return None,
+    })
+}
+
+/// A readable form of an OAuth error response.
+pub fn oauth_error(error: &OAuthErrorResponse) -> String {
+    let mut text = match explain_oauth_code(&error.error) {
+        Some(explanation) => format!("{explanation} ({}).", error.error),
+        None => format!(
+            "The authorization server reported an error: {}.",
+            error.error
+        ),
+    };
+    if let Some(description) = error.error_description.as_deref().map(str::trim)
+        && !description.is_empty()
+    {
+        text.push_str(&format!(" It said: {description}"));
+        if !description.ends_with(['.', '!', '?']) {
+            text.push('.');
+        }
+    }
+    if let Some(uri) = &error.error_uri {
+        text.push_str(&format!(" More information: {uri}"));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> ScopeSet {
+        ScopeSet::parse(s)
+    }
+
+    #[test]
+    fn scope_lists_read_naturally() {
+        assert_eq!(scope_list(&set("")), "");
+        assert_eq!(scope_list(&set("a")), "a");
+        assert_eq!(scope_list(&set("a b")), "a and b");
+        assert_eq!(scope_list(&set("a b c")), "a, b and c");
+    }
+
+    #[test]
+    fn step_up_variants() {
+        let tool_and_scopes = step_up_needed(Some("write_file"), &set("files:write"));
+        assert!(tool_and_scopes.contains("\"write_file\""));
+        assert!(tool_and_scopes.contains("scope files:write"));
+        let scopes_only = step_up_needed(None, &set("a b"));
+        assert!(scopes_only.starts_with("This request") && scopes_only.contains("a and b"));
+        let neither = step_up_needed(None, &set(""));
+        assert!(neither.contains("did not say which"));
+        assert!(redirecting_for_step_up(&set("a")).contains('a'));
+    }
+
+    #[test]
+    fn situations_have_distinct_messages() {
+        let all = [
+            session_expired_reauthenticating(),
+            recovered_silently(SilentRecovery::Storage),
+            recovered_silently(SilentRecovery::Refresh),
+            recovered_silently(SilentRecovery::EmaRemint),
+            recovered_after_redirect(Some("t")),
+            recovered_after_redirect(None),
+            partial_consent(&set("a"), &set("b")),
+            abandoned_sign_in(),
+            lost_authorization_state(),
+            issuer_mismatch("https://as", Some("https://evil")),
+            issuer_mismatch("https://as", None),
+            ema_in_progress(),
+            ema_succeeded(),
+            ema_failed(None),
+            ema_failed(Some("the ID token expired")),
+            forbidden(None),
+            challenged_after_retry(),
+            step_up_limit_reached(3),
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert!(!a.is_empty());
+            assert!(
+                all[i + 1..].iter().all(|b| a != b),
+                "duplicate message: {a}"
+            );
+        }
+        assert!(partial_consent(&set(""), &set("x")).contains("no scopes"));
+    }
+
+    #[test]
+    fn oauth_errors_are_prose() {
+        let e = OAuthErrorResponse {
+            error: "invalid_grant".into(),
+            error_description: Some("refresh token revoked".into()),
+            error_uri: Some("https://as.example/help".into()),
+        };
+        let text = oauth_error(&e);
+        assert!(text.starts_with("The authorization grant or refresh token is no longer valid"));
+        assert!(text.contains("It said: refresh token revoked."));
+        assert!(text.ends_with("More information: https://as.example/help"));
+        assert!(!text.contains('{'));
+        let unknown = OAuthErrorResponse {
+            error: "weird_thing".into(),
+            error_description: None,
+            error_uri: None,
+        };
+        assert_eq!(
+            oauth_error(&unknown),
+            "The authorization server reported an error: weird_thing."
+        );
+    }
+}

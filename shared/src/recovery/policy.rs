@@ -1,0 +1,130 @@
+//! Bookkeeping that stops recovery from looping: the retry-once rule for replayed requests and
+//! the limit on step-up attempts per server and operation.
+//!
+//! Both use a `std::sync::Mutex` held only for a map update (never across an `.await`), which
+//! works on every target, including single-threaded wasm.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use super::{RecoveryError, RecoveryOutcome};
+use crate::challenge::ChallengeContext;
+
+/// At most this many step-up attempts per server and operation.
+pub const MAX_STEP_UP_ATTEMPTS: u32 = 3;
+
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `(server URL, method, tool name)`: what "the same operation" means for the loop guard.
+type OperationKey = (String, Option<String>, Option<String>);
+
+fn operation(server: &str, context: &ChallengeContext) -> OperationKey {
+    (
+        server.to_owned(),
+        context.method.clone(),
+        context.tool_name.clone(),
+    )
+}
+
+/// Counts step-up attempts per server and operation.
+#[derive(Debug, Default)]
+pub struct StepUpGuard {
+    attempts: Mutex<HashMap<OperationKey, u32>>,
+}
+
+impl StepUpGuard {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one more step-up attempt; fails once [`MAX_STEP_UP_ATTEMPTS`] have been made.
+    pub fn begin(&self, server: &str, context: &ChallengeContext) -> Result<u32, RecoveryError> {
+        let mut attempts = locked(&self.attempts);
+        let count = attempts.entry(operation(server, context)).or_insert(0);
+        if *count >= MAX_STEP_UP_ATTEMPTS {
+            return Err(RecoveryError::StepUpLimit { attempts: *count });
+        }
+        *count += 1;
+        Ok(*count)
+    }
+
+    pub fn attempts(&self, server: &str, context: &ChallengeContext) -> u32 {
+        let attempts = locked(&self.attempts);
+        attempts
+            .get(&operation(server, context))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The operation went through: its next step-up starts from zero again.
+    pub fn reset(&self, server: &str, context: &ChallengeContext) {
+        locked(&self.attempts).remove(&operation(server, context));
+    }
+}
+
+/// A JSON-RPC request id, compared by its JSON form (so `1` and `"1"` differ).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn from_json(id: &serde_json::Value) -> Self {
+        Self(id.to_string())
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(id: i64) -> Self {
+        Self::from_json(&id.into())
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(id: &str) -> Self {
+        Self::from_json(&id.into())
+    }
+}
+
+/// What to do with a challenge to a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChallengeVerdict {
+    /// First challenge for this request: run recovery.
+    Recover,
+    /// The request was already replayed once after a recovery: report this error instead.
+    GiveUp(RecoveryError),
+}
+
+/// The retry-once rule: after a silent recovery the same message (same id) is sent once more;
+/// a challenge to that replay is an error, never a second recovery.
+#[derive(Debug, Default)]
+pub struct RetryOnce {
+    replayed: Mutex<HashSet<(String, RequestId)>>,
+}
+
+impl RetryOnce {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn on_challenge(&self, server: &str, id: &RequestId) -> ChallengeVerdict {
+        let replayed = locked(&self.replayed);
+        if replayed.contains(&(server.to_owned(), id.clone())) {
+            ChallengeVerdict::GiveUp(RecoveryError::ChallengedAfterRetry)
+        } else {
+            ChallengeVerdict::Recover
+        }
+    }
+
+    /// Whether to resend the request now that recovery produced `outcome`; records the replay.
+    /// Only silent successes replay, and only once.
+    pub fn should_replay(&self, server: &str, id: &RequestId, outcome: &RecoveryOutcome) -> bool {
+        outcome.replays_automatically()
+            && locked(&self.replayed).insert((server.to_owned(), id.clone()))
+    }
+
+    /// The request got its final answer: forget it.
+    pub fn settle(&self, server: &str, id: &RequestId) {
+        locked(&self.replayed).remove(&(server.to_owned(), id.clone()));
+    }
+}

@@ -1,0 +1,486 @@
+//! One test per rule of DESIGN §3.3, over the fakes in `fakes`.
+
+mod fakes;
+
+use std::cell::RefCell;
+
+use futures::executor::block_on;
+use futures::future::join;
+
+use self::fakes::*;
+use super::*;
+use crate::challenge::ChallengeContext;
+use crate::scopes::ScopeSet;
+
+fn set(s: &str) -> ScopeSet {
+    ScopeSet::parse(s)
+}
+
+fn url_of(outcome: &RecoveryOutcome) -> &str {
+    match outcome {
+        RecoveryOutcome::Interactive(InteractivePlan {
+            flow: InteractiveFlow::AuthorizationCode { authorization_url },
+            ..
+        }) => authorization_url,
+        other => panic!("expected an authorization redirect, got {other:?}"),
+    }
+}
+
+fn plan_of(outcome: RecoveryOutcome) -> StepUpPlan {
+    match outcome {
+        RecoveryOutcome::StepUpConfirm(plan) => plan,
+        other => panic!("expected a step-up prompt, got {other:?}"),
+    }
+}
+
+fn via_of(outcome: &RecoveryOutcome) -> SilentRecovery {
+    match outcome {
+        RecoveryOutcome::Satisfied { via, .. } => *via,
+        other => panic!("expected a silent success, got {other:?}"),
+    }
+}
+
+// --- check storage first ------------------------------------------------------------------------
+
+#[test]
+fn check_satisfied_rules() {
+    let step_up = step_up_challenge("write", "t");
+    let expired = expired_challenge();
+    let good = tokens("new", "read write", None);
+    let old = Secret::new("old");
+    let sat = |c, t: Option<&Tokens>, r: Option<&Secret>| check_satisfied(c, t, r, NOW);
+
+    assert!(!sat(&expired, None, Some(&old)), "nothing stored");
+    assert!(
+        sat(&expired, Some(&good), Some(&old)),
+        "a different, live token"
+    );
+    assert!(
+        !sat(&expired, Some(&good), None),
+        "401 with unknown rejected token"
+    );
+    assert!(
+        !sat(&expired, Some(&good), Some(&Secret::new("new"))),
+        "same token was refused"
+    );
+    let mut stale = good.clone();
+    stale.expires_at = Some(NOW + 5);
+    assert!(
+        !sat(&expired, Some(&stale), Some(&old)),
+        "expired (within leeway)"
+    );
+
+    assert!(sat(&step_up, Some(&good), None), "holds the required scope");
+    assert!(
+        !sat(&step_up, Some(&tokens("new", "read", None)), None),
+        "lacks it"
+    );
+    let no_scope = challenge(403, r#"Bearer error="insufficient_scope""#, None);
+    assert!(
+        !sat(&no_scope, Some(&good), Some(&old)),
+        "no scope named: never satisfied"
+    );
+    let forbidden = challenge(403, r#"Bearer error="access_denied""#, None);
+    assert!(!sat(&forbidden, Some(&good), Some(&old)));
+}
+
+#[test]
+fn stored_token_from_elsewhere_answers_without_any_grant() {
+    let world = World::new(false);
+    world.hold(tokens("from-cli", "read", Some("rt")));
+    let outcome = world.handle(&expired_challenge(), Some("refused"));
+    assert_eq!(via_of(&outcome), SilentRecovery::Storage);
+    assert!(world.refresher.calls.borrow().is_empty());
+    assert_eq!(world.authorizer.calls.get(), 0);
+    assert!(outcome.replays_automatically());
+}
+
+// --- 401: refresh once, else interactive (replacing the set) ------------------------------------
+
+#[test]
+fn unauthorized_refreshes_once_and_keeps_scopes() {
+    let world = World::new(false);
+    world.hold(tokens("old", "read write", Some("rt")));
+    world.script_refresh(Ok(response("fresh", None)));
+    let outcome = world.handle(&expired_challenge(), Some("old"));
+    assert_eq!(via_of(&outcome), SilentRecovery::Refresh);
+    assert_eq!(*world.refresher.calls.borrow(), vec![None]);
+    let held = world.held().unwrap();
+    assert_eq!(held.access_token.expose(), "fresh");
+    assert_eq!(held.scopes, set("read write"));
+    assert_eq!(
+        held.refresh_token.unwrap().expose(),
+        "rt",
+        "unrotated refresh token kept"
+    );
+}
+
+#[test]
+fn failed_refresh_leads_to_sign_in_with_the_challenge_scope() {
+    let mut world = World::new(false);
+    world.server.configured_scopes = Some(set("conf"));
+    world.hold(tokens("old", "read write admin", Some("rt")));
+    world.script_refresh(Err(GrantError::Other("invalid_grant".into())));
+    let c = challenge(401, r#"Bearer error="invalid_token", scope="read""#, None);
+    let outcome = world.handle(&c, Some("old"));
+    assert_eq!(
+        world.refresher.calls.borrow().len(),
+        1,
+        "refresh is tried once"
+    );
+    assert!(
+        url_of(&outcome).ends_with("scope=read"),
+        "401 replaces, no union"
+    );
+    assert!(!outcome.replays_automatically());
+    assert_eq!(
+        world.store.saves.get(),
+        0,
+        "nothing persisted before a grant"
+    );
+    assert_eq!(
+        outcome.message(),
+        messages::session_expired_reauthenticating()
+    );
+}
+
+#[test]
+fn sign_in_falls_back_to_configured_then_supported_scopes() {
+    let mut world = World::new(false);
+    world.server.scopes_supported = Some(set("s1 s2"));
+    let c = challenge(401, "Bearer", None);
+    assert!(url_of(&world.handle(&c, None)).ends_with("scope=s1+s2"));
+    world.server.configured_scopes = Some(set("conf"));
+    assert!(url_of(&world.handle(&c, None)).ends_with("scope=conf"));
+    assert_eq!(c.reason, crate::challenge::ChallengeReason::TokenExpired);
+}
+
+#[test]
+fn expired_stored_token_is_refreshed_rather_than_reused() {
+    let world = World::new(false);
+    let mut stale = tokens("stale", "read", Some("rt"));
+    stale.expires_at = Some(NOW - 1);
+    world.hold(stale);
+    world.script_refresh(Ok(response("fresh", Some("read"))));
+    let outcome = world.handle(&expired_challenge(), Some("other"));
+    assert_eq!(via_of(&outcome), SilentRecovery::Refresh);
+}
+
+// --- 403 ----------------------------------------------------------------------------------------
+
+#[test]
+fn forbidden_fails_without_touching_anything() {
+    let world = World::new(false);
+    let c = challenge(
+        403,
+        r#"Bearer error_description="not on this project""#,
+        None,
+    );
+    let outcome = world.handle(&c, None);
+    let RecoveryOutcome::Failed { error } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(
+        *error,
+        RecoveryError::Forbidden {
+            description: Some("not on this project".into())
+        }
+    );
+    assert!(outcome.message().contains("not on this project"));
+    assert_eq!(world.authorizer.calls.get(), 0);
+}
+
+#[test]
+fn step_up_asks_for_the_union_and_skips_a_refresh_that_cannot_widen() {
+    let world = World::new(false);
+    world.hold(tokens("t", "read", Some("rt")));
+    let outcome = world.handle(&step_up_challenge("write read", "write_file"), Some("t"));
+    let plan = plan_of(outcome);
+    assert_eq!(plan.requested, set("read write"));
+    assert_eq!(plan.new_scopes, set("write"));
+    assert_eq!(plan.already_granted, set("read"));
+    assert_eq!(plan.method, StepUpMethod::Redirect);
+    assert_eq!(plan.tool_name.as_deref(), Some("write_file"));
+    assert!(plan.message.contains("write_file"));
+    assert!(
+        world.refresher.calls.borrow().is_empty(),
+        "union exceeds the token: no refresh"
+    );
+    assert_eq!(
+        world.authorizer.calls.get(),
+        0,
+        "nothing visible before the user agrees"
+    );
+
+    let confirmed = block_on(confirm_step_up(world.ports(), &world.server, &plan));
+    assert!(url_of(&confirmed).ends_with("scope=read+write"));
+    assert_eq!(
+        world.held().unwrap().scopes,
+        set("read"),
+        "union not persisted yet"
+    );
+}
+
+#[test]
+fn step_up_within_the_grant_tries_a_refresh_first() {
+    let world = World::new(false);
+    world.hold(tokens("t", "read write", Some("rt")));
+    world.script_refresh(Ok(response("wider", Some("read write"))));
+    let outcome = world.handle(&step_up_challenge("write", "t"), Some("t"));
+    assert_eq!(via_of(&outcome), SilentRecovery::Refresh);
+    assert_eq!(
+        *world.refresher.calls.borrow(),
+        vec![Some("read write".to_owned())]
+    );
+}
+
+#[test]
+fn insufficient_scope_without_scope_is_never_satisfied() {
+    let world = World::new(false);
+    world.hold(tokens("t", "read write", Some("rt")));
+    let c = challenge(403, r#"Bearer error="insufficient_scope""#, None);
+    let plan = plan_of(world.handle(&c, Some("other")));
+    assert!(plan.new_scopes.is_empty());
+    assert_eq!(plan.requested, set("read write"));
+    assert!(plan.message.contains("did not say which"));
+    assert!(world.refresher.calls.borrow().is_empty());
+}
+
+#[test]
+fn granted_scope_in_the_response_is_what_gets_stored() {
+    let world = World::new(false);
+    let requested = set("read write");
+    let (tokens, saved) = block_on(record_grant(
+        &world.store,
+        &world.server,
+        &requested,
+        response("code-grant", Some("read")),
+        NOW,
+    ));
+    assert!(saved.is_ok());
+    assert_eq!(tokens.scopes, set("read"));
+    assert_eq!(world.held().unwrap().scopes, set("read"));
+    assert_eq!(
+        requested.difference(&tokens.scopes),
+        set("write"),
+        "partial consent"
+    );
+}
+
+#[test]
+fn storage_failure_does_not_void_fresh_tokens() {
+    let world = World::new(false);
+    world.hold(tokens("old", "read", Some("rt")));
+    world.store.fail_saves.set(true);
+    world.script_refresh(Ok(response("fresh", None)));
+    let outcome = world.handle(&expired_challenge(), Some("old"));
+    let RecoveryOutcome::Satisfied { storage_error, .. } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(storage_error.as_deref(), Some("disk full"));
+}
+
+// --- enterprise-managed authorization -----------------------------------------------------------
+
+#[test]
+fn ema_reminted_silently_on_401() {
+    let world = World::new(true);
+    world.hold(tokens("old", "read", Some("rt")));
+    world.script_ema(Ok(response("minted", Some("read"))));
+    let c = challenge(401, r#"Bearer error="invalid_token", scope="read""#, None);
+    let outcome = world.handle(&c, Some("old"));
+    assert_eq!(via_of(&outcome), SilentRecovery::EmaRemint);
+    assert_eq!(*world.ema.calls.borrow(), vec!["read".to_owned()]);
+    assert!(world.refresher.calls.borrow().is_empty());
+    assert_eq!(world.held().unwrap().access_token.expose(), "minted");
+}
+
+#[test]
+fn ema_never_falls_back_to_an_ordinary_redirect() {
+    let world = World::new(true);
+    world.script_ema(Err(EmaError::IdTokenUnusable));
+    let outcome = world.handle(&expired_challenge(), None);
+    let RecoveryOutcome::Interactive(plan) = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(plan.flow, InteractiveFlow::EnterpriseSignIn);
+
+    world.script_ema(Err(EmaError::Failed(GrantError::Other("IdP down".into()))));
+    let outcome = world.handle(&expired_challenge(), None);
+    assert!(matches!(
+        outcome,
+        RecoveryOutcome::Failed {
+            error: RecoveryError::Ema(_)
+        }
+    ));
+    assert!(outcome.message().contains("IdP down"));
+    assert_eq!(world.authorizer.calls.get(), 0);
+}
+
+#[test]
+fn ema_step_up_asks_first_then_remints_the_union() {
+    let world = World::new(true);
+    world.hold(tokens("t", "read", None));
+    let plan = plan_of(world.handle(&step_up_challenge("admin", "t"), Some("t")));
+    assert_eq!(plan.method, StepUpMethod::EmaRemint);
+    assert!(
+        world.ema.calls.borrow().is_empty(),
+        "no re-mint before the user agrees"
+    );
+    world.script_ema(Ok(response("wide", None)));
+    let outcome = block_on(confirm_step_up(world.ports(), &world.server, &plan));
+    assert_eq!(via_of(&outcome), SilentRecovery::EmaRemint);
+    assert_eq!(*world.ema.calls.borrow(), vec!["read admin".to_owned()]);
+    assert_eq!(world.held().unwrap().scopes, set("read admin"));
+    assert_eq!(world.authorizer.calls.get(), 0);
+}
+
+// --- retry once, loop guard ---------------------------------------------------------------------
+
+#[test]
+fn a_replayed_request_is_retried_only_once() {
+    let retries = RetryOnce::new();
+    let id = RequestId::from(7);
+    let satisfied = RecoveryOutcome::Satisfied {
+        tokens: tokens("t", "", None),
+        via: SilentRecovery::Refresh,
+        storage_error: None,
+    };
+    assert_eq!(retries.on_challenge("s", &id), ChallengeVerdict::Recover);
+    assert!(retries.should_replay("s", &id, &satisfied));
+    assert!(!retries.should_replay("s", &id, &satisfied), "never twice");
+    assert_eq!(
+        retries.on_challenge("s", &id),
+        ChallengeVerdict::GiveUp(RecoveryError::ChallengedAfterRetry)
+    );
+    assert_eq!(
+        retries.on_challenge("other", &id),
+        ChallengeVerdict::Recover
+    );
+    assert_eq!(
+        retries.on_challenge("s", &RequestId::from("7")),
+        ChallengeVerdict::Recover
+    );
+    retries.settle("s", &id);
+    assert_eq!(retries.on_challenge("s", &id), ChallengeVerdict::Recover);
+
+    let interactive = RecoveryOutcome::Interactive(InteractivePlan {
+        flow: InteractiveFlow::EnterpriseSignIn,
+        requested: set(""),
+        message: String::new(),
+    });
+    assert!(!retries.should_replay("s", &RequestId::from(8), &interactive));
+}
+
+#[test]
+fn at_most_three_step_ups_per_server_and_operation() {
+    let world = World::new(false);
+    let c = step_up_challenge("admin", "delete");
+    for _ in 0..MAX_STEP_UP_ATTEMPTS {
+        plan_of(world.handle(&c, None));
+    }
+    let outcome = world.handle(&c, None);
+    assert_eq!(
+        outcome,
+        RecoveryOutcome::Failed {
+            error: RecoveryError::StepUpLimit { attempts: 3 }
+        }
+    );
+    plan_of(world.handle(&step_up_challenge("admin", "other_tool"), None));
+    let context = c.context.clone();
+    world.guard.reset(&world.server.key.server_url, &context);
+    assert_eq!(
+        world.guard.attempts(&world.server.key.server_url, &context),
+        0
+    );
+    plan_of(world.handle(&c, None));
+    let unrelated = ChallengeContext::default();
+    assert_eq!(world.guard.attempts("https://elsewhere", &unrelated), 0);
+}
+
+// --- single flight ------------------------------------------------------------------------------
+
+#[test]
+fn concurrent_identical_challenges_share_one_recovery() {
+    let world = World::new(false);
+    world.hold(tokens("old", "read", Some("rt")));
+    world.script_refresh(Ok(response("fresh", None)));
+    let recoverer = Recoverer::new(world.ports());
+    let c = expired_challenge();
+    let old = Secret::new("old");
+    let (a, b) = block_on(async {
+        join(
+            recoverer.handle(&world.server, &c, Some(&old)),
+            recoverer.handle(&world.server, &c, Some(&old)),
+        )
+        .await
+    });
+    assert_eq!(world.refresher.calls.borrow().len(), 1);
+    assert_eq!(a, b);
+    assert_eq!(via_of(&a), SilentRecovery::Refresh);
+}
+
+#[test]
+fn recoveries_are_serialised_per_server_but_not_across_servers() {
+    let log = RefCell::new(Vec::new());
+    let flights: SingleFlight<'_, &str, ()> = SingleFlight::new();
+    let step = |name: &'static str| {
+        let log = &log;
+        move || async move {
+            log.borrow_mut().push(format!("{name} start"));
+            yield_now().await;
+            log.borrow_mut().push(format!("{name} end"));
+        }
+    };
+    block_on(async {
+        join(
+            flights.run("s1", "a", step("a")),
+            flights.run("s1", "b", step("b")),
+        )
+        .await;
+    });
+    assert_eq!(*log.borrow(), ["a start", "a end", "b start", "b end"]);
+    log.borrow_mut().clear();
+    block_on(async {
+        join(
+            flights.run("s1", "a", step("a")),
+            flights.run("s2", "b", step("b")),
+        )
+        .await;
+    });
+    assert_eq!(*log.borrow(), ["a start", "b start", "a end", "b end"]);
+    assert_eq!(flights.in_flight(), 0, "finished work is forgotten");
+}
+
+#[test]
+fn confirmations_are_shared_too() {
+    let world = World::new(false);
+    let recoverer = Recoverer::new(world.ports());
+    let plan = plan_of(block_on(recoverer.handle(
+        &world.server,
+        &step_up_challenge("write", "t"),
+        None,
+    )));
+    let (a, b) = block_on(async {
+        join(
+            recoverer.confirm(&world.server, &plan),
+            recoverer.confirm(&world.server, &plan),
+        )
+        .await
+    });
+    assert_eq!(a, b);
+    assert!(url_of(&a).ends_with("scope=write"));
+    assert_eq!(
+        recoverer
+            .step_up_guard()
+            .attempts(&world.server.key.server_url, &plan_context()),
+        1
+    );
+    assert!(
+        recoverer.retries().on_challenge("x", &RequestId::from(1)) == ChallengeVerdict::Recover
+    );
+}
+
+fn plan_context() -> ChallengeContext {
+    step_up_challenge("write", "t").context
+}

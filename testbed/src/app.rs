@@ -1,0 +1,172 @@
+//! Assembling the router and running the testbed on a loopback listener.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::config::TestbedConfig;
+use crate::state::TestbedState;
+use crate::urls::TestbedUrls;
+
+/// Every route of the testbed (MCP servers, authorization server, IdP, control API and page).
+pub fn app(state: Arc<TestbedState>) -> Router {
+    Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource/servers/{name}/mcp",
+            get(crate::mcp::resource_auth::protected_resource_metadata),
+        )
+        .merge(crate::mcp::transport::router())
+        .merge(crate::authz::router())
+        .merge(crate::idp::router())
+        .merge(crate::control::router())
+        .with_state(state)
+}
+
+/// Why the testbed could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the testbed binds loopback addresses only, not {0}")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// Entry point: `Testbed::start(config, "127.0.0.1:0".parse()?)`.
+pub struct Testbed;
+
+impl Testbed {
+    /// Binds `bind` (loopback only; port 0 picks a free port) and serves in the background.
+    pub async fn start(
+        config: TestbedConfig,
+        bind: SocketAddr,
+    ) -> Result<RunningTestbed, StartError> {
+        if !bind.ip().is_loopback() {
+            return Err(StartError::NotLoopback(bind));
+        }
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: bind, source })?;
+        let urls = TestbedUrls::new(format!("http://{local_addr}"));
+        let state = TestbedState::new(config, urls);
+        let router = app(Arc::clone(&state));
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let shutdown = async {
+                let _ = shutdown_rx.await;
+            };
+            if let Err(error) = axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::warn!(%error, "testbed server stopped");
+            }
+        });
+        tracing::info!(address = %local_addr, "testbed listening");
+        Ok(RunningTestbed {
+            local_addr,
+            state,
+            shutdown: Some(shutdown_tx),
+            task: Some(task),
+        })
+    }
+}
+
+/// A testbed serving in the background; dropping it stops the server (open SSE streams are cut).
+pub struct RunningTestbed {
+    local_addr: SocketAddr,
+    state: Arc<TestbedState>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RunningTestbed {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> &str {
+        self.state.urls.base()
+    }
+
+    /// The MCP endpoint of the server named `name`.
+    pub fn mcp_url(&self, name: &str) -> Option<String> {
+        self.state.server(name).map(|server| server.mcp_url.clone())
+    }
+
+    /// `(name, MCP URL)` of every configured server, in configuration order.
+    pub fn servers(&self) -> Vec<(String, String)> {
+        self.state
+            .servers()
+            .iter()
+            .map(|s| (s.name().to_string(), s.mcp_url.clone()))
+            .collect()
+    }
+
+    /// The authorization server's issuer (`<base>/oauth`).
+    pub fn issuer_url(&self) -> String {
+        self.state.urls.issuer()
+    }
+
+    /// The enterprise IdP's issuer (`<base>/idp`), when one is configured.
+    pub fn idp_url(&self) -> Option<String> {
+        self.state
+            .idp
+            .as_ref()
+            .map(|_| self.state.urls.idp_issuer())
+    }
+
+    /// The control page (`<base>/control`); the API lives under `<base>/control/api/`.
+    pub fn control_url(&self) -> String {
+        self.state.urls.control_url()
+    }
+
+    /// The live state, for in-process inspection.
+    pub fn state(&self) -> &Arc<TestbedState> {
+        &self.state
+    }
+
+    /// Stops accepting requests and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        self.stop_signal();
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+
+    fn stop_signal(&mut self) {
+        for server in self.state.servers() {
+            for session in server.sessions.all() {
+                session.close();
+            }
+        }
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+impl Drop for RunningTestbed {
+    fn drop(&mut self) {
+        self.stop_signal();
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

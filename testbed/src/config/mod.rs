@@ -1,0 +1,431 @@
+//! The testbed configuration: a JSON document describing the MCP servers, the authorization server
+//! and the optional enterprise IdP. Parsing reports the path of the offending field.
+
+mod validate;
+
+use serde::{Deserialize, Serialize};
+
+/// The demo configuration shipped with Keyhole (`testbed/demo.json`).
+pub const DEMO_CONFIG_JSON: &str = include_str!("../../demo.json");
+
+/// Root of the testbed configuration file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TestbedConfig {
+    /// The MCP servers, each served at `/servers/<name>/mcp`.
+    pub servers: Vec<ServerConfig>,
+    /// The OAuth authorization server shared by every protected MCP server.
+    #[serde(default)]
+    pub oauth: OAuthConfig,
+    /// The enterprise IdP; required when a server uses `auth.mode = "ema"`.
+    #[serde(default)]
+    pub ema: Option<EmaConfig>,
+}
+
+/// One MCP server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Path segment and identifier: `[a-z0-9-]+`.
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default = "default_version")]
+    pub version: String,
+    #[serde(default)]
+    pub instructions: Option<String>,
+    #[serde(default)]
+    pub auth: ServerAuthConfig,
+    #[serde(default)]
+    pub response_mode: ResponseMode,
+    #[serde(default)]
+    pub tools: Vec<ToolConfig>,
+    #[serde(default)]
+    pub resources: Vec<ResourceConfig>,
+    #[serde(default)]
+    pub resource_templates: Vec<ResourceTemplateConfig>,
+    #[serde(default)]
+    pub prompts: Vec<PromptConfig>,
+}
+
+fn default_version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// How a server protects itself.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServerAuthConfig {
+    #[serde(default)]
+    pub mode: AuthMode,
+    /// Scopes every request needs (in addition to per-item scopes).
+    #[serde(default)]
+    pub base_scopes: Vec<String>,
+    /// Shape of the 401 challenge.
+    #[serde(default)]
+    pub challenge_style: ChallengeStyle,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthMode {
+    /// No authorization at all.
+    None,
+    /// Bearer tokens from the testbed's authorization server (authorization code + refresh).
+    #[default]
+    Oauth,
+    /// Enterprise-managed authorization: tokens only through the JWT-bearer grant with an ID-JAG.
+    Ema,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ChallengeStyle {
+    /// `Bearer error="invalid_token", resource_metadata="…"`.
+    #[default]
+    ResourceMetadata,
+    /// `Bearer` with no parameters when no token was sent, `error="invalid_token"` otherwise.
+    Bare,
+}
+
+/// How POST responses are delivered.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ResponseMode {
+    /// SSE for calls of tools that stream progress, JSON otherwise.
+    #[default]
+    Auto,
+    Json,
+    Sse,
+}
+
+/// A tool built from a preset.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ToolConfig {
+    pub preset: ToolPreset,
+    /// Defaults to the preset's name.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ToolPreset {
+    /// `{message}` → the message.
+    Echo,
+    /// `{a, b}` → their sum.
+    Add,
+    /// `{city}` → a made-up forecast as text.
+    Weather,
+    /// `{steps?, delayMs?}` → progress notifications, then a summary.
+    LongRunning,
+    /// `{city}` → the forecast as `structuredContent` with an `outputSchema`.
+    Structured,
+}
+
+impl ToolPreset {
+    pub fn default_name(self) -> &'static str {
+        match self {
+            ToolPreset::Echo => "echo",
+            ToolPreset::Add => "add",
+            ToolPreset::Weather => "get-weather",
+            ToolPreset::LongRunning => "long-running",
+            ToolPreset::Structured => "get-forecast",
+        }
+    }
+}
+
+/// A static text resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceConfig {
+    pub uri: String,
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_mime_type")]
+    pub mime_type: String,
+    pub text: String,
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+}
+
+/// A resource template (RFC 6570 level-1 variables); `text` may use the same `{variables}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceTemplateConfig {
+    pub uri_template: String,
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default = "default_mime_type")]
+    pub mime_type: String,
+    pub text: String,
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+}
+
+fn default_mime_type() -> String {
+    "text/plain".to_string()
+}
+
+/// A prompt whose `template` is filled with its `{arguments}`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromptConfig {
+    pub name: String,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub arguments: Vec<PromptArgumentConfig>,
+    pub template: String,
+    #[serde(default)]
+    pub required_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PromptArgumentConfig {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// The authorization server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OAuthConfig {
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// Granted when a client asks for no scope.
+    #[serde(default)]
+    pub default_scopes: Vec<String>,
+    #[serde(default = "default_access_token_lifetime")]
+    pub access_token_lifetime_secs: u64,
+    #[serde(default)]
+    pub refresh_tokens: RefreshTokenConfig,
+    #[serde(default = "default_true")]
+    pub dynamic_registration: bool,
+    #[serde(default)]
+    pub static_clients: Vec<StaticClientConfig>,
+    #[serde(default)]
+    pub consent: ConsentMode,
+    #[serde(default = "default_users")]
+    pub users: Vec<UserConfig>,
+    #[serde(default = "default_code_lifetime")]
+    pub code_lifetime_secs: u64,
+    /// Print the demo credentials on the login page.
+    #[serde(default = "default_true")]
+    pub show_credentials: bool,
+}
+
+impl Default for OAuthConfig {
+    fn default() -> Self {
+        OAuthConfig {
+            scopes_supported: Vec::new(),
+            default_scopes: Vec::new(),
+            access_token_lifetime_secs: default_access_token_lifetime(),
+            refresh_tokens: RefreshTokenConfig::default(),
+            dynamic_registration: true,
+            static_clients: Vec::new(),
+            consent: ConsentMode::default(),
+            users: default_users(),
+            code_lifetime_secs: default_code_lifetime(),
+            show_credentials: true,
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_access_token_lifetime() -> u64 {
+    3600
+}
+fn default_code_lifetime() -> u64 {
+    60
+}
+fn default_users() -> Vec<UserConfig> {
+    vec![UserConfig {
+        username: "demo".into(),
+        password: "demo".into(),
+        email: None,
+        name: None,
+    }]
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefreshTokenConfig {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Issue a new refresh token on every refresh and invalidate the old one.
+    #[serde(default)]
+    pub rotate: bool,
+    #[serde(default = "default_refresh_lifetime")]
+    pub lifetime_secs: u64,
+}
+
+impl Default for RefreshTokenConfig {
+    fn default() -> Self {
+        RefreshTokenConfig {
+            enabled: true,
+            rotate: false,
+            lifetime_secs: default_refresh_lifetime(),
+        }
+    }
+}
+
+fn default_refresh_lifetime() -> u64 {
+    86_400
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ConsentMode {
+    /// Login form, then a consent page with one checkbox per scope.
+    #[default]
+    Page,
+    /// Approve immediately as the first configured user (headless tests).
+    Auto,
+}
+
+/// A pre-registered client (at the authorization server or at the IdP).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StaticClientConfig {
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// `none`, `client_secret_basic` or `client_secret_post`; defaults to `none` without a secret,
+    /// `client_secret_basic` with one.
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<ClientAuthMethod>,
+    /// IdP clients only: the `client_id` put into ID-JAGs, i.e. this client's identifier at the
+    /// resource authorization server. Defaults to `clientId`.
+    #[serde(default)]
+    pub resource_client_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    None,
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+impl ClientAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::None => "none",
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// The enterprise IdP (SEP-990 enterprise-managed authorization).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EmaConfig {
+    #[serde(default = "default_users")]
+    pub users: Vec<UserConfig>,
+    /// Clients registered at the IdP.
+    pub clients: Vec<StaticClientConfig>,
+    #[serde(default = "default_id_token_lifetime")]
+    pub id_token_lifetime_secs: u64,
+    #[serde(default = "default_id_jag_lifetime")]
+    pub id_jag_lifetime_secs: u64,
+    #[serde(default = "default_true")]
+    pub show_credentials: bool,
+}
+
+fn default_id_token_lifetime() -> u64 {
+    3600
+}
+fn default_id_jag_lifetime() -> u64 {
+    300
+}
+
+/// Why a configuration was rejected; `path` names the offending field (e.g. `servers[0].tools[1]`).
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+#[error("invalid testbed config at `{path}`: {message}")]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+}
+
+impl TestbedConfig {
+    /// Parses and validates a configuration document.
+    pub fn from_json_str(json: &str) -> Result<Self, ConfigError> {
+        let deserializer = &mut serde_json::Deserializer::from_str(json);
+        let config: TestbedConfig =
+            serde_path_to_error::deserialize(deserializer).map_err(|error| {
+                let path = error.path().to_string();
+                ConfigError {
+                    path: if path == "." { "(root)".into() } else { path },
+                    message: error.into_inner().to_string(),
+                }
+            })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The demo configuration used by plain `keyhole`.
+    pub fn demo() -> Self {
+        Self::from_json_str(DEMO_CONFIG_JSON).expect("the shipped demo.json is valid")
+    }
+
+    pub fn server(&self, name: &str) -> Option<&ServerConfig> {
+        self.servers.iter().find(|server| server.name == name)
+    }
+}
+
+impl ToolConfig {
+    pub fn name(&self) -> &str {
+        self.name
+            .as_deref()
+            .unwrap_or_else(|| self.preset.default_name())
+    }
+}
+
+impl StaticClientConfig {
+    pub fn auth_method(&self) -> ClientAuthMethod {
+        self.token_endpoint_auth_method
+            .unwrap_or(match self.client_secret {
+                Some(_) => ClientAuthMethod::ClientSecretBasic,
+                None => ClientAuthMethod::None,
+            })
+    }
+}

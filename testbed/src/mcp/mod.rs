@@ -1,0 +1,148 @@
+//! The MCP servers of the testbed (Streamable HTTP, protocol 2025-11-25 with 2025-06-18 and
+//! 2025-03-26 clients answered too). Each configured server lives at `/servers/<name>/mcp`.
+
+pub mod catalog;
+pub mod dispatch;
+pub mod presets;
+pub mod resource_auth;
+pub mod session;
+pub mod transport;
+
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::config::ServerConfig;
+use crate::urls::TestbedUrls;
+use catalog::{Catalog, ItemKind};
+use dispatch::notification_message;
+use session::{GET_STREAM, SessionTable};
+
+/// A challenge the control API forces on upcoming requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForcedChallenge {
+    /// 401 (`invalid_token`) or 403 (`insufficient_scope`).
+    pub status: u16,
+    /// Scopes named in a 403 challenge; defaults to the server's base scopes.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default)]
+struct ForcedChallenges {
+    /// Applied to the next `remaining` POST requests.
+    post: Option<(ForcedChallenge, u32)>,
+    /// Applied to the next GET (stream) request.
+    get: Option<ForcedChallenge>,
+}
+
+/// One running MCP server.
+pub struct McpServer {
+    pub config: ServerConfig,
+    pub mcp_url: String,
+    pub resource_metadata_url: String,
+    catalog: RwLock<Catalog>,
+    pub sessions: SessionTable,
+    forced: Mutex<ForcedChallenges>,
+}
+
+impl McpServer {
+    pub fn new(config: &ServerConfig, urls: &TestbedUrls) -> Self {
+        McpServer {
+            config: config.clone(),
+            mcp_url: urls.mcp_url(&config.name),
+            resource_metadata_url: urls.resource_metadata_url(&config.name),
+            catalog: RwLock::new(Catalog::from_config(config)),
+            sessions: SessionTable::default(),
+            forced: Mutex::new(ForcedChallenges::default()),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Changes an item's required scopes and tells every session the list changed.
+    pub fn set_required_scopes(&self, kind: ItemKind, name: &str, scopes: Vec<String>) -> bool {
+        let changed = self
+            .catalog
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .set_required_scopes(kind, name, scopes);
+        if changed {
+            let method = match kind {
+                ItemKind::Tool => "notifications/tools/list_changed",
+                ItemKind::Resource => "notifications/resources/list_changed",
+                ItemKind::Prompt => "notifications/prompts/list_changed",
+            };
+            self.broadcast(notification_message(method, json!({})), None);
+        }
+        changed
+    }
+
+    /// Sends a message on the GET stream of one session, or of every session; returns how many.
+    pub fn broadcast(&self, message: Value, session_id: Option<&str>) -> usize {
+        let sessions = self.sessions.all();
+        let targets = sessions
+            .iter()
+            .filter(|s| session_id.is_none_or(|id| s.id == id));
+        let mut count = 0;
+        for session in targets {
+            session.publish(GET_STREAM, message.clone(), false);
+            count += 1;
+        }
+        count
+    }
+
+    /// The scopes every request needs.
+    pub fn base_scopes(&self) -> &[String] {
+        &self.config.auth.base_scopes
+    }
+
+    /// Makes the next `count` POST requests answer with `challenge`.
+    pub fn force_post_challenges(&self, challenge: ForcedChallenge, count: u32) {
+        self.forced_challenges().post = (count > 0).then_some((challenge, count));
+    }
+
+    /// Makes the next GET stream request answer with `challenge` and ends the open GET streams,
+    /// so that the client's reconnect meets it.
+    pub fn force_get_challenge(&self, challenge: ForcedChallenge) {
+        self.forced_challenges().get = Some(challenge);
+        for session in self.sessions.all() {
+            session.end_get_streams();
+        }
+    }
+
+    pub fn take_post_challenge(&self) -> Option<ForcedChallenge> {
+        let mut forced = self.forced_challenges();
+        let (challenge, remaining) = forced.post.take()?;
+        if remaining > 1 {
+            forced.post = Some((challenge.clone(), remaining - 1));
+        }
+        Some(challenge)
+    }
+
+    pub fn take_get_challenge(&self) -> Option<ForcedChallenge> {
+        self.forced_challenges().get.take()
+    }
+
+    /// Pending forced challenges: (POST challenge and remaining count, GET challenge).
+    pub fn pending_challenges(&self) -> (Option<(ForcedChallenge, u32)>, Option<ForcedChallenge>) {
+        let forced = self.forced_challenges();
+        (forced.post.clone(), forced.get.clone())
+    }
+
+    fn forced_challenges(&self) -> std::sync::MutexGuard<'_, ForcedChallenges> {
+        self.forced
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}

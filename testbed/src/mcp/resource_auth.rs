@@ -1,0 +1,209 @@
+//! Resource-server authorization for the MCP endpoints: bearer-token validation (expiry,
+//! revocation, audience), scope checks, `WWW-Authenticate` challenges (RFC 6750, RFC 9728) and
+//! the protected-resource metadata document.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{ForcedChallenge, McpServer};
+use crate::config::{AuthMode, ChallengeStyle};
+use crate::state::TestbedState;
+use crate::support::union_scopes;
+use crate::tokens::{TokenKind, TokenRecord};
+
+/// Why a request is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials at all (RFC 6750 §3.1: no error code).
+    MissingToken,
+    /// 401 `invalid_token`.
+    InvalidToken(String),
+    /// 403 `insufficient_scope`, naming every scope the operation needs.
+    InsufficientScope { scopes: Vec<String> },
+}
+
+fn quoted(value: &str) -> String {
+    format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Builds the 401/403 response for a challenge.
+pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response {
+    let with_metadata = server.config.auth.challenge_style == ChallengeStyle::ResourceMetadata;
+    let mut params: Vec<(&str, String)> = Vec::new();
+    let (status, error, description) = match challenge {
+        Challenge::MissingToken => (
+            StatusCode::UNAUTHORIZED,
+            None,
+            "authorization is required".to_string(),
+        ),
+        Challenge::InvalidToken(description) => (
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_token"),
+            description.clone(),
+        ),
+        Challenge::InsufficientScope { .. } => (
+            StatusCode::FORBIDDEN,
+            Some("insufficient_scope"),
+            "the token lacks a scope this operation needs".to_string(),
+        ),
+    };
+    if let Some(error) = error {
+        params.push(("error", error.to_string()));
+        params.push(("error_description", description.clone()));
+    }
+    match challenge {
+        Challenge::InsufficientScope { scopes } => params.push(("scope", scopes.join(" "))),
+        _ if with_metadata && !server.base_scopes().is_empty() => {
+            params.push(("scope", server.base_scopes().join(" ")));
+        }
+        _ => {}
+    }
+    if with_metadata {
+        params.push(("resource_metadata", server.resource_metadata_url.clone()));
+    }
+    let rendered: Vec<String> = params
+        .iter()
+        .map(|(name, value)| format!("{name}={}", quoted(value)))
+        .collect();
+    let header_value = if rendered.is_empty() {
+        "Bearer".to_string()
+    } else {
+        format!("Bearer {}", rendered.join(", "))
+    };
+    let body = json!({
+        "error": error.unwrap_or("unauthorized"),
+        "error_description": description,
+    });
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&header_value) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The response to a challenge forced through the control API.
+pub fn forced_challenge_response(server: &McpServer, forced: &ForcedChallenge) -> Response {
+    let challenge = if forced.status == 403 {
+        Challenge::InsufficientScope {
+            scopes: forced
+                .scopes
+                .clone()
+                .unwrap_or_else(|| server.base_scopes().to_vec()),
+        }
+    } else {
+        Challenge::InvalidToken("the token was rejected (forced by the control API)".into())
+    };
+    challenge_response(server, &challenge)
+}
+
+/// The caller of an MCP request.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// The bearer token, when the server is protected.
+    pub token: Option<String>,
+    pub record: Option<TokenRecord>,
+}
+
+impl Caller {
+    /// Notes on the token record that it was used on `session_id`.
+    pub fn record_session(&self, state: &TestbedState, server: &McpServer, session_id: &str) {
+        if let Some(token) = &self.token {
+            state
+                .tokens
+                .record_session_use(token, server.name(), session_id);
+        }
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn same_resource(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
+}
+
+/// Validates the bearer token of a request to `server`.
+pub fn authenticate(
+    state: &TestbedState,
+    server: &McpServer,
+    headers: &HeaderMap,
+) -> Result<Caller, Challenge> {
+    if server.config.auth.mode == AuthMode::None {
+        return Ok(Caller::default());
+    }
+    let token = bearer_token(headers).ok_or(Challenge::MissingToken)?;
+    let record = state
+        .tokens
+        .validate(token, TokenKind::Access)
+        .map_err(|problem| Challenge::InvalidToken(problem.describe().to_string()))?;
+    let audience_ok = match &record.resource {
+        Some(resource) => same_resource(resource, &server.mcp_url),
+        None => server.config.auth.mode == AuthMode::Oauth,
+    };
+    if !audience_ok {
+        return Err(Challenge::InvalidToken(
+            "the token was issued for another resource".into(),
+        ));
+    }
+    Ok(Caller {
+        token: Some(token.to_string()),
+        record: Some(record),
+    })
+}
+
+/// Checks that the caller holds the base scopes plus `item_scopes`.
+pub fn check_scopes(
+    server: &McpServer,
+    caller: &Caller,
+    item_scopes: &[String],
+) -> Result<(), Challenge> {
+    let Some(record) = &caller.record else {
+        return Ok(());
+    };
+    let needed = union_scopes(server.base_scopes(), item_scopes);
+    if needed.iter().all(|scope| record.scopes.contains(scope)) {
+        Ok(())
+    } else {
+        Err(Challenge::InsufficientScope { scopes: needed })
+    }
+}
+
+/// `GET /.well-known/oauth-protected-resource/servers/{name}/mcp` (RFC 9728).
+pub async fn protected_resource_metadata(
+    State(state): State<Arc<TestbedState>>,
+    Path(name): Path<String>,
+) -> Response {
+    let Some(server) = state.server(&name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if server.config.auth.mode == AuthMode::None {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let mut scopes = union_scopes(
+        server.base_scopes(),
+        &server.catalog().all_required_scopes(),
+    );
+    if scopes.is_empty() {
+        scopes = state.config.oauth.scopes_supported.clone();
+    }
+    let document = json!({
+        "resource": server.mcp_url,
+        "authorization_servers": [state.urls.issuer()],
+        "scopes_supported": scopes,
+        "bearer_methods_supported": ["header"],
+        "resource_name": server.config.title.clone().unwrap_or_else(|| server.config.name.clone()),
+    });
+    axum::Json(document).into_response()
+}
