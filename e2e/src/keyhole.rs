@@ -33,8 +33,17 @@ pub fn keyhole_binary() -> PathBuf {
 }
 
 impl KeyholeProcess {
-    /// Starts `keyhole <args…> --port 0` and waits until it prints the URL to open.
-    pub fn start(args: &[&str]) -> Self {
+    /// Starts the web inspector (`keyhole <args…>`) on free ports, demo included unless
+    /// `--no-demo` is among `args`.
+    pub fn web(args: &[&str]) -> Self {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--port", "0", "--demo-port", "0"]);
+        Self::spawn(&all)
+    }
+
+    /// Starts `keyhole <args…>` and waits for the first URL it prints: the address to open for the
+    /// web inspector, the base URL for the testbed.
+    pub fn spawn(args: &[&str]) -> Self {
         let binary = keyhole_binary();
         assert!(
             binary.exists(),
@@ -43,7 +52,6 @@ impl KeyholeProcess {
         );
         let mut child = Command::new(&binary)
             .args(args)
-            .args(["--port", "0"])
             .env("KEYHOLE_API_TOKEN", TEST_API_TOKEN)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -63,7 +71,7 @@ impl KeyholeProcess {
             Ok(url) => url,
             Err(_) => {
                 let _ = child.kill();
-                panic!("keyhole did not print its URL within 30 s");
+                panic!("keyhole {args:?} did not print a URL within 30 s");
             }
         };
         let base_url = open_url

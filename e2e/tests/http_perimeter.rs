@@ -13,7 +13,7 @@ fn client() -> reqwest::Client {
 
 #[tokio::test]
 async fn api_needs_the_token_and_an_own_origin_and_host() {
-    let keyhole = KeyholeProcess::start(&[]);
+    let keyhole = KeyholeProcess::web(&[]);
     let config = format!("{}/api/config", keyhole.base_url);
     let http = client();
 
@@ -94,7 +94,7 @@ async fn api_needs_the_token_and_an_own_origin_and_host() {
 
 #[tokio::test]
 async fn healthz_needs_no_token() {
-    let keyhole = KeyholeProcess::start(&["web"]);
+    let keyhole = KeyholeProcess::web(&["web"]);
     let response = client()
         .get(format!("{}/healthz", keyhole.base_url))
         .send()
@@ -106,7 +106,7 @@ async fn healthz_needs_no_token() {
 
 #[tokio::test]
 async fn client_routes_load_the_app_with_the_token_injected() {
-    let keyhole = KeyholeProcess::start(&[]);
+    let keyhole = KeyholeProcess::web(&[]);
     for path in ["/", "/oauth/callback?code=x&state=y", "/some/client/route"] {
         let response = client()
             .get(format!("{}{path}", keyhole.base_url))
@@ -148,7 +148,7 @@ async fn client_routes_load_the_app_with_the_token_injected() {
 
 #[tokio::test]
 async fn unknown_api_route_is_a_json_404_behind_the_token() {
-    let keyhole = KeyholeProcess::start(&[]);
+    let keyhole = KeyholeProcess::web(&[]);
     let url = format!("{}/api/nope", keyhole.base_url);
     assert_eq!(
         client().get(&url).send().await.unwrap().status(),

@@ -11,7 +11,7 @@ fn keyhole() -> Command {
 
 #[test]
 fn prints_the_url_with_the_token() {
-    let keyhole = KeyholeProcess::start(&[]);
+    let keyhole = KeyholeProcess::web(&[]);
     assert_eq!(
         keyhole.open_url,
         format!("{}/?token={TEST_API_TOKEN}", keyhole.base_url)

@@ -4,7 +4,7 @@ use keyhole_e2e::{Browser, KeyholeProcess};
 
 #[tokio::test]
 async fn the_app_renders_the_servers_view_with_the_version() {
-    let keyhole = KeyholeProcess::start(&[]);
+    let keyhole = KeyholeProcess::web(&[]);
     let browser = Browser::start().await;
     browser.client.goto(&keyhole.open_url).await.unwrap();
 

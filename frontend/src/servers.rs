@@ -70,6 +70,18 @@ pub fn ServersView(config: ConfigResponse, status: RwSignal<ConnectionStatus>) -
         </section>
         <section class="panel" aria-labelledby="catalog-heading">
             <h2 id="catalog-heading">"Servers"</h2>
+            {config
+                .demo_control_url
+                .map(|href| {
+                    view! {
+                        <p class="muted">
+                            "Demo servers are running. Trigger expiry, revocation or scope changes from the "
+                            <a href=href target="_blank" rel="noopener" data-testid="demo-control-link">
+                                "demo control page"
+                            </a> "."
+                        </p>
+                    }
+                })}
             {if entries.is_empty() {
                 view! { <p class="muted">"No configured servers. Pass --config mcp.json to list some."</p> }
                     .into_any()

@@ -2,11 +2,15 @@
 //! the CLI client. Exit codes: 0 success, 1 runtime error, 2 bad usage.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::client_cli::{self, ClientArgs};
+use crate::demo::DEFAULT_DEMO_PORT;
 use crate::security::ApiToken;
+use crate::testbed_cmd;
 use crate::web::{self, ServeOptions};
 
 /// The port the web inspector listens on unless told otherwise.
@@ -20,7 +24,7 @@ pub const DEFAULT_PORT: u16 = 6274;
     long_about = "Keyhole connects to MCP servers over Streamable HTTP, lets you browse and call their tools, \
 resources and prompts, and shows every JSON-RPC message and HTTP exchange. When a token expires, is revoked \
 or lacks a scope mid-session, Keyhole recovers without tearing the session down.\n\n\
-Run without a subcommand to start the web inspector (same as `keyhole web`).",
+Run without a subcommand to start the web inspector with the built-in demo (same as `keyhole web`).",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -32,8 +36,23 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Start the web inspector (the default).
+    /// Start the web inspector (the default), with the built-in demo unless --no-demo.
     Web(WebArgs),
+    /// Run the testbed alone: MCP servers with an OAuth authorization server and an enterprise IdP.
+    #[command(after_help = keyhole_testbed::CONFIG_HELP)]
+    Testbed(TestbedArgs),
+    /// One-shot commands against an MCP server, for terminals and scripts.
+    Cli(ClientArgs),
+}
+
+#[derive(Debug, Args)]
+struct TestbedArgs {
+    /// The testbed's JSON configuration (see below); without it, the built-in demo's.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Port to listen on, on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = DEFAULT_DEMO_PORT)]
+    port: u16,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +67,12 @@ struct WebArgs {
     /// act with your MCP credentials.
     #[arg(long)]
     dangerously_allow_remote: bool,
+    /// Do not start the built-in demo servers.
+    #[arg(long)]
+    no_demo: bool,
+    /// Port for the built-in demo (0 picks a free one; a free one is also used if this one is taken).
+    #[arg(long, default_value_t = DEFAULT_DEMO_PORT)]
+    demo_port: u16,
 }
 
 fn parse_host(value: &str) -> Result<IpAddr, String> {
@@ -67,6 +92,8 @@ pub fn main() -> ExitCode {
     init_tracing();
     match cli.command {
         Some(Command::Web(args)) => run_web(args),
+        Some(Command::Testbed(args)) => run_testbed(args),
+        Some(Command::Cli(args)) => client_cli::run(args),
         None => run_web(cli.web),
     }
 }
@@ -105,12 +132,29 @@ fn run_web(args: WebArgs) -> ExitCode {
             args.host
         );
     }
+    let demo_port = (!args.no_demo).then_some(args.demo_port);
     let options = ServeOptions {
         host: args.host,
         port: args.port,
         token,
+        demo_port,
     };
-    match runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())) {
+    report(runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())))
+}
+
+fn run_testbed(args: TestbedArgs) -> ExitCode {
+    let config = match testbed_cmd::load_config(args.config.as_deref()) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(client_cli::EXIT_USAGE);
+        }
+    };
+    report(runtime().and_then(|rt| rt.block_on(testbed_cmd::run(config, args.port))))
+}
+
+fn report(outcome: Result<(), String>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("error: {message}");

@@ -3,6 +3,11 @@
 
 pub mod assets;
 pub mod cli;
+pub mod client_cli;
+pub mod demo;
 pub mod error;
+pub mod native_http;
+pub mod oauth_store;
 pub mod security;
+pub mod testbed_cmd;
 pub mod web;

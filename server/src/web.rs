@@ -14,7 +14,10 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use keyhole_testbed::RunningTestbed;
+
 use crate::assets::{self, WebApp};
+use crate::demo;
 use crate::error::AppError;
 use crate::security::{self, ApiToken, Guard};
 
@@ -38,12 +41,21 @@ impl AppState {
             version: keyhole_shared::VERSION.to_owned(),
             demo_servers: Vec::new(),
             catalog: Vec::new(),
+            demo_control_url: None,
         };
         Self {
             guard: Guard::new(token, bound),
             web_app: assets::WEB_APP.as_ref(),
             config: Arc::new(config),
         }
+    }
+
+    /// Lists the demo's servers and control page in `/api/config`.
+    pub fn with_demo(mut self, demo: &RunningTestbed) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        config.demo_servers = demo::catalog_entries(demo);
+        config.demo_control_url = Some(demo.control_url());
+        self
     }
 }
 
@@ -100,6 +112,8 @@ pub struct ServeOptions {
     pub host: IpAddr,
     pub port: u16,
     pub token: ApiToken,
+    /// Where to start the built-in demo (`Some(0)`: any free port), or `None` for no demo.
+    pub demo_port: Option<u16>,
 }
 
 /// Why the server could not start, worded for the person who ran `keyhole`.
@@ -114,6 +128,8 @@ pub enum ServeError {
     Bind(SocketAddr, io::Error),
     #[error("{0}")]
     WebAppMissing(&'static str),
+    #[error("could not start the built-in demo: {0} (pass --no-demo to run without it)")]
+    Demo(#[from] keyhole_testbed::StartError),
     #[error("the server stopped: {0}")]
     Io(#[from] io::Error),
 }
@@ -131,7 +147,14 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
             _ => ServeError::Bind(wanted, e),
         })?;
     let bound = listener.local_addr()?;
-    let state = AppState::new(options.token, bound);
+    let demo = match options.demo_port {
+        Some(port) => Some(demo::start(port).await?),
+        None => None,
+    };
+    let mut state = AppState::new(options.token, bound);
+    if let Some(demo) = &demo {
+        state = state.with_demo(demo);
+    }
     let browse_host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
         format!("127.0.0.1:{}", bound.port())
     } else {

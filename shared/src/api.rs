@@ -20,6 +20,9 @@ pub struct ConfigResponse {
     /// Servers from the `--config mcp.json` catalog.
     #[serde(default)]
     pub catalog: Vec<CatalogEntry>,
+    /// The demo's control page (expire or revoke tokens, change required scopes), when the demo runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub demo_control_url: Option<String>,
 }
 
 /// One server the user can pick instead of typing a URL.

@@ -1,0 +1,112 @@
+//! The built-in demo started by plain `keyhole`, and `keyhole testbed` on its own.
+
+use std::process::Command;
+
+use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
+use serde_json::Value;
+
+async fn api_config(keyhole: &KeyholeProcess) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/api/config", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn plain_keyhole_runs_the_demo_and_lists_its_servers() {
+    let keyhole = KeyholeProcess::web(&[]);
+    let config = api_config(&keyhole).await;
+    let servers = config["demoServers"]
+        .as_array()
+        .expect("demo servers listed");
+    let names: Vec<&str> = servers
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["demo", "enterprise"]);
+    let demo_url = servers[0]["url"].as_str().unwrap();
+    assert!(demo_url.starts_with("http://127.0.0.1:"), "{demo_url}");
+
+    // The demo really serves MCP and protects it with OAuth.
+    let response = reqwest::Client::new()
+        .post(demo_url)
+        .header("Accept", "application/json, text/event-stream")
+        .json(&serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    assert!(challenge.contains("resource_metadata="), "{challenge}");
+    let control = config["demoControlUrl"].as_str().unwrap();
+    let page = reqwest::get(control).await.unwrap();
+    assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn no_demo_means_no_demo_servers() {
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let config = api_config(&keyhole).await;
+    assert_eq!(config["demoServers"], serde_json::json!([]));
+    assert!(config.get("demoControlUrl").is_none());
+}
+
+#[tokio::test]
+async fn testbed_command_serves_a_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("testbed.json");
+    std::fs::write(&path, keyhole_testbed_demo_json()).unwrap();
+    let testbed =
+        KeyholeProcess::spawn(&["testbed", "--config", path.to_str().unwrap(), "--port", "0"]);
+    let metadata: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-authorization-server/oauth",
+        testbed.base_url
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(metadata["issuer"], format!("{}/oauth", testbed.base_url));
+}
+
+#[test]
+fn an_invalid_testbed_config_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.json");
+    std::fs::write(
+        &path,
+        r#"{"servers":[{"name":"x","tools":[{"preset":"nope"}]}]}"#,
+    )
+    .unwrap();
+    let output = Command::new(keyhole_e2e::keyhole_binary())
+        .args(["testbed", "--config", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("servers[0].tools[0].preset"), "{stderr}");
+}
+
+#[test]
+fn testbed_help_explains_the_config() {
+    let output = Command::new(keyhole_e2e::keyhole_binary())
+        .args(["testbed", "--help"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("requiredScopes") && stdout.contains("scopesSupported"),
+        "{stdout}"
+    );
+}
+
+/// The demo config as shipped, read from the repository (the binary embeds the same file).
+fn keyhole_testbed_demo_json() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed/demo.json")).unwrap()
+}

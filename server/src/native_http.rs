@@ -1,0 +1,1 @@
+//! (being written) The native HTTP client for the shared OAuth flows, on reqwest.

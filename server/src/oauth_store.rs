@@ -1,0 +1,1 @@
+//! (being written) The file-backed OAuth store shared by the web backend and the CLI.
