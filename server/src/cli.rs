@@ -4,11 +4,13 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::client_cli::{self, ClientArgs};
 use crate::demo::DEFAULT_DEMO_PORT;
+use crate::hub::HubOptions;
 use crate::security::ApiToken;
 use crate::testbed_cmd;
 use crate::web::{self, ServeOptions};
@@ -67,6 +69,9 @@ struct WebArgs {
     /// act with your MCP credentials.
     #[arg(long)]
     dangerously_allow_remote: bool,
+    /// Seconds an upstream MCP request may take before Keyhole gives up on it.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    request_timeout: u64,
     /// Do not start the built-in demo servers.
     #[arg(long)]
     no_demo: bool,
@@ -133,11 +138,16 @@ fn run_web(args: WebArgs) -> ExitCode {
         );
     }
     let demo_port = (!args.no_demo).then_some(args.demo_port);
+    let hub = HubOptions {
+        request_timeout: Duration::from_secs(args.request_timeout),
+        ..HubOptions::default()
+    };
     let options = ServeOptions {
         host: args.host,
         port: args.port,
         token,
         demo_port,
+        hub,
     };
     report(runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())))
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use keyhole_shared::api::ConfigResponse;
 use tower_http::compression::CompressionLayer;
@@ -19,6 +19,8 @@ use keyhole_testbed::RunningTestbed;
 use crate::assets::{self, WebApp};
 use crate::demo;
 use crate::error::AppError;
+use crate::hub::{self, Hub, HubOptions};
+use crate::oauth_fetch;
 use crate::security::{self, ApiToken, Guard};
 
 /// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
@@ -32,6 +34,7 @@ pub struct AppState {
     pub guard: Guard,
     pub web_app: Option<&'static WebApp>,
     pub config: Arc<ConfigResponse>,
+    pub hub: Arc<Hub>,
 }
 
 impl AppState {
@@ -47,7 +50,14 @@ impl AppState {
             guard: Guard::new(token, bound),
             web_app: assets::WEB_APP.as_ref(),
             config: Arc::new(config),
+            hub: Hub::new(HubOptions::default()),
         }
+    }
+
+    /// Uses `hub` for the MCP sessions.
+    pub fn with_hub(mut self, hub: Arc<Hub>) -> Self {
+        self.hub = hub;
+        self
     }
 
     /// Lists the demo's servers and control page in `/api/config`.
@@ -63,6 +73,11 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/config", get(config))
+        .nest("/mcp", hub::routes::router().with_state(state.hub.clone()))
+        .route(
+            "/oauth/fetch",
+            post(oauth_fetch::fetch).with_state(state.hub.clone()),
+        )
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(
             state.guard.clone(),
@@ -114,6 +129,7 @@ pub struct ServeOptions {
     pub token: ApiToken,
     /// Where to start the built-in demo (`Some(0)`: any free port), or `None` for no demo.
     pub demo_port: Option<u16>,
+    pub hub: HubOptions,
 }
 
 /// Why the server could not start, worded for the person who ran `keyhole`.
@@ -151,7 +167,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         Some(port) => Some(demo::start(port).await?),
         None => None,
     };
-    let mut state = AppState::new(options.token, bound);
+    let hub = Hub::new(options.hub);
+    hub.spawn_reaper();
+    let mut state = AppState::new(options.token, bound).with_hub(hub);
     if let Some(demo) = &demo {
         state = state.with_demo(demo);
     }

@@ -47,3 +47,45 @@ pub struct ApiError {
     pub error: String,
     pub message: String,
 }
+
+/// One HTTP exchange Keyhole made upstream, as the Network view shows it. Secrets are already
+/// redacted by the time one of these exists (`Authorization`, cookies, tokens in bodies).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpExchange {
+    /// Increasing within one backend session.
+    pub seq: u64,
+    /// What the exchange was for.
+    pub kind: ExchangeKind,
+    /// Milliseconds since the Unix epoch when the request was sent.
+    pub started_at_ms: u64,
+    pub duration_ms: f64,
+    pub method: String,
+    pub url: String,
+    /// `None` when no response arrived (connection refused, timeout…).
+    pub status: Option<u16>,
+    pub request_headers: Vec<(String, String)>,
+    pub response_headers: Vec<(String, String)>,
+    /// The first bytes of the request body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// The first bytes of the response body (for an SSE response, of its events' data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+    /// How many server-sent events the response carried.
+    #[serde(default)]
+    pub sse_events: u32,
+    /// Why the exchange failed, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The purpose of an upstream HTTP exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExchangeKind {
+    /// MCP traffic: POST, the GET stream, DELETE.
+    Mcp,
+    /// An OAuth leg: metadata, registration, token.
+    Oauth,
+}

@@ -133,6 +133,45 @@ impl RunningTestbed {
         self.state.urls.control_url()
     }
 
+    /// Issues an access token for the server named `server` with `scopes`, as if a client had
+    /// completed the authorization flow. For tests and benchmarks of *other* components, which need
+    /// a valid bearer but are not about how it was obtained. `None` for an unknown server.
+    pub fn mint_access_token(
+        &self,
+        server: &str,
+        scopes: &[&str],
+        lifetime_secs: u64,
+    ) -> Option<String> {
+        let server = self.state.server(server)?;
+        let grant = crate::tokens::TokenGrant {
+            client_id: "keyhole-test-fixture".into(),
+            subject: "fixture".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            resource: Some(server.mcp_url.clone()),
+            grant: "fixture".into(),
+            family: format!("fixture-{}", self.state.tokens.list().len()),
+        };
+        let (value, _) =
+            self.state
+                .tokens
+                .issue(crate::tokens::TokenKind::Access, &grant, lifetime_secs);
+        Some(value)
+    }
+
+    /// The MCP session ids the token with this value was presented on, in order: lets a test assert
+    /// that re-authorization kept the session (same `Mcp-Session-Id`).
+    pub fn sessions_used_by(&self, token: &str) -> Vec<String> {
+        let fingerprint = crate::support::sha256_base64url(token);
+        self.state
+            .tokens
+            .list()
+            .into_iter()
+            .filter(|record| record.fingerprint == fingerprint)
+            .flat_map(|record| record.sessions)
+            .map(|used| used.session_id)
+            .collect()
+    }
+
     /// The live state, for in-process inspection.
     pub fn state(&self) -> &Arc<TestbedState> {
         &self.state

@@ -1,0 +1,200 @@
+//! The session hub: one upstream MCP session per browser connection, behind `/api/mcp/*`.
+//!
+//! Sessions are independent: each has its own client, bounded event queue and bounded network log,
+//! so a slow or hung upstream never blocks another session. A session whose page went away (no event
+//! stream open, no request) is ended after a grace period long enough to outlast an OAuth redirect.
+
+mod envelope;
+pub mod routes;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use keyhole_shared::ChallengeContext;
+use rand::RngCore;
+
+pub use envelope::{Failure, Reply};
+pub use session::{HubEvent, Session, SessionEvents};
+
+use crate::mcp_client::{ClientConfig, Credentials, McpClient};
+
+/// Limits and timings of the hub.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// How long one upstream request may take.
+    pub request_timeout: Duration,
+    /// How long a session without a page survives (covers a full-page OAuth redirect).
+    pub idle_grace: Duration,
+    /// Exchanges kept per session for pages that reconnect.
+    pub log_capacity: usize,
+    /// Events buffered per session for a slow page before it misses some.
+    pub event_queue: usize,
+    /// After a command got a challenge, the same challenge on the GET stream is not repeated for this long.
+    pub ambient_suppression: Duration,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(60),
+            idle_grace: Duration::from_secs(15 * 60),
+            log_capacity: 500,
+            event_queue: 256,
+            ambient_suppression: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the page asked to connect to.
+pub struct ConnectSpec {
+    pub config: ClientConfig,
+    pub credentials: Credentials,
+}
+
+pub struct Hub {
+    sessions: RwLock<HashMap<String, Arc<Session>>>,
+    http: reqwest::Client,
+    options: HubOptions,
+}
+
+impl Hub {
+    pub fn new(options: HubOptions) -> Arc<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("a reqwest client with static settings builds");
+        Arc::new(Self {
+            sessions: RwLock::new(HashMap::new()),
+            http,
+            options,
+        })
+    }
+
+    /// The HTTP client for upstream requests (redirects are never followed).
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub fn options(&self) -> &HubOptions {
+        &self.options
+    }
+
+    /// Connects upstream (initialize) and registers the session, or says why it could not.
+    pub async fn connect(&self, mut spec: ConnectSpec) -> Result<Arc<Session>, Failure> {
+        spec.config.timeout = self.options.request_timeout;
+        let events = Arc::new(SessionEvents::new(
+            self.options.event_queue,
+            self.options.log_capacity,
+            self.options.ambient_suppression,
+        ));
+        let client = McpClient::new(
+            self.http.clone(),
+            spec.config,
+            Arc::new(spec.credentials),
+            events.clone(),
+        );
+        let context = ChallengeContext {
+            method: Some("initialize".into()),
+            tool_name: None,
+        };
+        let initialize_result = client
+            .initialize()
+            .await
+            .map_err(|error| Failure::from_send_error(error, context))?;
+        let session = Arc::new(Session::new(
+            new_session_id(),
+            client,
+            events,
+            initialize_result,
+        ));
+        self.sessions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(session.id.clone(), session.clone());
+        tracing::info!(session = %session.id, "connected");
+        Ok(session)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+        let session = self
+            .sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
+        if let Some(session) = &session {
+            session.touch();
+        }
+        session
+    }
+
+    pub fn len(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Ends a session upstream and forgets it; `false` if there was none.
+    pub async fn disconnect(&self, id: &str) -> bool {
+        let removed = self
+            .sessions
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        match removed {
+            Some(session) => {
+                session.client.close().await;
+                tracing::info!(session = %id, "disconnected");
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Ends the sessions whose page has been gone for the grace period; returns how many.
+    pub async fn reap_abandoned(&self) -> usize {
+        let grace = self.options.idle_grace;
+        let abandoned: Vec<String> = self
+            .sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|s| s.abandoned(grace))
+            .map(|s| s.id.clone())
+            .collect();
+        for id in &abandoned {
+            tracing::info!(session = %id, "ending a session whose page went away");
+            self.disconnect(id).await;
+        }
+        abandoned.len()
+    }
+
+    /// Runs [`Hub::reap_abandoned`] periodically for as long as the hub lives.
+    pub fn spawn_reaper(self: &Arc<Self>) {
+        let hub = Arc::downgrade(self);
+        let every =
+            (self.options.idle_grace / 4).clamp(Duration::from_millis(50), Duration::from_secs(30));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(hub) = hub.upgrade() else { return };
+                hub.reap_abandoned().await;
+            }
+        });
+    }
+}
+
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,255 @@
+//! The `/api/mcp/*` routes (DESIGN.md §2). Misuse of our API is a 4xx [`AppError`]; everything the
+//! upstream server does is an HTTP 200 envelope ([`Reply`]).
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use futures_util::{Stream, StreamExt};
+use keyhole_shared::Secret;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::envelope::{Failure, Reply, context_of};
+use super::{ConnectSpec, Hub, Session};
+use crate::error::{ApiJson, AppError};
+use crate::mcp_client::{ClientConfig, Credentials, SendError};
+
+pub fn router() -> Router<Arc<Hub>> {
+    Router::new()
+        .route("/connect", post(connect))
+        .route("/send", post(send))
+        .route("/events", get(events))
+        .route("/log", get(network_log))
+        .route("/auth-state", post(auth_state))
+        .route("/disconnect", post(disconnect))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConnectRequest {
+    config: TransportConfig,
+    #[serde(default)]
+    auth_state: Option<AuthState>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransportConfig {
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+/// What the page holds for a server. Deliberately not `Debug`: it carries tokens.
+#[derive(Deserialize)]
+struct AuthState {
+    tokens: TokenSet,
+}
+
+#[derive(Deserialize)]
+struct TokenSet {
+    access_token: Secret,
+    #[serde(default)]
+    token_type: Option<String>,
+}
+
+impl AuthState {
+    fn bearer(self) -> Result<Secret, AppError> {
+        match self.tokens.token_type.as_deref() {
+            None => Ok(self.tokens.access_token),
+            Some(kind) if kind.eq_ignore_ascii_case("bearer") => Ok(self.tokens.access_token),
+            Some(kind) => Err(AppError::BadRequest(format!(
+                "token_type {kind:?} is not supported; use Bearer"
+            ))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionRef {
+    session_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SendRequest {
+    session_id: String,
+    message: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AuthStateRequest {
+    session_id: String,
+    auth_state: AuthState,
+}
+
+fn session(hub: &Hub, id: &str) -> Result<Arc<Session>, AppError> {
+    hub.get(id).ok_or_else(|| {
+        AppError::NotFound(format!(
+            "no Keyhole session {id:?} (it ended or never existed)"
+        ))
+    })
+}
+
+fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
+    if config.kind != "streamable-http" {
+        return Err(AppError::BadRequest(format!(
+            "transport {:?} is not supported; Keyhole connects over \"streamable-http\"",
+            config.kind
+        )));
+    }
+    let endpoint = url::Url::parse(&config.url)
+        .map_err(|e| AppError::BadRequest(format!("{:?} is not a URL: {e}", config.url)))?;
+    if !matches!(endpoint.scheme(), "http" | "https") {
+        return Err(AppError::BadRequest(format!(
+            "{:?} is not an http(s) URL",
+            config.url
+        )));
+    }
+    let mut client_config = ClientConfig::new(endpoint);
+    for (name, value) in config.headers {
+        reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
+        reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+            AppError::BadRequest(format!("the value of header {name:?} is not valid"))
+        })?;
+        client_config.headers.push((name, value));
+    }
+    Ok(client_config)
+}
+
+async fn connect(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<ConnectRequest>,
+) -> Result<Reply, AppError> {
+    let config = client_config(request.config)?;
+    let bearer = request.auth_state.map(AuthState::bearer).transpose()?;
+    let spec = ConnectSpec {
+        config,
+        credentials: Credentials::new(bearer),
+    };
+    Ok(match hub.connect(spec).await {
+        Ok(session) => Reply::Ok(json!({
+            "sessionId": session.id,
+            "initializeResult": session.initialize_result,
+            "protocolVersion": session.client.protocol_version(),
+            "upstreamSessionId": session.client.session_id(),
+        })),
+        Err(failure) => Reply::Failed(failure),
+    })
+}
+
+fn validate_message(message: &Value) -> Result<(), AppError> {
+    let Some(object) = message.as_object() else {
+        return Err(AppError::BadRequest(
+            "`message` must be one JSON-RPC message (an object)".into(),
+        ));
+    };
+    if object.get("jsonrpc") != Some(&json!("2.0")) {
+        return Err(AppError::BadRequest(
+            "`message.jsonrpc` must be \"2.0\"".into(),
+        ));
+    }
+    let is_call = object.get("method").is_some_and(Value::is_string);
+    let is_answer = object.contains_key("id")
+        && (object.contains_key("result") || object.contains_key("error"));
+    if !is_call && !is_answer {
+        return Err(AppError::BadRequest(
+            "`message` is neither a request/notification (with `method`) nor a response (with `id` and \
+             `result` or `error`)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn send(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<SendRequest>,
+) -> Result<Reply, AppError> {
+    validate_message(&request.message)?;
+    let session = session(&hub, &request.session_id)?;
+    let _running = session.events.begin_command();
+    Ok(match session.client.send(&request.message).await {
+        Ok(response) => Reply::Ok(match response {
+            Some(response) => json!({ "response": response }),
+            None => json!({}),
+        }),
+        Err(error) => {
+            if let SendError::Challenge(challenge) = &error {
+                session.events.command_challenged(challenge);
+            }
+            Reply::Failed(Failure::from_send_error(
+                error,
+                context_of(&request.message),
+            ))
+        }
+    })
+}
+
+async fn events(
+    State(hub): State<Arc<Hub>>,
+    Query(query): Query<SessionRef>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let session = session(&hub, &query.session_id)?;
+    let subscriber = session.subscribe();
+    let opening = futures_util::stream::once(async {
+        Ok(Event::default().comment("keyhole session events"))
+    });
+    let live = BroadcastStream::new(session.events.subscribe()).map(move |item| {
+        let _open = &subscriber; // dropped with the stream: the page went away
+        Ok(match item {
+            Ok(event) => event.to_sse(),
+            Err(missed) => {
+                Event::default().comment(format!("{missed}; read /api/mcp/log for the network log"))
+            }
+        })
+    });
+    Ok(Sse::new(opening.chain(live)).keep_alive(KeepAlive::default()))
+}
+
+async fn network_log(
+    State(hub): State<Arc<Hub>>,
+    Query(query): Query<SessionRef>,
+) -> Result<Reply, AppError> {
+    let session = session(&hub, &query.session_id)?;
+    Ok(Reply::Ok(
+        json!({ "exchanges": session.events.network_log() }),
+    ))
+}
+
+async fn auth_state(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<AuthStateRequest>,
+) -> Result<Reply, AppError> {
+    let session = session(&hub, &request.session_id)?;
+    session
+        .client
+        .credentials()
+        .set_bearer(Some(request.auth_state.bearer()?));
+    Ok(Reply::Ok(json!({})))
+}
+
+async fn disconnect(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<SessionRef>,
+) -> Result<Json<Value>, AppError> {
+    if hub.disconnect(&request.session_id).await {
+        Ok(Json(json!({ "ok": true })))
+    } else {
+        Err(AppError::NotFound(format!(
+            "no Keyhole session {:?}",
+            request.session_id
+        )))
+    }
+}

@@ -1,0 +1,234 @@
+//! One backend session: the upstream MCP client for one browser connection, the events it emits
+//! (server messages, HTTP exchanges, ambient challenges), and the bounded network log a page reads
+//! back after an OAuth redirect.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::response::sse::Event;
+use keyhole_shared::ChallengeContext;
+use keyhole_shared::api::HttpExchange;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::envelope::Failure;
+use crate::mcp_client::{ClientEvents, McpClient, UpstreamChallenge};
+
+/// Something the page should learn about without asking.
+#[derive(Debug, Clone)]
+pub enum HubEvent {
+    /// A notification or request from the MCP server.
+    Message(Value),
+    /// An upstream HTTP exchange for the Network view.
+    Http(Box<HttpExchange>),
+    /// A challenge no command was waiting for.
+    AuthChallenge(Box<Failure>),
+    /// Information the user should see (e.g. the upstream session was re-created).
+    Notice(String),
+}
+
+impl HubEvent {
+    /// The SSE event: its name is the kind, its data JSON.
+    pub fn to_sse(&self) -> Event {
+        let (name, data) = match self {
+            Self::Message(message) => ("message", message.clone()),
+            Self::Http(exchange) => ("http", serde_json::to_value(exchange).unwrap_or_default()),
+            Self::AuthChallenge(failure) => {
+                let mut envelope = serde_json::to_value(failure).unwrap_or_else(|_| json!({}));
+                envelope["ok"] = Value::Bool(false);
+                ("auth_challenge", envelope)
+            }
+            Self::Notice(message) => ("notice", json!({ "message": message })),
+        };
+        Event::default().event(name).data(data.to_string())
+    }
+}
+
+/// The event side of a session, handed to its MCP client.
+pub struct SessionEvents {
+    sender: broadcast::Sender<HubEvent>,
+    log: Mutex<VecDeque<HttpExchange>>,
+    log_capacity: usize,
+    next_seq: AtomicU64,
+    commands_in_flight: AtomicUsize,
+    last_command_challenge: Mutex<Option<(Instant, UpstreamChallenge)>>,
+    suppression_window: Duration,
+}
+
+impl SessionEvents {
+    pub fn new(queue: usize, log_capacity: usize, suppression_window: Duration) -> Self {
+        Self {
+            sender: broadcast::channel(queue.max(1)).0,
+            log: Mutex::new(VecDeque::with_capacity(log_capacity.min(1024))),
+            log_capacity,
+            next_seq: AtomicU64::new(1),
+            commands_in_flight: AtomicUsize::new(0),
+            last_command_challenge: Mutex::new(None),
+            suppression_window,
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+        self.sender.subscribe()
+    }
+
+    /// The exchanges recorded so far (bounded; the oldest are dropped first).
+    pub fn network_log(&self) -> Vec<HttpExchange> {
+        self.log
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Marks a command (a `send`) as running until the guard is dropped.
+    pub fn begin_command(self: &Arc<Self>) -> CommandGuard {
+        self.commands_in_flight.fetch_add(1, Ordering::SeqCst);
+        CommandGuard(self.clone())
+    }
+
+    /// A command got `challenge`: the same one on the GET stream shortly after is not repeated.
+    pub fn command_challenged(&self, challenge: &UpstreamChallenge) {
+        *self
+            .last_command_challenge
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), challenge.clone()));
+    }
+
+    fn publish(&self, event: HubEvent) {
+        // No subscriber is fine: the log keeps exchanges, and messages without a page have no reader.
+        let _ = self.sender.send(event);
+    }
+
+    fn ambient_is_redundant(&self, challenge: &UpstreamChallenge) -> bool {
+        if self.commands_in_flight.load(Ordering::SeqCst) > 0 {
+            return true;
+        }
+        let last = self
+            .last_command_challenge
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        matches!(&*last, Some((at, seen))
+            if at.elapsed() < self.suppression_window && challenge_key(seen) == challenge_key(challenge))
+    }
+}
+
+impl ClientEvents for SessionEvents {
+    fn server_message(&self, message: Value) {
+        self.publish(HubEvent::Message(message));
+    }
+
+    fn exchange(&self, mut exchange: HttpExchange) {
+        exchange.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            if log.len() >= self.log_capacity {
+                log.pop_front();
+            }
+            log.push_back(exchange.clone());
+        }
+        self.publish(HubEvent::Http(Box::new(exchange)));
+    }
+
+    fn ambient_challenge(&self, challenge: UpstreamChallenge) {
+        if self.ambient_is_redundant(&challenge) {
+            tracing::debug!(
+                status = challenge.status,
+                "ambient challenge suppressed: a command has it"
+            );
+            return;
+        }
+        let failure = Failure::challenge(&challenge, ChallengeContext::default());
+        self.publish(HubEvent::AuthChallenge(Box::new(failure)));
+    }
+
+    fn notice(&self, message: String) {
+        self.publish(HubEvent::Notice(message));
+    }
+}
+
+/// What makes two challenges "the same" for suppression: the status and the Bearer `error` and
+/// `scope` (descriptions and `resource_metadata` may differ between the POST and GET answers).
+fn challenge_key(challenge: &UpstreamChallenge) -> (u16, Option<String>, Option<String>) {
+    let lines: Vec<&[u8]> = challenge
+        .www_authenticate
+        .iter()
+        .map(Vec::as_slice)
+        .collect();
+    let parsed = keyhole_shared::www_authenticate::parse(&lines);
+    let bearer = parsed.bearer();
+    let param = |name: &str| bearer.and_then(|b| b.param(name)).map(str::to_owned);
+    (challenge.status, param("error"), param("scope"))
+}
+
+/// Counts a running command; see [`SessionEvents::begin_command`].
+pub struct CommandGuard(Arc<SessionEvents>);
+
+impl Drop for CommandGuard {
+    fn drop(&mut self) {
+        self.0.commands_in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A live backend session.
+pub struct Session {
+    pub id: String,
+    pub client: McpClient,
+    pub events: Arc<SessionEvents>,
+    pub initialize_result: Value,
+    last_seen: Mutex<Instant>,
+    subscribers: AtomicUsize,
+}
+
+impl Session {
+    pub fn new(
+        id: String,
+        client: McpClient,
+        events: Arc<SessionEvents>,
+        initialize_result: Value,
+    ) -> Self {
+        Self {
+            id,
+            client,
+            events,
+            initialize_result,
+            last_seen: Mutex::new(Instant::now()),
+            subscribers: AtomicUsize::new(0),
+        }
+    }
+
+    /// The page used this session just now.
+    pub fn touch(&self) {
+        *self.last_seen.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+    }
+
+    /// No page has used or listened to this session for `grace`.
+    pub fn abandoned(&self, grace: Duration) -> bool {
+        self.subscribers.load(Ordering::SeqCst) == 0
+            && self
+                .last_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .elapsed()
+                >= grace
+    }
+
+    /// Counts an open event stream until the guard is dropped.
+    pub fn subscribe(self: &Arc<Self>) -> SubscriberGuard {
+        self.subscribers.fetch_add(1, Ordering::SeqCst);
+        SubscriberGuard(self.clone())
+    }
+}
+
+/// An open `/api/mcp/events` stream; see [`Session::subscribe`].
+pub struct SubscriberGuard(Arc<Session>);
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        self.0.subscribers.fetch_sub(1, Ordering::SeqCst);
+        self.0.touch();
+    }
+}

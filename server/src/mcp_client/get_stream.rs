@@ -1,0 +1,85 @@
+//! The GET stream: the channel on which the server sends notifications and requests that are not
+//! tied to a POST. It is reopened with `Last-Event-ID` after the server's `retry` when it ends, stops
+//! for good if the server has none (405, or 404 from a stateless server), and after a 401/403 waits
+//! for new credentials instead of hammering the server.
+
+use std::time::Duration;
+
+use keyhole_shared::api::ExchangeKind;
+use reqwest::header::{self};
+use reqwest::{Method, StatusCode};
+
+use super::McpClient;
+use super::exchange::ExchangeRecorder;
+use super::post::{StreamPosition, challenge_of, describe_request_error, is_event_stream};
+
+const DEFAULT_RETRY: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+pub async fn run(client: McpClient) {
+    let mut position = StreamPosition::default();
+    let mut credential_changes = client.inner.credentials.changes();
+    let mut backoff = DEFAULT_RETRY;
+    loop {
+        let mut builder = client
+            .request(Method::GET)
+            .header(header::ACCEPT, "text/event-stream");
+        if let Some(id) = &position.last_event_id {
+            builder = builder.header("last-event-id", id);
+        }
+        let Ok(request) = builder.build() else { return };
+        let mut recorder = ExchangeRecorder::start(
+            client.inner.events.clone(),
+            &request,
+            None,
+            ExchangeKind::Mcp,
+        );
+        credential_changes.mark_unchanged();
+        let response = match client.inner.http.execute(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                recorder.fail(describe_request_error(
+                    &client.inner.config.endpoint,
+                    &error,
+                ));
+                drop(recorder);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+        };
+        let status = response.status();
+        recorder.response(status.as_u16(), response.headers());
+        match status {
+            StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => {
+                tracing::debug!(%status, "the MCP server offers no GET stream");
+                return;
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                let challenge = challenge_of(status, response.headers());
+                drop(recorder);
+                client.inner.events.ambient_challenge(challenge);
+                if credential_changes.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            _ if status.is_success() && is_event_stream(response.headers()) => {
+                backoff = DEFAULT_RETRY;
+                client
+                    .read_stream(response, &mut recorder, None, &mut position)
+                    .await;
+                recorder.finish();
+                tokio::time::sleep(position.retry.unwrap_or(DEFAULT_RETRY)).await;
+            }
+            _ => {
+                recorder.fail(format!(
+                    "unexpected answer to the GET stream: HTTP {status}"
+                ));
+                drop(recorder);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! Keyhole's own MCP client for the Streamable HTTP transport (2025-11-25, also talking to
+//! 2025-06-18 and 2025-03-26 servers). Used by the web backend's sessions and by `keyhole cli`.
+//!
+//! Why not the official SDK: an inspector must show every HTTP exchange and hand every 401/403 with
+//! its raw `WWW-Authenticate` to the auth core, and it must swap the bearer token of a live session
+//! without reconnecting. So this client reports each exchange to [`ClientEvents`], returns
+//! challenges as values ([`SendError::Challenge`]), and reads its bearer from a shared
+//! [`Credentials`] holder at the moment each request is sent.
+
+pub(crate) mod exchange;
+mod get_stream;
+mod post;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use keyhole_shared::Secret;
+use keyhole_shared::api::HttpExchange;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use post::PostOutcome;
+
+/// The protocol versions this client speaks, newest first; the first is the one it asks for.
+pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+
+/// What the client tells its owner about, as it happens.
+pub trait ClientEvents: Send + Sync + 'static {
+    /// A notification or request the server sent (inside a POST's stream or on the GET stream).
+    fn server_message(&self, message: Value);
+    /// One finished (or abandoned) HTTP exchange, secrets already redacted.
+    fn exchange(&self, exchange: HttpExchange);
+    /// A 401/403 on the GET stream, where no command is waiting for it.
+    fn ambient_challenge(&self, challenge: UpstreamChallenge);
+    /// Something the user should know that is not an error of the current command.
+    fn notice(&self, message: String);
+}
+
+/// An upstream 401 or 403, as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamChallenge {
+    pub status: u16,
+    /// Every `WWW-Authenticate` header line, as bytes (they need not be UTF-8).
+    pub www_authenticate: Vec<Vec<u8>>,
+}
+
+/// Why a message did not produce an answer.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SendError {
+    #[error("the MCP server asks for authorization (HTTP {})", .0.status)]
+    Challenge(UpstreamChallenge),
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// The bearer token a session presents, replaceable while the session lives ("hot swap").
+#[derive(Debug)]
+pub struct Credentials {
+    bearer: RwLock<Option<Secret>>,
+    generation: watch::Sender<u64>,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Self {
+            bearer: RwLock::new(None),
+            generation: watch::channel(0).0,
+        }
+    }
+}
+
+impl Credentials {
+    pub fn new(bearer: Option<Secret>) -> Self {
+        let credentials = Self::default();
+        *credentials
+            .bearer
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = bearer;
+        credentials
+    }
+
+    /// Replaces the token; the next request uses it, and a GET stream waiting after a challenge retries.
+    pub fn set_bearer(&self, bearer: Option<Secret>) {
+        *self.bearer.write().unwrap_or_else(|p| p.into_inner()) = bearer;
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn bearer(&self) -> Option<Secret> {
+        self.bearer
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        self.generation.subscribe()
+    }
+}
+
+/// Where and how to talk to one MCP server.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub endpoint: url::Url,
+    /// Extra headers sent with every request (e.g. an API key the server wants).
+    pub headers: Vec<(String, String)>,
+    /// How long one request may take before it is abandoned.
+    pub timeout: Duration,
+    /// The `capabilities` announced in `initialize`.
+    pub capabilities: Value,
+}
+
+impl ClientConfig {
+    pub fn new(endpoint: url::Url) -> Self {
+        Self {
+            endpoint,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(60),
+            capabilities: json!({}),
+        }
+    }
+}
+
+/// A client for one upstream MCP session. Cheap to clone; clones share the session.
+#[derive(Clone)]
+pub struct McpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    config: ClientConfig,
+    credentials: Arc<Credentials>,
+    events: Arc<dyn ClientEvents>,
+    session: Mutex<SessionState>,
+    /// Serialises re-initialisation after the server forgot the session.
+    reinitializing: tokio::sync::Mutex<()>,
+    next_id: AtomicU64,
+    get_stream: Mutex<Option<JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default, Clone)]
+struct SessionState {
+    session_id: Option<String>,
+    protocol_version: Option<String>,
+}
+
+impl McpClient {
+    pub fn new(
+        http: reqwest::Client,
+        config: ClientConfig,
+        credentials: Arc<Credentials>,
+        events: Arc<dyn ClientEvents>,
+    ) -> Self {
+        let inner = Inner {
+            http,
+            config,
+            credentials,
+            events,
+            session: Mutex::new(SessionState::default()),
+            reinitializing: tokio::sync::Mutex::new(()),
+            next_id: AtomicU64::new(1),
+            get_stream: Mutex::new(None),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub fn credentials(&self) -> &Arc<Credentials> {
+        &self.inner.credentials
+    }
+
+    /// The upstream `Mcp-Session-Id`, when the server assigned one.
+    pub fn session_id(&self) -> Option<String> {
+        self.state().session_id
+    }
+
+    /// The negotiated protocol version, once initialized.
+    pub fn protocol_version(&self) -> Option<String> {
+        self.state().protocol_version
+    }
+
+    fn state(&self) -> SessionState {
+        self.inner
+            .session
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_state(&self, state: SessionState) {
+        *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = state;
+    }
+
+    /// Runs the `initialize` handshake (version negotiation, session id, `initialized`), starts the
+    /// GET stream, and returns the server's `InitializeResult`.
+    pub async fn initialize(&self) -> Result<Value, SendError> {
+        self.set_state(SessionState::default());
+        let id = format!(
+            "keyhole-init-{}",
+            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let request = json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": SUPPORTED_PROTOCOL_VERSIONS[0],
+                "capabilities": self.inner.config.capabilities,
+                "clientInfo": { "name": "keyhole", "title": "Keyhole", "version": keyhole_shared::VERSION },
+            },
+        });
+        let response = match self.post(&request).await? {
+            PostOutcome::Response(response) => response,
+            PostOutcome::Accepted | PostOutcome::SessionGone => {
+                return Err(SendError::Transport(
+                    "the MCP server did not answer `initialize` with a response".into(),
+                ));
+            }
+        };
+        if let Some(error) = response.get("error") {
+            let message = error["message"].as_str().unwrap_or("no message");
+            return Err(SendError::Transport(format!(
+                "the MCP server refused `initialize`: {message}"
+            )));
+        }
+        let result = response.get("result").cloned().unwrap_or(Value::Null);
+        let version = result["protocolVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if !SUPPORTED_PROTOCOL_VERSIONS.contains(&version.as_str()) {
+            return Err(SendError::Transport(format!(
+                "the MCP server speaks protocol version {version:?}; Keyhole speaks {}",
+                SUPPORTED_PROTOCOL_VERSIONS.join(", ")
+            )));
+        }
+        let mut state = self.state();
+        state.protocol_version = Some(version);
+        self.set_state(state);
+        let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+        self.post(&initialized).await?;
+        self.restart_get_stream();
+        Ok(result)
+    }
+
+    /// Sends one JSON-RPC message and returns the response to it (for a request) or `None` (for a
+    /// notification or an answer to a server request). If the server has forgotten the session
+    /// (404), the session is initialized again with the current credentials and the message is
+    /// sent once more.
+    pub async fn send(&self, message: &Value) -> Result<Option<Value>, SendError> {
+        let session_before = self.session_id();
+        match self.post(message).await? {
+            PostOutcome::Response(response) => return Ok(Some(response)),
+            PostOutcome::Accepted => return Ok(None),
+            PostOutcome::SessionGone => {}
+        }
+        self.reinitialize(session_before).await?;
+        match self.post(message).await? {
+            PostOutcome::Response(response) => Ok(Some(response)),
+            PostOutcome::Accepted => Ok(None),
+            PostOutcome::SessionGone => Err(SendError::Transport(
+                "the MCP server also forgot the session it just created".into(),
+            )),
+        }
+    }
+
+    async fn reinitialize(&self, expired: Option<String>) -> Result<(), SendError> {
+        let _one_at_a_time = self.inner.reinitializing.lock().await;
+        if self.session_id() != expired {
+            return Ok(()); // a concurrent send already did it
+        }
+        let old = expired.as_deref().unwrap_or("(none)");
+        tracing::info!(endpoint = %self.inner.config.endpoint, "upstream session expired; re-initializing");
+        self.inner.events.notice(format!(
+            "The MCP server no longer knows session {old}; Keyhole started a new session with the current \
+             credentials."
+        ));
+        self.initialize().await.map(|_| ())
+    }
+
+    /// Ends the session: stops the GET stream and sends DELETE (a 405 from the server is fine).
+    pub async fn close(&self) {
+        if let Some(task) = self
+            .inner
+            .get_stream
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            task.abort();
+        }
+        if self.session_id().is_some() {
+            let _ = self.delete().await;
+        }
+    }
+
+    fn restart_get_stream(&self) {
+        let task = tokio::spawn(get_stream::run(self.clone()));
+        if let Some(old) = self
+            .inner
+            .get_stream
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task)
+        {
+            old.abort();
+        }
+    }
+}

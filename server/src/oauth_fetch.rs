@@ -1,0 +1,144 @@
+//! `POST /api/oauth/fetch`: the browser's OAuth legs (metadata, registration, token requests) cannot
+//! call authorization servers directly because of CORS, so they go through here. Only http(s), no
+//! redirects followed, capped in size and time, and every exchange recorded — with secrets redacted —
+//! in the session's network log when the page names its session.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use keyhole_shared::api::ExchangeKind;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ApiJson, AppError};
+use crate::hub::{Failure, Hub, Reply};
+use crate::mcp_client::ClientEvents;
+use crate::mcp_client::exchange::ExchangeRecorder;
+
+/// The largest response body passed back to the page.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+/// How long one OAuth request may take.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FetchRequest {
+    url: String,
+    #[serde(default = "default_method")]
+    method: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    body: Option<String>,
+    /// The backend session whose network log records the exchange.
+    #[serde(default)]
+    session_id: Option<String>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}
+
+/// Events of an exchange that belongs to no session: only the log line survives.
+struct Unattached;
+
+impl ClientEvents for Unattached {
+    fn server_message(&self, _: Value) {}
+    fn exchange(&self, exchange: keyhole_shared::api::HttpExchange) {
+        tracing::debug!(method = %exchange.method, url = %exchange.url, status = ?exchange.status, "oauth fetch");
+    }
+    fn ambient_challenge(&self, _: crate::mcp_client::UpstreamChallenge) {}
+    fn notice(&self, _: String) {}
+}
+
+pub async fn fetch(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<FetchRequest>,
+) -> Result<Reply, AppError> {
+    let url = url::Url::parse(&request.url)
+        .map_err(|e| AppError::BadRequest(format!("{:?} is not a URL: {e}", request.url)))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(AppError::BadRequest(format!(
+            "only http(s) URLs can be fetched, not {:?}",
+            url.scheme()
+        )));
+    }
+    let method = reqwest::Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| AppError::BadRequest(format!("{:?} is not an HTTP method", request.method)))?;
+    let events: Arc<dyn ClientEvents> = match &request.session_id {
+        Some(id) => hub
+            .get(id)
+            .ok_or_else(|| AppError::NotFound(format!("no Keyhole session {id:?}")))?
+            .events
+            .clone(),
+        None => Arc::new(Unattached),
+    };
+    let mut builder = hub.http().request(method, url.clone()).timeout(TIMEOUT);
+    for (name, value) in &request.headers {
+        reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if let Some(body) = &request.body {
+        builder = builder.body(body.clone());
+    }
+    let outgoing = builder
+        .build()
+        .map_err(|e| AppError::BadRequest(format!("cannot build the request: {e}")))?;
+    let body_bytes = request.body.as_deref().map(str::as_bytes);
+    let mut recorder = ExchangeRecorder::start(events, &outgoing, body_bytes, ExchangeKind::Oauth);
+    let response = match hub.http().execute(outgoing).await {
+        Ok(response) => response,
+        Err(error) => {
+            let message = format!("the request to {url} failed: {error}");
+            recorder.fail(message.clone());
+            return Ok(Reply::Failed(Failure::TransportError { message }));
+        }
+    };
+    let status = response.status().as_u16();
+    recorder.response(status, response.headers());
+    let headers: Vec<(String, String)> = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = match read_capped(response, MAX_RESPONSE_BYTES).await {
+        Ok(body) => body,
+        Err(message) => {
+            recorder.fail(message.clone());
+            return Ok(Reply::Failed(Failure::TransportError { message }));
+        }
+    };
+    recorder.body_chunk(&body);
+    recorder.finish();
+    Ok(Reply::Ok(json!({
+        "status": status,
+        "headers": headers,
+        "body": String::from_utf8_lossy(&body),
+    })))
+}
+
+async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the answer failed: {e}"))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(format!(
+                "the answer is larger than {} KiB; Keyhole refuses it",
+                limit / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -1,0 +1,208 @@
+//! A Keyhole backend (the real router, on a real loopback port) next to a real testbed, with a
+//! client that speaks `/api/mcp/*` as the web app does.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use keyhole_server::hub::{Hub, HubOptions};
+use keyhole_server::security::ApiToken;
+use keyhole_server::web::{AppState, app};
+use keyhole_testbed::{RunningTestbed, Testbed, TestbedConfig};
+use serde_json::{Value, json};
+
+pub const API_TOKEN: &str = "hub-test-token";
+
+pub struct HubFixture {
+    pub testbed: RunningTestbed,
+    pub base: String,
+    pub hub: Arc<Hub>,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for HubFixture {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+pub fn quick_options() -> HubOptions {
+    HubOptions {
+        request_timeout: Duration::from_secs(5),
+        ..HubOptions::default()
+    }
+}
+
+impl HubFixture {
+    /// The demo testbed and a backend with test-sized timeouts.
+    pub async fn start() -> Self {
+        Self::with(TestbedConfig::demo(), quick_options()).await
+    }
+
+    pub async fn with(config: TestbedConfig, options: HubOptions) -> Self {
+        let testbed = Testbed::start(config, "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let (base, hub, server) = start_backend(options).await;
+        let http = reqwest::Client::new();
+        Self {
+            testbed,
+            base,
+            hub,
+            http,
+            server,
+        }
+    }
+
+    pub fn demo_url(&self) -> String {
+        self.testbed.mcp_url("demo").unwrap()
+    }
+
+    pub fn token(&self, scopes: &[&str]) -> String {
+        self.testbed.mint_access_token("demo", scopes, 300).unwrap()
+    }
+
+    /// POSTs to one of our routes with the API token; returns the status and the JSON body.
+    pub async fn api(&self, path: &str, body: Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("X-Keyhole-Token", API_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GETs one of our routes with the API token.
+    pub async fn api_get(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("X-Keyhole-Token", API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn connect(&self, url: &str, token: Option<&str>) -> Value {
+        let mut body = json!({ "config": { "type": "streamable-http", "url": url } });
+        if let Some(token) = token {
+            body["authState"] =
+                json!({ "tokens": { "access_token": token, "token_type": "Bearer" } });
+        }
+        let (status, reply) = self.api("/api/mcp/connect", body).await;
+        assert_eq!(status, 200, "{reply}");
+        reply
+    }
+
+    /// Connects to the demo server with a token carrying `scopes`; returns the session id.
+    pub async fn connected(&self, scopes: &[&str]) -> String {
+        let reply = self
+            .connect(&self.demo_url(), Some(&self.token(scopes)))
+            .await;
+        assert_eq!(reply["ok"], true, "{reply}");
+        reply["sessionId"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn send(&self, session: &str, message: Value) -> Value {
+        let (status, reply) = self
+            .api(
+                "/api/mcp/send",
+                json!({ "sessionId": session, "message": message }),
+            )
+            .await;
+        assert_eq!(status, 200, "{reply}");
+        reply
+    }
+
+    pub async fn call_tool(&self, session: &str, id: u64, name: &str, arguments: Value) -> Value {
+        let message = json!({
+            "jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": { "name": name, "arguments": arguments }
+        });
+        self.send(session, message).await
+    }
+
+    pub async fn push_token(&self, session: &str, token: &str) {
+        let body = json!({
+            "sessionId": session,
+            "authState": { "tokens": { "access_token": token, "token_type": "Bearer" } }
+        });
+        let (status, reply) = self.api("/api/mcp/auth-state", body).await;
+        assert_eq!((status, &reply["ok"]), (200, &json!(true)), "{reply}");
+    }
+
+    pub async fn control(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/control/api/{path}", self.testbed.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "control {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Opens `/api/mcp/events` and returns a stream of `(event name, data)`.
+    pub async fn events(&self, session: &str) -> EventStream {
+        let response = self
+            .http
+            .get(format!("{}/api/mcp/events?sessionId={session}", self.base))
+            .header("X-Keyhole-Token", API_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        EventStream {
+            inner: Box::pin(sse_stream::SseByteStream::new(response.bytes_stream())),
+        }
+    }
+}
+
+type SseItems = std::pin::Pin<
+    Box<dyn futures_util::Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>,
+>;
+
+pub struct EventStream {
+    inner: SseItems,
+}
+
+impl EventStream {
+    /// The next event named `name` within `within`, skipping others; `None` if none came.
+    pub async fn next_named(&mut self, name: &str, within: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let event = tokio::time::timeout_at(deadline, self.inner.next())
+                .await
+                .ok()??
+                .ok()?;
+            if event.event.as_deref() == Some(name) {
+                return serde_json::from_str(event.data.as_deref().unwrap_or("null")).ok();
+            }
+        }
+    }
+}
+
+/// The real router on a loopback port.
+pub async fn start_backend(options: HubOptions) -> (String, Arc<Hub>, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let bound: SocketAddr = listener.local_addr().unwrap();
+    let hub = Hub::new(options);
+    let state = AppState::new(ApiToken::pinned(API_TOKEN).unwrap(), bound).with_hub(hub.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app(state)).await.unwrap();
+    });
+    (format!("http://{bound}"), hub, server)
+}
