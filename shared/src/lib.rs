@@ -6,16 +6,23 @@
 //!   into an [`challenge::AuthChallenge`]; [`report`] combines both for the CLI.
 //! * [`scopes`] holds the scope-set rules; [`recovery`] decides how to answer a challenge.
 //! * [`messages`] is every user-facing sentence about authorization.
+//! * [`oauth_client`] runs the OAuth flows (discovery, registration, authorization code, refresh,
+//!   enterprise-managed authorization) over the injected [`http`] client, [`random`] source and
+//!   [`store`] of credentials.
 //! * [`api`] holds the JSON shapes of the backend's own `/api/*` routes.
 
 pub mod api;
 pub mod challenge;
+pub mod http;
 pub mod messages;
 pub mod oauth;
+pub mod oauth_client;
+pub mod random;
 pub mod recovery;
 pub mod report;
 pub mod scopes;
 pub mod secret;
+pub mod store;
 pub mod www_authenticate;
 
 pub use challenge::{AuthChallenge, ChallengeContext, ChallengeReason};

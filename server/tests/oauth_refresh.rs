@@ -1,0 +1,126 @@
+//! The refresh grant: a 401 after expiry is answered silently, the refresh token is kept when
+//! the server does not rotate it and replaced when it does.
+
+mod oauth_fixture;
+
+use keyhole_shared::ScopeSet;
+use keyhole_shared::messages::SilentRecovery;
+use keyhole_shared::oauth::Tokens;
+use keyhole_shared::recovery::{
+    CredentialKey, GrantError, RecoveryOutcome, StepUpGuard, TokenRefresher,
+};
+use oauth_fixture::{Bed, config};
+use serde_json::json;
+
+async fn signed_in(bed: &Bed) -> Tokens {
+    let start = bed
+        .client
+        .begin_authorization(&bed.mcp_url("main"), &ScopeSet::parse("mcp"))
+        .await
+        .unwrap();
+    let callback = bed.approve_all(&start.authorization_url).await;
+    bed.client
+        .complete_authorization(&callback)
+        .await
+        .unwrap()
+        .tokens
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_and_the_refresh_token_kept() {
+    let bed = Bed::start(config(false)).await;
+    let server = bed.mcp_url("main");
+    let tokens = signed_in(&bed).await;
+    let token = tokens.access_token.expose();
+    let mut mcp = bed.mcp("main");
+    mcp.initialize(Some(token)).await;
+    assert_eq!(bed.control("tokens/expire", json!({})).await, 200);
+    let refused = mcp.call(token, "echo").await;
+    assert_eq!(refused.status, 401);
+
+    let outcome = bed
+        .client
+        .handle_challenge(
+            &server,
+            &refused.challenge(None),
+            Some(&tokens.access_token),
+            &StepUpGuard::new(),
+        )
+        .await;
+    let RecoveryOutcome::Satisfied {
+        tokens: fresh, via, ..
+    } = outcome
+    else {
+        panic!("expected a silent refresh, got {outcome:?}");
+    };
+    assert_eq!(via, SilentRecovery::Refresh);
+    assert_eq!(
+        fresh.refresh_token, tokens.refresh_token,
+        "not rotated: kept"
+    );
+    assert_eq!(fresh.scopes, ScopeSet::parse("mcp"));
+    let stored = bed.stored().credential(&server, None).cloned().unwrap();
+    assert_eq!(stored.tokens.as_ref(), Some(&fresh));
+    assert_eq!(
+        mcp.call(fresh.access_token.expose(), "echo").await.status,
+        200
+    );
+    // Another refresh with the same refresh token still works.
+    bed.client.refresh(&server).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_replaces_the_old_one() {
+    let bed = Bed::start(config(true)).await;
+    let server = bed.mcp_url("main");
+    let tokens = signed_in(&bed).await;
+    let old = tokens.refresh_token.clone().unwrap();
+    let fresh = bed.client.refresh(&server).await.unwrap();
+    let new = fresh.refresh_token.clone().unwrap();
+    assert_ne!(new, old);
+    let stored = bed.stored().credential(&server, None).cloned().unwrap();
+    assert_eq!(stored.tokens.unwrap().refresh_token, Some(new));
+    // The old one is dead; the stored one keeps working.
+    let key = CredentialKey {
+        server_url: server.clone(),
+        issuer: None,
+    };
+    let error = TokenRefresher::refresh(&bed.client, &key, &old, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, GrantError::OAuth(e) if e.error == "invalid_grant"),
+        "{error:?}"
+    );
+    bed.client.refresh(&server).await.unwrap();
+}
+
+#[tokio::test]
+async fn no_refresh_token_means_a_new_sign_in() {
+    let bed = Bed::start(config(false)).await;
+    let server = bed.mcp_url("main");
+    let tokens = signed_in(&bed).await;
+    // Revoke the refresh token: the refresh fails, so recovery prepares a redirect.
+    let refresh = tokens.refresh_token.clone().unwrap();
+    let status = bed
+        .control("tokens/revoke", json!({"token": refresh.expose()}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(bed.control("tokens/expire", json!({})).await, 200);
+    let mut mcp = bed.mcp("main");
+    let refused = mcp.initialize(Some(tokens.access_token.expose())).await;
+    assert_eq!(refused.status, 401);
+    let outcome = bed
+        .client
+        .handle_challenge(
+            &server,
+            &refused.challenge(None),
+            Some(&tokens.access_token),
+            &StepUpGuard::new(),
+        )
+        .await;
+    assert!(
+        matches!(outcome, RecoveryOutcome::Interactive(_)),
+        "{outcome:?}"
+    );
+}

@@ -1,0 +1,580 @@
+//! [`OAuthClient`]: the flows of this module bound to one set of injected effects and to the
+//! store, so callers deal in server URLs, scopes and callback URLs rather than endpoints.
+//!
+//! Connect time: [`OAuthClient::connect_authorization`] (discovery, client identity, PKCE,
+//! `state`) gives the URL to visit; the redirect comes back to
+//! [`OAuthClient::complete_authorization`], which checks it, exchanges the code and stores the
+//! tokens. Mid-session, the client implements the recovery traits (see `ports`), so
+//! `handle_auth_challenge` refreshes, re-mints and prepares redirects through it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::{Deserialize, Serialize};
+
+use super::OAuthClientError;
+use super::authorize::{
+    AuthorizationStart, CallbackError, CallbackParams, authorization_url, new_state_and_verifier,
+};
+use super::client_auth::ClientCredentials;
+use super::discovery::{
+    AuthorizationServerMetadata, Discovery, discover, fetch_authorization_server,
+};
+use super::ema::EnterpriseConfig;
+use super::grants::{Grant, TokenEndpoint, request_token};
+use super::identity::{
+    ClientConfig, ClientRegistration, PreRegisteredClient, metadata_document_client,
+    register_dynamically,
+};
+use super::ids::{ClientId, Issuer, TokenEndpointAuthMethod};
+use crate::challenge::AuthChallenge;
+use crate::http::HttpClient;
+use crate::messages;
+use crate::oauth::{TokenResponse, Tokens};
+use crate::random::Entropy;
+use crate::recovery::{Clock, CredentialKey, ServerAuth};
+use crate::scopes::{GrantPurpose, ScopeInputs, ScopeSet, scopes_to_request};
+use crate::secret::Secret;
+use crate::store::{OAuthStore, PendingAuthorization, PendingKind};
+
+fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// What the user configured for one MCP server.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerConfig {
+    pub server_url: String,
+    /// Scopes to ask for when the challenge names none.
+    #[serde(default)]
+    pub scopes: Option<ScopeSet>,
+    /// A client registered for this server's authorization server (wins over the global list).
+    #[serde(default)]
+    pub client: Option<PreRegisteredClient>,
+    /// Set for enterprise-managed servers.
+    #[serde(default)]
+    pub enterprise: Option<EnterpriseConfig>,
+}
+
+impl ServerConfig {
+    pub fn new(server_url: impl Into<String>) -> Self {
+        Self {
+            server_url: server_url.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The outcome of a finished interactive flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompletedGrant {
+    pub server_url: String,
+    pub issuer: Issuer,
+    pub tokens: Tokens,
+    pub requested: ScopeSet,
+    /// Requested but not granted (partial consent); empty when everything was granted.
+    pub missing: ScopeSet,
+    /// What to tell the user.
+    pub message: String,
+}
+
+/// A client identity with what it needs to authenticate.
+#[derive(Clone, Debug)]
+pub(crate) struct ResolvedClient {
+    pub registration: ClientRegistration,
+    key: Option<(Secret, Option<String>)>,
+}
+
+impl ResolvedClient {
+    pub(crate) fn from_config(config: &PreRegisteredClient, advertised: Option<&[String]>) -> Self {
+        Self {
+            registration: config.registration(advertised),
+            key: config
+                .private_key_pem
+                .clone()
+                .map(|key| (key, config.key_id.clone())),
+        }
+    }
+
+    fn plain(registration: ClientRegistration) -> Self {
+        Self {
+            registration,
+            key: None,
+        }
+    }
+
+    pub fn credentials(&self) -> ClientCredentials<'_> {
+        ClientCredentials {
+            registration: &self.registration,
+            private_key: self.key.as_ref().map(|(k, id)| (k, id.as_deref())),
+        }
+    }
+}
+
+/// The OAuth client over injected HTTP, store, clock and entropy.
+pub struct OAuthClient<H, S, C, E> {
+    pub(crate) http: H,
+    pub(crate) store: S,
+    pub(crate) clock: C,
+    pub(crate) entropy: E,
+    config: ClientConfig,
+    servers: Mutex<HashMap<String, ServerConfig>>,
+    discoveries: Mutex<HashMap<String, Arc<Discovery>>>,
+    issuers: Mutex<HashMap<String, Arc<AuthorizationServerMetadata>>>,
+}
+
+impl<H, S, C, E> OAuthClient<H, S, C, E>
+where
+    H: HttpClient,
+    S: OAuthStore,
+    C: Clock,
+    E: Entropy,
+{
+    pub fn new(http: H, store: S, clock: C, entropy: E, config: ClientConfig) -> Self {
+        Self {
+            http,
+            store,
+            clock,
+            entropy,
+            config,
+            servers: Mutex::default(),
+            discoveries: Mutex::default(),
+            issuers: Mutex::default(),
+        }
+    }
+
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn http(&self) -> &H {
+        &self.http
+    }
+
+    /// Registers (or replaces) what the user configured for a server.
+    pub fn add_server(&self, server: ServerConfig) {
+        locked(&self.servers).insert(server.server_url.clone(), server);
+    }
+
+    pub(crate) fn server(&self, server_url: &str) -> ServerConfig {
+        locked(&self.servers)
+            .get(server_url)
+            .cloned()
+            .unwrap_or_else(|| ServerConfig::new(server_url))
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        self.clock.now_unix()
+    }
+
+    /// Discovery for `server_url`, cached per server; a challenge's `resource_metadata` that
+    /// differs from the cached document's URL triggers a fresh discovery.
+    pub async fn discover(
+        &self,
+        server_url: &str,
+        resource_metadata: Option<&str>,
+    ) -> Result<Arc<Discovery>, OAuthClientError> {
+        let cached = locked(&self.discoveries).get(server_url).cloned();
+        if let Some(found) = cached
+            && resource_metadata
+                .is_none_or(|hint| found.protected_resource_url.as_deref() == Some(hint))
+        {
+            return Ok(found);
+        }
+        let found = Arc::new(discover(&self.http, server_url, resource_metadata).await?);
+        locked(&self.discoveries).insert(server_url.to_owned(), Arc::clone(&found));
+        Ok(found)
+    }
+
+    /// What recovery needs to know about a server (runs discovery when needed).
+    pub async fn server_auth(
+        &self,
+        server_url: &str,
+        challenge: Option<&AuthChallenge>,
+    ) -> Result<ServerAuth, OAuthClientError> {
+        let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
+        let discovery = self.discover(server_url, hint).await?;
+        let server = self.server(server_url);
+        Ok(ServerAuth {
+            key: CredentialKey {
+                server_url: server_url.to_owned(),
+                issuer: Some(discovery.issuer.to_string()),
+            },
+            configured_scopes: server.scopes,
+            scopes_supported: discovery.scopes_supported(),
+            enterprise_managed: server.enterprise.is_some(),
+        })
+    }
+
+    /// Metadata of an issuer that is not reached through a protected resource (the IdP).
+    pub(crate) async fn issuer_metadata(
+        &self,
+        issuer: &Issuer,
+    ) -> Result<Arc<AuthorizationServerMetadata>, OAuthClientError> {
+        if let Some(found) = locked(&self.issuers).get(issuer.as_str()).cloned() {
+            return Ok(found);
+        }
+        let (_, metadata) = fetch_authorization_server(&self.http, issuer.as_str())
+            .await?
+            .ok_or_else(|| OAuthClientError::NoAuthorizationServer(issuer.to_string()))?;
+        let metadata = Arc::new(metadata);
+        locked(&self.issuers).insert(issuer.to_string(), Arc::clone(&metadata));
+        Ok(metadata)
+    }
+
+    /// A known identity at `issuer` without touching the network: configured, else stored.
+    async fn known_client(
+        &self,
+        server_url: &str,
+        issuer: &Issuer,
+        advertised: Option<&[String]>,
+    ) -> Result<Option<ResolvedClient>, OAuthClientError> {
+        let server = self.server(server_url);
+        let configured = server
+            .client
+            .as_ref()
+            .filter(|c| c.applies_to(issuer))
+            .or_else(|| self.config.preregistered_for(issuer));
+        if let Some(config) = configured {
+            return Ok(Some(ResolvedClient::from_config(config, advertised)));
+        }
+        let document = self.store.read().await?;
+        let stored = document
+            .client(issuer, &self.config.redirect_uri)
+            .filter(|r| !r.is_expired(self.now()))
+            .cloned();
+        Ok(stored.map(ResolvedClient::plain))
+    }
+
+    /// The client identity to use at the server's authorization server: configured, stored,
+    /// metadata document, then dynamic registration (which is stored).
+    pub(crate) async fn client_for(
+        &self,
+        discovery: &Discovery,
+    ) -> Result<ResolvedClient, OAuthClientError> {
+        let metadata = &discovery.authorization_server;
+        let advertised = metadata.token_endpoint_auth_methods_supported.as_deref();
+        if let Some(known) = self
+            .known_client(&discovery.server_url, &discovery.issuer, advertised)
+            .await?
+        {
+            return Ok(known);
+        }
+        if metadata.client_id_metadata_document_supported
+            && let Some(url) = &self.config.metadata_document_url
+        {
+            return Ok(ResolvedClient::plain(metadata_document_client(url)?));
+        }
+        let registration = register_dynamically(&self.http, metadata, &self.config).await?;
+        let (issuer, redirect) = (discovery.issuer.clone(), self.config.redirect_uri.clone());
+        let saved = registration.clone();
+        self.store
+            .modify(move |d| d.save_client(&issuer, &redirect, saved))
+            .await?;
+        Ok(ResolvedClient::plain(registration))
+    }
+
+    /// The identity behind a callback's `client_id`.
+    async fn client_by_id(
+        &self,
+        server_url: &str,
+        issuer: &Issuer,
+        client_id: &ClientId,
+    ) -> Result<ResolvedClient, OAuthClientError> {
+        if let Some(known) = self.known_client(server_url, issuer, None).await?
+            && &known.registration.client_id == client_id
+        {
+            return Ok(known);
+        }
+        if self.config.metadata_document_url.as_deref() == Some(client_id.as_str()) {
+            return Ok(ResolvedClient::plain(metadata_document_client(
+                client_id.as_str(),
+            )?));
+        }
+        Err(OAuthClientError::NoClientIdentity(issuer.to_string()))
+    }
+
+    /// Stores `pending` and returns the URL to visit.
+    pub(crate) async fn start(
+        &self,
+        pending: PendingAuthorization,
+        endpoint: &str,
+        scope: &ScopeSet,
+        extra: &[(&str, &str)],
+    ) -> Result<AuthorizationStart, OAuthClientError> {
+        let authorization_url = authorization_url(endpoint, &pending, scope, extra)
+            .map_err(OAuthClientError::Config)?;
+        let state = pending.state.clone();
+        let now = self.now();
+        self.store
+            .modify(move |d| d.add_pending(pending, now))
+            .await?;
+        Ok(AuthorizationStart {
+            authorization_url,
+            state,
+        })
+    }
+
+    /// Prepares an authorization-code request for exactly `scopes` (a step-up passes the union).
+    pub async fn begin_authorization(
+        &self,
+        server_url: &str,
+        scopes: &ScopeSet,
+    ) -> Result<AuthorizationStart, OAuthClientError> {
+        if self.server(server_url).enterprise.is_some() {
+            return Err(OAuthClientError::Config(
+                "this server is enterprise-managed: its tokens come from the enterprise IdP, never from a redirect".into(),
+            ));
+        }
+        let discovery = self.discover(server_url, None).await?;
+        let metadata = &discovery.authorization_server;
+        if !metadata.supports_s256() {
+            return Err(OAuthClientError::PkceUnsupported(metadata.issuer.clone()));
+        }
+        let endpoint = metadata.authorization_endpoint()?.to_owned();
+        super::wire::check_endpoint(&endpoint, "authorization request")?;
+        let client = self.client_for(&discovery).await?;
+        let (state, verifier) = new_state_and_verifier(&self.entropy);
+        let pending = PendingAuthorization {
+            state,
+            verifier,
+            kind: PendingKind::Authorization,
+            server_url: server_url.to_owned(),
+            issuer: discovery.issuer.clone(),
+            iss_required: metadata.authorization_response_iss_parameter_supported,
+            client_id: client.registration.client_id.clone(),
+            redirect_uri: self.config.redirect_uri.clone(),
+            token_endpoint: metadata.token_endpoint()?.to_owned(),
+            resource: Some(discovery.resource.clone()),
+            requested: scopes.clone(),
+            created_at: self.now(),
+        };
+        self.start(pending, &endpoint, scopes, &[]).await
+    }
+
+    /// Connect time: the scopes come from the challenge, else the configuration, else the
+    /// resource's `scopes_supported`, else none.
+    pub async fn connect_authorization(
+        &self,
+        server_url: &str,
+        challenge: Option<&AuthChallenge>,
+    ) -> Result<AuthorizationStart, OAuthClientError> {
+        let auth = self.server_auth(server_url, challenge).await?;
+        let none = ScopeSet::new();
+        let inputs = ScopeInputs {
+            previously_granted: &none,
+            challenge: challenge.map_or(&none, |c| &c.required_scopes),
+            configured: auth.configured_scopes.as_ref(),
+            supported: auth.scopes_supported.as_ref(),
+        };
+        let scopes = scopes_to_request(GrantPurpose::Relogin, inputs);
+        if auth.enterprise_managed {
+            return self.begin_enterprise_sign_in(server_url, &scopes).await;
+        }
+        self.begin_authorization(server_url, &scopes).await
+    }
+
+    /// Handles the redirect back to the client: `state`, `iss`, error, code exchange; stores
+    /// the tokens with the requested scopes (the response's `scope` is authoritative).
+    pub async fn complete_authorization(
+        &self,
+        callback: &str,
+    ) -> Result<CompletedGrant, OAuthClientError> {
+        let params = CallbackParams::parse(callback);
+        let state = params.state.clone().ok_or(CallbackError::MissingState)?;
+        let now = self.now();
+        let pending = self
+            .store
+            .modify(move |d| d.take_pending(&state, now))
+            .await?
+            .ok_or(CallbackError::UnknownState)?;
+        let code = params.into_code(&pending)?;
+        let response = match &pending.kind {
+            PendingKind::Authorization => self.exchange_code(&pending, &code).await?,
+            PendingKind::IdpSignIn { nonce } => {
+                self.finish_idp_sign_in(&pending, &code, nonce).await?;
+                self.mint_response(&pending.server_url, &pending.requested)
+                    .await?
+            }
+        };
+        let issuer = match &pending.kind {
+            PendingKind::Authorization => pending.issuer.clone(),
+            PendingKind::IdpSignIn { .. } => self
+                .discover(&pending.server_url, None)
+                .await?
+                .issuer
+                .clone(),
+        };
+        self.record(&pending.server_url, &issuer, &pending.requested, response)
+            .await
+    }
+
+    async fn exchange_code(
+        &self,
+        pending: &PendingAuthorization,
+        code: &Secret,
+    ) -> Result<TokenResponse, OAuthClientError> {
+        let client = self
+            .client_by_id(&pending.server_url, &pending.issuer, &pending.client_id)
+            .await?;
+        let endpoint = TokenEndpoint {
+            url: &pending.token_endpoint,
+            issuer: pending.issuer.as_str(),
+            client: client.credentials(),
+        };
+        let grant = Grant::AuthorizationCode {
+            code,
+            redirect_uri: &pending.redirect_uri,
+            verifier: &pending.verifier,
+        };
+        let resource = pending.resource.as_deref();
+        request_token(
+            &self.http,
+            &self.entropy,
+            self.now(),
+            endpoint,
+            grant,
+            resource,
+        )
+        .await
+    }
+
+    /// Stores a grant's tokens and reports partial consent.
+    pub(crate) async fn record(
+        &self,
+        server_url: &str,
+        issuer: &Issuer,
+        requested: &ScopeSet,
+        response: TokenResponse,
+    ) -> Result<CompletedGrant, OAuthClientError> {
+        let now = self.now();
+        let tokens = Tokens::from_grant(response, requested, None, now);
+        let (url, iss, asked, saved) = (
+            server_url.to_owned(),
+            issuer.clone(),
+            requested.clone(),
+            tokens.clone(),
+        );
+        self.store
+            .modify(move |d| d.record_grant(&url, &iss, &asked, &saved, now))
+            .await?;
+        let missing = requested.difference(&tokens.scopes);
+        let message = if missing.is_empty() {
+            messages::recovered_after_redirect(None)
+        } else {
+            messages::partial_consent(&tokens.scopes, &missing)
+        };
+        Ok(CompletedGrant {
+            server_url: server_url.to_owned(),
+            issuer: issuer.clone(),
+            tokens,
+            requested: requested.clone(),
+            missing,
+            message,
+        })
+    }
+
+    /// The refresh grant for the server's stored tokens, not stored (recovery stores it).
+    pub(crate) async fn refresh_response(
+        &self,
+        server_url: &str,
+        refresh_token: &Secret,
+        scope: Option<&ScopeSet>,
+    ) -> Result<TokenResponse, OAuthClientError> {
+        let discovery = self.discover(server_url, None).await?;
+        let client = self.client_for(&discovery).await?;
+        let endpoint = TokenEndpoint {
+            url: discovery.authorization_server.token_endpoint()?,
+            issuer: discovery.issuer.as_str(),
+            client: client.credentials(),
+        };
+        let grant = Grant::Refresh {
+            refresh_token,
+            scope,
+        };
+        let resource = Some(discovery.resource.as_str());
+        request_token(
+            &self.http,
+            &self.entropy,
+            self.now(),
+            endpoint,
+            grant,
+            resource,
+        )
+        .await
+    }
+
+    /// Refreshes and stores the server's tokens; the old refresh token is kept unless rotated.
+    pub async fn refresh(&self, server_url: &str) -> Result<Tokens, OAuthClientError> {
+        let discovery = self.discover(server_url, None).await?;
+        let record = self
+            .store
+            .read()
+            .await?
+            .credential(server_url, Some(&discovery.issuer))
+            .cloned();
+        let held = record.and_then(|r| r.tokens).ok_or_else(|| {
+            OAuthClientError::Config("no tokens are stored for this server".into())
+        })?;
+        let refresh_token = held.refresh_token.clone().ok_or_else(|| {
+            OAuthClientError::Config("the stored tokens have no refresh token".into())
+        })?;
+        let response = self
+            .refresh_response(server_url, &refresh_token, None)
+            .await?;
+        let tokens = Tokens::from_grant(response, &held.scopes, Some(&refresh_token), self.now());
+        let (url, issuer, saved, now) = (
+            server_url.to_owned(),
+            discovery.issuer.clone(),
+            tokens.clone(),
+            self.now(),
+        );
+        self.store
+            .modify(move |d| d.save_tokens(&url, &issuer, &saved, now))
+            .await?;
+        Ok(tokens)
+    }
+
+    /// The client-credentials grant (machine clients: a configured confidential client).
+    pub async fn client_credentials(
+        &self,
+        server_url: &str,
+        scopes: &ScopeSet,
+    ) -> Result<CompletedGrant, OAuthClientError> {
+        let discovery = self.discover(server_url, None).await?;
+        let metadata = &discovery.authorization_server;
+        let advertised = metadata.token_endpoint_auth_methods_supported.as_deref();
+        let client = self
+            .known_client(server_url, &discovery.issuer, advertised)
+            .await?
+            .filter(|c| c.registration.auth_method != TokenEndpointAuthMethod::None)
+            .ok_or_else(|| {
+                OAuthClientError::Config(
+                    "the client-credentials grant needs a configured confidential client".into(),
+                )
+            })?;
+        let endpoint = TokenEndpoint {
+            url: metadata.token_endpoint()?,
+            issuer: discovery.issuer.as_str(),
+            client: client.credentials(),
+        };
+        let grant = Grant::ClientCredentials { scope: scopes };
+        let resource = Some(discovery.resource.as_str());
+        let response = request_token(
+            &self.http,
+            &self.entropy,
+            self.now(),
+            endpoint,
+            grant,
+            resource,
+        )
+        .await?;
+        self.record(server_url, &discovery.issuer, scopes, response)
+            .await
+    }
+}
