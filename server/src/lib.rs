@@ -13,5 +13,6 @@ pub mod oauth_fetch;
 pub mod oauth_store;
 pub mod redact;
 pub mod security;
+pub mod store_routes;
 pub mod testbed_cmd;
 pub mod web;

@@ -1,100 +1,34 @@
-//! Removing secrets from what Keyhole shows and logs: header values (`Authorization`, cookies, our
-//! own API token) and token-bearing fields of JSON and form bodies. Everything that reaches the
-//! Network view or a log line passes through here first.
+//! Removing secrets from what the backend records: reqwest's header maps and bodies passed through
+//! the shared crate's redaction (`keyhole_shared::http`), so the browser's OAuth exchanges, the
+//! backend's MCP exchanges and the CLI's all hide the same things the same way.
 
-use reqwest::header::HeaderMap;
+use keyhole_shared::http::{redact_body, redact_headers};
+use reqwest::header::{self, HeaderMap};
 
-/// Shown instead of a secret.
-pub const REDACTED: &str = "[redacted]";
+pub use keyhole_shared::http::REDACTED;
 
-const SECRET_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-keyhole-token",
-];
-
-/// Fields of OAuth requests and responses whose values are credentials.
-const SECRET_FIELDS: &[&str] = &[
-    "access_token",
-    "refresh_token",
-    "id_token",
-    "client_secret",
-    "code",
-    "code_verifier",
-    "assertion",
-    "client_assertion",
-    "subject_token",
-    "actor_token",
-    "password",
-    "registration_access_token",
-];
-
-/// Header pairs in order, secrets replaced. An `Authorization` value keeps its scheme so the view
-/// still says *how* the request was authenticated.
+/// Header pairs in order, secrets (`Authorization`, cookies, our API token…) replaced.
 pub fn headers(map: &HeaderMap) -> Vec<(String, String)> {
+    redact_headers(&pairs(map))
+}
+
+/// A body for display: credential fields removed (JSON or form encoding), cut to `limit` bytes.
+pub fn body_preview(headers: &HeaderMap, bytes: &[u8], limit: usize) -> Option<String> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    redact_body(content_type, bytes).map(|text| truncate(&text, limit))
+}
+
+fn pairs(map: &HeaderMap) -> Vec<(String, String)> {
     map.iter()
         .map(|(name, value)| {
-            let name = name.as_str().to_owned();
-            let value = if SECRET_HEADERS.contains(&name.as_str()) {
-                let text = value.to_str().unwrap_or_default();
-                match text.split_once(' ') {
-                    Some((scheme, _)) if name.ends_with("authorization") => {
-                        format!("{scheme} {REDACTED}")
-                    }
-                    _ => REDACTED.to_owned(),
-                }
-            } else {
-                String::from_utf8_lossy(value.as_bytes()).into_owned()
-            };
-            (name, value)
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
         })
         .collect()
-}
-
-/// A body for display: secrets removed (JSON or form encoding), then cut to `limit` bytes.
-pub fn body_preview(bytes: &[u8], limit: usize) -> Option<String> {
-    if bytes.is_empty() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(bytes);
-    Some(truncate(&scrub(&text), limit))
-}
-
-/// Replaces the values of secret fields in a JSON or `application/x-www-form-urlencoded` text.
-pub fn scrub(text: &str) -> String {
-    if let Ok(mut json) = serde_json::from_str::<serde_json::Value>(text) {
-        scrub_json(&mut json);
-        return json.to_string();
-    }
-    if text.contains('=') && !text.contains(char::is_whitespace) {
-        return text
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if SECRET_FIELDS.contains(&key) => format!("{key}={REDACTED}"),
-                _ => pair.to_owned(),
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-    }
-    text.to_owned()
-}
-
-fn scrub_json(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (key, field) in map.iter_mut() {
-                if SECRET_FIELDS.contains(&key.as_str()) && field.is_string() {
-                    *field = serde_json::Value::String(REDACTED.to_owned());
-                } else {
-                    scrub_json(field);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(scrub_json),
-        _ => {}
-    }
 }
 
 /// Cuts `text` to at most `limit` bytes on a character boundary, saying how much was left out.
@@ -114,26 +48,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn authorization_keeps_its_scheme_only() {
+    fn secret_headers_are_hidden_and_others_kept() {
         let mut map = HeaderMap::new();
         map.insert("authorization", "Bearer kh_at_secret".parse().unwrap());
         map.insert("cookie", "a=b".parse().unwrap());
         map.insert("mcp-session-id", "s1".parse().unwrap());
         let shown = headers(&map);
-        assert!(shown.contains(&("authorization".into(), "Bearer [redacted]".into())));
+        assert!(shown.contains(&("authorization".into(), REDACTED.into())));
         assert!(shown.contains(&("cookie".into(), REDACTED.into())));
         assert!(shown.contains(&("mcp-session-id".into(), "s1".into())));
         assert!(!format!("{shown:?}").contains("kh_at_secret"));
     }
 
     #[test]
-    fn token_fields_are_scrubbed_from_json_and_forms() {
-        let json = scrub(r#"{"access_token":"A","nested":{"refresh_token":"R"},"scope":"x"}"#);
-        assert!(!json.contains("\"A\"") && !json.contains("\"R\"") && json.contains("\"x\""));
-        let form = scrub("grant_type=authorization_code&code=C0DE&code_verifier=V&client_id=k");
-        assert_eq!(
-            form,
-            "grant_type=authorization_code&code=[redacted]&code_verifier=[redacted]&client_id=k"
+    fn form_bodies_lose_their_credentials() {
+        let mut map = HeaderMap::new();
+        map.insert(
+            "content-type",
+            "application/x-www-form-urlencoded".parse().unwrap(),
+        );
+        let body = b"grant_type=authorization_code&code=C0DE&code_verifier=V&client_id=k";
+        let shown = body_preview(&map, body, 4096).unwrap();
+        assert!(
+            !shown.contains("C0DE") && shown.contains("client_id=k"),
+            "{shown}"
         );
     }
 
@@ -141,6 +79,6 @@ mod tests {
     fn truncation_respects_utf8_and_says_how_much_is_missing() {
         assert_eq!(truncate("héllo", 2), "h… (5 more bytes)");
         assert_eq!(truncate("short", 10), "short");
-        assert_eq!(body_preview(b"", 10), None);
+        assert_eq!(body_preview(&HeaderMap::new(), b"", 10), None);
     }
 }

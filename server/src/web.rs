@@ -21,7 +21,9 @@ use crate::demo;
 use crate::error::AppError;
 use crate::hub::{self, Hub, HubOptions};
 use crate::oauth_fetch;
+use crate::oauth_store::FileStore;
 use crate::security::{self, ApiToken, Guard};
+use crate::store_routes::{self, SharedStore};
 
 /// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -35,6 +37,8 @@ pub struct AppState {
     pub web_app: Option<&'static WebApp>,
     pub config: Arc<ConfigResponse>,
     pub hub: Arc<Hub>,
+    /// The OAuth store shared with the CLI, when there is one.
+    pub store: SharedStore,
 }
 
 impl AppState {
@@ -51,7 +55,14 @@ impl AppState {
             web_app: assets::WEB_APP.as_ref(),
             config: Arc::new(config),
             hub: Hub::new(HubOptions::default()),
+            store: None,
         }
+    }
+
+    /// Serves `store` at `/api/store/oauth`.
+    pub fn with_store(mut self, store: Arc<FileStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Uses `hub` for the MCP sessions.
@@ -77,6 +88,12 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/oauth/fetch",
             post(oauth_fetch::fetch).with_state(state.hub.clone()),
+        )
+        .route(
+            "/store/oauth",
+            get(store_routes::read)
+                .put(store_routes::write)
+                .with_state(state.store.clone()),
         )
         .fallback(api_not_found)
         .layer(middleware::from_fn_with_state(
@@ -170,6 +187,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let hub = Hub::new(options.hub);
     hub.spawn_reaper();
     let mut state = AppState::new(options.token, bound).with_hub(hub);
+    match FileStore::from_env() {
+        Ok(store) => {
+            tracing::info!(path = %store.path().display(), "OAuth store");
+            state = state.with_store(Arc::new(store));
+        }
+        Err(error) => tracing::warn!(%error, "running without an OAuth store"),
+    }
     if let Some(demo) = &demo {
         state = state.with_demo(demo);
     }

@@ -11,6 +11,10 @@ use reqwest::header::HeaderMap;
 use super::ClientEvents;
 use crate::redact;
 
+/// The error of an exchange whose request was dropped before it completed.
+pub const ABANDONED: &str = "abandoned before it completed (the page went away, the request timed out, \
+     or the session ended)";
+
 /// How much of each body the log keeps.
 pub const BODY_PREVIEW_LIMIT: usize = 4096;
 
@@ -19,6 +23,7 @@ pub struct ExchangeRecorder {
     started: Instant,
     record: Option<HttpExchange>,
     response_body: Vec<u8>,
+    response_headers: HeaderMap,
 }
 
 impl ExchangeRecorder {
@@ -42,7 +47,8 @@ impl ExchangeRecorder {
             status: None,
             request_headers: redact::headers(request.headers()),
             response_headers: Vec::new(),
-            request_body: body.and_then(|b| redact::body_preview(b, BODY_PREVIEW_LIMIT)),
+            request_body: body
+                .and_then(|b| redact::body_preview(request.headers(), b, BODY_PREVIEW_LIMIT)),
             response_body: None,
             sse_events: 0,
             error: None,
@@ -52,6 +58,7 @@ impl ExchangeRecorder {
             started: Instant::now(),
             record: Some(record),
             response_body: Vec::new(),
+            response_headers: HeaderMap::new(),
         }
     }
 
@@ -60,6 +67,7 @@ impl ExchangeRecorder {
             record.status = Some(status);
             record.response_headers = redact::headers(headers);
         }
+        self.response_headers = headers.clone();
     }
 
     /// Keeps the start of the body (or of the SSE events' data) for the preview.
@@ -91,18 +99,23 @@ impl ExchangeRecorder {
             return;
         };
         record.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        record.response_body = redact::body_preview(&self.response_body, BODY_PREVIEW_LIMIT);
+        record.response_body = redact::body_preview(
+            &self.response_headers,
+            &self.response_body,
+            BODY_PREVIEW_LIMIT,
+        );
         self.events.exchange(record);
     }
 }
 
 impl Drop for ExchangeRecorder {
+    /// Not finished: the future that owned the request was dropped (the page went away, the
+    /// request timed out, or the session ended) and so was the request itself.
     fn drop(&mut self) {
         if let Some(record) = &mut self.record
             && record.error.is_none()
-            && record.status.is_none()
         {
-            record.error = Some("abandoned before an answer arrived".into());
+            record.error = Some(ABANDONED.into());
         }
         self.report();
     }

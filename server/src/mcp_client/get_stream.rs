@@ -57,7 +57,7 @@ pub async fn run(client: McpClient) {
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let challenge = challenge_of(status, response.headers());
-                drop(recorder);
+                recorder.finish();
                 client.inner.events.ambient_challenge(challenge);
                 if credential_changes.changed().await.is_err() {
                     return;

@@ -109,19 +109,19 @@ impl McpClient {
         }
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let challenge = challenge_of(status, response.headers());
-            read_rest(&mut recorder, response).await;
+            read_rest(recorder, response).await;
             return Err(SendError::Challenge(challenge));
         }
         if status == StatusCode::NOT_FOUND && had_session {
-            read_rest(&mut recorder, response).await;
+            read_rest(recorder, response).await;
             return Ok(PostOutcome::SessionGone);
         }
         if status == StatusCode::ACCEPTED {
-            read_rest(&mut recorder, response).await;
+            read_rest(recorder, response).await;
             return Ok(PostOutcome::Accepted);
         }
         if !status.is_success() {
-            let text = read_rest(&mut recorder, response).await;
+            let text = read_rest(recorder, response).await;
             return Err(SendError::Transport(format!(
                 "the MCP server answered HTTP {status}{}",
                 if text.trim().is_empty() {
@@ -149,8 +149,7 @@ impl McpClient {
                 None => Ok(PostOutcome::Accepted),
             };
         }
-        let text = read_rest(&mut recorder, response).await;
-        recorder.finish();
+        let text = read_rest(recorder, response).await;
         if request_id.is_none() {
             return Ok(PostOutcome::Accepted);
         }
@@ -252,12 +251,12 @@ impl McpClient {
             if response.status() == StatusCode::UNAUTHORIZED
                 || response.status() == StatusCode::FORBIDDEN
             {
-                return Err(SendError::Challenge(challenge_of(
-                    response.status(),
-                    response.headers(),
-                )));
+                let challenge = challenge_of(response.status(), response.headers());
+                read_rest(recorder, response).await;
+                return Err(SendError::Challenge(challenge));
             }
             if !response.status().is_success() || !is_event_stream(response.headers()) {
+                read_rest(recorder, response).await;
                 break;
             }
             let found = self
@@ -319,9 +318,10 @@ fn is_response_to(message: &Value, request_id: Option<&Value>) -> bool {
         && request_id.is_some_and(|id| message.get("id") == Some(id))
 }
 
-/// Reads the rest of a (small, non-stream) body into the recorder, returning it as text.
-async fn read_rest(recorder: &mut ExchangeRecorder, response: reqwest::Response) -> String {
-    match response.bytes().await {
+/// Reads the rest of a (small, non-stream) body into the recorder, finishes the exchange, and
+/// returns the body as text.
+async fn read_rest(mut recorder: ExchangeRecorder, response: reqwest::Response) -> String {
+    let text = match response.bytes().await {
         Ok(bytes) => {
             recorder.body_chunk(&bytes);
             String::from_utf8_lossy(&bytes).into_owned()
@@ -330,7 +330,9 @@ async fn read_rest(recorder: &mut ExchangeRecorder, response: reqwest::Response)
             recorder.fail(format!("reading the body failed: {error}"));
             String::new()
         }
-    }
+    };
+    recorder.finish();
+    text
 }
 
 pub(super) fn describe_request_error(endpoint: &url::Url, error: &reqwest::Error) -> String {

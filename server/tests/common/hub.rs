@@ -45,7 +45,7 @@ impl HubFixture {
         let testbed = Testbed::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .unwrap();
-        let (base, hub, server) = start_backend(options).await;
+        let (base, hub, server) = start_backend(options, None).await;
         let http = reqwest::Client::new();
         Self {
             testbed,
@@ -196,11 +196,18 @@ impl EventStream {
 }
 
 /// The real router on a loopback port.
-pub async fn start_backend(options: HubOptions) -> (String, Arc<Hub>, tokio::task::JoinHandle<()>) {
+pub async fn start_backend(
+    options: HubOptions,
+    store: Option<Arc<keyhole_server::oauth_store::FileStore>>,
+) -> (String, Arc<Hub>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bound: SocketAddr = listener.local_addr().unwrap();
     let hub = Hub::new(options);
-    let state = AppState::new(ApiToken::pinned(API_TOKEN).unwrap(), bound).with_hub(hub.clone());
+    let mut state =
+        AppState::new(ApiToken::pinned(API_TOKEN).unwrap(), bound).with_hub(hub.clone());
+    if let Some(store) = store {
+        state = state.with_store(store);
+    }
     let server = tokio::spawn(async move {
         axum::serve(listener, app(state)).await.unwrap();
     });
