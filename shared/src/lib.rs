@@ -20,6 +20,7 @@ pub mod oauth_client;
 pub mod random;
 pub mod recovery;
 pub mod report;
+pub mod resume;
 pub mod scopes;
 pub mod secret;
 pub mod store;
