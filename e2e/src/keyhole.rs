@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 /// The API token the tests pin with `KEYHOLE_API_TOKEN`.
@@ -16,6 +16,7 @@ pub struct KeyholeProcess {
     pub base_url: String,
     /// The URL the binary printed for the user to open (it carries the token).
     pub open_url: String,
+    printed: Arc<Mutex<Vec<String>>>,
 }
 
 /// The binary under test: `$KEYHOLE_BIN`, else the `keyhole` next to this test executable's directory
@@ -60,11 +61,17 @@ impl KeyholeProcess {
             .unwrap_or_else(|e| panic!("could not start {}: {e}", binary.display()));
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
+        let printed = Arc::new(Mutex::new(Vec::new()));
+        let collected = printed.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(at) = line.find("http://") {
                     let _ = tx.send(line[at..].trim().to_owned());
                 }
+                collected
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(line);
             }
         });
         let open_url = match rx.recv_timeout(Duration::from_secs(30)) {
@@ -84,6 +91,23 @@ impl KeyholeProcess {
             child,
             base_url,
             open_url,
+            printed,
+        }
+    }
+
+    /// What the process has printed on stdout so far, waiting up to 5 s for a line containing `needle`.
+    pub fn stdout_containing(&self, needle: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let lines = self
+                .printed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if lines.iter().any(|l| l.contains(needle)) || std::time::Instant::now() > deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 

@@ -43,7 +43,13 @@ async fn plain_keyhole_runs_the_demo_and_lists_its_servers() {
     assert_eq!(response.status(), 401);
     let challenge = response.headers()["www-authenticate"].to_str().unwrap();
     assert!(challenge.contains("resource_metadata="), "{challenge}");
+    let printed = keyhole.stdout_containing("Demo control page").join("\n");
+    assert!(
+        printed.contains(demo_url),
+        "the demo URL is printed at start: {printed}"
+    );
     let control = config["demoControlUrl"].as_str().unwrap();
+    assert!(printed.contains(control), "{printed}");
     let page = reqwest::get(control).await.unwrap();
     assert_eq!(page.status(), 200);
 }

@@ -207,11 +207,20 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         "  Open http://{browse_host}/?token={}",
         state.guard.api_token()
     );
+    if let Some(demo) = &demo {
+        for (name, url) in demo.servers() {
+            println!("  Demo MCP server {name:<12} {url}");
+        }
+        println!("  Demo control page            {}", demo.control_url());
+    }
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Some(demo) = demo {
+        demo.shutdown().await;
+    }
     Ok(())
 }
 
