@@ -16,6 +16,7 @@ use crate::error::{ApiJson, AppError};
 use crate::hub::{Failure, Hub, Reply};
 use crate::mcp_client::ClientEvents;
 use crate::mcp_client::exchange::ExchangeRecorder;
+use crate::mcp_client::{describe_request_error, read_capped};
 
 /// The largest response body passed back to the page.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -92,7 +93,7 @@ pub async fn fetch(
     let response = match hub.http().execute(outgoing).await {
         Ok(response) => response,
         Err(error) => {
-            let message = format!("the request to {url} failed: {error}");
+            let message = describe_request_error(&url, &error);
             recorder.fail(message.clone());
             return Ok(Reply::Failed(Failure::TransportError { message }));
         }
@@ -123,22 +124,4 @@ pub async fn fetch(
         "headers": headers,
         "body": String::from_utf8_lossy(&body),
     })))
-}
-
-async fn read_capped(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| format!("reading the answer failed: {e}"))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(format!(
-                "the answer is larger than {} KiB; Keyhole refuses it",
-                limit / 1024
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

@@ -98,13 +98,19 @@ impl FileStore {
             .map_err(|e| io_error("cannot create", dir, &e))
     }
 
-    fn open_private(path: &Path, truncate: bool) -> std::io::Result<File> {
+    /// Creates `path`, mode 0600, failing if anything (a file, a symlink) is already there.
+    fn create_private(path: &Path) -> std::io::Result<File> {
         let mut options = OpenOptions::new();
-        options
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(truncate);
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(path)
+    }
+
+    /// Opens (creating, mode 0600) the lock file; its content is never used.
+    fn open_lock_file(path: &Path) -> std::io::Result<File> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         options.open(path)
@@ -127,7 +133,7 @@ impl FileStore {
     ) -> Result<R, StoreError> {
         self.ensure_dir()?;
         let lock_path = self.lock_path();
-        let lock = Self::open_private(&lock_path, false)
+        let lock = Self::open_lock_file(&lock_path)
             .map_err(|e| io_error("cannot open", &lock_path, &e))?;
         lock.lock()
             .map_err(|e| io_error("cannot lock", &lock_path, &e))?;
@@ -162,11 +168,17 @@ impl FileStore {
     }
 
     fn write_atomically(&self, document: &StoreDocument) -> Result<(), StoreError> {
+        // An unpredictable name, created exclusively: nobody can plant a file or a symlink there
+        // for us to write tokens into.
         let mut name = self.path.file_name().unwrap_or_default().to_os_string();
-        name.push(format!(".{}.tmp", std::process::id()));
+        name.push(format!(
+            ".{}.{:016x}.tmp",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
         let temp = self.path.with_file_name(name);
         let written = (|| {
-            let mut file = Self::open_private(&temp, true)?;
+            let mut file = Self::create_private(&temp)?;
             file.write_all(document.to_json().as_bytes())?;
             file.sync_all()?;
             fs::rename(&temp, &self.path)?;

@@ -47,3 +47,37 @@ async fn a_challenge_a_command_just_got_is_not_repeated() {
         "the command's challenge was repeated on SSE: {repeated:?}"
     );
 }
+
+#[tokio::test]
+async fn an_ambient_challenge_during_a_command_is_announced_when_it_ends_without_it() {
+    let fixture = HubFixture::start().await;
+    let session = fixture.connected(&["mcp"]).await;
+    let mut events = fixture.events(&session).await;
+    let slow = json!({
+        "jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": { "name": "long-running", "arguments": {"steps": 3, "delayMs": 700} }
+    });
+    let running = fixture.send(&session, slow);
+    let trigger = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        fixture
+            .control("servers/demo/ambient-challenge", json!({"status": 401}))
+            .await;
+        events
+            .next_named("auth_challenge", Duration::from_millis(1500))
+            .await
+    };
+    let (reply, during) = tokio::join!(running, trigger);
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert!(
+        during.is_none(),
+        "announced while the command ran: {during:?}"
+    );
+    let after = events
+        .next_named("auth_challenge", Duration::from_secs(5))
+        .await;
+    assert!(
+        after.is_some(),
+        "the held-back challenge was never announced"
+    );
+}

@@ -80,6 +80,12 @@ async fn malformed_requests_are_400_with_a_message() {
         ),
         ("/api/mcp/connect", json!({"nothing": true}), ""),
         (
+            "/api/mcp/connect",
+            json!({"config": {"type": "streamable-http", "url": "http://127.0.0.1:1/mcp",
+                              "headers": {"Authorization": "Bearer x"}}}),
+            "managed by Keyhole",
+        ),
+        (
             "/api/mcp/send",
             json!({"sessionId": session, "message": [1, 2]}),
             "one JSON-RPC message",
@@ -146,4 +152,37 @@ async fn unknown_session_is_404_and_the_perimeter_holds() {
         .await
         .unwrap();
     assert_eq!(foreign.status(), 403);
+}
+
+#[tokio::test]
+async fn secrets_in_the_url_stay_out_of_error_messages() {
+    let fixture = HubFixture::start().await;
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{closed_port}/mcp?access_token=SECRET-IN-URL");
+    let reply = fixture.connect(&url, None).await;
+    assert_eq!(reply["kind"], "transport_error");
+    assert!(!reply.to_string().contains("SECRET-IN-URL"), "{reply}");
+}
+
+#[tokio::test]
+async fn an_oversized_answer_is_refused_not_buffered() {
+    let fixture = HubFixture::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let huge = axum::Router::new().route(
+        "/mcp",
+        axum::routing::post(|| async {
+            (
+                [("content-type", "application/json")],
+                vec![b' '; 17 * 1024 * 1024],
+            )
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, huge).await.unwrap() });
+    let reply = fixture.connect(&url, None).await;
+    assert_eq!(reply["kind"], "transport_error", "{reply}");
 }

@@ -101,6 +101,18 @@ fn session(hub: &Hub, id: &str) -> Result<Arc<Session>, AppError> {
     })
 }
 
+/// Headers Keyhole sets itself; a custom value would duplicate them and break the token hot swap.
+const MANAGED_HEADERS: &[&str] = &[
+    "authorization",
+    "mcp-session-id",
+    "mcp-protocol-version",
+    "last-event-id",
+    "host",
+    "content-type",
+    "accept",
+    "content-length",
+];
+
 fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
     if config.kind != "streamable-http" {
         return Err(AppError::BadRequest(format!(
@@ -120,6 +132,14 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
     for (name, value) in config.headers {
         reqwest::header::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
+        if MANAGED_HEADERS
+            .iter()
+            .any(|managed| managed.eq_ignore_ascii_case(&name))
+        {
+            return Err(AppError::BadRequest(format!(
+                "header {name:?} is managed by Keyhole (tokens go in `authState`); remove it from `headers`"
+            )));
+        }
         reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
             AppError::BadRequest(format!("the value of header {name:?} is not valid"))
         })?;

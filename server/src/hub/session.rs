@@ -54,6 +54,8 @@ pub struct SessionEvents {
     next_seq: AtomicU64,
     commands_in_flight: AtomicUsize,
     last_command_challenge: Mutex<Option<(Instant, UpstreamChallenge)>>,
+    /// An ambient challenge seen while commands ran, decided when they finish.
+    held_ambient: Mutex<Option<UpstreamChallenge>>,
     suppression_window: Duration,
 }
 
@@ -66,6 +68,7 @@ impl SessionEvents {
             next_seq: AtomicU64::new(1),
             commands_in_flight: AtomicUsize::new(0),
             last_command_challenge: Mutex::new(None),
+            held_ambient: Mutex::new(None),
             suppression_window,
         }
     }
@@ -103,16 +106,46 @@ impl SessionEvents {
         let _ = self.sender.send(event);
     }
 
-    fn ambient_is_redundant(&self, challenge: &UpstreamChallenge) -> bool {
-        if self.commands_in_flight.load(Ordering::SeqCst) > 0 {
-            return true;
-        }
+    /// A command got the same challenge a moment ago: the page is already answering it.
+    fn command_has(&self, challenge: &UpstreamChallenge) -> bool {
         let last = self
             .last_command_challenge
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         matches!(&*last, Some((at, seen))
             if at.elapsed() < self.suppression_window && challenge_key(seen) == challenge_key(challenge))
+    }
+
+    /// Announces an ambient challenge unless a command has (or just had) the same one. While
+    /// commands run it is held back and decided when the last one finishes: the command may well
+    /// bring the same challenge to the page itself.
+    fn announce_ambient(&self, challenge: UpstreamChallenge) {
+        if self.command_has(&challenge) {
+            tracing::debug!(
+                status = challenge.status,
+                "ambient challenge suppressed: a command has it"
+            );
+            return;
+        }
+        if self.commands_in_flight.load(Ordering::SeqCst) > 0 {
+            *self.held_ambient.lock().unwrap_or_else(|p| p.into_inner()) = Some(challenge);
+            return;
+        }
+        let failure = Failure::challenge(&challenge, ChallengeContext::default());
+        self.publish(HubEvent::AuthChallenge(Box::new(failure)));
+    }
+
+    fn command_finished(&self) {
+        if self.commands_in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let held = self
+                .held_ambient
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            if let Some(challenge) = held {
+                self.announce_ambient(challenge);
+            }
+        }
     }
 }
 
@@ -134,15 +167,7 @@ impl ClientEvents for SessionEvents {
     }
 
     fn ambient_challenge(&self, challenge: UpstreamChallenge) {
-        if self.ambient_is_redundant(&challenge) {
-            tracing::debug!(
-                status = challenge.status,
-                "ambient challenge suppressed: a command has it"
-            );
-            return;
-        }
-        let failure = Failure::challenge(&challenge, ChallengeContext::default());
-        self.publish(HubEvent::AuthChallenge(Box::new(failure)));
+        self.announce_ambient(challenge);
     }
 
     fn notice(&self, message: String) {
@@ -169,7 +194,7 @@ pub struct CommandGuard(Arc<SessionEvents>);
 
 impl Drop for CommandGuard {
     fn drop(&mut self) {
-        self.0.commands_in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.command_finished();
     }
 }
 

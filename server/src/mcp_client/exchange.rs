@@ -43,7 +43,7 @@ impl ExchangeRecorder {
             started_at_ms,
             duration_ms: 0.0,
             method: request.method().to_string(),
-            url: request.url().to_string(),
+            url: keyhole_shared::http::redact_url(request.url().as_str()),
             status: None,
             request_headers: redact::headers(request.headers()),
             response_headers: Vec::new(),

@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use post::PostOutcome;
+pub(crate) use post::{describe_request_error, read_capped};
 
 /// The protocol versions this client speaks, newest first; the first is the one it asks for.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -197,6 +198,16 @@ impl McpClient {
     /// Runs the `initialize` handshake (version negotiation, session id, `initialized`), starts the
     /// GET stream, and returns the server's `InitializeResult`.
     pub async fn initialize(&self) -> Result<Value, SendError> {
+        let outcome = self.initialize_once().await;
+        if outcome.is_err() && self.session_id().is_some() {
+            // The server assigned a session before the handshake failed: do not leave it behind.
+            let _ = self.delete().await;
+            self.set_state(SessionState::default());
+        }
+        outcome
+    }
+
+    async fn initialize_once(&self) -> Result<Value, SendError> {
         self.set_state(SessionState::default());
         let id = format!(
             "keyhole-init-{}",

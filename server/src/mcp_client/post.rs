@@ -98,6 +98,7 @@ impl McpClient {
         let status = response.status();
         recorder.response(status.as_u16(), response.headers());
         if message["method"] == "initialize"
+            && status.is_success()
             && let Some(session_id) = response
                 .headers()
                 .get(SESSION_HEADER)
@@ -181,7 +182,7 @@ impl McpClient {
         request_id: Option<&Value>,
         position: &mut StreamPosition,
     ) -> Option<Value> {
-        let mut events = SseByteStream::new(response.bytes_stream());
+        let mut events = SseByteStream::new(bounded_stream(response));
         while let Some(event) = events.next().await {
             let event = match event {
                 Ok(event) => event,
@@ -318,16 +319,17 @@ fn is_response_to(message: &Value, request_id: Option<&Value>) -> bool {
         && request_id.is_some_and(|id| message.get("id") == Some(id))
 }
 
-/// Reads the rest of a (small, non-stream) body into the recorder, finishes the exchange, and
-/// returns the body as text.
+/// Reads the rest of a (non-stream) body into the recorder, up to [`MAX_BODY_BYTES`], finishes
+/// the exchange, and returns the body as text (empty, with the exchange marked failed, if it was
+/// unreadable or too large).
 async fn read_rest(mut recorder: ExchangeRecorder, response: reqwest::Response) -> String {
-    let text = match response.bytes().await {
+    let text = match read_capped(response, MAX_BODY_BYTES).await {
         Ok(bytes) => {
             recorder.body_chunk(&bytes);
             String::from_utf8_lossy(&bytes).into_owned()
         }
         Err(error) => {
-            recorder.fail(format!("reading the body failed: {error}"));
+            recorder.fail(error);
             String::new()
         }
     };
@@ -335,12 +337,64 @@ async fn read_rest(mut recorder: ExchangeRecorder, response: reqwest::Response) 
     text
 }
 
-pub(super) fn describe_request_error(endpoint: &url::Url, error: &reqwest::Error) -> String {
+/// The largest non-stream body accepted from a server, and the longest line of an event stream:
+/// a server under inspection may be buggy or hostile, and must not exhaust Keyhole's memory.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads a whole body, refusing one larger than `limit`.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("reading the answer failed: {e}"))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(format!(
+                "the answer is larger than {} KiB; Keyhole refuses it",
+                limit / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The response body as a byte stream whose lines may not grow past [`MAX_BODY_BYTES`] (the SSE
+/// parser buffers a line until its end).
+pub(super) fn bounded_stream(
+    response: reqwest::Response,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    let mut since_newline = 0usize;
+    response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        since_newline = match chunk.iter().rposition(|b| *b == b'\n') {
+            Some(at) => chunk.len() - at - 1,
+            None => since_newline + chunk.len(),
+        };
+        if since_newline > MAX_BODY_BYTES {
+            return Err(std::io::Error::other(
+                "an event stream line is longer than 16 MiB",
+            ));
+        }
+        Ok(chunk)
+    })
+}
+
+pub(crate) fn describe_request_error(endpoint: &url::Url, error: &reqwest::Error) -> String {
+    // reqwest's own message embeds the URL unredacted: describe the failure without it.
+    let shown = keyhole_shared::http::redact_url(endpoint.as_str());
     if error.is_connect() {
-        format!("cannot connect to {endpoint}: is the MCP server running?")
+        format!("cannot connect to {shown}: is the MCP server running?")
     } else if error.is_timeout() {
-        format!("{endpoint} did not answer in time")
+        format!("{shown} did not answer in time")
     } else {
-        format!("the request to {endpoint} failed: {error}")
+        let cause = std::error::Error::source(error)
+            .map(ToString::to_string)
+            .unwrap_or_else(|| "no detail".into());
+        format!("the request to {shown} failed: {cause}")
     }
 }

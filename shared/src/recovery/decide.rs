@@ -169,6 +169,9 @@ where
         if fresh.scopes.is_superset_of(&challenge.required_scopes) {
             return persist(ports, server, fresh, SilentRecovery::Refresh).await;
         }
+        // The grant fell short, but it is still the newest one (and a rotating server has already
+        // retired the old refresh token): keep it, then ask for more.
+        let _ = ports.store.save(&server.key, &fresh).await;
     }
     let new_scopes = requested.difference(&previous);
     let tool_name = challenge.context.tool_name.clone();

@@ -235,6 +235,23 @@ fn step_up_within_the_grant_tries_a_refresh_first() {
 }
 
 #[test]
+fn a_refresh_that_falls_short_still_keeps_the_rotated_refresh_token() {
+    let world = World::new(false);
+    world.hold(tokens("t", "read write", Some("rt")));
+    let mut narrower = response("narrow", Some("read"));
+    narrower.refresh_token = Some(Secret::new("rt-rotated"));
+    world.script_refresh(Ok(narrower));
+    let outcome = world.handle(&step_up_challenge("write", "t"), Some("t"));
+    plan_of(outcome);
+    let held = world.held().expect("tokens kept");
+    assert_eq!(
+        held.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-rotated")
+    );
+    assert_eq!(held.scopes, set("read"));
+}
+
+#[test]
 fn insufficient_scope_without_scope_is_never_satisfied() {
     let world = World::new(false);
     world.hold(tokens("t", "read write", Some("rt")));
