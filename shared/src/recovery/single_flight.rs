@@ -26,10 +26,13 @@ fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+type Flight<'a, V> = Shared<LocalBoxFuture<'a, V>>;
+
 /// Serialises work per server and shares the result of identical concurrent work.
 pub struct SingleFlight<'a, K, V> {
     servers: Mutex<HashMap<String, Arc<AsyncMutex<()>>>>,
-    in_flight: Mutex<HashMap<K, Shared<LocalBoxFuture<'a, V>>>>,
+    /// Work in flight, with how many callers are waiting for it.
+    in_flight: Mutex<HashMap<K, (Flight<'a, V>, usize)>>,
 }
 
 impl<K, V> Default for SingleFlight<'_, K, V> {
@@ -58,38 +61,81 @@ where
     }
 
     /// Runs `work` under `server`'s lock, unless work with the same `key` is already in flight,
-    /// in which case its result is awaited instead. `work` only builds the future.
+    /// in which case its result is awaited instead. `work` only builds the future. If every caller
+    /// waiting for some work gives up (its future is dropped), the work is dropped too, releasing
+    /// the server's lock.
     pub async fn run<F, Fut>(&self, server: &str, key: K, work: F) -> V
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = V> + 'a,
     {
-        let existing = locked(&self.in_flight).get(&key).cloned();
-        let shared = match existing {
-            Some(shared) => shared,
-            None => {
-                let lock = self.server_lock(server);
-                let future = work();
-                let task = async move {
-                    let _turn = lock.lock().await;
-                    future.await
-                };
-                let shared = task.boxed_local().shared();
-                locked(&self.in_flight).insert(key.clone(), shared.clone());
-                shared
+        let shared = {
+            let mut in_flight = locked(&self.in_flight);
+            match in_flight.get_mut(&key) {
+                Some((shared, waiters)) => {
+                    *waiters += 1;
+                    shared.clone()
+                }
+                None => {
+                    let lock = self.server_lock(server);
+                    let future = work();
+                    let task = async move {
+                        let _turn = lock.lock().await;
+                        future.await
+                    };
+                    let shared = task.boxed_local().shared();
+                    in_flight.insert(key.clone(), (shared.clone(), 1));
+                    shared
+                }
             }
         };
-        let value = shared.clone().await;
-        let mut in_flight = locked(&self.in_flight);
-        if in_flight.get(&key).is_some_and(|f| f.ptr_eq(&shared)) {
-            in_flight.remove(&key);
-        }
+        let waiter = Waiter {
+            flights: self,
+            key,
+            shared,
+        };
+        let value = waiter.shared.clone().await;
+        waiter.finish();
         value
     }
 
     /// How many distinct pieces of work are running or waiting.
     pub fn in_flight(&self) -> usize {
         locked(&self.in_flight).len()
+    }
+}
+
+/// One caller's interest in a flight; see [`SingleFlight::run`].
+struct Waiter<'f, 'a, K: Eq + Hash, V> {
+    flights: &'f SingleFlight<'a, K, V>,
+    key: K,
+    shared: Flight<'a, V>,
+}
+
+impl<K: Eq + Hash, V> Waiter<'_, '_, K, V> {
+    /// The work completed: later callers start afresh instead of reusing this result.
+    fn finish(self) {
+        let mut in_flight = locked(&self.flights.in_flight);
+        if in_flight
+            .get(&self.key)
+            .is_some_and(|(f, _)| f.ptr_eq(&self.shared))
+        {
+            in_flight.remove(&self.key);
+        }
+    }
+}
+
+impl<K: Eq + Hash, V> Drop for Waiter<'_, '_, K, V> {
+    fn drop(&mut self) {
+        let mut in_flight = locked(&self.flights.in_flight);
+        if let Some((flight, waiters)) = in_flight.get_mut(&self.key)
+            && flight.ptr_eq(&self.shared)
+        {
+            *waiters -= 1;
+            if *waiters == 0 {
+                in_flight.remove(&self.key);
+            }
+        }
     }
 }
 

@@ -501,3 +501,18 @@ fn confirmations_are_shared_too() {
 fn plan_context() -> ChallengeContext {
     step_up_challenge("write", "t").context
 }
+
+#[test]
+fn abandoned_recovery_releases_the_server() {
+    use futures::FutureExt;
+    let flights: SingleFlight<'_, &str, u8> = SingleFlight::new();
+    // A caller starts work that never finishes, then gives up on it.
+    let abandoned = flights
+        .run("s1", "stuck", futures::future::pending::<u8>)
+        .now_or_never();
+    assert_eq!(abandoned, None);
+    assert_eq!(flights.in_flight(), 0, "nobody waits for it any more");
+    // Other work for the same server is not blocked by the abandoned one's lock.
+    let next = flights.run("s1", "next", || async { 7 }).now_or_never();
+    assert_eq!(next, Some(7));
+}
