@@ -21,6 +21,8 @@ const PENDING_LIFETIME_SECS: u64 = 600;
 pub struct AuthorizationRequest {
     pub client: RegisteredClient,
     pub redirect_uri: String,
+    /// Whether the request named `redirect_uri` (then the token request must repeat it).
+    pub redirect_uri_sent: bool,
     pub state: Option<String>,
     pub code_challenge: String,
     /// The raw `scope` parameter, split.
@@ -128,7 +130,8 @@ pub fn check_request(
     let client = clients
         .get(client_id)
         .ok_or_else(|| page(format!("unknown client `{client_id}`")))?;
-    let redirect_uri = match single(params, "redirect_uri").map_err(page)? {
+    let sent_redirect_uri = single(params, "redirect_uri").map_err(page)?;
+    let redirect_uri = match sent_redirect_uri {
         Some(uri) if client.allows_redirect_uri(uri) => uri.to_string(),
         Some(uri) => return Err(page(format!("redirect_uri `{uri}` is not registered"))),
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
@@ -176,6 +179,7 @@ pub fn check_request(
         nonce: get("nonce")?.map(str::to_string),
         client,
         redirect_uri: redirect_uri.clone(),
+        redirect_uri_sent: sent_redirect_uri.is_some(),
         state: state.clone(),
         code_challenge: code_challenge.to_string(),
     })
@@ -337,8 +341,13 @@ impl AuthorizationFlows {
         if issued.request.client.client_id != client.client_id {
             return invalid("the authorization code was issued to another client");
         }
-        if redirect_uri.is_some_and(|uri| uri != issued.request.redirect_uri) {
-            return invalid("redirect_uri does not match the authorization request");
+        // RFC 6749 §4.1.3: required, and identical, when the authorization request had one.
+        let redirect_ok = match redirect_uri {
+            Some(uri) => uri == issued.request.redirect_uri,
+            None => !issued.request.redirect_uri_sent,
+        };
+        if !redirect_ok {
+            return invalid("redirect_uri is missing or does not match the authorization request");
         }
         let Some(verifier) = code_verifier else {
             return Err((

@@ -185,6 +185,18 @@ impl TokenStore {
         matched
     }
 
+    /// Revokes the token with this value if it is still usable, under one lock: `true` only for
+    /// the caller that retired it (so of two concurrent rotations, exactly one wins).
+    pub fn retire(&self, value: &str) -> bool {
+        match self.table().by_value.get_mut(value) {
+            Some(record) if !record.revoked => {
+                record.revoked = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Revokes every token of an authorization family (e.g. after a code was replayed).
     pub fn revoke_family(&self, family: &str) {
         for record in self.table().by_value.values_mut() {

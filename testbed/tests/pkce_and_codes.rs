@@ -103,6 +103,27 @@ async fn codes_are_bound_to_client_and_redirect_uri() {
         (400, Some("invalid_grant"))
     );
     assert!(REDIRECT_URI.ends_with("/callback"));
+
+    // The authorization request named the redirect URI, so the token request must repeat it.
+    let callback = fixture
+        .authorize(&client.client_id, "mcp", None, &["mcp"])
+        .await;
+    let (status, error) = fixture
+        .token_request(
+            "/oauth/token",
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", callback.get("code").unwrap()),
+                ("code_verifier", &callback.verifier),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, error["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

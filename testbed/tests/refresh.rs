@@ -77,6 +77,21 @@ async fn rotation_invalidates_the_previous_refresh_token() {
 }
 
 #[tokio::test]
+async fn a_narrowing_rotation_keeps_the_original_grant_in_the_new_refresh_token() {
+    let mut config = common::base_config();
+    config["oauth"]["refreshTokens"]["rotate"] = json!(true);
+    let fixture = Fixture::start(config).await;
+    let (client, tokens) = fixture.obtain_tokens("mcp weather:read").await;
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let (status, narrowed) = refresh(&fixture, &client, first, Some("mcp")).await;
+    assert_eq!((status, narrowed["scope"].as_str()), (200, Some("mcp")));
+    let second = narrowed["refresh_token"].as_str().unwrap();
+    let (status, widened) = refresh(&fixture, &client, second, Some("mcp weather:read")).await;
+    assert_eq!(status, 200, "{widened}");
+    assert_eq!(widened["scope"], "mcp weather:read");
+}
+
+#[tokio::test]
 async fn refresh_errors_follow_rfc_6749() {
     let fixture = Fixture::standard().await;
     let (client, tokens) = fixture.obtain_tokens("mcp").await;

@@ -50,21 +50,31 @@ fn exchange(state: &TestbedState, headers: &HeaderMap, body: &[u8]) -> Result<Re
 
 /// Issues an access token (and a refresh token when asked) and renders the token response.
 pub fn token_response(state: &TestbedState, grant: &TokenGrant, with_refresh: bool) -> Response {
+    issue_tokens(state, grant, with_refresh.then_some(grant))
+}
+
+/// Issues an access token for `access` and, when given, a refresh token for `refresh` (whose scope
+/// may be wider: a refresh that narrowed the scope keeps the original grant in the refresh token).
+fn issue_tokens(
+    state: &TestbedState,
+    access: &TokenGrant,
+    refresh: Option<&TokenGrant>,
+) -> Response {
     let oauth = &state.config.oauth;
     let (access_token, record) =
         state
             .tokens
-            .issue(TokenKind::Access, grant, oauth.access_token_lifetime_secs);
+            .issue(TokenKind::Access, access, oauth.access_token_lifetime_secs);
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": record.expires_at.saturating_sub(record.issued_at),
-        "scope": format_scopes(&grant.scopes),
+        "scope": format_scopes(&access.scopes),
     });
-    if with_refresh {
+    if let Some(refresh) = refresh {
         let (refresh_token, _) = state.tokens.issue(
             TokenKind::Refresh,
-            grant,
+            refresh,
             oauth.refresh_tokens.lifetime_secs,
         );
         body["refresh_token"] = json!(refresh_token);
@@ -159,8 +169,11 @@ fn refresh(
             asked
         }
     };
-    if settings.rotate {
-        state.tokens.revoke(presented);
+    // Rotation retires the presented token atomically: of two concurrent refreshes, one loses.
+    if settings.rotate && !state.tokens.retire(presented) {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token was already used",
+        ));
     }
     let grant = TokenGrant {
         client_id: client.client_id.clone(),
@@ -170,7 +183,15 @@ fn refresh(
         grant: "refresh_token".into(),
         family: record.family.clone(),
     };
-    Ok(token_response(state, &grant, settings.rotate))
+    if !settings.rotate {
+        return Ok(token_response(state, &grant, false));
+    }
+    // RFC 6749 §6: the access token may be narrower, the new refresh token keeps the original grant.
+    let original = TokenGrant {
+        scopes: record.scopes.clone(),
+        ..grant.clone()
+    };
+    Ok(issue_tokens(state, &grant, Some(&original)))
 }
 
 /// `POST /oauth/revoke` (RFC 7009): always 200 for an authenticated client.
