@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Keyhole's whole test suite: formatting, the wasm build of the shared crate, and every unit,
-# integration and end-to-end test (real Chromium against the real binary). Installs what it needs.
+# Runs Keyhole's whole test suite: formatting, the wasm build of the shared crate, every unit,
+# integration and end-to-end test (real Chromium against the real binary), and the official MCP
+# conformance suite's client scenarios. Installs what it needs.
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 started=$SECONDS
@@ -21,5 +22,8 @@ cargo clippy -p keyhole-frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (unit, integration and end-to-end tests)"
 cargo test
+
+step "The official MCP conformance suite, client side (keyhole cli conformance)"
+bash scripts/conformance.sh
 
 step "All tests passed in $((SECONDS - started)) s"

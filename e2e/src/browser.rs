@@ -130,6 +130,83 @@ impl Browser {
         }
     }
 
+    /// Clicks the element with `testid`.
+    pub async fn click(&self, testid: &str) {
+        self.wait_testid(testid)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("could not click data-testid={testid:?}: {e}"));
+    }
+
+    /// Replaces the value of the input with `testid` by `text`, firing `input` events as typing does.
+    pub async fn fill(&self, testid: &str, text: &str) {
+        let input = self.wait_testid(testid).await;
+        let element = serde_json::to_value(&input).expect("element reference");
+        self.client
+            .execute(
+                "arguments[0].value = ''; \
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![element],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("could not clear data-testid={testid:?}: {e}"));
+        if !text.is_empty() {
+            input
+                .send_keys(text)
+                .await
+                .unwrap_or_else(|e| panic!("could not type into data-testid={testid:?}: {e}"));
+        }
+    }
+
+    /// Waits until `testid`'s attribute `name` equals one of `values`, returning it.
+    pub async fn wait_attr(&self, testid: &str, name: &str, values: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let value = self
+                .wait_testid(testid)
+                .await
+                .attr(name)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            if values.contains(&value.as_str()) {
+                return value;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "data-testid={testid:?} kept {name}={value:?}, wanted one of {values:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many elements match a CSS selector right now.
+    pub async fn count(&self, selector: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(selector))
+            .await
+            .map(|all| all.len())
+            .unwrap_or(0)
+    }
+
+    /// Waits until at least `at_least` elements match `selector`.
+    pub async fn wait_count(&self, selector: &str, at_least: usize) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let n = self.count(selector).await;
+            if n >= at_least {
+                return n;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "only {n} elements match {selector:?}, wanted at least {at_least}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Ends the WebDriver session (closing Chromium) before the driver is killed.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

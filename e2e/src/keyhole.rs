@@ -17,6 +17,7 @@ pub struct KeyholeProcess {
     /// The URL the binary printed for the user to open (it carries the token).
     pub open_url: String,
     printed: Arc<Mutex<Vec<String>>>,
+    _store_dir: tempfile::TempDir,
 }
 
 /// The binary under test: `$KEYHOLE_BIN`, else the `keyhole` next to this test executable's directory
@@ -51,8 +52,11 @@ impl KeyholeProcess {
             "{} does not exist: build it with `cargo build --bin keyhole` (or set KEYHOLE_BIN)",
             binary.display()
         );
+        // Each process gets its own OAuth store: tests never touch the user's.
+        let store_dir = tempfile::tempdir().expect("a temporary store directory");
         let mut child = Command::new(&binary)
             .args(args)
+            .env("KEYHOLE_STORE", store_dir.path().join("oauth-store.json"))
             .env("KEYHOLE_API_TOKEN", TEST_API_TOKEN)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -92,6 +96,7 @@ impl KeyholeProcess {
             base_url,
             open_url,
             printed,
+            _store_dir: store_dir,
         }
     }
 

@@ -35,7 +35,7 @@ impl fmt::Display for BackendError {
 }
 
 /// The API token the server injected into `index.html`.
-fn api_token() -> String {
+pub fn api_token() -> String {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| {
@@ -70,6 +70,12 @@ pub fn take_token_from_address_bar() {
 
 pub async fn fetch_config() -> Result<ConfigResponse, BackendError> {
     let request = Request::get("/api/config").header(API_TOKEN_HEADER, &api_token());
+    read_json(request.send().await).await
+}
+
+/// GETs one of our routes and reads the JSON answer.
+pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, BackendError> {
+    let request = Request::get(path).header(API_TOKEN_HEADER, &api_token());
     read_json(request.send().await).await
 }
 

@@ -3,15 +3,28 @@
 use keyhole_shared::api::{CatalogEntry, ConfigResponse};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
-use crate::api;
+use crate::connect::{self, ConnectOutcome};
 use crate::connection::ConnectionStatus;
 
 #[component]
-pub fn ServersView(config: ConfigResponse, status: RwSignal<ConnectionStatus>) -> impl IntoView {
+pub fn ServersView(
+    config: ConfigResponse,
+    status: RwSignal<ConnectionStatus>,
+    /// Called with the server URL and the successful `/api/mcp/connect` reply.
+    on_connected: Callback<(String, Value)>,
+) -> impl IntoView {
     let url = RwSignal::new(String::new());
+    let headers = RwSignal::new(String::new());
     let connect = move || {
+        let extra = match parse_headers(&headers.get_untracked()) {
+            Ok(extra) => extra,
+            Err(message) => {
+                status.set(ConnectionStatus::Error { message });
+                return;
+            }
+        };
         let target = url.get_untracked().trim().to_owned();
         if target.is_empty() {
             status.set(ConnectionStatus::Error {
@@ -19,27 +32,7 @@ pub fn ServersView(config: ConfigResponse, status: RwSignal<ConnectionStatus>) -
             });
             return;
         }
-        status.set(ConnectionStatus::Connecting {
-            url: target.clone(),
-        });
-        spawn_local(async move {
-            let body = json!({ "config": { "type": "streamable-http", "url": target } });
-            let outcome = api::post_json::<_, Value>("/api/mcp/connect", &body).await;
-            status.set(match outcome {
-                Ok(reply) if reply["ok"] == Value::Bool(true) => {
-                    ConnectionStatus::Connected { url: target }
-                }
-                Ok(reply) => ConnectionStatus::Error {
-                    message: reply["message"]
-                        .as_str()
-                        .unwrap_or("The connection failed.")
-                        .to_owned(),
-                },
-                Err(error) => ConnectionStatus::Error {
-                    message: error.to_string(),
-                },
-            });
-        });
+        start_connect(target, extra, status, on_connected);
     };
     let entries: Vec<CatalogEntry> = config
         .demo_servers
@@ -66,6 +59,11 @@ pub fn ServersView(config: ConfigResponse, status: RwSignal<ConnectionStatus>) -
                     bind:value=url
                 />
                 <button type="submit" data-testid="connect-button">"Connect"</button>
+                <details class="connect-headers">
+                    <summary>"Custom headers"</summary>
+                    <label for="server-headers">"One " <code>"Name: value"</code> " per line, sent with every MCP request (not kept across an OAuth redirect)"</label>
+                    <textarea id="server-headers" rows="3" class="mono" data-testid="server-headers-input" bind:value=headers></textarea>
+                </details>
             </form>
         </section>
         <section class="panel" aria-labelledby="catalog-heading">
@@ -98,6 +96,48 @@ pub fn ServersView(config: ConfigResponse, status: RwSignal<ConnectionStatus>) -
             }}
         </section>
     }
+}
+
+/// Connects to `target` (signing in when needed), reporting through `status` and `on_connected`.
+pub fn start_connect(
+    target: String,
+    headers: Map<String, Value>,
+    status: RwSignal<ConnectionStatus>,
+    on_connected: Callback<(String, Value)>,
+) {
+    status.set(ConnectionStatus::Connecting {
+        url: target.clone(),
+    });
+    spawn_local(async move {
+        match connect::connect(&target, headers).await {
+            ConnectOutcome::Connected(reply) => {
+                on_connected.run((target.clone(), reply));
+                status.set(ConnectionStatus::Connected { url: target });
+            }
+            ConnectOutcome::Redirecting => status.set(ConnectionStatus::Connecting {
+                url: format!("{target} (signing in…)"),
+            }),
+            ConnectOutcome::Failed(message) => status.set(ConnectionStatus::Error { message }),
+        }
+    });
+}
+
+/// `Name: value` lines into a JSON object of headers.
+fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
+    let mut headers = Map::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err(format!(
+                "The header line \"{line}\" needs the form Name: value."
+            ));
+        };
+        let name = name.trim();
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return Err(format!("\"{name}\" is not a valid header name."));
+        }
+        headers.insert(name.to_owned(), Value::String(value.trim().to_owned()));
+    }
+    Ok(headers)
 }
 
 #[component]

@@ -183,6 +183,25 @@ fn same_resource(a: &str, b: &str) -> bool {
     normal(a) == normal(b)
 }
 
+/// Whether protected-resource metadata naming `resource` may describe `server_url`: the same
+/// resource, or (RFC 9728 metadata served for a whole origin or path) a path prefix of it on the
+/// same origin, as the MCP SDKs accept. Another origin or a sibling path never matches.
+fn resource_covers(resource: &str, server_url: &str) -> bool {
+    if same_resource(resource, server_url) {
+        return true;
+    }
+    let (Ok(resource), Ok(server)) = (url::Url::parse(resource), url::Url::parse(server_url))
+    else {
+        return false;
+    };
+    if resource.origin() != server.origin() || resource.query().is_some() {
+        return false;
+    }
+    let prefix = resource.path().trim_end_matches('/');
+    let path = server.path();
+    prefix.is_empty() || path == prefix || path.starts_with(&format!("{prefix}/"))
+}
+
 /// Issuers are compared as strings (RFC 8414 §3.3); a lone trailing slash is tolerated because
 /// URL libraries add one to bare origins.
 pub(crate) fn same_issuer(a: &str, b: &str) -> bool {
@@ -200,7 +219,7 @@ pub async fn fetch_protected_resource(
             continue;
         };
         let metadata: ProtectedResourceMetadata = decode_document(value, PRM_STEP)?;
-        if !same_resource(&metadata.resource, server_url) {
+        if !resource_covers(&metadata.resource, server_url) {
             return Err(OAuthClientError::ResourceMismatch {
                 expected: server_url.to_owned(),
                 found: metadata.resource,
@@ -216,12 +235,22 @@ pub async fn fetch_authorization_server(
     http: &impl HttpClient,
     issuer: &str,
 ) -> Result<Option<(String, AuthorizationServerMetadata)>, OAuthClientError> {
+    fetch_authorization_server_at(http, issuer, true).await
+}
+
+/// Same; without `check_issuer` the document's `issuer` is taken as is (the 2025-03-26 fallback,
+/// where the origin is only where to look, not an issuer anyone announced).
+async fn fetch_authorization_server_at(
+    http: &impl HttpClient,
+    issuer: &str,
+    check_issuer: bool,
+) -> Result<Option<(String, AuthorizationServerMetadata)>, OAuthClientError> {
     for url in authorization_server_urls(issuer)? {
         let Some(value) = fetch_document(http, &url, AS_STEP).await? else {
             continue;
         };
         let metadata: AuthorizationServerMetadata = decode_document(value, AS_STEP)?;
-        if !same_issuer(&metadata.issuer, issuer) {
+        if check_issuer && !same_issuer(&metadata.issuer, issuer) {
             return Err(OAuthClientError::IssuerMismatch {
                 expected: issuer.to_owned(),
                 found: metadata.issuer,
@@ -285,7 +314,8 @@ async fn discover_legacy(
     server_url: &str,
 ) -> Result<Discovery, OAuthClientError> {
     let (origin, _) = origin_and_path(server_url, PRM_STEP)?;
-    let (as_url, metadata, kind) = match fetch_authorization_server(http, &origin).await? {
+    let (as_url, metadata, kind) = match fetch_authorization_server_at(http, &origin, false).await?
+    {
         Some((url, metadata)) => (Some(url), metadata, MetadataOrigin::WellKnown),
         None => (
             None,
@@ -357,6 +387,22 @@ mod tests {
         ));
         assert!(!same_resource(
             "https://rs.example/other",
+            "https://rs.example/mcp"
+        ));
+        assert!(resource_covers(
+            "https://rs.example",
+            "https://rs.example/mcp"
+        ));
+        assert!(resource_covers(
+            "https://rs.example/a/",
+            "https://rs.example/a/mcp"
+        ));
+        assert!(!resource_covers(
+            "https://rs.example/a",
+            "https://rs.example/ab/mcp"
+        ));
+        assert!(!resource_covers(
+            "https://evil.example/mcp",
             "https://rs.example/mcp"
         ));
         assert!(same_issuer("https://as/", "https://as"));

@@ -1,0 +1,233 @@
+//! The Auth tab: what the client holds for this server (issuer, client id and how it was obtained,
+//! granted scopes, expiry, the decoded access token when it is a JWT — never a raw token) read from
+//! the backend's OAuth store, and every OAuth exchange taken, in order.
+//!
+//! Test ids: `auth-credentials`, `auth-none`, `auth-steps`.
+
+use keyhole_shared::api::ExchangeKind;
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::api;
+use crate::network::ExchangeRow;
+use crate::oauth;
+use crate::session::{Session, now_ms};
+
+/// Decodes base64url (no padding needed); `None` on bad input.
+fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    let mut bits: u32 = 0;
+    let mut count = 0;
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    for c in text.bytes() {
+        let value = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The header and claims of a JWT (signature not checked: this is for display).
+fn decode_jwt(token: &str) -> Option<(Value, Value)> {
+    let mut parts = token.split('.');
+    let (header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    let parse = |part: &str| {
+        base64url_decode(part).and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+    };
+    Some((parse(header)?, parse(payload)?))
+}
+
+fn scopes_text(value: &Value) -> String {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::String(s) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn expiry_text(expires_at: Option<f64>) -> String {
+    match expires_at {
+        None => "no expiry given".into(),
+        Some(at) => {
+            let left = at - now_ms() / 1000.0;
+            if left <= 0.0 {
+                format!("expired {:.0} s ago", -left)
+            } else {
+                format!("expires in {left:.0} s")
+            }
+        }
+    }
+}
+
+#[component]
+pub fn AuthTab(session: Session) -> impl IntoView {
+    let store = LocalResource::new(|| api::get_json::<Value>("/api/store/oauth"));
+    let oauth_steps = move || {
+        session.network.with(|log| {
+            log.iter()
+                .filter(|e| e.kind == ExchangeKind::Oauth)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="log-toolbar">
+            <button type="button" class="small" on:click=move |_| store.refetch()>"Reload"</button>
+        </div>
+        <h3>"Credentials held for this server"</h3>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || store.get().map(|result| match result {
+                Err(error) => view! {
+                    <p class="muted" data-testid="auth-none">{format!("The OAuth store could not be read: {error}")}</p>
+                }.into_any(),
+                Ok(document) => credentials_view(&document, &session.url()),
+            })}
+        </Suspense>
+        <h3>"Sign-in steps"</h3>
+        <SignInSteps />
+        <h3>"OAuth exchanges recorded in this session"</h3>
+        <ol class="log" data-testid="auth-steps">
+            <For each=oauth_steps key=|e| (e.seq, e.status) let:exchange>
+                <ExchangeRow exchange=exchange />
+            </For>
+        </ol>
+        {move || session.network.with(|log| !log.iter().any(|e| e.kind == ExchangeKind::Oauth))
+            .then(|| view! { <p class="muted">"No OAuth exchanges in this session."</p> })}
+    }
+}
+
+fn credentials_view(document: &Value, server_url: &str) -> AnyView {
+    let records: Vec<Value> = document["credentials"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|r| r["serverUrl"].as_str() == Some(server_url))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if records.is_empty() {
+        return view! {
+            <p class="muted" data-testid="auth-none">"Keyhole holds no credentials for this server (it needed none, or none were obtained yet)."</p>
+        }
+        .into_any();
+    }
+    let clients = document["clients"].as_array().cloned().unwrap_or_default();
+    records
+        .into_iter()
+        .map(|record| {
+            let issuer = record["issuer"].as_str().unwrap_or("").to_owned();
+            let client = clients
+                .iter()
+                .find(|c| c["issuer"].as_str() == Some(issuer.as_str()))
+                .map(|c| {
+                    format!(
+                        "{} ({}, {})",
+                        c["registration"]["clientId"].as_str().unwrap_or("?"),
+                        c["registration"]["source"].as_str().unwrap_or("?"),
+                        c["registration"]["authMethod"].as_str().unwrap_or("?"),
+                    )
+                })
+                .unwrap_or_else(|| "unknown".into());
+            let tokens = record["tokens"].clone();
+            let access = tokens["accessToken"].as_str().unwrap_or("").to_owned();
+            let jwt = decode_jwt(&access);
+            view! {
+                <dl class="facts" data-testid="auth-credentials">
+                    <dt>"Issuer"</dt><dd><code>{issuer.clone()}</code></dd>
+                    <dt>"Client"</dt><dd>{client}</dd>
+                    <dt>"Granted scopes"</dt><dd>{scopes_text(&record["granted"])}</dd>
+                    <dt>"Requested scopes"</dt><dd>{scopes_text(&record["requested"])}</dd>
+                    <dt>"Access token"</dt>
+                    <dd>{if tokens.is_null() {
+                        "none".to_owned()
+                    } else {
+                        format!(
+                            "{} token, {}{}",
+                            tokens["tokenType"].as_str().unwrap_or("?"),
+                            expiry_text(tokens["expiresAt"].as_f64()),
+                            if jwt.is_some() { ", a JWT" } else { ", opaque" },
+                        )
+                    }}</dd>
+                    <dt>"Refresh token"</dt>
+                    <dd>{if tokens["refreshToken"].is_string() { "held (not shown)" } else { "none" }}</dd>
+                </dl>
+                {jwt.map(|(header, claims)| view! {
+                    <details class="json" open=true>
+                        <summary>"Decoded access token"</summary>
+                        <pre class="mono">{serde_json::to_string_pretty(&header).unwrap_or_default()}</pre>
+                        <pre class="mono">{serde_json::to_string_pretty(&claims).unwrap_or_default()}</pre>
+                    </details>
+                })}
+            }
+        })
+        .collect_view()
+        .into_any()
+}
+
+/// The OAuth exchanges of this tab's latest sign-in (kept across the redirect), in order.
+#[component]
+fn SignInSteps() -> impl IntoView {
+    let steps = oauth::oauth_steps();
+    if steps.is_empty() {
+        return view! { <p class="muted">"No sign-in happened in this browser tab."</p> }
+            .into_any();
+    }
+    view! {
+        <ol class="log" data-testid="auth-signin-steps">
+            {steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, step)| {
+                    let name = step.step.clone().unwrap_or_else(|| "OAuth request".into());
+                    let status = step.status.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
+                    let failed = step.status.is_none_or(|s| s >= 400);
+                    let headers = |pairs: Vec<(String, String)>| {
+                        view! {
+                            <table class="headers">
+                                {pairs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+                            </table>
+                        }
+                    };
+                    view! {
+                        <li class="log-entry" data-testid="auth-step" data-step=name.clone()>
+                            <details>
+                                <summary>
+                                    <span class="badge badge-oauth">{format!("{}", i + 1)}</span>
+                                    <span class="method">{name.clone()}</span>
+                                    <span>{step.method.as_str()}</span>
+                                    <span class="url">{step.url.clone()}</span>
+                                    <span class="status-code" class:error=failed>{status}</span>
+                                    {step.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms} ms")}</span> })}
+                                </summary>
+                                {step.error.clone().map(|e| view! { <p class="error">{e}</p> })}
+                                <h4>"Request headers"</h4>
+                                {headers(step.request_headers.clone())}
+                                {step.request_body.clone().map(|b| view! { <h4>"Request body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
+                                <h4>"Response headers"</h4>
+                                {headers(step.response_headers.clone())}
+                                {step.response_body.clone().map(|b| view! { <h4>"Response body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
+                            </details>
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ol>
+    }
+    .into_any()
+}

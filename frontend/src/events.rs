@@ -1,0 +1,88 @@
+//! The session's event stream (`GET /api/mcp/events`): server messages, HTTP exchanges, ambient
+//! auth challenges and notices, fed into the [`Session`] and the toasts.
+
+use keyhole_shared::api::HttpExchange;
+use serde_json::Value;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{EventSource, MessageEvent};
+
+use crate::session::{Session, encode};
+use crate::toast::{ToastKind, Toasts};
+
+/// An open event stream; closed on drop.
+pub struct EventStream {
+    source: EventSource,
+    _listeners: Vec<Closure<dyn FnMut(MessageEvent)>>,
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.source.close();
+    }
+}
+
+fn data_of(event: &MessageEvent) -> Option<Value> {
+    event
+        .data()
+        .as_string()
+        .and_then(|text| serde_json::from_str(&text).ok())
+}
+
+/// Opens the stream for `session`. The API token travels as the `keyhole_token` cookie.
+pub fn open(session: Session, toasts: Toasts) -> Option<EventStream> {
+    let url = format!("/api/mcp/events?sessionId={}", encode(&session.id()));
+    let source = EventSource::new(&url).ok()?;
+    let mut listeners = Vec::new();
+    let mut listen = |name: &str, handler: Box<dyn FnMut(MessageEvent)>| {
+        let closure = Closure::wrap(handler);
+        let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
+        listeners.push(closure);
+    };
+    listen(
+        "message",
+        Box::new(move |event| {
+            if let Some(message) = data_of(&event) {
+                session.server_message(message);
+            }
+        }),
+    );
+    listen(
+        "http",
+        Box::new(move |event| {
+            if let Some(exchange) =
+                data_of(&event).and_then(|v| serde_json::from_value::<HttpExchange>(v).ok())
+            {
+                session.exchange(exchange);
+            }
+        }),
+    );
+    listen(
+        "auth_challenge",
+        Box::new(move |event| {
+            let text = data_of(&event)
+                .and_then(|v| {
+                    v["message"]
+                        .as_str()
+                        .or(v["reason"].as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "The server asked for authorization again.".into());
+            toasts.show(ToastKind::Warning, text);
+        }),
+    );
+    listen(
+        "notice",
+        Box::new(move |event| {
+            if let Some(text) =
+                data_of(&event).and_then(|v| v["message"].as_str().map(str::to_owned))
+            {
+                toasts.show(ToastKind::Info, text);
+            }
+        }),
+    );
+    Some(EventStream {
+        source,
+        _listeners: listeners,
+    })
+}

@@ -1,0 +1,88 @@
+//! The Network tab: every upstream HTTP exchange (MCP traffic and OAuth legs, the latter marked),
+//! with status, timing, headers (secrets already redacted by the backend) and bodies.
+//!
+//! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`), `network-oauth-only`.
+
+use keyhole_shared::api::{ExchangeKind, HttpExchange};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::protocol::clock;
+use crate::session::Session;
+
+#[component]
+pub fn NetworkTab(session: Session) -> impl IntoView {
+    spawn_local(async move { session.load_network_log().await });
+    let oauth_only = RwSignal::new(false);
+    let shown = move || {
+        let only = oauth_only.get();
+        session.network.with(|log| {
+            log.iter()
+                .filter(|e| !only || e.kind == ExchangeKind::Oauth)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="log-toolbar">
+            <label class="field-inline">
+                <input type="checkbox" data-testid="network-oauth-only"
+                    on:change=move |ev| oauth_only.set(event_target_checked(&ev)) />
+                " OAuth exchanges only"
+            </label>
+            <button type="button" class="small" on:click=move |_| spawn_local(async move { session.load_network_log().await })>
+                "Reload"
+            </button>
+            <span class="muted">{move || format!("{} exchanges", session.network.with(Vec::len))}</span>
+        </div>
+        <ol class="log">
+            <For each=shown key=|e| (e.seq, e.status, e.duration_ms.to_bits()) let:exchange>
+                <ExchangeRow exchange=exchange />
+            </For>
+        </ol>
+    }
+}
+
+fn headers_view(headers: Vec<(String, String)>) -> impl IntoView {
+    view! {
+        <table class="headers">
+            {headers.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
+        </table>
+    }
+}
+
+#[component]
+pub fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
+    let kind = match exchange.kind {
+        ExchangeKind::Mcp => "mcp",
+        ExchangeKind::Oauth => "oauth",
+    };
+    let status = exchange
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "—".into());
+    let status_attr = status.clone();
+    let failed = exchange.status.is_none_or(|s| s >= 400);
+    view! {
+        <li class="log-entry" data-testid="network-entry" data-kind=kind data-status=status_attr>
+            <details>
+                <summary>
+                    <span class=format!("badge badge-{kind}")>{kind.to_uppercase()}</span>
+                    <span class="time">{clock(exchange.started_at_ms as f64)}</span>
+                    <span class="method">{exchange.method.clone()}</span>
+                    <span class="url">{exchange.url.clone()}</span>
+                    <span class="status-code" class:error=failed>{status}</span>
+                    <span class="elapsed">{format!("{:.0} ms", exchange.duration_ms)}</span>
+                    {(exchange.sse_events > 0).then(|| view! { <span class="muted">{format!("{} SSE events", exchange.sse_events)}</span> })}
+                </summary>
+                {exchange.error.clone().map(|e| view! { <p class="error">{e}</p> })}
+                <h4>"Request headers"</h4>
+                {headers_view(exchange.request_headers.clone())}
+                {exchange.request_body.clone().map(|b| view! { <h4>"Request body"</h4><pre class="mono">{b}</pre> })}
+                <h4>"Response headers"</h4>
+                {headers_view(exchange.response_headers.clone())}
+                {exchange.response_body.clone().map(|b| view! { <h4>"Response body"</h4><pre class="mono">{b}</pre> })}
+            </details>
+        </li>
+    }
+}

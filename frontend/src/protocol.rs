@@ -1,0 +1,103 @@
+//! The Protocol tab: every JSON-RPC message both ways, with method, direction, time and (for a
+//! response) how long it took; each expands to its JSON; a filter narrows by method or content.
+//!
+//! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`).
+
+use leptos::prelude::*;
+
+use crate::session::{Direction, ProtocolEntry, Session};
+
+/// `HH:MM:SS.mmm` local time.
+pub fn clock(at_ms: f64) -> String {
+    let date = js_sys::Date::new(&at_ms.into());
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        date.get_hours(),
+        date.get_minutes(),
+        date.get_seconds(),
+        date.get_milliseconds()
+    )
+}
+
+fn summary(entry: &ProtocolEntry) -> String {
+    let message = &entry.message;
+    if message.get("error").is_some() {
+        return format!(
+            "error {}",
+            message["error"]["message"].as_str().unwrap_or("")
+        );
+    }
+    if message.get("result").is_some() {
+        return "result".to_owned();
+    }
+    match &message["id"] {
+        serde_json::Value::Null => "notification".to_owned(),
+        id => format!("request #{id}"),
+    }
+}
+
+#[component]
+pub fn ProtocolTab(session: Session) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let direction = RwSignal::new(String::from("all"));
+    let shown = move || {
+        let needle = filter.get().to_lowercase();
+        let wanted = direction.get();
+        session.protocol.with(|log| {
+            log.iter()
+                .filter(|e| match wanted.as_str() {
+                    "sent" => e.direction == Direction::Sent,
+                    "received" => e.direction == Direction::Received,
+                    _ => true,
+                })
+                .filter(|e| {
+                    needle.is_empty()
+                        || e.method.to_lowercase().contains(&needle)
+                        || e.message.to_string().to_lowercase().contains(&needle)
+                })
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <div class="log-toolbar">
+            <input type="search" class="search" placeholder="Filter by method or content" aria-label="Filter messages"
+                data-testid="protocol-filter" bind:value=filter />
+            <select aria-label="Direction" on:change=move |ev| direction.set(event_target_value(&ev))>
+                <option value="all">"Both directions"</option>
+                <option value="sent">"Sent only"</option>
+                <option value="received">"Received only"</option>
+            </select>
+            <span class="muted">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
+        </div>
+        <ol class="log">
+            <For each=shown key=|e| e.seq let:entry>
+                <ProtocolRow entry=entry />
+            </For>
+        </ol>
+    }
+}
+
+#[component]
+fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
+    let (arrow, dir) = match entry.direction {
+        Direction::Sent => ("→", "sent"),
+        Direction::Received => ("←", "received"),
+    };
+    let text = serde_json::to_string_pretty(&entry.message).unwrap_or_default();
+    let is_error = entry.message.get("error").is_some();
+    view! {
+        <li class="log-entry" data-testid="protocol-entry" data-direction=dir data-method=entry.method.clone()>
+            <details>
+                <summary>
+                    <span class=format!("dir dir-{dir}") title=dir>{arrow}</span>
+                    <span class="time">{clock(entry.at_ms)}</span>
+                    <span class="method">{entry.method.clone()}</span>
+                    <span class:error=is_error class="muted">{summary(&entry)}</span>
+                    {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms:.0} ms")}</span> })}
+                </summary>
+                <pre class="mono">{text}</pre>
+            </details>
+        </li>
+    }
+}

@@ -1,0 +1,200 @@
+//! The Resources tab: resources and resource templates (with a field per template variable), read,
+//! and the contents shown as text or binary.
+//!
+//! Test ids: `resource-item-<name>`, `resource-template-<name>`, `resource-template-arg-<var>`,
+//! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+
+use crate::content::{JsonBlock, ResourceContents};
+use crate::session::Session;
+
+#[derive(Debug, Clone, PartialEq)]
+enum ReadState {
+    Idle,
+    Pending,
+    Done(Value),
+    Failed(String),
+}
+
+/// The `{variable}` names of a (simple) URI template, in order.
+fn template_variables(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let inner =
+            rest[start + 1..start + len].trim_start_matches(['+', '#', '/', '?', '&', '.', ';']);
+        for name in inner.split(',') {
+            let name = name.trim_end_matches('*').to_owned();
+            if !name.is_empty() && !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        rest = &rest[start + len + 1..];
+    }
+    names
+}
+
+/// Fills a simple URI template.
+fn expand(template: &str, values: &[(String, String)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        let encoded: String = js_sys::encode_uri_component(value).into();
+        out = out.replace(&format!("{{{name}}}"), &encoded);
+    }
+    out
+}
+
+#[component]
+pub fn ResourcesTab(session: Session) -> impl IntoView {
+    if !session.has_capability("resources") {
+        return view! { <p class="muted">"This server does not offer resources."</p> }.into_any();
+    }
+    let resources = LocalResource::new(move || {
+        session.list_changed.with(|c| c.1);
+        async move { session.list_all("resources/list", "resources").await }
+    });
+    let templates = LocalResource::new(move || async move {
+        session
+            .list_all("resources/templates/list", "resourceTemplates")
+            .await
+    });
+    let state = RwSignal::new(ReadState::Idle);
+    let selected_template = RwSignal::new(None::<Value>);
+    let read = move |uri: String| {
+        state.set(ReadState::Pending);
+        spawn_local(async move {
+            let outcome = session
+                .request("resources/read", json!({ "uri": uri }))
+                .await;
+            let _ = state.try_set(match outcome {
+                Ok(result) => ReadState::Done(result),
+                Err(error) => ReadState::Failed(error.to_string()),
+            });
+        });
+    };
+
+    view! {
+        <div class="split">
+            <aside class="list-pane">
+                <h3>"Resources"</h3>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || resources.get().map(|result| match result {
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No resources."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="item-list">
+                                {list.into_iter().map(|r| {
+                                    let uri = r["uri"].as_str().unwrap_or("").to_owned();
+                                    let name = r["name"].as_str().unwrap_or(&uri).to_owned();
+                                    let title = r["title"].as_str().map(str::to_owned);
+                                    let target = uri.clone();
+                                    view! {
+                                        <li><button type="button" class="item" data-testid=format!("resource-item-{name}")
+                                            on:click=move |_| { selected_template.set(None); read(target.clone()) }>
+                                            <span class="item-name">{name.clone()}</span>
+                                            {title.map(|t| view! { <span class="item-title">{t}</span> })}
+                                            <span class="item-desc"><code>{uri.clone()}</code></span>
+                                        </button></li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Suspense>
+                <h3>"Templates"</h3>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || templates.get().map(|result| match result {
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="muted">"No templates."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="item-list">
+                                {list.into_iter().map(|t| {
+                                    let name = t["name"].as_str().unwrap_or("").to_owned();
+                                    let template = t["uriTemplate"].as_str().unwrap_or("").to_owned();
+                                    view! {
+                                        <li><button type="button" class="item" data-testid=format!("resource-template-{name}")
+                                            on:click=move |_| selected_template.set(Some(t.clone()))>
+                                            <span class="item-name">{name.clone()}</span>
+                                            <span class="item-desc"><code>{template}</code></span>
+                                        </button></li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    })}
+                </Suspense>
+            </aside>
+            <section class="detail-pane">
+                {move || selected_template.get().map(|t| view! { <TemplateForm template=t on_read=Callback::new(read) /> })}
+                <ReadResult state=state />
+            </section>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TemplateForm(template: Value, on_read: Callback<String>) -> impl IntoView {
+    let uri_template = template["uriTemplate"].as_str().unwrap_or("").to_owned();
+    let fields: Vec<(String, RwSignal<String>)> = template_variables(&uri_template)
+        .into_iter()
+        .map(|name| (name, RwSignal::new(String::new())))
+        .collect();
+    let submit_fields = fields.clone();
+    let submit_template = uri_template.clone();
+    view! {
+        <form class="run-form" on:submit=move |ev| {
+            ev.prevent_default();
+            let values: Vec<(String, String)> = submit_fields.iter().map(|(n, v)| (n.clone(), v.get_untracked())).collect();
+            on_read.run(expand(&submit_template, &values));
+        }>
+            <h3>{template["name"].as_str().unwrap_or("").to_owned()}</h3>
+            <p class="muted"><code>{uri_template.clone()}</code></p>
+            {fields.into_iter().map(|(name, value)| {
+                let id = format!("template-arg-{name}");
+                view! {
+                    <div class="field">
+                        <label for=id.clone()>{name.clone()}</label>
+                        <input id=id type="text" data-testid=format!("resource-template-arg-{name}") bind:value=value />
+                    </div>
+                }
+            }).collect_view()}
+            <button type="submit" data-testid="resource-template-read">"Read"</button>
+        </form>
+    }
+}
+
+#[component]
+fn ReadResult(state: RwSignal<ReadState>) -> impl IntoView {
+    move || {
+        match state.get() {
+        ReadState::Idle => view! { <p class="muted">"Pick a resource to read it."</p> }.into_any(),
+        ReadState::Pending => view! {
+            <div class="result" data-testid="resource-result" data-state="pending"><p class="muted">"Reading…"</p></div>
+        }
+        .into_any(),
+        ReadState::Failed(message) => view! {
+            <div class="result result-error" data-testid="resource-result" data-state="error" role="alert">
+                <p class="error">{message}</p>
+            </div>
+        }
+        .into_any(),
+        ReadState::Done(result) => {
+            let contents = result["contents"].as_array().cloned().unwrap_or_default();
+            view! {
+                <div class="result" data-testid="resource-result" data-state="ok">
+                    {contents.into_iter().map(|c| view! { <ResourceContents contents=c /> }).collect_view()}
+                    <JsonBlock value=result summary="Raw result" />
+                </div>
+            }
+            .into_any()
+        }
+    }
+    }
+}

@@ -1,0 +1,356 @@
+//! A form generated from a JSON Schema (a tool's `inputSchema`): strings, numbers, integers,
+//! booleans, enums, arrays of scalars (one item per line), nested objects as fieldsets, and raw
+//! JSON for everything else. Required fields are marked and enforced; defaults prefill.
+//!
+//! Every input carries `data-testid="<prefix>-<path>"` where `path` is the property name, dotted
+//! for nested objects (`tool-arg-message`, `tool-arg-address.city`).
+
+use leptos::prelude::*;
+use serde_json::{Map, Value};
+
+/// The kind of a single-line input.
+#[derive(Debug, Clone, PartialEq)]
+enum Scalar {
+    String,
+    Number,
+    Integer,
+    Enum(Vec<Value>),
+}
+
+/// One field of the form, with its live value.
+#[derive(Debug, Clone)]
+enum Node {
+    Scalar {
+        kind: Scalar,
+        value: RwSignal<String>,
+    },
+    Bool {
+        value: RwSignal<bool>,
+        /// Optional booleans are omitted until touched.
+        touched: RwSignal<bool>,
+    },
+    /// An array of scalars, one item per line.
+    List {
+        item: Scalar,
+        value: RwSignal<String>,
+    },
+    Object {
+        fields: Vec<Field>,
+    },
+    /// Anything else: edited as JSON.
+    Raw {
+        value: RwSignal<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Field {
+    name: String,
+    path: String,
+    required: bool,
+    description: Option<String>,
+    node: Node,
+}
+
+/// A generated form: render it with [`SchemaFormView`], read it with [`SchemaForm::value`].
+#[derive(Debug, Clone)]
+pub struct SchemaForm {
+    fields: Vec<Field>,
+    prefix: String,
+}
+
+fn schema_type(schema: &Value) -> Option<&str> {
+    match &schema["type"] {
+        Value::String(t) => Some(t.as_str()),
+        // `["string", "null"]`: the first non-null type.
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null"),
+        _ => None,
+    }
+}
+
+fn scalar_of(schema: &Value) -> Option<Scalar> {
+    if let Some(values) = schema["enum"].as_array() {
+        return Some(Scalar::Enum(values.clone()));
+    }
+    match schema_type(schema) {
+        Some("string") => Some(Scalar::String),
+        Some("number") => Some(Scalar::Number),
+        Some("integer") => Some(Scalar::Integer),
+        _ => None,
+    }
+}
+
+fn scalar_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn build_fields(schema: &Value, prefix: &str) -> Vec<Field> {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object() else {
+        return Vec::new();
+    };
+    properties
+        .iter()
+        .map(|(name, property)| {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            Field {
+                name: name.clone(),
+                required: required.contains(&name.as_str()),
+                description: property["description"].as_str().map(str::to_owned),
+                node: build_node(property, &path),
+                path,
+            }
+        })
+        .collect()
+}
+
+fn build_node(schema: &Value, path: &str) -> Node {
+    let default = schema.get("default");
+    if let Some(kind) = scalar_of(schema) {
+        return Node::Scalar {
+            kind,
+            value: RwSignal::new(default.map(scalar_text).unwrap_or_default()),
+        };
+    }
+    match schema_type(schema) {
+        Some("boolean") => Node::Bool {
+            value: RwSignal::new(default.and_then(Value::as_bool).unwrap_or(false)),
+            touched: RwSignal::new(default.is_some()),
+        },
+        Some("array") if scalar_of(&schema["items"]).is_some() => Node::List {
+            item: scalar_of(&schema["items"]).unwrap_or(Scalar::String),
+            value: RwSignal::new(
+                default
+                    .and_then(Value::as_array)
+                    .map(|items| items.iter().map(scalar_text).collect::<Vec<_>>().join("\n"))
+                    .unwrap_or_default(),
+            ),
+        },
+        Some("object") if schema["properties"].is_object() => Node::Object {
+            fields: build_fields(schema, path),
+        },
+        _ => Node::Raw {
+            value: RwSignal::new(
+                default
+                    .map(|d| serde_json::to_string_pretty(d).unwrap_or_default())
+                    .unwrap_or_default(),
+            ),
+        },
+    }
+}
+
+fn parse_scalar(kind: &Scalar, text: &str, path: &str) -> Result<Value, String> {
+    match kind {
+        Scalar::String => Ok(Value::String(text.to_owned())),
+        Scalar::Integer => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("{path} must be a whole number")),
+        Scalar::Number => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Value::Number)
+            .ok_or_else(|| format!("{path} must be a number")),
+        Scalar::Enum(values) => values
+            .iter()
+            .find(|v| scalar_text(v) == text)
+            .cloned()
+            .ok_or_else(|| format!("{path} must be one of the listed values")),
+    }
+}
+
+impl Node {
+    /// `Ok(None)`: left empty.
+    fn value(&self, path: &str) -> Result<Option<Value>, String> {
+        match self {
+            Self::Scalar { kind, value } => {
+                let text = value.get_untracked();
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                parse_scalar(kind, &text, path).map(Some)
+            }
+            Self::Bool { value, touched } => Ok(touched
+                .get_untracked()
+                .then(|| Value::Bool(value.get_untracked()))),
+            Self::List { item, value } => {
+                let text = value.get_untracked();
+                let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+                if lines.is_empty() {
+                    return Ok(None);
+                }
+                lines
+                    .into_iter()
+                    .map(|line| parse_scalar(item, line, path))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|items| Some(Value::Array(items)))
+            }
+            Self::Object { fields } => {
+                let object = collect(fields)?;
+                Ok((!object.is_empty()).then_some(Value::Object(object)))
+            }
+            Self::Raw { value } => {
+                let text = value.get_untracked();
+                if text.trim().is_empty() {
+                    return Ok(None);
+                }
+                serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|e| format!("{path} is not valid JSON: {e}"))
+            }
+        }
+    }
+}
+
+fn collect(fields: &[Field]) -> Result<Map<String, Value>, String> {
+    let mut object = Map::new();
+    for field in fields {
+        match field.node.value(&field.path)? {
+            Some(value) => {
+                object.insert(field.name.clone(), value);
+            }
+            None if field.required => {
+                // A required boolean left alone is an explicit `false`.
+                if let Node::Bool { value, .. } = &field.node {
+                    object.insert(field.name.clone(), Value::Bool(value.get_untracked()));
+                } else {
+                    return Err(format!("{} is required", field.path));
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(object)
+}
+
+impl SchemaForm {
+    /// Builds the form for `schema`; `prefix` names the inputs' test ids (`tool-arg`).
+    pub fn new(schema: &Value, prefix: &str) -> Self {
+        Self {
+            fields: build_fields(schema, ""),
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The arguments object, or the first problem in words.
+    pub fn value(&self) -> Result<Value, String> {
+        collect(&self.fields).map(Value::Object)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+}
+
+#[component]
+pub fn SchemaFormView(form: SchemaForm) -> impl IntoView {
+    let prefix = form.prefix.clone();
+    view! { <div class="schema-form">{fields_view(form.fields, prefix)}</div> }
+}
+
+fn fields_view(fields: Vec<Field>, prefix: String) -> impl IntoView {
+    fields
+        .into_iter()
+        .map(|field| field_view(field, &prefix))
+        .collect_view()
+}
+
+fn field_view(field: Field, prefix: &str) -> AnyView {
+    let testid = format!("{prefix}-{}", field.path);
+    let id = format!("field-{testid}");
+    let label = view! {
+        <span class="field-name">{field.name.clone()}</span>
+        {field.required.then(|| view! { <span class="required" title="required">"*"</span> })}
+    };
+    let help = field
+        .description
+        .clone()
+        .map(|d| view! { <span class="field-help">{d}</span> });
+    let required = field.required;
+    match field.node {
+        Node::Scalar {
+            kind: Scalar::Enum(values),
+            value,
+        } => view! {
+            <div class="field">
+                <label for=id.clone()>{label}</label>
+                <select id=id data-testid=testid prop:value=move || value.get()
+                    on:change=move |ev| value.set(event_target_value(&ev))>
+                    <option value="">{if required { "(choose)" } else { "(none)" }}</option>
+                    {values.iter().map(|v| {
+                        let text = scalar_text(v);
+                        view! { <option value=text.clone() selected=value.get_untracked() == text>{text.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                {help}
+            </div>
+        }
+        .into_any(),
+        Node::Scalar { kind, value } => {
+            let input_type = match kind {
+                Scalar::Number | Scalar::Integer => "number",
+                _ => "text",
+            };
+            let step = (kind == Scalar::Number).then_some("any");
+            view! {
+                <div class="field">
+                    <label for=id.clone()>{label}</label>
+                    <input id=id type=input_type step=step data-testid=testid aria-required=required.to_string() bind:value=value />
+                    {help}
+                </div>
+            }
+            .into_any()
+        }
+        Node::Bool { value, touched } => view! {
+            <div class="field field-inline">
+                <input id=id.clone() type="checkbox" data-testid=testid
+                    prop:checked=move || value.get()
+                    on:change=move |ev| { value.set(event_target_checked(&ev)); touched.set(true); } />
+                <label for=id>{label}</label>
+                {help}
+            </div>
+        }
+        .into_any(),
+        Node::List { value, .. } => view! {
+            <div class="field">
+                <label for=id.clone()>{label}<span class="muted">" (one item per line)"</span></label>
+                <textarea id=id rows="3" data-testid=testid bind:value=value></textarea>
+                {help}
+            </div>
+        }
+        .into_any(),
+        Node::Object { fields } => view! {
+            <fieldset class="field-group" data-testid=testid>
+                <legend>{label}</legend>
+                {help}
+                {fields_view(fields, prefix.to_owned())}
+            </fieldset>
+        }
+        .into_any(),
+        Node::Raw { value } => view! {
+            <div class="field">
+                <label for=id.clone()>{label}<span class="muted">" (JSON)"</span></label>
+                <textarea id=id rows="4" class="mono" data-testid=testid bind:value=value></textarea>
+                {help}
+            </div>
+        }
+        .into_any(),
+    }
+}

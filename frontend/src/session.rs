@@ -1,0 +1,303 @@
+//! One live connection to an MCP server through Keyhole's backend: sending JSON-RPC requests with
+//! `/api/mcp/send`, and the protocol and network logs the Protocol and Network views show.
+//!
+//! [`Session`] is `Copy` (all of its parts live in Leptos' reactive arena), so components and async
+//! tasks can hold it freely.
+
+use keyhole_shared::api::HttpExchange;
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use crate::api;
+
+/// Which way a JSON-RPC message travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From Keyhole to the MCP server.
+    Sent,
+    /// From the MCP server to Keyhole.
+    Received,
+}
+
+/// One JSON-RPC message in the Protocol view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtocolEntry {
+    pub seq: u64,
+    pub direction: Direction,
+    /// The method, or for a response the method of the request it answers.
+    pub method: String,
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: f64,
+    /// For a response: how long after its request it arrived.
+    pub elapsed_ms: Option<f64>,
+    pub message: Value,
+}
+
+/// Why a request produced no result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RpcError {
+    /// The MCP server answered with a JSON-RPC error.
+    Rpc { code: i64, message: String },
+    /// The MCP server asked for (other) authorization.
+    Auth(String),
+    /// The request never got an answer (network, backend, malformed reply).
+    Transport(String),
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rpc { code, message } => {
+                write!(f, "The server answered with error {code}: {message}")
+            }
+            Self::Auth(message) => write!(f, "Authorization needed: {message}"),
+            Self::Transport(message) => f.write_str(message),
+        }
+    }
+}
+
+/// The last `notifications/progress` seen, keyed by its token.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub token: String,
+    pub progress: f64,
+    pub total: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// A connected backend session and everything observed on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Session {
+    id: StoredValue<String>,
+    url: StoredValue<String>,
+    initialize: StoredValue<Value>,
+    next_id: StoredValue<u64>,
+    /// Every JSON-RPC message, both ways, oldest first.
+    pub protocol: RwSignal<Vec<ProtocolEntry>>,
+    /// Every upstream HTTP exchange, by `seq`.
+    pub network: RwSignal<Vec<HttpExchange>>,
+    /// The latest progress notification.
+    pub progress: RwSignal<Option<Progress>>,
+    /// Bumped when the server says a list changed: `tools`, `resources`, `prompts`.
+    pub list_changed: RwSignal<(u32, u32, u32)>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+impl Session {
+    pub fn new(id: String, url: String, initialize: Value) -> Self {
+        Self {
+            id: StoredValue::new(id),
+            url: StoredValue::new(url),
+            initialize: StoredValue::new(initialize),
+            next_id: StoredValue::new(1),
+            protocol: RwSignal::new(Vec::new()),
+            network: RwSignal::new(Vec::new()),
+            progress: RwSignal::new(None),
+            list_changed: RwSignal::new((0, 0, 0)),
+        }
+    }
+
+    pub fn id(&self) -> String {
+        self.id.get_value()
+    }
+
+    pub fn url(&self) -> String {
+        self.url.get_value()
+    }
+
+    pub fn initialize_result(&self) -> Value {
+        self.initialize.get_value()
+    }
+
+    /// Whether the server declared a capability (`tools`, `resources`, `prompts`…).
+    pub fn has_capability(&self, name: &str) -> bool {
+        self.initialize
+            .with_value(|init| init["capabilities"].get(name).is_some())
+    }
+
+    fn record(
+        &self,
+        direction: Direction,
+        method: String,
+        elapsed_ms: Option<f64>,
+        message: Value,
+    ) {
+        self.protocol.update(|log| {
+            let seq = log.len() as u64 + 1;
+            log.push(ProtocolEntry {
+                seq,
+                direction,
+                method,
+                at_ms: now_ms(),
+                elapsed_ms,
+                message,
+            });
+        });
+    }
+
+    /// A JSON-RPC id unique within this session.
+    pub fn fresh_id(&self) -> u64 {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        id
+    }
+
+    /// Sends one request and returns its `result`.
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let id = self.fresh_id();
+        self.request_with_id(id, method, params).await
+    }
+
+    /// Sends one request with a chosen id (so progress can be matched to it).
+    pub async fn request_with_id(
+        &self,
+        id: u64,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, RpcError> {
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        self.record(Direction::Sent, method.to_owned(), None, message.clone());
+        let started = now_ms();
+        let body = json!({ "sessionId": self.id(), "message": message });
+        let reply = api::post_json::<_, Value>("/api/mcp/send", &body)
+            .await
+            .map_err(|e| RpcError::Transport(e.to_string()))?;
+        if reply["ok"] != Value::Bool(true) {
+            let text = reply["message"]
+                .as_str()
+                .unwrap_or("The request failed.")
+                .to_owned();
+            return Err(match reply["kind"].as_str() {
+                Some("auth_challenge") => RpcError::Auth(text),
+                _ => RpcError::Transport(text),
+            });
+        }
+        let response = reply["response"].clone();
+        if response.is_null() {
+            return Err(RpcError::Transport(
+                "The backend returned no response to the request.".into(),
+            ));
+        }
+        self.record(
+            Direction::Received,
+            method.to_owned(),
+            Some(now_ms() - started),
+            response.clone(),
+        );
+        if let Some(error) = response.get("error") {
+            return Err(RpcError::Rpc {
+                code: error["code"].as_i64().unwrap_or(0),
+                message: error["message"].as_str().unwrap_or("no message").to_owned(),
+            });
+        }
+        Ok(response["result"].clone())
+    }
+
+    /// Calls a paginated list method (`tools/list`…) until the last page; returns the `key` items.
+    pub async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, RpcError> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..50 {
+            let params = match &cursor {
+                Some(cursor) => json!({ "cursor": cursor }),
+                None => json!({}),
+            };
+            let result = self.request(method, params).await?;
+            if let Some(page) = result[key].as_array() {
+                items.extend(page.iter().cloned());
+            }
+            match result["nextCursor"].as_str() {
+                Some(next) if !next.is_empty() => cursor = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// A message the server sent outside a response (notification or server request).
+    pub fn server_message(&self, message: Value) {
+        let method = message["method"]
+            .as_str()
+            .unwrap_or("(response)")
+            .to_owned();
+        match method.as_str() {
+            "notifications/progress" => {
+                let params = &message["params"];
+                let token = match &params["progressToken"] {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                self.progress.set(Some(Progress {
+                    token,
+                    progress: params["progress"].as_f64().unwrap_or(0.0),
+                    total: params["total"].as_f64(),
+                    message: params["message"].as_str().map(str::to_owned),
+                }));
+            }
+            "notifications/tools/list_changed" => self.list_changed.update(|c| c.0 += 1),
+            "notifications/resources/list_changed" => self.list_changed.update(|c| c.1 += 1),
+            "notifications/prompts/list_changed" => self.list_changed.update(|c| c.2 += 1),
+            _ => {}
+        }
+        let id = message.get("id").cloned();
+        let is_request = id.is_some() && message.get("method").is_some();
+        self.record(Direction::Received, method.clone(), None, message);
+        if let (true, Some(id)) = (is_request, id) {
+            self.answer_server_request(id, &method);
+        }
+    }
+
+    /// Answers a request the server sent: `ping` with an empty result, anything else (sampling,
+    /// elicitation, roots — capabilities Keyhole does not declare) with "method not found".
+    fn answer_server_request(&self, id: Value, method: &str) {
+        let answer = if method == "ping" {
+            json!({ "jsonrpc": "2.0", "id": id, "result": {} })
+        } else {
+            json!({ "jsonrpc": "2.0", "id": id,
+                    "error": { "code": -32601, "message": format!("Keyhole does not support {method}") } })
+        };
+        self.record(Direction::Sent, method.to_owned(), None, answer.clone());
+        let body = json!({ "sessionId": self.id(), "message": answer });
+        leptos::task::spawn_local(async move {
+            let _ = api::post_json::<_, Value>("/api/mcp/send", &body).await;
+        });
+    }
+
+    /// Adds or replaces an HTTP exchange (the events stream and `/api/mcp/log` overlap).
+    pub fn exchange(&self, exchange: HttpExchange) {
+        self.network.update(
+            |log| match log.binary_search_by_key(&exchange.seq, |e| e.seq) {
+                Ok(at) => log[at] = exchange,
+                Err(at) => log.insert(at, exchange),
+            },
+        );
+    }
+
+    /// Fetches the backend's network log (everything recorded before the events stream opened).
+    pub async fn load_network_log(&self) {
+        let path = format!("/api/mcp/log?sessionId={}", encode(&self.id()));
+        if let Ok(reply) = api::get_json::<Value>(&path).await
+            && let Ok(exchanges) =
+                serde_json::from_value::<Vec<HttpExchange>>(reply["exchanges"].clone())
+        {
+            for exchange in exchanges {
+                self.exchange(exchange);
+            }
+        }
+    }
+
+    /// Ends the upstream session.
+    pub async fn disconnect(&self) {
+        let body = json!({ "sessionId": self.id() });
+        let _ = api::post_json::<_, Value>("/api/mcp/disconnect", &body).await;
+    }
+}
+
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    js_sys::encode_uri_component(value).into()
+}

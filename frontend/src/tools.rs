@@ -1,0 +1,98 @@
+//! The Tools tab: the server's tools with a search box, and the selected tool's run panel.
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::session::Session;
+use crate::tool_run::ToolRunner;
+
+/// Whether `tool` matches the search text (name, title or description).
+fn matches(tool: &Value, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let needle = needle.to_lowercase();
+    ["name", "title", "description"]
+        .iter()
+        .filter_map(|key| tool[*key].as_str())
+        .any(|text| text.to_lowercase().contains(&needle))
+}
+
+#[component]
+pub fn ToolsTab(session: Session) -> impl IntoView {
+    let tools = LocalResource::new(move || {
+        session.list_changed.with(|c| c.0);
+        async move { session.list_all("tools/list", "tools").await }
+    });
+    let search = RwSignal::new(String::new());
+    let selected = RwSignal::new(None::<Value>);
+
+    view! {
+        <div class="split">
+            <aside class="list-pane">
+                <input
+                    type="search"
+                    class="search"
+                    placeholder="Search tools"
+                    aria-label="Search tools"
+                    data-testid="tool-search"
+                    bind:value=search
+                />
+                <button type="button" class="small" on:click=move |_| tools.refetch()>"Refresh"</button>
+                <Suspense fallback=|| view! { <p class="muted">"Loading tools…"</p> }>
+                    {move || tools.get().map(|result| match result {
+                        Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+                        Ok(list) => {
+                            let needle = search.get();
+                            let shown: Vec<Value> = list.into_iter().filter(|t| matches(t, &needle)).collect();
+                            if shown.is_empty() {
+                                return view! { <p class="muted">"No tools match."</p> }.into_any();
+                            }
+                            view! {
+                                <ul class="item-list" data-testid="tool-list">
+                                    {shown.into_iter().map(|tool| view! { <ToolItem tool=tool selected=selected /> }).collect_view()}
+                                </ul>
+                            }
+                            .into_any()
+                        }
+                    })}
+                </Suspense>
+            </aside>
+            <section class="detail-pane">
+                {move || match selected.get() {
+                    None => view! { <p class="muted">"Pick a tool to see its form."</p> }.into_any(),
+                    Some(tool) => view! { <ToolRunner session=session tool=tool /> }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn ToolItem(tool: Value, selected: RwSignal<Option<Value>>) -> impl IntoView {
+    let name = tool["name"].as_str().unwrap_or("").to_owned();
+    let title = tool["title"]
+        .as_str()
+        .or(tool["annotations"]["title"].as_str())
+        .map(str::to_owned);
+    let description = tool["description"].as_str().map(str::to_owned);
+    let key = name.clone();
+    let is_selected = move || {
+        selected.with(|s| s.as_ref().and_then(|t| t["name"].as_str()) == Some(key.as_str()))
+    };
+    view! {
+        <li>
+            <button
+                type="button"
+                class="item"
+                class:selected=is_selected
+                data-testid=format!("tool-item-{name}")
+                on:click=move |_| selected.set(Some(tool.clone()))
+            >
+                <span class="item-name">{name.clone()}</span>
+                {title.map(|t| view! { <span class="item-title">{t}</span> })}
+                {description.map(|d| view! { <span class="item-desc">{d}</span> })}
+            </button>
+        </li>
+    }
+}

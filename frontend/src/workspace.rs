@@ -1,0 +1,147 @@
+//! The view of one connection: server identity, Disconnect, and the tabs (Tools, Resources,
+//! Prompts, Protocol, Network, Auth). A tab is mounted the first time it is opened and then kept,
+//! so switching tabs never loses a half-filled form.
+
+use leptos::prelude::*;
+
+use crate::auth_view::AuthTab;
+use crate::network::NetworkTab;
+use crate::prompts::PromptsTab;
+use crate::protocol::ProtocolTab;
+use crate::resources::ResourcesTab;
+use crate::session::Session;
+use crate::tools::ToolsTab;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Tools,
+    Resources,
+    Prompts,
+    Protocol,
+    Network,
+    Auth,
+}
+
+impl Tab {
+    const ALL: [Tab; 6] = [
+        Tab::Tools,
+        Tab::Resources,
+        Tab::Prompts,
+        Tab::Protocol,
+        Tab::Network,
+        Tab::Auth,
+    ];
+
+    fn slug(self) -> &'static str {
+        match self {
+            Tab::Tools => "tools",
+            Tab::Resources => "resources",
+            Tab::Prompts => "prompts",
+            Tab::Protocol => "protocol",
+            Tab::Network => "network",
+            Tab::Auth => "auth",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Tools => "Tools",
+            Tab::Resources => "Resources",
+            Tab::Prompts => "Prompts",
+            Tab::Protocol => "Protocol",
+            Tab::Network => "Network",
+            Tab::Auth => "Auth",
+        }
+    }
+}
+
+#[component]
+pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView {
+    let active = RwSignal::new(Tab::Tools);
+    let seen = RwSignal::new(vec![Tab::Tools]);
+    let open = move |tab: Tab| {
+        active.set(tab);
+        seen.update(|s| {
+            if !s.contains(&tab) {
+                s.push(tab);
+            }
+        });
+    };
+    let init = session.initialize_result();
+    let server_name = init["serverInfo"]["title"]
+        .as_str()
+        .or(init["serverInfo"]["name"].as_str())
+        .unwrap_or("MCP server")
+        .to_owned();
+    let server_version = init["serverInfo"]["version"]
+        .as_str()
+        .unwrap_or("")
+        .to_owned();
+    let protocol_version = init["protocolVersion"].as_str().unwrap_or("").to_owned();
+    let instructions = init["instructions"].as_str().map(str::to_owned);
+
+    let panel = move |tab: Tab, body: fn(Session) -> AnyView| {
+        view! {
+            <Show when=move || seen.with(|s| s.contains(&tab))>
+                <div
+                    role="tabpanel"
+                    id=format!("panel-{}", tab.slug())
+                    aria-labelledby=format!("tab-{}", tab.slug())
+                    hidden=move || active.get() != tab
+                >
+                    {body(session)}
+                </div>
+            </Show>
+        }
+    };
+
+    view! {
+        <section class="panel workspace">
+            <div class="server-head">
+                <div>
+                    <h2>{server_name} " " <span class="muted">{server_version}</span></h2>
+                    <p class="muted">
+                        <code>{session.url()}</code>
+                        " · protocol " {protocol_version}
+                    </p>
+                    {instructions.map(|i| view! { <p class="instructions">{i}</p> })}
+                </div>
+                <button
+                    type="button"
+                    data-testid="disconnect-button"
+                    on:click=move |_| on_disconnect.run(())
+                >
+                    "Disconnect"
+                </button>
+            </div>
+            <nav class="tabs" role="tablist">
+                {Tab::ALL
+                    .into_iter()
+                    .map(|tab| {
+                        view! {
+                            <button
+                                type="button"
+                                role="tab"
+                                id=format!("tab-{}", tab.slug())
+                                class="tab"
+                                class:active=move || active.get() == tab
+                                aria-selected=move || (active.get() == tab).to_string()
+                                aria-controls=format!("panel-{}", tab.slug())
+                                data-testid=format!("tab-{}", tab.slug())
+                                on:click=move |_| open(tab)
+                            >
+                                {tab.label()}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            {panel(Tab::Tools, |s| view! { <ToolsTab session=s /> }.into_any())}
+            {panel(Tab::Resources, |s| view! { <ResourcesTab session=s /> }.into_any())}
+            {panel(Tab::Prompts, |s| view! { <PromptsTab session=s /> }.into_any())}
+            {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
+            {panel(Tab::Network, |s| view! { <NetworkTab session=s /> }.into_any())}
+            {panel(Tab::Auth, |s| view! { <AuthTab session=s /> }.into_any())}
+        </section>
+    }
+}

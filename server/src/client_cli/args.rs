@@ -1,0 +1,198 @@
+//! The `keyhole cli` command line: where the server is, how to authorize, and what to do.
+//!
+//! Connection and OAuth options are global, so they may come before or after the subcommand.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+/// The port of the loopback OAuth callback unless `--callback-port` says otherwise.
+pub const DEFAULT_CALLBACK_PORT: u16 = 6276;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Servers: --url URL, or --config mcp.json --server NAME (the common {\"mcpServers\": {NAME: {\"url\": …}}} \
+format; stdio servers are not supported).
+
+Authorization: tokens are shared with the web app through the same store (KEYHOLE_STORE overrides its \
+path). When the server asks for authorization, the authorization URL is opened in the browser (or \
+printed) and the answer comes back to http://127.0.0.1:6276/callback. A 401 mid-session is answered by \
+a silent refresh and one retry; a 403 insufficient_scope asks [y/N] before re-authorizing with the \
+union of scopes (--yes accepts without asking; without a terminal and without --yes the command exits \
+with 3).
+
+Exit codes: 0 success, 1 error, 2 bad usage, 3 authorization required, 4 the tool reported an error.")]
+pub struct ClientArgs {
+    #[command(subcommand)]
+    pub command: ClientCommand,
+    /// Boxed: the options are many, and `ClientArgs` sits in the top-level command enum.
+    #[command(flatten)]
+    pub connection: Box<ConnectionArgs>,
+}
+
+/// Where the server is and how to authorize there.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConnectionArgs {
+    /// The MCP server's Streamable HTTP endpoint.
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// An `mcp.json` catalog; pick the server with --server.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The server's name in the --config catalog.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub server: Option<String>,
+    /// An extra header for every MCP request, `'Name: value'` (repeatable).
+    #[arg(long = "header", short = 'H', global = true, value_name = "'K: V'")]
+    pub extra_headers: Vec<String>,
+    /// Print JSON (the raw MCP results) instead of human-readable text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Accept step-up prompts without asking (for scripts).
+    #[arg(long, short = 'y', global = true)]
+    pub yes: bool,
+    /// Seconds an MCP request may take.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS")]
+    pub timeout: u64,
+    /// Scopes to ask for when the server names none (space-separated).
+    #[arg(long, global = true, value_name = "SCOPES")]
+    pub scope: Option<String>,
+    /// Port of the loopback OAuth callback on 127.0.0.1.
+    #[arg(long, global = true, default_value_t = DEFAULT_CALLBACK_PORT, value_name = "PORT")]
+    pub callback_port: u16,
+    /// Seconds to wait for the browser to come back to the callback.
+    #[arg(long, global = true, default_value_t = 300, value_name = "SECONDS")]
+    pub auth_timeout: u64,
+    /// Do not open a browser: fetch the authorization URL without following redirects and take the
+    /// code from `Location` (for authorization servers that approve at once).
+    #[arg(long, global = true)]
+    pub non_interactive: bool,
+    /// A client registered in advance at the authorization server.
+    #[arg(long, global = true, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The secret of --client-id.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECRET",
+        env = "KEYHOLE_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub client_secret: Option<String>,
+    /// A PKCS#8 PEM P-256 key for `private_key_jwt` client authentication of --client-id.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub private_key: Option<PathBuf>,
+    /// The HTTPS URL of this client's metadata document (used when the server supports it).
+    #[arg(long, global = true, value_name = "URL")]
+    pub client_metadata_url: Option<String>,
+    /// Use the client-credentials grant with --client-id and --client-secret or --private-key.
+    #[arg(long, global = true)]
+    pub client_credentials: bool,
+    /// Enterprise-managed authorization: an ID token from the enterprise IdP (needs --idp-issuer,
+    /// --idp-client-id and --client-id for the resource's authorization server).
+    #[arg(
+        long,
+        global = true,
+        value_name = "TOKEN",
+        env = "KEYHOLE_IDP_ID_TOKEN",
+        hide_env_values = true
+    )]
+    pub idp_id_token: Option<String>,
+    /// The enterprise IdP's issuer URL (with --idp-id-token).
+    #[arg(long, global = true, value_name = "URL")]
+    pub idp_issuer: Option<String>,
+    /// This client's id at the enterprise IdP (with --idp-id-token).
+    #[arg(long, global = true, value_name = "ID")]
+    pub idp_client_id: Option<String>,
+    /// This client's secret at the enterprise IdP.
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECRET",
+        env = "KEYHOLE_IDP_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub idp_client_secret: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// List or call tools.
+    #[command(subcommand)]
+    Tools(ToolsCommand),
+    /// List or read resources.
+    #[command(subcommand)]
+    Resources(ResourcesCommand),
+    /// List or get prompts.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+    /// Authorization helpers.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// The client command of the MCP conformance suite: reads MCP_CONFORMANCE_SCENARIO and
+    /// MCP_CONFORMANCE_CONTEXT and does what the scenario asks against URL.
+    Conformance {
+        /// The scenario server's MCP endpoint (the suite appends it).
+        url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolsCommand {
+    /// List the server's tools.
+    List,
+    /// Call a tool; exits with 4 when the tool reports an error.
+    Call {
+        /// The tool's name.
+        name: String,
+        /// An argument `key=value` (repeatable); the value is read as JSON when it parses, else
+        /// as a string.
+        #[arg(long, value_name = "K=V")]
+        arg: Vec<String>,
+        /// All arguments as one JSON object.
+        #[arg(long, value_name = "JSON", conflicts_with = "arg")]
+        args_json: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResourcesCommand {
+    /// List the server's resources (and resource templates).
+    List,
+    /// Read one resource.
+    Read {
+        /// The resource's URI.
+        uri: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptsCommand {
+    /// List the server's prompts.
+    List,
+    /// Get a prompt with arguments.
+    Get {
+        /// The prompt's name.
+        name: String,
+        /// An argument `key=value` (repeatable; prompt arguments are strings).
+        #[arg(long, value_name = "K=V")]
+        arg: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Print, as JSON, how `WWW-Authenticate` header values parse: every challenge, the diagnostics
+    /// (duplicates, unterminated strings, lenient readings…), and the resulting AuthChallenge.
+    ///
+    /// Each HEADER argument is one header line's value, e.g.
+    /// `keyhole cli auth parse-challenge --status 403 'Bearer error="insufficient_scope", scope="a b"'`.
+    ParseChallenge {
+        /// The HTTP status the header came with (401 or 403); without it no AuthChallenge is derived.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(100..=599))]
+        status: Option<u16>,
+        /// One or more header values, one per header line.
+        #[arg(required = true, value_name = "HEADER")]
+        headers: Vec<std::ffi::OsString>,
+    },
+}

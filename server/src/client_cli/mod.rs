@@ -1,0 +1,193 @@
+//! `keyhole cli`: one-shot commands against an MCP server, for terminals and scripts.
+//!
+//! * [`args`]: the command line (global connection and OAuth options, the subcommands).
+//! * [`catalog`]: servers by name from an `mcp.json` catalog.
+//! * [`terminal`]: the user's terminal (output, the `[y/N]` prompt, opening the browser), a trait
+//!   so tests can answer prompts and play the browser.
+//! * [`session`]: connecting and sending with mid-session recovery (refresh, step-up, retry once).
+//! * [`authorize`]: the interactive legs (loopback callback, non-interactive mode).
+//! * [`commands`]: `tools`, `resources`, `prompts` and their human-readable or JSON output.
+//! * [`conformance`]: the client command for the official MCP conformance suite.
+//! * [`parse_challenge`]: `auth parse-challenge`.
+//!
+//! Exit codes (documented in `--help`): 0 success, 1 error, 2 bad usage, 3 authorization required,
+//! 4 the tool reported an error.
+
+pub mod args;
+mod authorize;
+pub mod catalog;
+mod commands;
+mod conformance;
+mod parse_challenge;
+mod session;
+pub mod terminal;
+
+use std::process::ExitCode;
+
+use crate::oauth_store::FileStore;
+
+pub use args::ClientArgs;
+use args::{ClientCommand, PromptsCommand, ResourcesCommand, ToolsCommand};
+pub use terminal::{StdTerminal, Terminal};
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// Any error that is not one of the others (transport, server error, bad response).
+pub const EXIT_ERROR: u8 = 1;
+/// Bad usage: wrong arguments or input that cannot be read.
+pub const EXIT_USAGE: u8 = 2;
+/// Authorization is required and could not be obtained (declined, timed out, refused).
+pub const EXIT_AUTH: u8 = 3;
+/// The tool ran and reported an error (`isError: true`).
+pub const EXIT_TOOL_ERROR: u8 = 4;
+
+/// A failure with the exit code it maps to. The message is for a human (stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CliError {
+    pub code: u8,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_ERROR,
+            message: message.into(),
+        }
+    }
+
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_AUTH,
+            message: message.into(),
+        }
+    }
+}
+
+/// The entry point of `keyhole cli`: runs on a single-threaded runtime (the shared OAuth code is
+/// not `Send`) with the real terminal.
+pub fn run(args: ClientArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut terminal = StdTerminal;
+    ExitCode::from(runtime.block_on(execute(args, &mut terminal)))
+}
+
+/// Parses `keyhole cli` arguments (without the program and `cli` words); for tests and embedding.
+pub fn parse_args<I, T>(argv: I) -> Result<ClientArgs, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{FromArgMatches, Parser};
+    #[derive(Parser)]
+    #[command(name = "keyhole cli")]
+    struct Wrapper {
+        #[command(flatten)]
+        args: ClientArgs,
+    }
+    let argv = std::iter::once(std::ffi::OsString::from("keyhole-cli"))
+        .chain(argv.into_iter().map(Into::into));
+    let matches = <Wrapper as clap::CommandFactory>::command().try_get_matches_from(argv)?;
+    Wrapper::from_arg_matches(&matches).map(|w| w.args)
+}
+
+/// Runs one `keyhole cli` invocation and returns its exit code; messages go to `terminal`.
+/// Credentials live in the store shared with the web app ([`FileStore::from_env`]).
+pub async fn execute(args: ClientArgs, terminal: &mut dyn Terminal) -> u8 {
+    execute_with_store(args, None, terminal).await
+}
+
+/// Same, with an explicit store (tests, embedding); `None` is the shared one.
+pub async fn execute_with_store(
+    args: ClientArgs,
+    store: Option<FileStore>,
+    terminal: &mut dyn Terminal,
+) -> u8 {
+    match dispatch(args, store, terminal).await {
+        Ok(code) => code,
+        Err(error) => {
+            terminal.err(&format!("error: {}", error.message));
+            error.code
+        }
+    }
+}
+
+async fn connect<'t>(
+    connection: &args::ConnectionArgs,
+    store: Option<FileStore>,
+    terminal: &'t mut dyn Terminal,
+) -> Result<session::Session<'t>, CliError> {
+    let store = match store {
+        Some(store) => store,
+        None => FileStore::from_env().map_err(|e| CliError::error(e.to_string()))?,
+    };
+    session::Session::open_with_store(connection, store, serde_json::json!({}), terminal).await
+}
+
+async fn dispatch(
+    args: ClientArgs,
+    store: Option<FileStore>,
+    terminal: &mut dyn Terminal,
+) -> Result<u8, CliError> {
+    let ClientArgs {
+        command,
+        connection,
+    } = args;
+    match command {
+        ClientCommand::Auth(args::AuthCommand::ParseChallenge { status, headers }) => {
+            parse_challenge::run(status, &headers, terminal)
+        }
+        ClientCommand::Conformance { url } => conformance::run(&url, terminal).await,
+        ClientCommand::Tools(tools) => {
+            let mut session = connect(&connection, store, terminal).await?;
+            let outcome = match tools {
+                ToolsCommand::List => commands::tools_list(&mut session).await,
+                ToolsCommand::Call {
+                    name,
+                    arg,
+                    args_json,
+                } => commands::tools_call(&mut session, &name, &arg, args_json.as_deref()).await,
+            };
+            session.close().await;
+            outcome
+        }
+        ClientCommand::Resources(resources) => {
+            let mut session = connect(&connection, store, terminal).await?;
+            let outcome = match resources {
+                ResourcesCommand::List => commands::resources_list(&mut session).await,
+                ResourcesCommand::Read { uri } => {
+                    commands::resources_read(&mut session, &uri).await
+                }
+            };
+            session.close().await;
+            outcome
+        }
+        ClientCommand::Prompts(prompts) => {
+            let mut session = connect(&connection, store, terminal).await?;
+            let outcome = match prompts {
+                PromptsCommand::List => commands::prompts_list(&mut session).await,
+                PromptsCommand::Get { name, arg } => {
+                    commands::prompts_get(&mut session, &name, &arg).await
+                }
+            };
+            session.close().await;
+            outcome
+        }
+    }
+}

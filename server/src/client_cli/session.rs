@@ -1,0 +1,497 @@
+//! One CLI session: the upstream MCP client ([`McpClient`]) and the OAuth client over the store
+//! shared with the web app, with the recovery rules of DESIGN §3.3 applied to a terminal:
+//!
+//! * connect: stored tokens first; a challenge runs the authorization flow, then `initialize` again;
+//! * a 401 mid-session: `handle_auth_challenge` (stored token, silent refresh, EMA re-mint, else
+//!   sign-in), then the same message once more;
+//! * a 403 `insufficient_scope`: the `[y/N]` prompt (or `--yes`), the union of scopes, one retry;
+//!   the shared [`StepUpGuard`] stops after three step-ups.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use keyhole_shared::oauth_client::{
+    ClientConfig as OAuthConfig, EnterpriseConfig, Issuer, OAuthClient, PreRegisteredClient,
+    ServerConfig,
+};
+use keyhole_shared::recovery::{
+    InteractiveFlow, InteractivePlan, MAX_STEP_UP_ATTEMPTS, RecoveryOutcome, StepUpGuard,
+};
+use keyhole_shared::store::{IdpSession, OAuthStore};
+use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret, messages};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::args::ConnectionArgs;
+use super::authorize::{self, CallbackOptions};
+use super::catalog;
+use super::{CliError, Terminal};
+use crate::mcp_client::{
+    ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
+};
+use crate::native_http::{NativeHttp, OsEntropy, SystemClock};
+use crate::oauth_store::FileStore;
+
+pub(super) type OAuth = OAuthClient<NativeHttp, FileStore, SystemClock, OsEntropy>;
+
+/// Requests retried after a recovery, at most (step-ups are also limited by the guard).
+const MAX_RECOVERIES: usize = 5;
+
+/// What the session does with authorization, from the command line.
+#[derive(Debug, Clone, Default)]
+pub(super) struct AuthOptions {
+    pub yes: bool,
+    pub client_credentials: bool,
+    pub scopes: Option<ScopeSet>,
+    pub callback: CallbackOptions,
+}
+
+/// Reports server messages to the session's channel; everything else is logged at debug level.
+struct CliEvents {
+    messages: mpsc::UnboundedSender<Value>,
+}
+
+impl ClientEvents for CliEvents {
+    fn server_message(&self, message: Value) {
+        let _ = self.messages.send(message);
+    }
+    fn exchange(&self, exchange: keyhole_shared::api::HttpExchange) {
+        tracing::debug!(method = %exchange.method, url = %exchange.url, status = ?exchange.status, "http");
+    }
+    fn ambient_challenge(&self, challenge: UpstreamChallenge) {
+        tracing::debug!(status = challenge.status, "challenge on the GET stream");
+    }
+    fn notice(&self, message: String) {
+        tracing::info!("{message}");
+    }
+}
+
+pub(super) struct Session<'t> {
+    pub terminal: &'t mut dyn Terminal,
+    pub json: bool,
+    pub url: String,
+    pub client: McpClient,
+    pub oauth: OAuth,
+    pub options: AuthOptions,
+    guard: StepUpGuard,
+    /// Authorization requests made for the current message (sign-in and step-ups together).
+    authorizations: u32,
+    next_id: u64,
+    pub initialize_result: Value,
+    pub server_messages: mpsc::UnboundedReceiver<Value>,
+}
+
+/// Where the server is: `--url`, or `--config` + `--server`; plus `--header`s.
+pub(super) fn resolve_target(
+    args: &ConnectionArgs,
+) -> Result<(String, Vec<(String, String)>), CliError> {
+    let (url, mut headers) = match (&args.url, &args.config, &args.server) {
+        (Some(url), None, None) => (url.clone(), Vec::new()),
+        (None, Some(config), Some(name)) => {
+            let server = catalog::load(config, name)?;
+            (server.url, server.headers)
+        }
+        (None, Some(_), None) => {
+            return Err(CliError::usage("--config needs --server NAME"));
+        }
+        (None, None, Some(_)) => return Err(CliError::usage("--server needs --config FILE")),
+        (Some(_), _, _) => {
+            return Err(CliError::usage(
+                "give either --url or --config/--server, not both",
+            ));
+        }
+        (None, None, None) => {
+            return Err(CliError::usage(
+                "which server? give --url URL or --config mcp.json --server NAME",
+            ));
+        }
+    };
+    for header in &args.extra_headers {
+        headers.push(catalog::parse_header(header)?);
+    }
+    Ok((url, headers))
+}
+
+/// The OAuth client for `url` as configured on the command line, over `store`.
+pub(super) fn oauth_client(
+    args: &ConnectionArgs,
+    url: &str,
+    store: FileStore,
+) -> Result<OAuth, CliError> {
+    let redirect = authorize::redirect_uri(args.callback_port);
+    let mut config = OAuthConfig::new(redirect);
+    config.metadata_document_url = args.client_metadata_url.clone();
+    let mut server = ServerConfig::new(url);
+    server.scopes = args.scope.as_deref().map(ScopeSet::parse);
+    if let Some(id) = &args.client_id {
+        let mut client = PreRegisteredClient::public(id.clone());
+        client.client_secret = args.client_secret.clone().map(Secret::new);
+        if let Some(path) = &args.private_key {
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!("cannot read --private-key {}: {e}", path.display()))
+            })?;
+            client.private_key_pem = Some(Secret::new(pem));
+        }
+        server.client = Some(client);
+    } else if args.client_secret.is_some() || args.private_key.is_some() {
+        return Err(CliError::usage(
+            "--client-secret and --private-key need --client-id",
+        ));
+    }
+    if args.client_credentials && server.client.is_none() {
+        return Err(CliError::usage(
+            "--client-credentials needs --client-id with --client-secret or --private-key",
+        ));
+    }
+    if args.idp_id_token.is_some() {
+        let (Some(issuer), Some(idp_client), Some(resource_client)) =
+            (&args.idp_issuer, &args.idp_client_id, &server.client)
+        else {
+            return Err(CliError::usage(
+                "--idp-id-token needs --idp-issuer, --idp-client-id and --client-id (the client at the \
+                 resource's authorization server)",
+            ));
+        };
+        let mut idp = PreRegisteredClient::public(idp_client.clone());
+        idp.client_secret = args.idp_client_secret.clone().map(Secret::new);
+        server.enterprise = Some(EnterpriseConfig {
+            idp_issuer: Issuer::new(issuer.clone()),
+            idp_client: idp,
+            idp_scope: ScopeSet::parse("openid email"),
+            resource_client: resource_client.clone(),
+        });
+    }
+    let oauth = OAuthClient::new(NativeHttp::new(), store, SystemClock, OsEntropy, config);
+    oauth.add_server(server);
+    Ok(oauth)
+}
+
+impl<'t> Session<'t> {
+    /// Connects with `store` and announcing `capabilities` (the conformance driver answers
+    /// elicitation; the one-shot commands announce none).
+    pub async fn open_with_store(
+        args: &ConnectionArgs,
+        store: FileStore,
+        capabilities: Value,
+        terminal: &'t mut dyn Terminal,
+    ) -> Result<Session<'t>, CliError> {
+        let (url, headers) = resolve_target(args)?;
+        let endpoint = url::Url::parse(&url)
+            .map_err(|e| CliError::usage(format!("--url {url:?} is not a URL: {e}")))?;
+        if !matches!(endpoint.scheme(), "http" | "https") {
+            return Err(CliError::usage(format!("--url {url:?} is not http(s)")));
+        }
+        let oauth = oauth_client(args, &url, store)?;
+        if let (Some(token), Some(issuer), Some(client)) =
+            (&args.idp_id_token, &args.idp_issuer, &args.idp_client_id)
+        {
+            let session = IdpSession {
+                idp_issuer: Issuer::new(issuer.clone()),
+                client_id: keyhole_shared::oauth_client::ClientId::new(client.clone()),
+                id_token: Secret::new(token.clone()),
+                expires_at: None,
+                subject: None,
+            };
+            oauth
+                .store()
+                .modify(move |d| d.save_idp_session(session))
+                .await
+                .map_err(|e| CliError::error(e.to_string()))?;
+        }
+        let bearer = stored_bearer(&oauth, &url).await;
+        let mut config = ClientConfig::new(endpoint);
+        config.headers = headers;
+        config.timeout = Duration::from_secs(args.timeout.max(1));
+        config.capabilities = capabilities;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;
+        let client = McpClient::new(http, config, Arc::new(Credentials::new(bearer)), events);
+        let options = AuthOptions {
+            yes: args.yes,
+            client_credentials: args.client_credentials,
+            scopes: args.scope.as_deref().map(ScopeSet::parse),
+            callback: CallbackOptions {
+                port: args.callback_port,
+                timeout: Duration::from_secs(args.auth_timeout.max(1)),
+                non_interactive: args.non_interactive,
+            },
+        };
+        let mut session = Session {
+            terminal,
+            json: args.json,
+            url,
+            client,
+            oauth,
+            options,
+            guard: StepUpGuard::new(),
+            authorizations: 0,
+            next_id: 1,
+            initialize_result: Value::Null,
+            server_messages: receiver,
+        };
+        session.initialize().await?;
+        Ok(session)
+    }
+
+    async fn initialize(&mut self) -> Result<(), CliError> {
+        let context = ChallengeContext {
+            method: Some("initialize".into()),
+            tool_name: None,
+        };
+        for _ in 0..MAX_RECOVERIES {
+            let bearer = self.client.credentials().bearer();
+            match self.client.initialize().await {
+                Ok(result) => {
+                    self.initialize_result = result;
+                    return Ok(());
+                }
+                Err(SendError::Challenge(challenge)) => {
+                    self.recover(&challenge, context.clone(), bearer).await?;
+                }
+                Err(SendError::Transport(message)) => return Err(CliError::error(message)),
+            }
+        }
+        Err(CliError::auth(messages::challenged_after_retry()))
+    }
+
+    /// Sends a request and returns its `result`; a JSON-RPC error is an error (exit 1).
+    pub async fn request(&mut self, method: &str, params: Value) -> Result<Value, CliError> {
+        let response = self.request_raw(method, params).await?;
+        if let Some(error) = response.get("error") {
+            let message = error["message"].as_str().unwrap_or("no message");
+            return Err(CliError::error(format!(
+                "the server answered {method} with error {}: {message}",
+                error["code"]
+            )));
+        }
+        Ok(response.get("result").cloned().unwrap_or(Value::Null))
+    }
+
+    /// Sends a request (recovering from challenges) and returns the whole JSON-RPC response.
+    pub async fn request_raw(&mut self, method: &str, params: Value) -> Result<Value, CliError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        let context = ChallengeContext {
+            method: Some(method.to_owned()),
+            tool_name: (method == "tools/call")
+                .then(|| params["name"].as_str().map(str::to_owned))
+                .flatten(),
+        };
+        let mut unauthorized_retried = false;
+        self.authorizations = 0;
+        for _ in 0..=MAX_RECOVERIES {
+            let bearer = self.client.credentials().bearer();
+            match self.client.send(&message).await {
+                Ok(Some(response)) => {
+                    self.guard.reset(&self.url, &context);
+                    return Ok(response);
+                }
+                Ok(None) => {
+                    return Err(CliError::error(format!(
+                        "the server sent no response to {method}"
+                    )));
+                }
+                Err(SendError::Transport(text)) => return Err(CliError::error(text)),
+                Err(SendError::Challenge(challenge)) => {
+                    if challenge.status == 401 {
+                        if unauthorized_retried {
+                            return Err(CliError::auth(messages::challenged_after_retry()));
+                        }
+                        unauthorized_retried = true;
+                    }
+                    self.recover(&challenge, context.clone(), bearer).await?;
+                }
+            }
+        }
+        Err(CliError::auth(messages::challenged_after_retry()))
+    }
+
+    /// Answers a challenge so the refused message can be sent once more.
+    async fn recover(
+        &mut self,
+        upstream: &UpstreamChallenge,
+        context: ChallengeContext,
+        rejected: Option<Secret>,
+    ) -> Result<(), CliError> {
+        let lines: Vec<&[u8]> = upstream
+            .www_authenticate
+            .iter()
+            .map(Vec::as_slice)
+            .collect();
+        let challenge = match AuthChallenge::from_response(upstream.status, &lines, context) {
+            Ok(challenge) => challenge,
+            Err(_) if upstream.status == 401 => return self.sign_in(None).await,
+            Err(why) => {
+                return Err(CliError::auth(format!(
+                    "the server refused the request (HTTP {}) without a Bearer challenge: {why}",
+                    upstream.status
+                )));
+            }
+        };
+        if self.options.client_credentials {
+            return self.client_credentials_grant(Some(&challenge)).await;
+        }
+        let outcome = self
+            .oauth
+            .handle_challenge(&self.url, &challenge, rejected.as_ref(), &self.guard)
+            .await;
+        self.apply(outcome).await
+    }
+
+    /// Connect-time authorization without a challenge to go by.
+    async fn sign_in(&mut self, challenge: Option<&AuthChallenge>) -> Result<(), CliError> {
+        if self.options.client_credentials {
+            return self.client_credentials_grant(challenge).await;
+        }
+        let start = self
+            .oauth
+            .connect_authorization(&self.url, challenge)
+            .await
+            .map_err(|e| CliError::auth(e.to_string()))?;
+        self.complete_redirect(&start.authorization_url).await
+    }
+
+    async fn client_credentials_grant(
+        &mut self,
+        challenge: Option<&AuthChallenge>,
+    ) -> Result<(), CliError> {
+        let held = self
+            .client
+            .credentials()
+            .bearer()
+            .and(stored_scopes(&self.oauth, &self.url).await)
+            .unwrap_or_default();
+        let wanted = challenge
+            .map(|c| c.required_scopes.clone())
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.options.scopes.clone())
+            .unwrap_or_default();
+        let scopes = held.union(&wanted);
+        let grant = self
+            .oauth
+            .client_credentials(&self.url, &scopes)
+            .await
+            .map_err(|e| CliError::auth(e.to_string()))?;
+        self.client
+            .credentials()
+            .set_bearer(Some(grant.tokens.access_token.clone()));
+        Ok(())
+    }
+
+    /// Follows a recovery outcome to new credentials, asking before a step-up.
+    async fn apply(&mut self, mut outcome: RecoveryOutcome) -> Result<(), CliError> {
+        loop {
+            match outcome {
+                RecoveryOutcome::Satisfied {
+                    tokens,
+                    via,
+                    storage_error,
+                } => {
+                    self.client
+                        .credentials()
+                        .set_bearer(Some(tokens.access_token.clone()));
+                    self.terminal.err(&messages::recovered_silently(via));
+                    if let Some(error) = storage_error {
+                        self.terminal.err(&format!("warning: {error}"));
+                    }
+                    return Ok(());
+                }
+                RecoveryOutcome::StepUpConfirm(plan) => {
+                    self.terminal.err(&plan.message);
+                    let accepted = if self.options.yes {
+                        true
+                    } else if self.terminal.is_interactive() {
+                        self.terminal.confirm(&format!(
+                            "Authorize again with {}?",
+                            messages::scope_list(&plan.requested)
+                        ))
+                    } else {
+                        return Err(CliError::auth(format!(
+                            "{} Not asking without a terminal: re-run with --yes to authorize.",
+                            plan.message
+                        )));
+                    };
+                    if !accepted {
+                        return Err(CliError::auth(
+                            "Step-up declined: the request was not sent again.",
+                        ));
+                    }
+                    outcome = self.oauth.confirm_step_up(&self.url, &plan).await;
+                }
+                RecoveryOutcome::Interactive(plan) => return self.interactive(plan).await,
+                RecoveryOutcome::Failed { error } => {
+                    return Err(CliError::auth(error.to_string()));
+                }
+            }
+        }
+    }
+
+    async fn interactive(&mut self, plan: InteractivePlan) -> Result<(), CliError> {
+        self.terminal.err(&plan.message);
+        match plan.flow {
+            InteractiveFlow::AuthorizationCode { authorization_url } => {
+                self.complete_redirect(&authorization_url).await
+            }
+            InteractiveFlow::EnterpriseSignIn => Err(CliError::auth(
+                "this server is enterprise-managed and the IdP sign-in has to be renewed: pass a fresh \
+                 --idp-id-token",
+            )),
+        }
+    }
+
+    /// Visits the authorization URL (browser or non-interactive) and exchanges the code.
+    async fn complete_redirect(&mut self, authorization_url: &str) -> Result<(), CliError> {
+        if self.authorizations >= MAX_STEP_UP_ATTEMPTS {
+            return Err(CliError::auth(messages::step_up_limit_reached(
+                self.authorizations,
+            )));
+        }
+        self.authorizations += 1;
+        let callback =
+            authorize::obtain_callback(authorization_url, &self.options.callback, self.terminal)
+                .await?;
+        let grant = self
+            .oauth
+            .complete_authorization(&callback)
+            .await
+            .map_err(|e| CliError::auth(e.to_string()))?;
+        self.client
+            .credentials()
+            .set_bearer(Some(grant.tokens.access_token.clone()));
+        self.terminal.err(&grant.message);
+        Ok(())
+    }
+
+    /// The JSON-RPC id the next request will carry.
+    pub fn next_request_id(&self) -> u64 {
+        self.next_id
+    }
+
+    /// The server's notifications and requests, for a caller that answers them.
+    pub fn take_server_messages(&mut self) -> mpsc::UnboundedReceiver<Value> {
+        let (_, closed) = mpsc::unbounded_channel();
+        std::mem::replace(&mut self.server_messages, closed)
+    }
+
+    pub async fn close(self) {
+        self.client.close().await;
+    }
+}
+
+/// The stored access token for `url`, if it has not expired.
+async fn stored_bearer(oauth: &OAuth, url: &str) -> Option<Secret> {
+    let document = oauth.store().read().await.ok()?;
+    let tokens = document.credential(url, None)?.tokens.clone()?;
+    let now = keyhole_shared::recovery::Clock::now_unix(&SystemClock);
+    (!tokens.is_expired(now)).then_some(tokens.access_token)
+}
+
+async fn stored_scopes(oauth: &OAuth, url: &str) -> Option<ScopeSet> {
+    let document = oauth.store().read().await.ok()?;
+    Some(document.credential(url, None)?.tokens.clone()?.scopes)
+}

@@ -1,0 +1,101 @@
+//! A 401 mid-session: silent refresh with the stored refresh token, then the same request once more.
+
+mod cli_fixture;
+
+use cli_fixture::{Bed, FakeTerminal};
+use keyhole_shared::messages::{self, SilentRecovery};
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_and_the_call_retried() {
+    let bed = Bed::start().await;
+    let url = bed.mcp_url("main");
+    let mut t = FakeTerminal::new();
+    assert_eq!(
+        bed.run(
+            &["--url", &url, "--non-interactive", "tools", "list"],
+            &mut t
+        )
+        .await,
+        0,
+        "{}",
+        t.stderr()
+    );
+    let before = bed.stored_token("main").unwrap();
+
+    bed.control("tokens/expire", serde_json::json!({})).await;
+
+    // Neither a browser nor --non-interactive: only a refresh can help. (The same redirect URI,
+    // i.e. callback port, as the sign-in: the refresh token belongs to that registered client.)
+    let mut t = FakeTerminal::new();
+    let code = bed
+        .run(
+            &[
+                "--url",
+                &url,
+                "--auth-timeout",
+                "2",
+                "tools",
+                "call",
+                "echo",
+                "--arg",
+                "message=again",
+            ],
+            &mut t,
+        )
+        .await;
+    assert_eq!(code, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("again"));
+    assert!(
+        t.stderr()
+            .contains(&messages::recovered_silently(SilentRecovery::Refresh)),
+        "{}",
+        t.stderr()
+    );
+    assert!(t.opened.lock().unwrap().is_empty());
+    let after = bed.stored_token("main").unwrap();
+    assert_ne!(
+        before.access_token.expose(),
+        after.access_token.expose(),
+        "the refreshed token is stored"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_refresh_needs_authorization_and_exits_with_3() {
+    let bed = Bed::start().await;
+    let url = bed.mcp_url("main");
+    let mut t = FakeTerminal::new();
+    assert_eq!(
+        bed.run(
+            &["--url", &url, "--non-interactive", "tools", "list"],
+            &mut t
+        )
+        .await,
+        0
+    );
+    bed.control(
+        "tokens/expire",
+        serde_json::json!({"includeRefreshTokens": true}),
+    )
+    .await;
+
+    let mut t = FakeTerminal::new();
+    let port = cli_fixture::free_port().to_string();
+    let code = bed
+        .run(
+            &[
+                "--url",
+                &url,
+                "--callback-port",
+                &port,
+                "--auth-timeout",
+                "1",
+                "tools",
+                "list",
+            ],
+            &mut t,
+        )
+        .await;
+    assert_eq!(code, 3, "{}", t.stderr());
+    assert_eq!(t.opened.lock().unwrap().len(), 1, "a sign-in was attempted");
+}
