@@ -207,6 +207,68 @@ impl Browser {
         }
     }
 
+    /// Waits until one of `testids` is on the page; returns which.
+    pub async fn first_of(&self, testids: &[&str]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            for testid in testids {
+                if self.count(&format!("[data-testid=\"{testid}\"]")).await > 0 {
+                    return (*testid).to_owned();
+                }
+            }
+            assert!(Instant::now() < deadline, "none of {testids:?} appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The current value of the input with `testid`.
+    pub async fn value(&self, testid: &str) -> String {
+        self.wait_testid(testid)
+            .await
+            .prop("value")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Waits until an element matching `selector` has a text satisfying `check`; returns it.
+    pub async fn wait_selector_text(&self, selector: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(all) = self.client.find_all(Locator::Css(selector)).await {
+                for element in all {
+                    let text = element.text().await.unwrap_or_default();
+                    if check(&text) {
+                        return text;
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element matching {selector:?} got the expected text"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Runs a script in the page (for what a headless browser cannot do for real).
+    pub async fn script(&self, script: &str) {
+        self.client
+            .execute(script, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("the script failed: {e}"));
+    }
+
+    /// The path of the page's address.
+    pub async fn path(&self) -> String {
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.path().to_owned())
+            .unwrap_or_default()
+    }
+
     /// Ends the WebDriver session (closing Chromium) before the driver is killed.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;

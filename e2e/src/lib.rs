@@ -2,6 +2,7 @@
 //! ChromeDriver), and cleans both up when dropped. The tests in `tests/` use it; nothing here is mocked.
 
 mod browser;
+pub mod demo;
 mod keyhole;
 
 pub use browser::Browser;

@@ -1,17 +1,31 @@
 //! Connecting to an MCP server: reuse stored tokens when the OAuth store has good ones, else
 //! connect, and answer a connect-time auth challenge with the browser OAuth flow (a full-page
-//! redirect; `/oauth/callback` finishes it with [`finish_callback`]).
+//! redirect; `/oauth/callback` comes back through [`crate::arrival`]).
 
 use keyhole_shared::challenge::{AuthChallenge, ChallengeReason};
+use keyhole_shared::oauth::Tokens;
+use keyhole_shared::secret::Secret;
 use serde_json::{Map, Value, json};
 
 use crate::api;
 use crate::oauth;
 
+/// A connection that was just made.
+pub struct Connection {
+    pub url: String,
+    /// The successful `/api/mcp/connect` reply.
+    pub reply: Value,
+    /// The access token the backend session sends, if any.
+    pub bearer: Option<Secret>,
+}
+
 /// How a connection attempt ended.
 pub enum ConnectOutcome {
-    /// The successful `/api/mcp/connect` reply.
-    Connected(Value),
+    /// The successful `/api/mcp/connect` reply, and the access token the session sends.
+    Connected {
+        reply: Value,
+        bearer: Option<Secret>,
+    },
     /// The page is leaving for the authorization server.
     Redirecting,
     Failed(String),
@@ -43,13 +57,17 @@ fn failure_text(reply: &Value) -> String {
 
 /// Connects to `url`, signing in through OAuth when the server asks for it.
 pub async fn connect(url: &str, headers: Map<String, Value>) -> ConnectOutcome {
-    let stored = oauth::stored_auth_state(url).await;
-    let reply = match post_connect(url, headers, stored).await {
+    let stored = oauth::stored_tokens(url).await;
+    let auth_state = stored.as_ref().map(oauth::auth_state);
+    let reply = match post_connect(url, headers, auth_state).await {
         Ok(reply) => reply,
         Err(error) => return ConnectOutcome::Failed(error),
     };
     if reply["ok"] == Value::Bool(true) {
-        return ConnectOutcome::Connected(reply);
+        return ConnectOutcome::Connected {
+            reply,
+            bearer: stored.map(|t| t.access_token),
+        };
     }
     if reply["kind"] != "auth_challenge" {
         return ConnectOutcome::Failed(failure_text(&reply));
@@ -67,17 +85,14 @@ pub async fn connect(url: &str, headers: Map<String, Value>) -> ConnectOutcome {
     }
 }
 
-/// On `/oauth/callback`: completes the code exchange and connects with the new tokens.
-/// Returns the server URL and the outcome.
-pub async fn finish_callback() -> (Option<String>, ConnectOutcome) {
-    let (url, auth_state) = match oauth::complete_callback().await {
-        Ok(done) => done,
-        Err(error) => return (None, ConnectOutcome::Failed(error)),
-    };
-    let outcome = match post_connect(&url, Map::new(), Some(auth_state)).await {
-        Ok(reply) if reply["ok"] == Value::Bool(true) => ConnectOutcome::Connected(reply),
+/// Connects to `url` with tokens just granted.
+pub async fn connect_with(url: &str, tokens: &Tokens) -> ConnectOutcome {
+    match post_connect(url, Map::new(), Some(oauth::auth_state(tokens))).await {
+        Ok(reply) if reply["ok"] == Value::Bool(true) => ConnectOutcome::Connected {
+            reply,
+            bearer: Some(tokens.access_token.clone()),
+        },
         Ok(reply) => ConnectOutcome::Failed(failure_text(&reply)),
         Err(error) => ConnectOutcome::Failed(error),
-    };
-    (Some(url), outcome)
+    }
 }

@@ -2,13 +2,15 @@
 //! auth challenges and notices, fed into the [`Session`] and the toasts.
 
 use keyhole_shared::api::HttpExchange;
+use keyhole_shared::challenge::AuthChallenge;
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
+use crate::recovery;
 use crate::session::{Session, encode};
-use crate::toast::{ToastKind, Toasts};
+use crate::toast::ToastKind;
 
 /// An open event stream; closed on drop.
 pub struct EventStream {
@@ -30,7 +32,8 @@ fn data_of(event: &MessageEvent) -> Option<Value> {
 }
 
 /// Opens the stream for `session`. The API token travels as the `keyhole_token` cookie.
-pub fn open(session: Session, toasts: Toasts) -> Option<EventStream> {
+pub fn open(session: Session) -> Option<EventStream> {
+    let toasts = session.recovery.toasts();
     let url = format!("/api/mcp/events?sessionId={}", encode(&session.id()));
     let source = EventSource::new(&url).ok()?;
     let mut listeners = Vec::new();
@@ -60,15 +63,17 @@ pub fn open(session: Session, toasts: Toasts) -> Option<EventStream> {
     listen(
         "auth_challenge",
         Box::new(move |event| {
-            let text = data_of(&event)
-                .and_then(|v| {
-                    v["message"]
+            let data = data_of(&event).unwrap_or_default();
+            match serde_json::from_value::<AuthChallenge>(data["authChallenge"].clone()) {
+                Ok(challenge) => recovery::ambient(session, challenge),
+                Err(_) => toasts.show(
+                    ToastKind::Warning,
+                    data["message"]
                         .as_str()
-                        .or(v["reason"].as_str())
-                        .map(str::to_owned)
-                })
-                .unwrap_or_else(|| "The server asked for authorization again.".into());
-            toasts.show(ToastKind::Warning, text);
+                        .unwrap_or("The server asked for authorization again.")
+                        .to_owned(),
+                ),
+            }
         }),
     );
     listen(

@@ -1,6 +1,7 @@
 //! Keyhole's web app. `App` is the root component; `main.rs` only mounts it.
 
 mod api;
+mod arrival;
 mod auth_view;
 mod connect;
 mod connection;
@@ -8,80 +9,85 @@ mod content;
 mod events;
 mod network;
 mod oauth;
+mod page;
 mod prompts;
 mod protocol;
 mod reauth;
+mod recovery;
 mod resources;
 mod schema_form;
 mod servers;
 mod session;
+mod step_up;
 mod toast;
 mod tool_run;
 mod tools;
+mod ui_state;
+mod web_locks;
 mod workspace;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
 
-use crate::connect::ConnectOutcome;
+use crate::connect::Connection;
 use crate::connection::{ConnectionStatus, StatusBadge};
 use crate::events::EventStream;
 use crate::reauth::ReauthBanner;
+use crate::recovery::Recovery;
 use crate::servers::ServersView;
 use crate::session::Session;
+use crate::step_up::StepUpModal;
 use crate::toast::{ToastKind, ToastStack, Toasts};
 use crate::workspace::Workspace;
 
-/// The root component: a header with the Keyhole version and connection status, then the servers
-/// view, or the connection's workspace once connected.
+/// The root component: a header with the Keyhole version and connection status, the re-auth
+/// banner, then the servers view, or the connection's workspace once connected.
 #[component]
 pub fn App() -> impl IntoView {
     api::take_token_from_address_bar();
     let status = RwSignal::new(ConnectionStatus::Disconnected);
-    let config = LocalResource::new(api::fetch_config);
+    let config = LocalResource::new(|| async {
+        let config = api::fetch_config().await;
+        if let Ok(config) = &config {
+            oauth::remember_catalog(config);
+        }
+        config
+    });
     let toasts = Toasts::new();
     provide_context(toasts);
+    let recovery = Recovery::new(toasts);
     let session = RwSignal::new(None::<Session>);
     let stream = StoredValue::new_local(None::<EventStream>);
 
-    let on_connected = Callback::new(move |(url, reply): (String, Value)| {
-        let id = reply["sessionId"].as_str().unwrap_or("").to_owned();
-        let live = Session::new(id, url, reply["initializeResult"].clone());
-        stream.set_value(events::open(live, toasts));
+    let show = Callback::new(move |live: Session| {
+        stream.set_value(events::open(live));
         spawn_local(async move { live.load_network_log().await });
         session.set(Some(live));
+        status.set(ConnectionStatus::Connected { url: live.url() });
+    });
+    let on_connected = Callback::new(move |connection: Connection| {
+        let id = connection.reply["sessionId"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let init = connection.reply["initializeResult"].clone();
+        let live = Session::new(id, connection.url, init, connection.bearer, recovery);
+        show.run(live);
         toasts.show(ToastKind::Success, format!("Connected to {}.", live.url()));
     });
-    let abandoned = RwSignal::new(if oauth::is_callback() {
-        None
-    } else {
-        oauth::abandoned_sign_in()
-    });
-    let on_retry = Callback::new(move |url: String| {
+    let on_reconnect = Callback::new(move |url: String| {
         servers::start_connect(url, Default::default(), status, on_connected);
     });
-    if oauth::is_callback() {
-        status.set(ConnectionStatus::Connecting {
-            url: "the server (finishing sign-in…)".into(),
-        });
-        spawn_local(async move {
-            let (url, outcome) = connect::finish_callback().await;
-            match (url, outcome) {
-                (Some(url), ConnectOutcome::Connected(reply)) => {
-                    on_connected.run((url.clone(), reply));
-                    status.set(ConnectionStatus::Connected { url });
-                }
-                (_, ConnectOutcome::Failed(message)) => {
-                    toasts.show(ToastKind::Error, message.clone());
-                    status.set(ConnectionStatus::Error { message });
-                }
-                _ => status.set(ConnectionStatus::Disconnected),
-            }
-        });
-    }
+    arrival::on_load(arrival::Page {
+        recovery,
+        toasts,
+        status,
+        show,
+        on_connected,
+    });
     let on_disconnect = Callback::new(move |()| {
         oauth::clear_snapshot();
+        recovery.banner.set(None);
         stream.set_value(None);
         if let Some(live) = session.get_untracked() {
             spawn_local(async move { live.disconnect().await });
@@ -109,7 +115,7 @@ pub fn App() -> impl IntoView {
             <StatusBadge status=status />
         </header>
         <main class="content">
-            <ReauthBanner server=abandoned on_retry=on_retry />
+            <ReauthBanner recovery=recovery session=session on_reconnect=on_reconnect />
             {move || match session.get() {
                 Some(live) => view! { <Workspace session=live on_disconnect=on_disconnect /> }.into_any(),
                 None => view! {
@@ -135,6 +141,7 @@ pub fn App() -> impl IntoView {
                 .into_any(),
             }}
         </main>
+        <StepUpModal recovery=recovery />
         <ToastStack toasts=toasts />
     }
 }

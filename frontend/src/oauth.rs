@@ -1,18 +1,23 @@
 //! Connect-time OAuth in the browser: the shared `OAuthClient` compiled to wasm, with its HTTP going
 //! through `/api/oauth/fetch` (CORS) and its store being the backend's `/api/store/oauth` (shared with
-//! the CLI; no tokens in browser storage). The full-page redirect leaves a small resume snapshot in
-//! `sessionStorage` (the server URL only — never a token); `/oauth/callback` completes the flow.
+//! the CLI; no tokens in browser storage). A full-page redirect leaves a resume snapshot in
+//! `sessionStorage` (server, backend session, tab and form state, the challenge — never a token);
+//! `/oauth/callback` checks it against `state` before anything is exchanged.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use gloo_net::http::Request;
 use keyhole_shared::api::API_TOKEN_HEADER;
+use keyhole_shared::api::ConfigResponse;
 use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
 use keyhole_shared::oauth::Tokens;
-use keyhole_shared::oauth_client::{ClientConfig, OAuthClient};
+use keyhole_shared::oauth_client::{
+    ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, ServerConfig,
+};
 use keyhole_shared::random::Entropy;
 use keyhole_shared::recovery::Clock;
 use keyhole_shared::resume::{
@@ -22,6 +27,7 @@ use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 use serde_json::{Value, json};
 
 use crate::api;
+use crate::session::Session;
 
 /// The `sessionStorage` key of the OAuth steps of the current sign-in (redacted exchanges).
 const STEPS_KEY: &str = "keyhole.oauth-steps.v1";
@@ -184,25 +190,60 @@ fn origin() -> String {
         .unwrap_or_default()
 }
 
+thread_local! {
+    /// Enterprise-managed servers of the catalog, by MCP URL (from `/api/config`).
+    static ENTERPRISE: RefCell<Option<BTreeMap<String, EnterpriseConfig>>> = const { RefCell::new(None) };
+}
+
+/// Remembers which catalog servers are enterprise-managed, so sign-ins to them go to the IdP.
+pub fn remember_catalog(config: &ConfigResponse) {
+    let servers = config
+        .demo_servers
+        .iter()
+        .chain(&config.catalog)
+        .filter_map(|entry| Some((entry.url.clone()?, entry.enterprise.clone()?)))
+        .collect();
+    ENTERPRISE.with(|e| *e.borrow_mut() = Some(servers));
+}
+
+/// Makes sure [`remember_catalog`] ran (a page coming back from a sign-in needs it first).
+pub async fn load_catalog() {
+    if ENTERPRISE.with(|e| e.borrow().is_none())
+        && let Ok(config) = api::fetch_config().await
+    {
+        remember_catalog(&config);
+    }
+}
+
+/// The shared OAuth client as the page uses it, knowing the enterprise-managed servers.
 pub fn client() -> WebOAuthClient {
-    OAuthClient::new(
+    let client = OAuthClient::new(
         Observed::new(WebHttp, StepLog),
         WebStore,
         WebClock,
         WebEntropy,
         ClientConfig::new(format!("{}{CALLBACK_PATH}", origin())),
-    )
+    );
+    ENTERPRISE.with(|e| {
+        for (url, enterprise) in e.borrow().iter().flatten() {
+            client.add_server(ServerConfig {
+                enterprise: Some(enterprise.clone()),
+                ..ServerConfig::new(url.clone())
+            });
+        }
+    });
+    client
 }
 
-/// Tokens the store holds for `server_url` that have not expired, as the backend's `authState`.
-pub async fn stored_auth_state(server_url: &str) -> Option<Value> {
+/// Tokens the store holds for `server_url` that have not expired.
+pub async fn stored_tokens(server_url: &str) -> Option<Tokens> {
     let document = WebStore.read().await.ok()?;
     let tokens = document.credential(server_url, None)?.tokens.clone()?;
     let now = WebClock.now_unix();
     if tokens.expires_at.is_some_and(|at| at <= now + 5) {
         return None;
     }
-    Some(auth_state(&tokens))
+    Some(tokens)
 }
 
 /// The `authState` body for `/api/mcp/connect` and `/api/mcp/auth-state`.
@@ -212,6 +253,28 @@ pub fn auth_state(tokens: &Tokens) -> Value {
 
 fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.session_storage().ok().flatten())
+}
+
+/// Writes the resume snapshot for the redirect to `authorization_url` (whose `state` it
+/// records) and leaves the page.
+fn leave(authorization_url: &str, snapshot: ResumeSnapshot) -> Result<(), String> {
+    let storage = session_storage().ok_or("this browser offers no sessionStorage")?;
+    storage
+        .set_item(SNAPSHOT_KEY, &snapshot.to_json())
+        .map_err(|_| "the sign-in state could not be saved in sessionStorage")?;
+    web_sys::window()
+        .ok_or("no window")?
+        .location()
+        .assign(authorization_url)
+        .map_err(|_| "the browser refused to navigate".to_owned())
+}
+
+/// The `state` parameter of an authorization URL.
+fn state_of(authorization_url: &str) -> Result<String, String> {
+    web_sys::Url::new(authorization_url)
+        .ok()
+        .and_then(|u| u.search_params().get("state"))
+        .ok_or_else(|| "the authorization request carries no state".to_owned())
 }
 
 /// Starts the authorization for a connect-time challenge and leaves the page.
@@ -224,29 +287,47 @@ pub async fn redirect_for_connect(
         .connect_authorization(server_url, Some(challenge))
         .await
         .map_err(|e| e.to_string())?;
-    if let Some(storage) = session_storage() {
-        let snapshot = ResumeSnapshot {
-            version: SNAPSHOT_VERSION,
-            created_at: WebClock.now_unix(),
-            server_url: server_url.to_owned(),
-            backend_session_id: String::new(),
-            state: start.state.clone(),
-            active_tab: "tools".into(),
-            tabs: Default::default(),
-            challenge: challenge.clone(),
-            recovery: RecoveryKind::Connect,
-            trigger: Trigger::Command {
-                method: "initialize".into(),
-                target: None,
-            },
-        };
-        let _ = storage.set_item(SNAPSHOT_KEY, &snapshot.to_json());
-    }
-    web_sys::window()
-        .ok_or("no window")?
-        .location()
-        .assign(&start.authorization_url)
-        .map_err(|_| "the browser refused to navigate".to_owned())
+    let snapshot = ResumeSnapshot {
+        version: SNAPSHOT_VERSION,
+        created_at: WebClock.now_unix(),
+        server_url: server_url.to_owned(),
+        backend_session_id: String::new(),
+        state: start.state.clone(),
+        active_tab: "tools".into(),
+        tabs: Default::default(),
+        challenge: challenge.clone(),
+        recovery: RecoveryKind::Connect,
+        trigger: Trigger::Command {
+            method: "initialize".into(),
+            target: None,
+        },
+    };
+    leave(&start.authorization_url, snapshot)
+}
+
+/// Mid-session: saves where the user is (tab, forms, the live backend session) and leaves for
+/// `authorization_url`.
+pub fn leave_for_sign_in(
+    session: &Session,
+    authorization_url: &str,
+    challenge: &AuthChallenge,
+    recovery: RecoveryKind,
+    trigger: Trigger,
+) -> Result<(), String> {
+    let (active_tab, tabs) = session.ui.capture();
+    let snapshot = ResumeSnapshot {
+        version: SNAPSHOT_VERSION,
+        created_at: WebClock.now_unix(),
+        server_url: session.url(),
+        backend_session_id: session.id(),
+        state: state_of(authorization_url)?,
+        active_tab,
+        tabs,
+        challenge: challenge.clone(),
+        recovery,
+        trigger,
+    };
+    leave(authorization_url, snapshot)
 }
 
 /// Whether this page load is the authorization server sending the user back.
@@ -264,12 +345,12 @@ fn take_snapshot() -> Option<String> {
     text
 }
 
-/// A snapshot left on a normal page load: a sign-in that was abandoned. Returns its server URL
-/// (the snapshot is left in place until [`clear_snapshot`]).
-pub fn abandoned_sign_in() -> Option<String> {
+/// A snapshot left on a normal page load: a sign-in that was abandoned. It stays in place until
+/// [`clear_snapshot`] (the banner's buttons, or an explicit disconnect).
+pub fn abandoned_sign_in() -> Option<ResumeSnapshot> {
     let text = session_storage()?.get_item(SNAPSHOT_KEY).ok().flatten()?;
     match ResumeSnapshot::from_json(&text, WebClock.now_unix()) {
-        Ok(snapshot) => Some(snapshot.server_url),
+        Ok(snapshot) => Some(snapshot),
         Err(_) => {
             clear_snapshot();
             None
@@ -277,12 +358,24 @@ pub fn abandoned_sign_in() -> Option<String> {
     }
 }
 
-/// On `/oauth/callback`: reads and removes the snapshot (checking it belongs to this callback's
-/// `state`), cleans the address bar, exchanges the code. Returns the server URL and the new
-/// `authState`.
-pub async fn complete_callback() -> Result<(String, Value), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let href = window.location().href().map_err(|_| "no location")?;
+/// What `/oauth/callback` found.
+pub struct Callback {
+    /// The snapshot written before the redirect, when it was there and belongs to this callback.
+    pub snapshot: Option<ResumeSnapshot>,
+    /// The new tokens, or why there are none.
+    pub grant: Result<CompletedGrant, String>,
+}
+
+/// On `/oauth/callback`: reads and removes the snapshot, cleans the address bar, and — only when
+/// the snapshot belongs to this callback's `state` — exchanges the code.
+pub async fn complete_callback() -> Callback {
+    let Some(window) = web_sys::window() else {
+        return Callback {
+            snapshot: None,
+            grant: Err("no window".into()),
+        };
+    };
+    let href = window.location().href().unwrap_or_default();
     let state = web_sys::Url::new(&href)
         .ok()
         .and_then(|u| u.search_params().get("state"))
@@ -291,22 +384,32 @@ pub async fn complete_callback() -> Result<(String, Value), String> {
     if let Ok(history) = window.history() {
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"));
     }
-    let snapshot = match snapshot {
-        Some(text) => Some(
-            ResumeSnapshot::from_json(&text, WebClock.now_unix())
-                .and_then(|s| s.for_callback(&state))
-                .map_err(|problem| problem.to_string())?,
-        ),
+    let snapshot = match snapshot.map(|text| ResumeSnapshot::from_json(&text, WebClock.now_unix()))
+    {
         None => None,
+        Some(Err(problem)) => {
+            return Callback {
+                snapshot: None,
+                grant: Err(format!("The sign-in could not be completed: {problem}.")),
+            };
+        }
+        Some(Ok(snapshot)) => {
+            if let Err(problem) = snapshot.clone().for_callback(&state) {
+                return Callback {
+                    snapshot: Some(snapshot),
+                    grant: Err(format!(
+                        "The sign-in answer was rejected and nothing was exchanged: {problem}."
+                    )),
+                };
+            }
+            Some(snapshot)
+        }
     };
     let grant = client()
         .complete_authorization(&href)
         .await
-        .map_err(|e| format!("The authorization could not be completed: {e}"))?;
-    let server_url = snapshot
-        .map(|s| s.server_url)
-        .unwrap_or(grant.server_url.clone());
-    Ok((server_url, auth_state(&grant.tokens)))
+        .map_err(|e| format!("The authorization did not complete: {e}"));
+    Callback { snapshot, grant }
 }
 
 /// Drops an abandoned snapshot (explicit disconnect).

@@ -4,12 +4,14 @@
 //! Test ids: `prompt-item-<name>`, `prompt-arg-<arg>`, `prompt-get`, `prompt-result`
 //! (`data-state="ok|error|pending"`).
 
+use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
 use crate::content::{ContentBlock, JsonBlock};
 use crate::session::Session;
+use crate::ui_state::FieldsSlot;
 
 #[derive(Debug, Clone, PartialEq)]
 enum GetState {
@@ -29,6 +31,30 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
         async move { session.list_all("prompts/list", "prompts").await }
     });
     let selected = RwSignal::new(None::<Value>);
+    let fields = FieldsSlot::new();
+    let pending_selection = StoredValue::new(None::<String>);
+    if let Some(saved) = session.ui.take("prompts") {
+        pending_selection.set_value(saved.selected);
+        fields.restore_later(saved.form);
+    }
+    Effect::new(move |_| {
+        let Some(Ok(list)) = prompts.get() else {
+            return;
+        };
+        if let Some(name) = pending_selection.try_update_value(Option::take).flatten()
+            && let Some(prompt) = list.iter().find(|p| p["name"] == name.as_str())
+        {
+            selected.set(Some(prompt.clone()));
+        }
+    });
+    session.ui.register("prompts", move || TabState {
+        selected: selected.with_untracked(|s| {
+            s.as_ref()
+                .and_then(|p| p["name"].as_str().map(str::to_owned))
+        }),
+        form: fields.texts(),
+        filter: None,
+    });
     view! {
         <div class="split">
             <aside class="list-pane">
@@ -57,7 +83,7 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
             <section class="detail-pane">
                 {move || match selected.get() {
                     None => view! { <p class="muted">"Pick a prompt."</p> }.into_any(),
-                    Some(prompt) => view! { <PromptForm session=session prompt=prompt /> }.into_any(),
+                    Some(prompt) => view! { <PromptForm session=session prompt=prompt fields=fields /> }.into_any(),
                 }}
             </section>
         </div>
@@ -73,7 +99,7 @@ struct Argument {
 }
 
 #[component]
-fn PromptForm(session: Session, prompt: Value) -> impl IntoView {
+fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoView {
     let name = prompt["name"].as_str().unwrap_or("").to_owned();
     let arguments: Vec<Argument> = prompt["arguments"]
         .as_array()
@@ -92,6 +118,12 @@ fn PromptForm(session: Session, prompt: Value) -> impl IntoView {
         .iter()
         .map(|a| (a.name.clone(), a.required, a.value))
         .collect();
+    fields.attach(
+        &values
+            .iter()
+            .map(|(name, _, value)| (name.clone(), *value))
+            .collect::<Vec<_>>(),
+    );
     let state = RwSignal::new(GetState::Idle);
     let get = {
         let name = name.clone();

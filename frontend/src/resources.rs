@@ -4,12 +4,17 @@
 //! Test ids: `resource-item-<name>`, `resource-template-<name>`, `resource-template-arg-<var>`,
 //! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`).
 
+use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::content::{JsonBlock, ResourceContents};
 use crate::session::Session;
+use crate::ui_state::FieldsSlot;
+
+/// How a selected template is named in the resume snapshot (a resource is named by its URI).
+const TEMPLATE_PREFIX: &str = "template:";
 
 #[derive(Debug, Clone, PartialEq)]
 enum ReadState {
@@ -66,7 +71,47 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
     });
     let state = RwSignal::new(ReadState::Idle);
     let selected_template = RwSignal::new(None::<Value>);
+    // The resource read last (highlighted; never read again by itself after a redirect).
+    let selected_uri = RwSignal::new(None::<String>);
+    let fields = FieldsSlot::new();
+    let pending_template = StoredValue::new(None::<String>);
+    if let Some(saved) = session.ui.take("resources") {
+        match saved.selected {
+            Some(name) if name.starts_with(TEMPLATE_PREFIX) => {
+                pending_template.set_value(Some(name[TEMPLATE_PREFIX.len()..].to_owned()));
+                fields.restore_later(saved.form);
+            }
+            uri => selected_uri.set(uri),
+        }
+    }
+    Effect::new(move |_| {
+        let Some(Ok(list)) = templates.get() else {
+            return;
+        };
+        if let Some(name) = pending_template.try_update_value(Option::take).flatten()
+            && let Some(template) = list.iter().find(|t| t["name"] == name.as_str())
+        {
+            selected_template.set(Some(template.clone()));
+        }
+    });
+    session.ui.register("resources", move || {
+        match selected_template.get_untracked() {
+            Some(template) => TabState {
+                selected: Some(format!(
+                    "{TEMPLATE_PREFIX}{}",
+                    template["name"].as_str().unwrap_or("")
+                )),
+                form: fields.texts(),
+                filter: None,
+            },
+            None => TabState {
+                selected: selected_uri.get_untracked(),
+                ..TabState::default()
+            },
+        }
+    });
     let read = move |uri: String| {
+        selected_uri.set(Some(uri.clone()));
         state.set(ReadState::Pending);
         spawn_local(async move {
             let outcome = session
@@ -94,8 +139,10 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                                     let name = r["name"].as_str().unwrap_or(&uri).to_owned();
                                     let title = r["title"].as_str().map(str::to_owned);
                                     let target = uri.clone();
+                                    let shown = uri.clone();
                                     view! {
                                         <li><button type="button" class="item" data-testid=format!("resource-item-{name}")
+                                            class:selected=move || selected_uri.with(|s| s.as_deref() == Some(shown.as_str()))
                                             on:click=move |_| { selected_template.set(None); read(target.clone()) }>
                                             <span class="item-name">{name.clone()}</span>
                                             {title.map(|t| view! { <span class="item-title">{t}</span> })}
@@ -131,7 +178,7 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                 </Suspense>
             </aside>
             <section class="detail-pane">
-                {move || selected_template.get().map(|t| view! { <TemplateForm template=t on_read=Callback::new(read) /> })}
+                {move || selected_template.get().map(|t| view! { <TemplateForm template=t fields=fields on_read=Callback::new(read) /> })}
                 <ReadResult state=state />
             </section>
         </div>
@@ -140,13 +187,14 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
 }
 
 #[component]
-fn TemplateForm(template: Value, on_read: Callback<String>) -> impl IntoView {
+fn TemplateForm(template: Value, fields: FieldsSlot, on_read: Callback<String>) -> impl IntoView {
     let uri_template = template["uriTemplate"].as_str().unwrap_or("").to_owned();
-    let fields: Vec<(String, RwSignal<String>)> = template_variables(&uri_template)
+    let variables: Vec<(String, RwSignal<String>)> = template_variables(&uri_template)
         .into_iter()
         .map(|name| (name, RwSignal::new(String::new())))
         .collect();
-    let submit_fields = fields.clone();
+    fields.attach(&variables);
+    let submit_fields = variables.clone();
     let submit_template = uri_template.clone();
     view! {
         <form class="run-form" on:submit=move |ev| {
@@ -156,7 +204,7 @@ fn TemplateForm(template: Value, on_read: Callback<String>) -> impl IntoView {
         }>
             <h3>{template["name"].as_str().unwrap_or("").to_owned()}</h3>
             <p class="muted"><code>{uri_template.clone()}</code></p>
-            {fields.into_iter().map(|(name, value)| {
+            {variables.into_iter().map(|(name, value)| {
                 let id = format!("template-arg-{name}");
                 view! {
                     <div class="field">

@@ -5,6 +5,8 @@
 //! Every input carries `data-testid="<prefix>-<path>"` where `path` is the property name, dotted
 //! for nested objects (`tool-arg-message`, `tool-arg-address.city`).
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -256,6 +258,54 @@ impl SchemaForm {
 
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
+    }
+
+    /// Every value as typed, by field path (booleans only once touched): what a resume snapshot
+    /// keeps.
+    pub fn texts(&self) -> BTreeMap<String, String> {
+        let mut texts = BTreeMap::new();
+        visit(&self.fields, &mut |path, node| {
+            let text = match node {
+                Node::Scalar { value, .. } | Node::List { value, .. } | Node::Raw { value } => {
+                    Some(value.get_untracked())
+                }
+                Node::Bool { value, touched } => touched
+                    .get_untracked()
+                    .then(|| value.get_untracked().to_string()),
+                Node::Object { .. } => None,
+            };
+            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                texts.insert(path.to_owned(), text);
+            }
+        });
+        texts
+    }
+
+    /// Puts back values saved by [`SchemaForm::texts`]; unknown paths are ignored.
+    pub fn restore(&self, texts: &BTreeMap<String, String>) {
+        visit(&self.fields, &mut |path, node| {
+            let Some(text) = texts.get(path) else { return };
+            match node {
+                Node::Scalar { value, .. } | Node::List { value, .. } | Node::Raw { value } => {
+                    value.set(text.clone())
+                }
+                Node::Bool { value, touched } => {
+                    value.set(text == "true");
+                    touched.set(true);
+                }
+                Node::Object { .. } => {}
+            }
+        });
+    }
+}
+
+/// Calls `f` with every field's path and node, depth first.
+fn visit(fields: &[Field], f: &mut impl FnMut(&str, &Node)) {
+    for field in fields {
+        f(&field.path, &field.node);
+        if let Node::Object { fields } = &field.node {
+            visit(fields, f);
+        }
     }
 }
 

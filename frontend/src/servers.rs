@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value};
 
-use crate::connect::{self, ConnectOutcome};
+use crate::connect::{self, ConnectOutcome, Connection};
 use crate::connection::ConnectionStatus;
 
 #[component]
@@ -13,7 +13,7 @@ pub fn ServersView(
     config: ConfigResponse,
     status: RwSignal<ConnectionStatus>,
     /// Called with the server URL and the successful `/api/mcp/connect` reply.
-    on_connected: Callback<(String, Value)>,
+    on_connected: Callback<Connection>,
 ) -> impl IntoView {
     let url = RwSignal::new(String::new());
     let headers = RwSignal::new(String::new());
@@ -103,15 +103,19 @@ pub fn start_connect(
     target: String,
     headers: Map<String, Value>,
     status: RwSignal<ConnectionStatus>,
-    on_connected: Callback<(String, Value)>,
+    on_connected: Callback<Connection>,
 ) {
     status.set(ConnectionStatus::Connecting {
         url: target.clone(),
     });
     spawn_local(async move {
         match connect::connect(&target, headers).await {
-            ConnectOutcome::Connected(reply) => {
-                on_connected.run((target.clone(), reply));
+            ConnectOutcome::Connected { reply, bearer } => {
+                on_connected.run(Connection {
+                    url: target.clone(),
+                    reply,
+                    bearer,
+                });
                 status.set(ConnectionStatus::Connected { url: target });
             }
             ConnectOutcome::Redirecting => status.set(ConnectionStatus::Connecting {

@@ -1,14 +1,23 @@
 //! One live connection to an MCP server through Keyhole's backend: sending JSON-RPC requests with
-//! `/api/mcp/send`, and the protocol and network logs the Protocol and Network views show.
+//! `/api/mcp/send` (answering auth challenges through [`crate::recovery`] and sending the same
+//! message once more), pushing tokens with `/api/mcp/auth-state`, and the protocol and network
+//! logs the Protocol and Network views show.
 //!
 //! [`Session`] is `Copy` (all of its parts live in Leptos' reactive arena), so components and async
 //! tasks can hold it freely.
 
 use keyhole_shared::api::HttpExchange;
+use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::messages;
+use keyhole_shared::oauth::Tokens;
+use keyhole_shared::resume::Trigger;
+use keyhole_shared::secret::Secret;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use crate::api;
+use crate::recovery::{self, Recovery};
+use crate::ui_state::UiState;
 
 /// Which way a JSON-RPC message travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +47,13 @@ pub struct ProtocolEntry {
 pub enum RpcError {
     /// The MCP server answered with a JSON-RPC error.
     Rpc { code: i64, message: String },
-    /// The MCP server asked for (other) authorization.
-    Auth(String),
+    /// The MCP server asked for (other) authorization; `challenge` when it could be understood.
+    Auth {
+        challenge: Option<Box<AuthChallenge>>,
+        message: String,
+    },
+    /// Answering the server's auth challenge did not work out (cancelled, denied, failed).
+    Recovery(String),
     /// The request never got an answer (network, backend, malformed reply).
     Transport(String),
 }
@@ -50,7 +64,8 @@ impl std::fmt::Display for RpcError {
             Self::Rpc { code, message } => {
                 write!(f, "The server answered with error {code}: {message}")
             }
-            Self::Auth(message) => write!(f, "Authorization needed: {message}"),
+            Self::Auth { message, .. } => write!(f, "Authorization needed: {message}"),
+            Self::Recovery(message) => f.write_str(message),
             Self::Transport(message) => f.write_str(message),
         }
     }
@@ -72,6 +87,13 @@ pub struct Session {
     url: StoredValue<String>,
     initialize: StoredValue<Value>,
     next_id: StoredValue<u64>,
+    /// The access token the backend session currently sends (kept to tell a refused token from
+    /// a fresh one in the shared store).
+    bearer: StoredValue<Option<Secret>>,
+    /// How auth challenges are answered (step-up prompt, banner).
+    pub recovery: Recovery,
+    /// The tabs' UI state, saved before an OAuth redirect and restored after it.
+    pub ui: UiState,
     /// Every JSON-RPC message, both ways, oldest first.
     pub protocol: RwSignal<Vec<ProtocolEntry>>,
     /// Every upstream HTTP exchange, by `seq`.
@@ -88,12 +110,21 @@ pub fn now_ms() -> f64 {
 }
 
 impl Session {
-    pub fn new(id: String, url: String, initialize: Value) -> Self {
+    pub fn new(
+        id: String,
+        url: String,
+        initialize: Value,
+        bearer: Option<Secret>,
+        recovery: Recovery,
+    ) -> Self {
         Self {
             id: StoredValue::new(id),
             url: StoredValue::new(url),
             initialize: StoredValue::new(initialize),
             next_id: StoredValue::new(1),
+            bearer: StoredValue::new(bearer),
+            recovery,
+            ui: UiState::new(),
             protocol: RwSignal::new(Vec::new()),
             network: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
@@ -107,6 +138,27 @@ impl Session {
 
     pub fn url(&self) -> String {
         self.url.get_value()
+    }
+
+    /// The access token the backend session sends now, if any.
+    pub fn bearer(&self) -> Option<Secret> {
+        self.bearer.get_value()
+    }
+
+    /// Hands new tokens to the backend session (`/api/mcp/auth-state`); later requests use them.
+    pub async fn push_tokens(&self, tokens: &Tokens) -> Result<(), String> {
+        let body = json!({ "sessionId": self.id(), "authState": crate::oauth::auth_state(tokens) });
+        let reply = api::post_json::<_, Value>("/api/mcp/auth-state", &body)
+            .await
+            .map_err(|e| format!("The new token could not be handed to the session: {e}"))?;
+        if reply["ok"] != Value::Bool(true) {
+            return Err(reply["message"]
+                .as_str()
+                .unwrap_or("The backend refused the new token.")
+                .to_owned());
+        }
+        self.bearer.set_value(Some(tokens.access_token.clone()));
+        Ok(())
     }
 
     pub fn initialize_result(&self) -> Value {
@@ -152,7 +204,9 @@ impl Session {
         self.request_with_id(id, method, params).await
     }
 
-    /// Sends one request with a chosen id (so progress can be matched to it).
+    /// Sends one request with a chosen id (so progress can be matched to it). An auth challenge
+    /// is answered by [`recovery::recover`]; when that succeeds, the same message (same id) is sent
+    /// once more. A second challenge is an error.
     pub async fn request_with_id(
         &self,
         id: u64,
@@ -160,6 +214,33 @@ impl Session {
         params: Value,
     ) -> Result<Value, RpcError> {
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        match self.send_once(method, &message).await {
+            Err(RpcError::Auth {
+                challenge: Some(challenge),
+                ..
+            }) => {
+                let target = message["params"]["name"]
+                    .as_str()
+                    .or(message["params"]["uri"].as_str())
+                    .map(str::to_owned);
+                let trigger = Trigger::Command {
+                    method: method.to_owned(),
+                    target,
+                };
+                recovery::recover(*self, *challenge, trigger).await?;
+                match self.send_once(method, &message).await {
+                    Err(RpcError::Auth { .. }) => {
+                        Err(RpcError::Recovery(messages::challenged_after_retry()))
+                    }
+                    other => other,
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Sends `message` once and returns its `result`.
+    async fn send_once(&self, method: &str, message: &Value) -> Result<Value, RpcError> {
         self.record(Direction::Sent, method.to_owned(), None, message.clone());
         let started = now_ms();
         let body = json!({ "sessionId": self.id(), "message": message });
@@ -172,7 +253,10 @@ impl Session {
                 .unwrap_or("The request failed.")
                 .to_owned();
             return Err(match reply["kind"].as_str() {
-                Some("auth_challenge") => RpcError::Auth(text),
+                Some("auth_challenge") => RpcError::Auth {
+                    challenge: serde_json::from_value(reply["authChallenge"].clone()).ok(),
+                    message: text,
+                },
                 _ => RpcError::Transport(text),
             });
         }

@@ -1,6 +1,8 @@
 //! Running one tool: the form generated from its input schema, Run, progress while it runs, and the
 //! result rendered by content type (`data-testid="tool-result"`, `data-state="ok|error|pending"`).
 
+use std::collections::BTreeMap;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -8,6 +10,54 @@ use serde_json::{Value, json};
 use crate::content::{ContentBlock, JsonBlock};
 use crate::schema_form::{SchemaForm, SchemaFormView};
 use crate::session::{Session, now_ms};
+
+/// The open form: its fields, whether the raw-JSON editor is on, and the raw JSON.
+type OpenForm = (SchemaForm, RwSignal<bool>, RwSignal<String>);
+
+/// Where the Tools tab finds the open form's values (for the resume snapshot), and where a
+/// restored form's values wait until the tool's form exists.
+#[derive(Clone, Copy)]
+pub struct FormSlot {
+    current: StoredValue<Option<OpenForm>>,
+    pub pending: StoredValue<Option<BTreeMap<String, String>>>,
+}
+
+/// The form key under which the raw-JSON arguments are kept.
+const RAW_JSON_KEY: &str = "(arguments as JSON)";
+
+impl FormSlot {
+    pub fn new() -> Self {
+        Self {
+            current: StoredValue::new(None),
+            pending: StoredValue::new(None),
+        }
+    }
+
+    /// The open form's values as typed.
+    pub fn texts(&self) -> BTreeMap<String, String> {
+        self.current.with_value(|current| match current {
+            None => BTreeMap::new(),
+            Some((form, raw_mode, raw_text)) => {
+                let mut texts = form.texts();
+                if raw_mode.get_untracked() {
+                    texts.insert(RAW_JSON_KEY.to_owned(), raw_text.get_untracked());
+                }
+                texts
+            }
+        })
+    }
+
+    fn attach(&self, form: SchemaForm, raw_mode: RwSignal<bool>, raw_text: RwSignal<String>) {
+        if let Some(saved) = self.pending.try_update_value(Option::take).flatten() {
+            form.restore(&saved);
+            if let Some(raw) = saved.get(RAW_JSON_KEY) {
+                raw_text.set(raw.clone());
+                raw_mode.set(true);
+            }
+        }
+        self.current.set_value(Some((form, raw_mode, raw_text)));
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 enum RunState {
@@ -24,7 +74,7 @@ enum RunState {
 }
 
 #[component]
-pub fn ToolRunner(session: Session, tool: Value) -> impl IntoView {
+pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl IntoView {
     let name = tool["name"].as_str().unwrap_or("").to_owned();
     let schema = tool["inputSchema"].clone();
     let form = SchemaForm::new(&schema, "tool-arg");
@@ -33,6 +83,7 @@ pub fn ToolRunner(session: Session, tool: Value) -> impl IntoView {
     // The raw-JSON fallback: edit the whole arguments object as JSON.
     let raw_mode = RwSignal::new(false);
     let raw_text = RwSignal::new(String::new());
+    form_slot.attach(form.clone(), raw_mode, raw_text);
     let toggle_raw = {
         let form = form.clone();
         move |on: bool| {

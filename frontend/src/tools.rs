@@ -1,10 +1,11 @@
 //! The Tools tab: the server's tools with a search box, and the selected tool's run panel.
 
+use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::session::Session;
-use crate::tool_run::ToolRunner;
+use crate::tool_run::{FormSlot, ToolRunner};
 
 /// Whether `tool` matches the search text (name, title or description).
 fn matches(tool: &Value, needle: &str) -> bool {
@@ -26,6 +27,31 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
     });
     let search = RwSignal::new(String::new());
     let selected = RwSignal::new(None::<Value>);
+    // The selected tool's form, for the resume snapshot; a restored form waits in `pending`.
+    let form = FormSlot::new();
+    let restored = session.ui.take("tools");
+    let pending_selection = StoredValue::new(None::<String>);
+    if let Some(saved) = restored {
+        search.set(saved.filter.unwrap_or_default());
+        pending_selection.set_value(saved.selected);
+        form.pending.set_value(Some(saved.form));
+    }
+    Effect::new(move |_| {
+        let Some(Ok(list)) = tools.get() else { return };
+        if let Some(name) = pending_selection.try_update_value(Option::take).flatten()
+            && let Some(tool) = list.iter().find(|t| t["name"] == name.as_str())
+        {
+            selected.set(Some(tool.clone()));
+        }
+    });
+    session.ui.register("tools", move || TabState {
+        selected: selected.with_untracked(|s| {
+            s.as_ref()
+                .and_then(|t| t["name"].as_str().map(str::to_owned))
+        }),
+        form: form.texts(),
+        filter: Some(search.get_untracked()).filter(|s| !s.is_empty()),
+    });
 
     view! {
         <div class="split">
@@ -61,7 +87,7 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
             <section class="detail-pane">
                 {move || match selected.get() {
                     None => view! { <p class="muted">"Pick a tool to see its form."</p> }.into_any(),
-                    Some(tool) => view! { <ToolRunner session=session tool=tool /> }.into_any(),
+                    Some(tool) => view! { <ToolRunner session=session tool=tool form_slot=form /> }.into_any(),
                 }}
             </section>
         </div>

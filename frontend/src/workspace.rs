@@ -57,10 +57,18 @@ impl Tab {
 
 #[component]
 pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView {
-    let active = RwSignal::new(Tab::Tools);
-    let seen = RwSignal::new(vec![Tab::Tools]);
+    // The active tab lives in the session's UI state, so a resume snapshot can carry it.
+    let active_slug = session.ui.active_tab;
+    let active = Memo::new(move |_| {
+        let slug = active_slug.get();
+        Tab::ALL
+            .into_iter()
+            .find(|t| t.slug() == slug)
+            .unwrap_or(Tab::Tools)
+    });
+    let seen = RwSignal::new(vec![active.get_untracked()]);
     let open = move |tab: Tab| {
-        active.set(tab);
+        active_slug.set(tab.slug().to_owned());
         seen.update(|s| {
             if !s.contains(&tab) {
                 s.push(tab);

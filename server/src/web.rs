@@ -181,7 +181,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         })?;
     let bound = listener.local_addr()?;
     let demo = match options.demo_port {
-        Some(port) => Some(demo::start(port).await?),
+        Some(port) => Some(demo::start(port, bound.port()).await?),
         None => None,
     };
     let hub = Hub::new(options.hub);

@@ -39,6 +39,11 @@ pub struct CatalogEntry {
     /// A one-line description for the servers view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// For an enterprise-managed server (SEP-990): the IdP and this client's registrations, so the
+    /// web app signs in at the IdP and never falls back to an ordinary redirect. It carries
+    /// client secrets, so it only ever travels over the token-protected API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise: Option<crate::oauth_client::EnterpriseConfig>,
 }
 
 /// The body of every error Keyhole's own API answers with (misuse of our API, not upstream failures).

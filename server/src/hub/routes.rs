@@ -26,6 +26,7 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/send", post(send))
         .route("/events", get(events))
         .route("/log", get(network_log))
+        .route("/session", get(describe_session))
         .route("/auth-state", post(auth_state))
         .route("/disconnect", post(disconnect))
 }
@@ -159,14 +160,30 @@ async fn connect(
         credentials: Credentials::new(bearer),
     };
     Ok(match hub.connect(spec).await {
-        Ok(session) => Reply::Ok(json!({
-            "sessionId": session.id,
-            "initializeResult": session.initialize_result,
-            "protocolVersion": session.client.protocol_version(),
-            "upstreamSessionId": session.client.session_id(),
-        })),
+        Ok(session) => Reply::Ok(describe(&session)),
         Err(failure) => Reply::Failed(failure),
     })
+}
+
+/// What a page needs to show a session: the `connect` reply, plus the server URL.
+fn describe(session: &Session) -> Value {
+    json!({
+        "sessionId": session.id,
+        "serverUrl": session.client.endpoint().as_str(),
+        "initializeResult": session.initialize_result,
+        "protocolVersion": session.client.protocol_version(),
+        "upstreamSessionId": session.client.session_id(),
+    })
+}
+
+/// `GET /api/mcp/session?sessionId=…`: a page that came back from an OAuth redirect picks up
+/// the session it left (it is still live: [`HubOptions::idle_grace`](super::HubOptions)).
+async fn describe_session(
+    State(hub): State<Arc<Hub>>,
+    Query(query): Query<SessionRef>,
+) -> Result<Reply, AppError> {
+    let session = session(&hub, &query.session_id)?;
+    Ok(Reply::Ok(describe(&session)))
 }
 
 fn validate_message(message: &Value) -> Result<(), AppError> {

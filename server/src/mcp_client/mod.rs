@@ -173,6 +173,11 @@ impl McpClient {
         &self.inner.credentials
     }
 
+    /// The MCP endpoint this client talks to.
+    pub fn endpoint(&self) -> &url::Url {
+        &self.inner.config.endpoint
+    }
+
     /// The upstream `Mcp-Session-Id`, when the server assigned one.
     pub fn session_id(&self) -> Option<String> {
         self.state().session_id

@@ -1,0 +1,194 @@
+//! The built-in demo as the tests use it: a signed-in browser session on the demo server, the
+//! demo authorization server's login and consent pages, and the testbed's control API (to expire
+//! tokens, arm challenges, and see which tokens were used on which upstream session).
+
+use reqwest::Client;
+use serde_json::{Value, json};
+
+use crate::{Browser, KeyholeProcess, TEST_API_TOKEN};
+
+/// The testbed's loopback control API.
+pub struct TestbedControl {
+    base: String,
+    http: Client,
+}
+
+impl TestbedControl {
+    /// The control API of the testbed serving `mcp_url`.
+    pub fn for_server(mcp_url: &str) -> Self {
+        let parsed = reqwest::Url::parse(mcp_url).expect("an MCP URL");
+        Self {
+            base: parsed.origin().ascii_serialization(),
+            http: Client::new(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}/control/api{path}", self.base))
+            .send()
+            .await
+            .expect("the control API answers");
+        response.json().await.expect("JSON from the control API")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/control/api{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("the control API answers");
+        let status = response.status();
+        let reply: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "control API {path}: {status} {reply}");
+        reply
+    }
+
+    /// Makes every access token expire now (refresh tokens keep working).
+    pub async fn expire_access_tokens(&self) {
+        self.post("/tokens/expire", json!({})).await;
+    }
+
+    /// Every token issued so far (each token request that succeeded adds one or two).
+    pub async fn token_count(&self) -> usize {
+        self.get("/tokens").await.as_array().map_or(0, Vec::len)
+    }
+
+    /// The live upstream sessions of `server`, with the tokens used on each.
+    pub async fn sessions(&self, server: &str) -> Vec<Value> {
+        self.get("/sessions")
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s["server"] == server)
+            .collect()
+    }
+
+    /// The next GET stream request of `server` answers with this challenge.
+    pub async fn ambient_challenge(&self, server: &str, status: u16, scopes: Option<&[&str]>) {
+        let mut body = json!({ "status": status });
+        if let Some(scopes) = scopes {
+            body["scopes"] = json!(scopes);
+        }
+        self.post(&format!("/servers/{server}/ambient-challenge"), body)
+            .await;
+    }
+}
+
+/// The demo servers' MCP URLs, in catalog order (`demo`, then `enterprise`).
+pub async fn demo_server_urls(keyhole: &KeyholeProcess) -> Vec<String> {
+    let config: Value = Client::new()
+        .get(format!("{}/api/config", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .expect("the backend answers")
+        .json()
+        .await
+        .expect("the config as JSON");
+    config["demoServers"]
+        .as_array()
+        .expect("demo servers")
+        .iter()
+        .filter_map(|s| s["url"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// On the demo authorization server: signs in as demo/demo when asked, unticks `refuse`, and
+/// approves (or denies when `approve` is false).
+pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
+    if browser
+        .first_of(&["login-username", "consent-approve"])
+        .await
+        == "login-username"
+    {
+        browser.fill("login-username", "demo").await;
+        browser.fill("login-password", "demo").await;
+        browser.click("login-submit").await;
+    }
+    browser.wait_testid("consent-approve").await;
+    for scope in refuse {
+        browser.click(&format!("consent-scope-{scope}")).await;
+    }
+    browser
+        .click(if approve {
+            "consent-approve"
+        } else {
+            "consent-deny"
+        })
+        .await;
+}
+
+/// Keyhole with the demo, and a browser signed in to the demo server.
+pub struct SignedIn {
+    pub keyhole: KeyholeProcess,
+    pub browser: Browser,
+    pub server_url: String,
+    pub control: TestbedControl,
+}
+
+impl SignedIn {
+    pub async fn start() -> Self {
+        let keyhole = KeyholeProcess::web(&[]);
+        let server_url = demo_server_urls(&keyhole).await.remove(0);
+        let browser = Browser::start().await;
+        browser.client.goto(&keyhole.open_url).await.unwrap();
+        browser.fill("server-url-input", &server_url).await;
+        browser.click("connect-button").await;
+        answer_consent(&browser, &[], true).await;
+        browser
+            .wait_attr("connection-status", "data-status", &["connected"])
+            .await;
+        let control = TestbedControl::for_server(&server_url);
+        Self {
+            keyhole,
+            browser,
+            server_url,
+            control,
+        }
+    }
+
+    /// Loads Keyhole's page (as opening it again would).
+    pub async fn open_keyhole(&self) {
+        self.browser
+            .client
+            .goto(&self.keyhole.open_url)
+            .await
+            .expect("Keyhole's page loads");
+    }
+
+    /// The one upstream session of the demo server and the tokens used on it.
+    pub async fn only_demo_session(&self) -> (String, Vec<String>) {
+        let sessions = self.control.sessions("demo").await;
+        assert_eq!(sessions.len(), 1, "one upstream session: {sessions:?}");
+        let tokens = sessions[0]["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_owned())
+            .collect();
+        (
+            sessions[0]["sessionId"].as_str().unwrap().to_owned(),
+            tokens,
+        )
+    }
+
+    /// Selects `tool`, fills `arguments` and presses Run.
+    pub async fn run_tool(&self, tool: &str, arguments: &[(&str, &str)]) {
+        self.browser.click("tab-tools").await;
+        self.browser.click(&format!("tool-item-{tool}")).await;
+        for (name, value) in arguments {
+            self.browser.fill(&format!("tool-arg-{name}"), value).await;
+        }
+        self.browser.click("tool-run").await;
+    }
+
+    pub async fn close(self) {
+        self.browser.close().await;
+    }
+}

@@ -1,0 +1,70 @@
+//! A 401 that no refresh can answer (the refresh token is gone too) signs in again: a short
+//! notice, no modal, the demo's login and consent, and back on the same tab and form, on the same
+//! upstream session.
+
+use keyhole_e2e::demo::{SignedIn, answer_consent};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_401_without_a_usable_refresh_token_redirects_after_a_notice_and_comes_back() {
+    let demo = SignedIn::start().await;
+    let (upstream, _) = demo.only_demo_session().await;
+    demo.control
+        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
+        .await;
+
+    demo.run_tool("echo", &[("message", "signed in again")])
+        .await;
+    demo.browser
+        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"info\"]", |t| {
+            !t.is_empty()
+        })
+        .await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"step-up-modal\"]").await,
+        0
+    );
+    answer_consent(&demo.browser, &[], true).await;
+
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    assert_eq!(
+        demo.browser.value("tool-arg-message").await,
+        "signed in again"
+    );
+    demo.browser.click("tool-run").await;
+    demo.browser
+        .wait_text("tool-result", |t| t.contains("signed in again"))
+        .await;
+    let (same, _) = demo.only_demo_session().await;
+    assert_eq!(same, upstream);
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn a_prompt_get_signs_in_again_and_comes_back_to_the_prompts_tab_and_its_arguments() {
+    let demo = SignedIn::start().await;
+    demo.browser.click("tab-prompts").await;
+    demo.browser.click("prompt-item-greeting").await;
+    demo.browser.fill("prompt-arg-name", "Grace").await;
+    demo.browser.fill("prompt-arg-style", "formal").await;
+    demo.control
+        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
+        .await;
+
+    demo.browser.click("prompt-get").await;
+    answer_consent(&demo.browser, &[], true).await;
+
+    demo.browser
+        .wait_attr("tab-prompts", "aria-selected", &["true"])
+        .await;
+    demo.browser.wait_testid("prompt-arg-name").await;
+    assert_eq!(demo.browser.value("prompt-arg-name").await, "Grace");
+    assert_eq!(demo.browser.value("prompt-arg-style").await, "formal");
+    demo.browser.click("prompt-get").await;
+    demo.browser
+        .wait_text("prompt-result", |t| t.contains("Grace"))
+        .await;
+    demo.close().await;
+}

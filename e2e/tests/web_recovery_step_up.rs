@@ -1,0 +1,215 @@
+//! Step-up in the browser: the modal says which scopes are new, Authorize goes through the demo's
+//! consent page and comes back to the same tab, tool and argument values on the same upstream
+//! session; Cancel, partial consent, a denied consent, an abandoned consent and a tampered
+//! callback each end in a clear state, still connected.
+
+use keyhole_e2e::demo::{SignedIn, answer_consent};
+
+/// Runs the scope-gated `get-weather` and waits for the step-up modal.
+async fn ask_for_weather(demo: &SignedIn) {
+    demo.run_tool("get-weather", &[("city", "Lisbon")]).await;
+    demo.browser.wait_testid("step-up-modal").await;
+}
+
+async fn still_connected(demo: &SignedIn) {
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    demo.browser.wait_testid("disconnect-button").await;
+}
+
+#[tokio::test]
+async fn authorize_comes_back_to_the_same_tool_and_arguments_on_the_same_session() {
+    let demo = SignedIn::start().await;
+    let (upstream, _) = demo.only_demo_session().await;
+    ask_for_weather(&demo).await;
+    demo.browser
+        .wait_attr("step-up-scope-weather:read", "data-new", &["true"])
+        .await;
+    demo.browser
+        .wait_attr("step-up-scope-mcp", "data-new", &["false"])
+        .await;
+
+    demo.browser.click("step-up-authorize").await;
+    answer_consent(&demo.browser, &[], true).await;
+
+    still_connected(&demo).await;
+    assert_eq!(
+        demo.browser.path().await,
+        "/",
+        "the callback URL was cleaned"
+    );
+    demo.browser
+        .wait_attr("tab-tools", "aria-selected", &["true"])
+        .await;
+    demo.browser
+        .wait_attr("tool-item-get-weather", "class", &["item selected"])
+        .await;
+    assert_eq!(demo.browser.value("tool-arg-city").await, "Lisbon");
+    demo.browser
+        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"success\"]", |t| {
+            !t.is_empty()
+        })
+        .await;
+
+    demo.browser.click("tool-run").await;
+    demo.browser
+        .wait_attr("tool-result", "data-state", &["ok"])
+        .await;
+    demo.browser
+        .wait_text("tool-result", |t| t.contains("Lisbon"))
+        .await;
+    let (same, tokens) = demo.only_demo_session().await;
+    assert_eq!(same, upstream, "the same Mcp-Session-Id after the redirect");
+    assert!(tokens.len() >= 2, "{tokens:?}");
+
+    // The Network log from before the redirect (the refused call) is still there.
+    demo.browser.click("tab-network").await;
+    demo.browser
+        .wait_count("[data-testid=\"network-entry\"][data-status=\"403\"]", 1)
+        .await;
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn cancel_marks_only_that_panel_and_keeps_the_session() {
+    let demo = SignedIn::start().await;
+    ask_for_weather(&demo).await;
+
+    // Only one step-up prompt at a time: a second challenge gets a notice.
+    demo.control
+        .ambient_challenge("demo", 403, Some(&["notes:read"]))
+        .await;
+    demo.browser
+        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"info\"]", |t| {
+            t.contains("already waiting for your answer")
+        })
+        .await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"step-up-modal\"]").await,
+        1
+    );
+
+    demo.browser.click("step-up-cancel").await;
+    demo.browser
+        .wait_attr("tool-result", "data-state", &["error"])
+        .await;
+    demo.browser
+        .wait_text("tool-result", |t| t.contains("cancelled"))
+        .await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"step-up-modal\"]").await,
+        0
+    );
+    still_connected(&demo).await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"reauth-banner\"]").await,
+        0
+    );
+
+    // The session still works for what the token allows.
+    demo.run_tool("echo", &[("message", "still here")]).await;
+    demo.browser
+        .wait_text("tool-result", |t| t.contains("still here"))
+        .await;
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn partial_consent_is_a_warning_not_a_success() {
+    let demo = SignedIn::start().await;
+    ask_for_weather(&demo).await;
+    demo.browser.click("step-up-authorize").await;
+    answer_consent(&demo.browser, &["weather:read"], true).await;
+
+    still_connected(&demo).await;
+    demo.browser
+        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"warning\"]", |t| {
+            t.contains("Only part of the requested access") && t.contains("weather:read")
+        })
+        .await;
+    assert_eq!(
+        demo.browser
+            .count("[data-testid=\"toast\"][data-kind=\"success\"]")
+            .await,
+        0
+    );
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn a_denied_consent_shows_the_banner_with_the_reason() {
+    let demo = SignedIn::start().await;
+    ask_for_weather(&demo).await;
+    demo.browser.click("step-up-authorize").await;
+    answer_consent(&demo.browser, &[], false).await;
+
+    demo.browser
+        .wait_text("reauth-reason", |t| t.contains("access_denied"))
+        .await;
+    still_connected(&demo).await;
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn an_abandoned_consent_shows_the_banner_whose_button_recovers_without_a_disconnect() {
+    let demo = SignedIn::start().await;
+    let (upstream, _) = demo.only_demo_session().await;
+    ask_for_weather(&demo).await;
+    demo.browser.click("step-up-authorize").await;
+    demo.browser
+        .first_of(&["login-username", "consent-approve"])
+        .await;
+
+    // The user leaves the consent page and goes back to Keyhole.
+    demo.open_keyhole().await;
+    demo.browser
+        .wait_text("reauth-reason", |t| t.contains("never finished"))
+        .await;
+    still_connected(&demo).await;
+    assert_eq!(demo.browser.value("tool-arg-city").await, "Lisbon");
+
+    demo.browser.click("reauth-button").await;
+    answer_consent(&demo.browser, &[], true).await;
+    still_connected(&demo).await;
+    demo.browser.click("tool-run").await;
+    demo.browser
+        .wait_attr("tool-result", "data-state", &["ok"])
+        .await;
+    let (same, _) = demo.only_demo_session().await;
+    assert_eq!(same, upstream);
+    assert_eq!(
+        demo.browser.count("[data-testid=\"reauth-banner\"]").await,
+        0
+    );
+    demo.close().await;
+}
+
+#[tokio::test]
+async fn a_tampered_state_is_rejected_before_any_token_request() {
+    let demo = SignedIn::start().await;
+    ask_for_weather(&demo).await;
+    demo.browser.click("step-up-authorize").await;
+    demo.browser
+        .first_of(&["login-username", "consent-approve"])
+        .await;
+    let issued = demo.control.token_count().await;
+
+    let forged = format!(
+        "{}/oauth/callback?code=forged-code&state=tampered-state",
+        demo.keyhole.base_url
+    );
+    demo.browser.client.goto(&forged).await.unwrap();
+    demo.browser
+        .wait_text("reauth-reason", |t| {
+            t.contains("rejected") && t.contains("state mismatch")
+        })
+        .await;
+    still_connected(&demo).await;
+    assert_eq!(
+        demo.control.token_count().await,
+        issued,
+        "no token request reached the testbed"
+    );
+    demo.close().await;
+}

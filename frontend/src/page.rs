@@ -1,0 +1,38 @@
+//! Small facts about the page: whether the tab is hidden (`document.visibilityState`), being told
+//! when it becomes visible again, and waiting a moment.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::VisibilityState;
+
+/// Whether the user cannot see this tab right now.
+pub fn is_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.visibility_state() == VisibilityState::Hidden)
+}
+
+/// Calls `then` every time the tab becomes visible, for as long as the page lives.
+pub fn on_visible(mut then: impl FnMut() + 'static) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let listener = Closure::<dyn FnMut()>::new(move || {
+        if !is_hidden() {
+            then();
+        }
+    });
+    let _ = document
+        .add_event_listener_with_callback("visibilitychange", listener.as_ref().unchecked_ref());
+    listener.forget();
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
