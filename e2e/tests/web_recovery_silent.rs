@@ -39,6 +39,21 @@ async fn an_expired_token_is_renewed_and_the_tool_call_retried_on_the_same_sessi
         demo.browser.count("[data-testid=\"step-up-modal\"]").await,
         0
     );
+
+    // The refused call and the refresh grant are in the Network tab, the grant marked OAuth.
+    demo.browser.click("tab-network").await;
+    demo.browser
+        .wait_count(
+            "[data-testid=\"network-entry\"][data-kind=\"mcp\"][data-status=\"401\"]",
+            1,
+        )
+        .await;
+    demo.browser
+        .wait_selector_text(
+            "[data-testid=\"network-entry\"][data-kind=\"oauth\"]",
+            |t| t.contains("/token"),
+        )
+        .await;
     demo.close().await;
 }
 

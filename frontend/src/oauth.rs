@@ -36,8 +36,11 @@ const STEP_BODY_LIMIT: usize = 4000;
 /// Where authorization responses come back.
 pub const CALLBACK_PATH: &str = "/oauth/callback";
 
-/// HTTP through the backend's `/api/oauth/fetch`.
-pub struct WebHttp;
+/// HTTP through the backend's `/api/oauth/fetch`. With a backend session, the exchanges also go
+/// into that session's network log (the Network tab), marked as OAuth.
+pub struct WebHttp {
+    session_id: Option<String>,
+}
 
 impl HttpClient for WebHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
@@ -50,6 +53,9 @@ impl HttpClient for WebHttp {
             json!({ "url": request.url, "method": request.method.as_str(), "headers": headers });
         if !request.body.is_empty() {
             body["body"] = Value::String(String::from_utf8_lossy(&request.body).into_owned());
+        }
+        if let Some(session_id) = &self.session_id {
+            body["sessionId"] = Value::String(session_id.clone());
         }
         let started = js_sys::Date::now();
         let reply: Value = api::post_json("/api/oauth/fetch", &body)
@@ -217,8 +223,13 @@ pub async fn load_catalog() {
 
 /// The shared OAuth client as the page uses it, knowing the enterprise-managed servers.
 pub fn client() -> WebOAuthClient {
+    client_in(None)
+}
+
+/// [`client`], recording its exchanges in the network log of the backend session `session_id`.
+pub fn client_in(session_id: Option<String>) -> WebOAuthClient {
     let client = OAuthClient::new(
-        Observed::new(WebHttp, StepLog),
+        Observed::new(WebHttp { session_id }, StepLog),
         WebStore,
         WebClock,
         WebEntropy,
@@ -405,7 +416,11 @@ pub async fn complete_callback() -> Callback {
             Some(snapshot)
         }
     };
-    let grant = client()
+    let session_id = snapshot
+        .as_ref()
+        .map(|s| s.backend_session_id.clone())
+        .filter(|id| !id.is_empty());
+    let grant = client_in(session_id)
         .complete_authorization(&href)
         .await
         .map_err(|e| format!("The authorization did not complete: {e}"));

@@ -154,7 +154,7 @@ pub async fn recover(
 ) -> Result<(), RpcError> {
     let recovery = session.recovery;
     let url = session.url();
-    let client = oauth::client();
+    let client = oauth::client_in(Some(session.id()));
     let guard = recovery.guard.get_value();
     let rejected = session.bearer();
     let mut outcome = web_locks::exclusive(
