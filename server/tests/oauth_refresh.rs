@@ -1,15 +1,17 @@
 //! The refresh grant: a 401 after expiry is answered silently, the refresh token is kept when
-//! the server does not rotate it and replaced when it does.
+//! the server does not rotate it and replaced when it does, and whoever refreshes authenticates as
+//! the client the tokens were issued to.
 
 mod oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;
 use keyhole_shared::oauth::Tokens;
+use keyhole_shared::oauth_client::ClientConfig;
 use keyhole_shared::recovery::{
     CredentialKey, GrantError, RecoveryOutcome, StepUpGuard, TokenRefresher,
 };
-use oauth_fixture::{Bed, config};
+use oauth_fixture::{Bed, config, new_client};
 use serde_json::json;
 
 async fn signed_in(bed: &Bed) -> Tokens {
@@ -122,5 +124,38 @@ async fn no_refresh_token_means_a_new_sign_in() {
     assert!(
         matches!(outcome, RecoveryOutcome::Interactive(_)),
         "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn tokens_signed_in_with_another_redirect_uri_refresh_with_their_own_client() {
+    let bed = Bed::start(config(true)).await;
+    let server = bed.mcp_url("main");
+    // Signed in by one client (the web app's redirect URI)…
+    let tokens = signed_in(&bed).await;
+    let registered = bed.stored().clients.len();
+    // …refreshed by another sharing the store (the CLI's loopback redirect URI).
+    let cli = new_client(
+        &bed.dir,
+        ClientConfig::new("http://127.0.0.1:6276/callback"),
+    );
+    let fresh = cli
+        .refresh(&server)
+        .await
+        .expect("refreshed as the client that obtained the tokens");
+    assert_ne!(fresh.access_token, tokens.access_token);
+    assert_eq!(
+        bed.stored().clients.len(),
+        registered,
+        "no registration for the second redirect URI was needed"
+    );
+    assert_eq!(
+        bed.stored()
+            .credential(&server, None)
+            .and_then(|c| c.client_id.clone()),
+        bed.stored()
+            .clients
+            .first()
+            .map(|c| c.registration.client_id.clone())
     );
 }

@@ -83,6 +83,10 @@ pub struct CredentialRecord {
     /// Seconds since the Unix epoch of the last change.
     #[serde(default)]
     pub updated_at: u64,
+    /// The client the tokens were issued to. A refresh token is bound to it, so whoever refreshes
+    /// (the web app, or the CLI with another redirect URI) must authenticate as that client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
 }
 
 /// A client registration at one issuer, for one redirect URI.
@@ -198,6 +202,7 @@ impl StoreDocument {
                 tokens: None,
                 requested: ScopeSet::new(),
                 granted: ScopeSet::new(),
+                client_id: None,
                 updated_at: 0,
             });
             self.credentials.len() - 1
@@ -225,6 +230,29 @@ impl StoreDocument {
     ) {
         self.save_tokens(server_url, issuer, tokens, now);
         self.credential_mut(server_url, issuer).requested = requested.clone();
+    }
+
+    /// Remembers which client obtained the server's current tokens (see
+    /// [`CredentialRecord::client_id`]).
+    pub fn set_credential_client(
+        &mut self,
+        server_url: &str,
+        issuer: &Issuer,
+        client_id: ClientId,
+    ) {
+        self.credential_mut(server_url, issuer).client_id = Some(client_id);
+    }
+
+    /// A stored registration at `issuer` with this `client_id`, whatever its redirect URI.
+    pub fn client_with_id(
+        &self,
+        issuer: &Issuer,
+        client_id: &ClientId,
+    ) -> Option<&ClientRegistration> {
+        self.clients
+            .iter()
+            .find(|c| &c.issuer == issuer && &c.registration.client_id == client_id)
+            .map(|c| &c.registration)
     }
 
     /// Forgets the tokens of a server (every issuer); registrations stay.

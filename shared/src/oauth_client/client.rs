@@ -279,6 +279,37 @@ where
         Ok(ResolvedClient::plain(registration))
     }
 
+    /// The client the server's stored tokens were issued to, when it is known and differs from
+    /// the one [`Self::client_for`] would pick (tokens obtained by the web app, refreshed by the
+    /// CLI, whose redirect URI and so registration differ).
+    async fn credential_client(
+        &self,
+        discovery: &Discovery,
+    ) -> Result<Option<ResolvedClient>, OAuthClientError> {
+        let document = self.store.read().await?;
+        let Some(client_id) = document
+            .credential(&discovery.server_url, Some(&discovery.issuer))
+            .and_then(|c| c.client_id.clone())
+        else {
+            return Ok(None);
+        };
+        let advertised = discovery
+            .authorization_server
+            .token_endpoint_auth_methods_supported
+            .as_deref();
+        if let Some(known) = self
+            .known_client(&discovery.server_url, &discovery.issuer, advertised)
+            .await?
+            && known.registration.client_id == client_id
+        {
+            return Ok(Some(known));
+        }
+        Ok(document
+            .client_with_id(&discovery.issuer, &client_id)
+            .cloned()
+            .map(ResolvedClient::plain))
+    }
+
     /// The identity behind a callback's `client_id`.
     async fn client_by_id(
         &self,
@@ -410,8 +441,16 @@ where
                 .issuer
                 .clone(),
         };
-        self.record(&pending.server_url, &issuer, &pending.requested, response)
-            .await
+        let client_id =
+            matches!(pending.kind, PendingKind::Authorization).then(|| pending.client_id.clone());
+        self.record(
+            &pending.server_url,
+            &issuer,
+            &pending.requested,
+            response,
+            client_id,
+        )
+        .await
     }
 
     async fn exchange_code(
@@ -444,13 +483,15 @@ where
         .await
     }
 
-    /// Stores a grant's tokens and reports partial consent.
+    /// Stores a grant's tokens (and, when given, the client they were issued to) and reports
+    /// partial consent.
     pub(crate) async fn record(
         &self,
         server_url: &str,
         issuer: &Issuer,
         requested: &ScopeSet,
         response: TokenResponse,
+        client_id: Option<ClientId>,
     ) -> Result<CompletedGrant, OAuthClientError> {
         let now = self.now();
         let tokens = Tokens::from_grant(response, requested, None, now);
@@ -461,7 +502,12 @@ where
             tokens.clone(),
         );
         self.store
-            .modify(move |d| d.record_grant(&url, &iss, &asked, &saved, now))
+            .modify(move |d| {
+                d.record_grant(&url, &iss, &asked, &saved, now);
+                if let Some(client_id) = client_id {
+                    d.set_credential_client(&url, &iss, client_id);
+                }
+            })
             .await?;
         let missing = requested.difference(&tokens.scopes);
         let message = if missing.is_empty() {
@@ -487,7 +533,10 @@ where
         scope: Option<&ScopeSet>,
     ) -> Result<TokenResponse, OAuthClientError> {
         let discovery = self.discover(server_url, None).await?;
-        let client = self.client_for(&discovery).await?;
+        let client = match self.credential_client(&discovery).await? {
+            Some(client) => client,
+            None => self.client_for(&discovery).await?,
+        };
         let endpoint = TokenEndpoint {
             url: discovery.authorization_server.token_endpoint()?,
             issuer: discovery.issuer.as_str(),
@@ -574,7 +623,7 @@ where
             resource,
         )
         .await?;
-        self.record(server_url, &discovery.issuer, scopes, response)
+        self.record(server_url, &discovery.issuer, scopes, response, None)
             .await
     }
 }

@@ -312,6 +312,7 @@ where
     ) -> Result<CompletedGrant, OAuthClientError> {
         let response = self.mint_response(server_url, scopes).await?;
         let issuer = self.discover(server_url, None).await?.issuer.clone();
-        self.record(server_url, &issuer, scopes, response).await
+        self.record(server_url, &issuer, scopes, response, None)
+            .await
     }
 }
