@@ -97,3 +97,16 @@ HtsvolKQzl5VrGfM1zXbFAX5p4JW7UPG+rBKQjcXb5R6SfqkOBwoMkH/
         }
     }
 }
+
+#[cfg(all(test, not(feature = "private-key-jwt")))]
+mod without_signing_tests {
+    use super::*;
+
+    #[test]
+    fn private_key_jwt_is_a_clear_error_without_the_feature() {
+        let key = Secret::new("-----BEGIN PRIVATE KEY-----");
+        let error = sign_es256(&serde_json::json!({}), &key, None).unwrap_err();
+        assert!(error.contains("private-key-jwt"), "{error}");
+        assert!(!error.contains("BEGIN"));
+    }
+}
