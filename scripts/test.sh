@@ -16,6 +16,9 @@ cargo fmt --all -- --check
 step "The shared crate builds for wasm32 (it runs in the browser)"
 cargo check -p keyhole-shared --target wasm32-unknown-unknown
 
+step "The shared crate as the web app builds it (without private-key-jwt)"
+cargo test -p keyhole-shared --no-default-features --lib
+
 step "cargo clippy (warnings are errors)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p keyhole-frontend --target wasm32-unknown-unknown -- -D warnings

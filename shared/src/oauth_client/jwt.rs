@@ -4,14 +4,18 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+#[cfg(feature = "private-key-jwt")]
 use p256::ecdsa::signature::Signer;
+#[cfg(feature = "private-key-jwt")]
 use p256::ecdsa::{Signature, SigningKey};
+#[cfg(feature = "private-key-jwt")]
 use p256::pkcs8::DecodePrivateKey;
 
 use crate::secret::Secret;
 
 /// Signs `claims` with the P-256 key in `private_key_pem` (PKCS#8 PEM). Errors never include
 /// the key.
+#[cfg(feature = "private-key-jwt")]
 pub(crate) fn sign_es256(
     claims: &serde_json::Value,
     private_key_pem: &Secret,
@@ -35,6 +39,17 @@ pub(crate) fn sign_es256(
     ))
 }
 
+/// Without the `private-key-jwt` feature (the web app's build) there is no signing: the browser
+/// never holds a private key, and this keeps the P-256 code out of the wasm.
+#[cfg(not(feature = "private-key-jwt"))]
+pub(crate) fn sign_es256(
+    _claims: &serde_json::Value,
+    _private_key_pem: &Secret,
+    _key_id: Option<&str>,
+) -> Result<String, String> {
+    Err("private_key_jwt needs the `private-key-jwt` feature, which this build lacks".to_owned())
+}
+
 /// The claims of a compact JWS, unverified; `None` when it is not one.
 pub(crate) fn unverified_claims(jwt: &str) -> Option<serde_json::Value> {
     let mut parts = jwt.split('.');
@@ -47,7 +62,7 @@ pub(crate) fn unverified_claims(jwt: &str) -> Option<serde_json::Value> {
     claims.is_object().then_some(claims)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "private-key-jwt"))]
 mod tests {
     use super::*;
 
@@ -80,5 +95,18 @@ HtsvolKQzl5VrGfM1zXbFAX5p4JW7UPG+rBKQjcXb5R6SfqkOBwoMkH/
         for jwt in ["", "a.b", "a.b.c.d", "a.!!.c", "a.bnVsbA.c"] {
             assert_eq!(unverified_claims(jwt), None, "{jwt}");
         }
+    }
+}
+
+#[cfg(all(test, not(feature = "private-key-jwt")))]
+mod without_signing_tests {
+    use super::*;
+
+    #[test]
+    fn private_key_jwt_is_a_clear_error_without_the_feature() {
+        let key = Secret::new("-----BEGIN PRIVATE KEY-----");
+        let error = sign_es256(&serde_json::json!({}), &key, None).unwrap_err();
+        assert!(error.contains("private-key-jwt"), "{error}");
+        assert!(!error.contains("BEGIN"));
     }
 }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the release web app (exactly what `cargo build --release --bin keyhole` embeds) and prints
+# the raw and `gzip -9` size of each file the browser downloads, and their total. Fails when the
+# gzipped total is over the budget: KEYHOLE_BUNDLE_BUDGET_KB (default 350; 1 KB = 1000 bytes).
+#
+# It runs `cargo check --release -p keyhole-server`: the build script builds and embeds the web app
+# while the server itself is only checked, not compiled and linked with LTO. Warm: seconds when
+# nothing changed, about 2 minutes after a frontend change (the wasm's LTO link); cold: about 8.
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+started=$SECONDS
+budget_kb=${KEYHOLE_BUNDLE_BUDGET_KB:-350}
+
+ensure_wasm_target
+if [ -n "${KEYHOLE_SKIP_FRONTEND:-}" ] && [ "$KEYHOLE_SKIP_FRONTEND" != 0 ]; then
+  echo "KEYHOLE_SKIP_FRONTEND is set: there is no web app to measure" >&2
+  exit 2
+fi
+
+step "Building the release web app (cargo check --release -p keyhole-server)"
+messages=$(mktemp)
+trap 'rm -f "$messages"' EXIT
+# Diagnostics still reach the terminal; the JSON messages tell where the build script wrote.
+cargo check --release -p keyhole-server --message-format=json-render-diagnostics >"$messages"
+out_dir=$(grep '"reason":"build-script-executed"' "$messages" \
+  | grep '#keyhole-server@' \
+  | sed -n 's/.*"out_dir":"\([^"]*\)".*/\1/p' | tail -n 1)
+web="$out_dir/web"
+if [ -z "$out_dir" ] || [ ! -f "$web/keyhole_bg.wasm" ]; then
+  echo "could not find the web app the build script produced (out_dir: '${out_dir}')" >&2
+  exit 2
+fi
+
+step "Sizes (bytes; gzip -9 as served compressed)"
+raw_total=0
+gz_total=0
+row() { printf '%-18s %10s %10s\n' "$@"; }
+row file raw gzip-9
+for name in keyhole_bg.wasm keyhole.js boot.js style.css index.html; do
+  raw=$(wc -c <"$web/$name")
+  gz=$(gzip -9n <"$web/$name" | wc -c)
+  raw_total=$((raw_total + raw))
+  gz_total=$((gz_total + gz))
+  row "$name" "$raw" "$gz"
+done
+row total "$raw_total" "$gz_total"
+budget=$((budget_kb * 1000))
+echo "budget: ${budget_kb} KB gzip-9 total (${budget} bytes); measured in $((SECONDS - started)) s"
+if [ "$gz_total" -gt "$budget" ]; then
+  echo "OVER BUDGET by $((gz_total - budget)) bytes" >&2
+  exit 1
+fi
+echo "within budget"
