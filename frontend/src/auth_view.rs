@@ -66,9 +66,9 @@ fn expiry_text(expires_at: Option<f64>) -> String {
         Some(at) => {
             let left = at - now_ms() / 1000.0;
             if left <= 0.0 {
-                format!("expired {:.0} s ago", -left)
+                format!("expired {} s ago", crate::text::whole(-left))
             } else {
-                format!("expires in {left:.0} s")
+                format!("expires in {} s", crate::text::whole(left))
             }
         }
     }

@@ -19,6 +19,7 @@ mod schema_form;
 mod servers;
 mod session;
 mod step_up;
+mod text;
 mod toast;
 mod tool_run;
 mod tools;

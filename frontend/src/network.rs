@@ -67,12 +67,12 @@ pub fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
         <li class="log-entry" data-testid="network-entry" data-kind=kind data-status=status_attr>
             <details>
                 <summary>
-                    <span class=format!("badge badge-{kind}")>{kind.to_uppercase()}</span>
+                    <span class=format!("badge badge-{kind}")>{kind.to_ascii_uppercase()}</span>
                     <span class="time">{clock(exchange.started_at_ms as f64)}</span>
                     <span class="method">{exchange.method.clone()}</span>
                     <span class="url">{exchange.url.clone()}</span>
                     <span class="status-code" class:error=failed>{status}</span>
-                    <span class="elapsed">{format!("{:.0} ms", exchange.duration_ms)}</span>
+                    <span class="elapsed">{format!("{} ms", crate::text::whole(exchange.duration_ms))}</span>
                     {(exchange.sse_events > 0).then(|| view! { <span class="muted">{format!("{} SSE events", exchange.sse_events)}</span> })}
                 </summary>
                 {exchange.error.clone().map(|e| view! { <p class="error">{e}</p> })}

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 
 use crate::session::{Direction, ProtocolEntry, Session};
+use crate::text::fold_case;
 
 /// `HH:MM:SS.mmm` local time.
 pub fn clock(at_ms: f64) -> String {
@@ -41,7 +42,7 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let direction = RwSignal::new(String::from("all"));
     let shown = move || {
-        let needle = filter.get().to_lowercase();
+        let needle = fold_case(&filter.get());
         let wanted = direction.get();
         session.protocol.with(|log| {
             log.iter()
@@ -52,8 +53,8 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 })
                 .filter(|e| {
                     needle.is_empty()
-                        || e.method.to_lowercase().contains(&needle)
-                        || e.message.to_string().to_lowercase().contains(&needle)
+                        || fold_case(&e.method).contains(&needle)
+                        || fold_case(&e.message.to_string()).contains(&needle)
                 })
                 .cloned()
                 .collect::<Vec<_>>()
@@ -94,7 +95,7 @@ fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
                     <span class="time">{clock(entry.at_ms)}</span>
                     <span class="method">{entry.method.clone()}</span>
                     <span class:error=is_error class="muted">{summary(&entry)}</span>
-                    {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms:.0} ms")}</span> })}
+                    {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{} ms", crate::text::whole(ms))}</span> })}
                 </summary>
                 <pre class="mono">{text}</pre>
             </details>

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::content::{ContentBlock, JsonBlock};
 use crate::schema_form::{SchemaForm, SchemaFormView};
 use crate::session::{Session, now_ms};
+use crate::text::{number_text, whole};
 
 /// The open form: its fields, whether the raw-JSON editor is on, and the raw JSON.
 type OpenForm = (SchemaForm, RwSignal<bool>, RwSignal<String>);
@@ -195,13 +196,13 @@ fn RunResult(session: Session, state: RwSignal<RunState>) -> impl IntoView {
             let progress = move || {
                 session.progress.get().filter(|p| p.token == token).map(|p| {
                     let text = match p.total {
-                        Some(total) => format!("{} / {}", p.progress, total),
-                        None => format!("{}", p.progress),
+                        Some(total) => format!("{} / {}", number_text(p.progress), number_text(total)),
+                        None => number_text(p.progress),
                     };
                     view! {
                         <p class="progress" data-testid="tool-progress">
                             {match p.total {
-                                Some(total) => view! { <progress max=total value=p.progress></progress> }.into_any(),
+                                Some(total) => view! { <progress max=number_text(total) value=number_text(p.progress)></progress> }.into_any(),
                                 None => view! { <progress></progress> }.into_any(),
                             }}
                             " " {text} " " {p.message.unwrap_or_default()}
@@ -236,7 +237,7 @@ fn RunResult(session: Session, state: RwSignal<RunState>) -> impl IntoView {
                 >
                     <p class="muted">
                         {if is_error { "The tool reported an error" } else { "Result" }}
-                        {format!(" · {elapsed_ms:.0} ms")}
+                        {format!(" · {} ms", whole(elapsed_ms))}
                     </p>
                     {blocks.into_iter().map(|block| view! { <ContentBlock block=block /> }).collect_view()}
                     {structured.map(|s| view! { <JsonBlock value=s summary="Structured content" open=true /> })}

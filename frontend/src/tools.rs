@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::session::Session;
+use crate::text::fold_case;
 use crate::tool_run::{FormSlot, ToolRunner};
 
 /// Whether `tool` matches the search text (name, title or description).
@@ -12,11 +13,11 @@ fn matches(tool: &Value, needle: &str) -> bool {
     if needle.is_empty() {
         return true;
     }
-    let needle = needle.to_lowercase();
+    let needle = fold_case(needle);
     ["name", "title", "description"]
         .iter()
         .filter_map(|key| tool[*key].as_str())
-        .any(|text| text.to_lowercase().contains(&needle))
+        .any(|text| fold_case(text).contains(&needle))
 }
 
 #[component]
