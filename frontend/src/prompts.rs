@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use crate::content::{ContentBlock, JsonBlock};
 use crate::session::Session;
-use crate::ui_state::FieldsSlot;
+use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
 #[derive(Debug, Clone, PartialEq)]
 enum GetState {
@@ -32,26 +32,12 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
     });
     let selected = RwSignal::new(None::<Value>);
     let fields = FieldsSlot::new();
-    let pending_selection = StoredValue::new(None::<String>);
     if let Some(saved) = session.ui.take("prompts") {
-        pending_selection.set_value(saved.selected);
+        select_when_listed(prompts, saved.selected, selected);
         fields.restore_later(saved.form);
     }
-    Effect::new(move |_| {
-        let Some(Ok(list)) = prompts.get() else {
-            return;
-        };
-        if let Some(name) = pending_selection.try_update_value(Option::take).flatten()
-            && let Some(prompt) = list.iter().find(|p| p["name"] == name.as_str())
-        {
-            selected.set(Some(prompt.clone()));
-        }
-    });
     session.ui.register("prompts", move || TabState {
-        selected: selected.with_untracked(|s| {
-            s.as_ref()
-                .and_then(|p| p["name"].as_str().map(str::to_owned))
-        }),
+        selected: selected_name(selected),
         form: fields.texts(),
         filter: None,
     });

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::content::{JsonBlock, ResourceContents};
 use crate::session::Session;
-use crate::ui_state::FieldsSlot;
+use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
 /// How a selected template is named in the resume snapshot (a resource is named by its URI).
 const TEMPLATE_PREFIX: &str = "template:";
@@ -74,33 +74,20 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
     // The resource read last (highlighted; never read again by itself after a redirect).
     let selected_uri = RwSignal::new(None::<String>);
     let fields = FieldsSlot::new();
-    let pending_template = StoredValue::new(None::<String>);
     if let Some(saved) = session.ui.take("resources") {
         match saved.selected {
             Some(name) if name.starts_with(TEMPLATE_PREFIX) => {
-                pending_template.set_value(Some(name[TEMPLATE_PREFIX.len()..].to_owned()));
+                let template = name[TEMPLATE_PREFIX.len()..].to_owned();
+                select_when_listed(templates, Some(template), selected_template);
                 fields.restore_later(saved.form);
             }
             uri => selected_uri.set(uri),
         }
     }
-    Effect::new(move |_| {
-        let Some(Ok(list)) = templates.get() else {
-            return;
-        };
-        if let Some(name) = pending_template.try_update_value(Option::take).flatten()
-            && let Some(template) = list.iter().find(|t| t["name"] == name.as_str())
-        {
-            selected_template.set(Some(template.clone()));
-        }
-    });
     session.ui.register("resources", move || {
-        match selected_template.get_untracked() {
+        match selected_name(selected_template) {
             Some(template) => TabState {
-                selected: Some(format!(
-                    "{TEMPLATE_PREFIX}{}",
-                    template["name"].as_str().unwrap_or("")
-                )),
+                selected: Some(format!("{TEMPLATE_PREFIX}{template}")),
                 form: fields.texts(),
                 filter: None,
             },

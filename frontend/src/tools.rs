@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::session::Session;
 use crate::text::fold_case;
 use crate::tool_run::{FormSlot, ToolRunner};
+use crate::ui_state::{select_when_listed, selected_name};
 
 /// Whether `tool` matches the search text (name, title or description).
 fn matches(tool: &Value, needle: &str) -> bool {
@@ -30,26 +31,13 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
     let selected = RwSignal::new(None::<Value>);
     // The selected tool's form, for the resume snapshot; a restored form waits in `pending`.
     let form = FormSlot::new();
-    let restored = session.ui.take("tools");
-    let pending_selection = StoredValue::new(None::<String>);
-    if let Some(saved) = restored {
+    if let Some(saved) = session.ui.take("tools") {
         search.set(saved.filter.unwrap_or_default());
-        pending_selection.set_value(saved.selected);
+        select_when_listed(tools, saved.selected, selected);
         form.pending.set_value(Some(saved.form));
     }
-    Effect::new(move |_| {
-        let Some(Ok(list)) = tools.get() else { return };
-        if let Some(name) = pending_selection.try_update_value(Option::take).flatten()
-            && let Some(tool) = list.iter().find(|t| t["name"] == name.as_str())
-        {
-            selected.set(Some(tool.clone()));
-        }
-    });
     session.ui.register("tools", move || TabState {
-        selected: selected.with_untracked(|s| {
-            s.as_ref()
-                .and_then(|t| t["name"].as_str().map(str::to_owned))
-        }),
+        selected: selected_name(selected),
         form: form.texts(),
         filter: Some(search.get_untracked()).filter(|s| !s.is_empty()),
     });

@@ -10,6 +10,9 @@ use std::sync::Arc;
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::session::RpcError;
 
 type Capture = Arc<dyn Fn() -> TabState + Send + Sync>;
 
@@ -110,4 +113,28 @@ impl FieldsSlot {
                 .collect()
         })
     }
+}
+
+/// Once `list` has loaded, selects the item named `wanted` (a selection saved before a redirect).
+pub fn select_when_listed(
+    list: LocalResource<Result<Vec<Value>, RpcError>>,
+    wanted: Option<String>,
+    selected: RwSignal<Option<Value>>,
+) {
+    let pending = StoredValue::new(wanted);
+    Effect::new(move |_| {
+        let Some(Ok(items)) = list.get() else {
+            return;
+        };
+        if let Some(name) = pending.try_update_value(Option::take).flatten()
+            && let Some(item) = items.iter().find(|i| i["name"] == name.as_str())
+        {
+            selected.set(Some(item.clone()));
+        }
+    });
+}
+
+/// The `name` of the selected tool, prompt or template.
+pub fn selected_name(selected: RwSignal<Option<Value>>) -> Option<String> {
+    selected.with_untracked(|s| s.as_ref()?.get("name")?.as_str().map(str::to_owned))
 }
