@@ -85,6 +85,14 @@ async fn connecting_to_the_demo_signs_in_through_login_and_consent() {
     browser
         .wait_count("[data-testid=\"network-entry\"][data-kind=\"mcp\"]", 3)
         .await;
+    // The sign-in before the session (discovery, registration, token) is listed too, marked OAuth.
+    let signin = browser
+        .count("[data-testid=\"network-signin-steps\"] [data-testid=\"network-entry\"][data-kind=\"oauth\"]")
+        .await;
+    assert!(
+        signin >= 3,
+        "only {signin} sign-in exchanges in the Network tab"
+    );
     browser.click("tab-auth").await;
     browser
         .wait_text("auth-credentials", |t| t.contains("mcp"))

@@ -50,7 +50,7 @@ async fn an_expired_token_is_renewed_and_the_tool_call_retried_on_the_same_sessi
         .await;
     demo.browser
         .wait_selector_text(
-            "[data-testid=\"network-entry\"][data-kind=\"oauth\"]",
+            "[data-testid=\"network-log\"] > [data-testid=\"network-entry\"][data-kind=\"oauth\"]",
             |t| t.contains("/token"),
         )
         .await;

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::api;
-use crate::network::ExchangeRow;
+use crate::network::{ExchangeRow, StepList};
 use crate::oauth;
 use crate::session::{Session, now_ms};
 
@@ -188,46 +188,6 @@ fn SignInSteps() -> impl IntoView {
         return view! { <p class="muted">"No sign-in happened in this browser tab."</p> }
             .into_any();
     }
-    view! {
-        <ol class="log" data-testid="auth-signin-steps">
-            {steps
-                .into_iter()
-                .enumerate()
-                .map(|(i, step)| {
-                    let name = step.step.clone().unwrap_or_else(|| "OAuth request".into());
-                    let status = step.status.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
-                    let failed = step.status.is_none_or(|s| s >= 400);
-                    let headers = |pairs: Vec<(String, String)>| {
-                        view! {
-                            <table class="headers">
-                                {pairs.into_iter().map(|(k, v)| view! { <tr><th>{k}</th><td>{v}</td></tr> }).collect_view()}
-                            </table>
-                        }
-                    };
-                    view! {
-                        <li class="log-entry" data-testid="auth-step" data-step=name.clone()>
-                            <details>
-                                <summary>
-                                    <span class="badge badge-oauth">{format!("{}", i + 1)}</span>
-                                    <span class="method">{name.clone()}</span>
-                                    <span>{step.method.as_str()}</span>
-                                    <span class="url">{step.url.clone()}</span>
-                                    <span class="status-code" class:error=failed>{status}</span>
-                                    {step.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms} ms")}</span> })}
-                                </summary>
-                                {step.error.clone().map(|e| view! { <p class="error">{e}</p> })}
-                                <h4>"Request headers"</h4>
-                                {headers(step.request_headers.clone())}
-                                {step.request_body.clone().map(|b| view! { <h4>"Request body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
-                                <h4>"Response headers"</h4>
-                                {headers(step.response_headers.clone())}
-                                {step.response_body.clone().map(|b| view! { <h4>"Response body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
-                            </details>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ol>
-    }
-    .into_any()
+    view! { <StepList steps=steps list_testid="auth-signin-steps" item_testid="auth-step" /> }
+        .into_any()
 }

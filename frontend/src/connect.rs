@@ -57,6 +57,7 @@ fn failure_text(reply: &Value) -> String {
 
 /// Connects to `url`, signing in through OAuth when the server asks for it.
 pub async fn connect(url: &str, headers: Map<String, Value>) -> ConnectOutcome {
+    oauth::clear_steps();
     let stored = oauth::stored_tokens(url).await;
     let auth_state = stored.as_ref().map(oauth::auth_state);
     let reply = match post_connect(url, headers, auth_state).await {

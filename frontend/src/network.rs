@@ -1,12 +1,17 @@
 //! The Network tab: every upstream HTTP exchange (MCP traffic and OAuth legs, the latter marked),
-//! with status, timing, headers (secrets already redacted by the backend) and bodies.
+//! with status, timing, headers (secrets already redacted by the backend) and bodies. The sign-in
+//! that preceded the session (no backend session existed yet, so the backend's log cannot have
+//! it) is listed after the log, from what the page recorded.
 //!
-//! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`), `network-oauth-only`.
+//! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`) in `network-log` (the
+//! backend's) or `network-signin-steps`, and `network-oauth-only`.
 
 use keyhole_shared::api::{ExchangeKind, HttpExchange};
+use keyhole_shared::http::HttpExchange as RecordedStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::oauth;
 use crate::protocol::clock;
 use crate::session::Session;
 
@@ -35,11 +40,76 @@ pub fn NetworkTab(session: Session) -> impl IntoView {
             </button>
             <span class="muted">{move || format!("{} exchanges", session.network.with(Vec::len))}</span>
         </div>
-        <ol class="log">
+        <ol class="log" data-testid="network-log">
             <For each=shown key=|e| (e.seq, e.status, e.duration_ms.to_bits()) let:exchange>
                 <ExchangeRow exchange=exchange />
             </For>
         </ol>
+        <SignInBeforeSession />
+    }
+}
+
+/// The connect-time sign-in's exchanges, when this connection began with one.
+#[component]
+fn SignInBeforeSession() -> impl IntoView {
+    let steps = oauth::connect_steps();
+    (!steps.is_empty()).then(|| {
+        view! {
+            <h3>"Sign-in before this session"</h3>
+            <StepList steps=steps list_testid="network-signin-steps" item_testid="network-entry" />
+        }
+    })
+}
+
+/// Exchanges the page recorded itself (its OAuth requests through `/api/oauth/fetch`, redacted),
+/// numbered in order.
+#[component]
+pub fn StepList(
+    steps: Vec<RecordedStep>,
+    list_testid: &'static str,
+    item_testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <ol class="log" data-testid=list_testid>
+            {steps
+                .into_iter()
+                .enumerate()
+                .map(|(i, step)| view! { <StepRow number=i + 1 step=step testid=item_testid /> })
+                .collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn StepRow(number: usize, step: RecordedStep, testid: &'static str) -> impl IntoView {
+    let name = step.step.clone().unwrap_or_else(|| "OAuth request".into());
+    let status = step
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "—".into());
+    let failed = step.status.is_none_or(|s| s >= 400);
+    let (status_attr, name_attr) = (status.clone(), name.clone());
+    view! {
+        <li class="log-entry" data-testid=testid data-kind="oauth" data-status=status_attr
+            data-step=name_attr>
+            <details>
+                <summary>
+                    <span class="badge badge-oauth">{number.to_string()}</span>
+                    <span class="method">{name}</span>
+                    <span>{step.method.as_str()}</span>
+                    <span class="url">{step.url.clone()}</span>
+                    <span class="status-code" class:error=failed>{status}</span>
+                    {step.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms} ms")}</span> })}
+                </summary>
+                {step.error.clone().map(|e| view! { <p class="error">{e}</p> })}
+                <h4>"Request headers"</h4>
+                {headers_view(step.request_headers.clone())}
+                {step.request_body.clone().map(|b| view! { <h4>"Request body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
+                <h4>"Response headers"</h4>
+                {headers_view(step.response_headers.clone())}
+                {step.response_body.clone().map(|b| view! { <h4>"Response body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
+            </details>
+        </li>
     }
 }
 

@@ -29,8 +29,11 @@ use serde_json::{Value, json};
 use crate::api;
 use crate::session::Session;
 
-/// The `sessionStorage` key of the OAuth steps of the current sign-in (redacted exchanges).
-const STEPS_KEY: &str = "keyhole.oauth-steps.v1";
+/// The `sessionStorage` keys of the OAuth steps (redacted exchanges) of the current connection:
+/// those taken before its backend session existed, and those taken during it (which the
+/// session's network log also has).
+const CONNECT_STEPS_KEY: &str = "keyhole.oauth-steps.v1";
+const SESSION_STEPS_KEY: &str = "keyhole.oauth-steps.session.v1";
 /// Response bodies kept per step.
 const STEP_BODY_LIMIT: usize = 4000;
 /// Where authorization responses come back.
@@ -152,7 +155,16 @@ impl Entropy for WebEntropy {
 
 /// Keeps every (already redacted) OAuth exchange of a sign-in in `sessionStorage`, so the Auth
 /// view can show the steps taken before and after the redirect.
-pub struct StepLog;
+pub struct StepLog {
+    key: &'static str,
+}
+
+fn read_steps(key: &str) -> Vec<HttpExchange> {
+    session_storage()
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
 
 impl ExchangeObserver for StepLog {
     fn observe(&self, mut exchange: HttpExchange) {
@@ -166,25 +178,32 @@ impl ExchangeObserver for StepLog {
             body.truncate(cut);
             body.push('…');
         }
-        let mut steps = oauth_steps();
+        let mut steps = read_steps(self.key);
         steps.push(exchange);
         if let (Some(storage), Ok(text)) = (session_storage(), serde_json::to_string(&steps)) {
-            let _ = storage.set_item(STEPS_KEY, &text);
+            let _ = storage.set_item(self.key, &text);
         }
     }
 }
 
-/// The OAuth steps of the latest sign-in in this tab, in order.
+/// Every OAuth step of the current connection in this tab, in order.
 pub fn oauth_steps() -> Vec<HttpExchange> {
-    session_storage()
-        .and_then(|s| s.get_item(STEPS_KEY).ok().flatten())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_default()
+    let mut steps = connect_steps();
+    steps.extend(read_steps(SESSION_STEPS_KEY));
+    steps
 }
 
-fn clear_steps() {
+/// The OAuth steps taken before the backend session existed (connect-time sign-in): the
+/// backend's network log cannot have them.
+pub fn connect_steps() -> Vec<HttpExchange> {
+    read_steps(CONNECT_STEPS_KEY)
+}
+
+/// Forgets the steps of the previous connection (a new one is starting).
+pub fn clear_steps() {
     if let Some(storage) = session_storage() {
-        let _ = storage.remove_item(STEPS_KEY);
+        let _ = storage.remove_item(CONNECT_STEPS_KEY);
+        let _ = storage.remove_item(SESSION_STEPS_KEY);
     }
 }
 
@@ -228,8 +247,13 @@ pub fn client() -> WebOAuthClient {
 
 /// [`client`], recording its exchanges in the network log of the backend session `session_id`.
 pub fn client_in(session_id: Option<String>) -> WebOAuthClient {
+    let key = if session_id.is_some() {
+        SESSION_STEPS_KEY
+    } else {
+        CONNECT_STEPS_KEY
+    };
     let client = OAuthClient::new(
-        Observed::new(WebHttp { session_id }, StepLog),
+        Observed::new(WebHttp { session_id }, StepLog { key }),
         WebStore,
         WebClock,
         WebEntropy,
