@@ -213,3 +213,34 @@ async fn a_tampered_state_is_rejected_before_any_token_request() {
     );
     demo.close().await;
 }
+
+#[tokio::test]
+async fn disconnecting_forgets_an_abandoned_sign_in() {
+    let demo = SignedIn::start().await;
+    ask_for_weather(&demo).await;
+    demo.browser.click("step-up-authorize").await;
+    demo.browser
+        .first_of(&["login-username", "consent-approve"])
+        .await;
+    demo.open_keyhole().await;
+    demo.browser.wait_testid("reauth-banner").await;
+
+    demo.browser.click("disconnect-button").await;
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["disconnected"])
+        .await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"reauth-banner\"]").await,
+        0
+    );
+    demo.open_keyhole().await;
+    demo.browser.wait_testid("server-url-input").await;
+    // An abandoned sign-in is reported a moment after the page loads; give it that moment.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"reauth-banner\"]").await,
+        0,
+        "the snapshot was cleared, so nothing is reported as abandoned"
+    );
+    demo.close().await;
+}

@@ -88,7 +88,7 @@ pub fn App() -> impl IntoView {
     });
     let on_disconnect = Callback::new(move |()| {
         oauth::clear_snapshot();
-        recovery.banner.set(None);
+        recovery.reset();
         stream.set_value(None);
         if let Some(live) = session.get_untracked() {
             spawn_local(async move { live.disconnect().await });

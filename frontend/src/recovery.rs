@@ -125,6 +125,15 @@ impl Recovery {
         }
     }
 
+    /// The user disconnected: nothing pending may come back for that session.
+    pub fn reset(&self) {
+        self.deferred.set_value(None);
+        if self.prompt.get_untracked().is_some() {
+            self.answer(false);
+        }
+        self.banner.set(None);
+    }
+
     pub fn show_banner(
         &self,
         server_url: String,
