@@ -11,6 +11,15 @@ async fn ask_for_weather(demo: &SignedIn) {
     demo.browser.wait_testid("step-up-modal").await;
 }
 
+/// Authorizes the weather step-up and waits on the demo authorization server's page.
+async fn leave_for_consent(demo: &SignedIn) {
+    ask_for_weather(demo).await;
+    demo.browser.click("step-up-authorize").await;
+    demo.browser
+        .first_of(&["login-username", "consent-approve"])
+        .await;
+}
+
 async fn still_connected(demo: &SignedIn) {
     demo.browser
         .wait_attr("connection-status", "data-status", &["connected"])
@@ -155,11 +164,7 @@ async fn a_denied_consent_shows_the_banner_with_the_reason() {
 async fn an_abandoned_consent_shows_the_banner_whose_button_recovers_without_a_disconnect() {
     let demo = SignedIn::start().await;
     let (upstream, _) = demo.only_demo_session().await;
-    ask_for_weather(&demo).await;
-    demo.browser.click("step-up-authorize").await;
-    demo.browser
-        .first_of(&["login-username", "consent-approve"])
-        .await;
+    leave_for_consent(&demo).await;
 
     // The user leaves the consent page and goes back to Keyhole.
     demo.open_keyhole().await;
@@ -188,11 +193,7 @@ async fn an_abandoned_consent_shows_the_banner_whose_button_recovers_without_a_d
 #[tokio::test]
 async fn a_tampered_state_is_rejected_before_any_token_request() {
     let demo = SignedIn::start().await;
-    ask_for_weather(&demo).await;
-    demo.browser.click("step-up-authorize").await;
-    demo.browser
-        .first_of(&["login-username", "consent-approve"])
-        .await;
+    leave_for_consent(&demo).await;
     let issued = demo.control.token_count().await;
 
     let forged = format!(
@@ -217,11 +218,7 @@ async fn a_tampered_state_is_rejected_before_any_token_request() {
 #[tokio::test]
 async fn disconnecting_forgets_an_abandoned_sign_in() {
     let demo = SignedIn::start().await;
-    ask_for_weather(&demo).await;
-    demo.browser.click("step-up-authorize").await;
-    demo.browser
-        .first_of(&["login-username", "consent-approve"])
-        .await;
+    leave_for_consent(&demo).await;
     demo.open_keyhole().await;
     demo.browser.wait_testid("reauth-banner").await;
 

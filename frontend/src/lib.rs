@@ -7,6 +7,7 @@ mod connect;
 mod connection;
 mod content;
 mod events;
+mod item_list;
 mod network;
 mod oauth;
 mod page;

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
 use crate::content::{ContentBlock, JsonBlock};
+use crate::item_list::ItemRow;
 use crate::session::Session;
 use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
@@ -54,11 +55,8 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
                                     let name = p["name"].as_str().unwrap_or("").to_owned();
                                     let description = p["description"].as_str().map(str::to_owned);
                                     view! {
-                                        <li><button type="button" class="item" data-testid=format!("prompt-item-{name}")
-                                            on:click=move |_| selected.set(Some(p.clone()))>
-                                            <span class="item-name">{name.clone()}</span>
-                                            {description.map(|d| view! { <span class="item-desc">{d}</span> })}
-                                        </button></li>
+                                        <ItemRow testid=format!("prompt-item-{name}") name=name description=description
+                                            on_pick=Callback::new(move |()| selected.set(Some(p.clone()))) />
                                     }
                                 }).collect_view()}
                             </ul>

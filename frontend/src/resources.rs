@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::content::{JsonBlock, ResourceContents};
+use crate::item_list::ItemRow;
 use crate::session::Session;
 use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
@@ -125,16 +126,12 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                                     let uri = r["uri"].as_str().unwrap_or("").to_owned();
                                     let name = r["name"].as_str().unwrap_or(&uri).to_owned();
                                     let title = r["title"].as_str().map(str::to_owned);
-                                    let target = uri.clone();
-                                    let shown = uri.clone();
+                                    let (target, shown) = (uri.clone(), uri.clone());
+                                    let is_selected = Signal::derive(move || selected_uri.with(|s| s.as_deref() == Some(shown.as_str())));
                                     view! {
-                                        <li><button type="button" class="item" data-testid=format!("resource-item-{name}")
-                                            class:selected=move || selected_uri.with(|s| s.as_deref() == Some(shown.as_str()))
-                                            on:click=move |_| { selected_template.set(None); read(target.clone()) }>
-                                            <span class="item-name">{name.clone()}</span>
-                                            {title.map(|t| view! { <span class="item-title">{t}</span> })}
-                                            <span class="item-desc"><code>{uri.clone()}</code></span>
-                                        </button></li>
+                                        <ItemRow testid=format!("resource-item-{name}") name=name title=title code=Some(uri)
+                                            selected=is_selected
+                                            on_pick=Callback::new(move |()| { selected_template.set(None); read(target.clone()) }) />
                                     }
                                 }).collect_view()}
                             </ul>
@@ -152,11 +149,8 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                                     let name = t["name"].as_str().unwrap_or("").to_owned();
                                     let template = t["uriTemplate"].as_str().unwrap_or("").to_owned();
                                     view! {
-                                        <li><button type="button" class="item" data-testid=format!("resource-template-{name}")
-                                            on:click=move |_| selected_template.set(Some(t.clone()))>
-                                            <span class="item-name">{name.clone()}</span>
-                                            <span class="item-desc"><code>{template}</code></span>
-                                        </button></li>
+                                        <ItemRow testid=format!("resource-template-{name}") name=name code=Some(template)
+                                            on_pick=Callback::new(move |()| selected_template.set(Some(t.clone()))) />
                                     }
                                 }).collect_view()}
                             </ul>

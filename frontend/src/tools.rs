@@ -4,6 +4,7 @@ use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use crate::item_list::ItemRow;
 use crate::session::Session;
 use crate::text::fold_case;
 use crate::tool_run::{FormSlot, ToolRunner};
@@ -92,22 +93,12 @@ fn ToolItem(tool: Value, selected: RwSignal<Option<Value>>) -> impl IntoView {
         .map(str::to_owned);
     let description = tool["description"].as_str().map(str::to_owned);
     let key = name.clone();
-    let is_selected = move || {
+    let is_selected = Signal::derive(move || {
         selected.with(|s| s.as_ref().and_then(|t| t["name"].as_str()) == Some(key.as_str()))
-    };
+    });
     view! {
-        <li>
-            <button
-                type="button"
-                class="item"
-                class:selected=is_selected
-                data-testid=format!("tool-item-{name}")
-                on:click=move |_| selected.set(Some(tool.clone()))
-            >
-                <span class="item-name">{name.clone()}</span>
-                {title.map(|t| view! { <span class="item-title">{t}</span> })}
-                {description.map(|d| view! { <span class="item-desc">{d}</span> })}
-            </button>
-        </li>
+        <ItemRow testid=format!("tool-item-{name}") name=name title=title description=description
+            selected=is_selected
+            on_pick=Callback::new(move |()| selected.set(Some(tool.clone()))) />
     }
 }

@@ -1,0 +1,36 @@
+//! One row of the list panes (tools, resources, templates, prompts): a button with the item's
+//! name, an optional title, an optional description or URI, highlighted while selected.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn ItemRow(
+    testid: String,
+    name: String,
+    #[prop(optional_no_strip)] title: Option<String>,
+    #[prop(optional_no_strip)] description: Option<String>,
+    /// A URI or URI template, shown as code.
+    #[prop(optional_no_strip)]
+    code: Option<String>,
+    /// Whether the row is the selected one (rows without a selection never are).
+    #[prop(optional, into)]
+    selected: Option<Signal<bool>>,
+    on_pick: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <li>
+            <button
+                type="button"
+                class="item"
+                class:selected=move || selected.is_some_and(|s| s.get())
+                data-testid=testid
+                on:click=move |_| on_pick.run(())
+            >
+                <span class="item-name">{name}</span>
+                {title.map(|t| view! { <span class="item-title">{t}</span> })}
+                {description.map(|d| view! { <span class="item-desc">{d}</span> })}
+                {code.map(|c| view! { <span class="item-desc"><code>{c}</code></span> })}
+            </button>
+        </li>
+    }
+}
