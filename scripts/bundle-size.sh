@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release web app (exactly what `cargo build --release --bin keyhole` embeds) and prints
-# the raw and `gzip -9` size of each file the browser downloads, and their total. Fails when the
-# gzipped total is over the budget: KEYHOLE_BUNDLE_BUDGET_KB (default 350; 1 KB = 1000 bytes).
+# the size of each file the browser downloads, and their total: as built, with `gzip -9` (for
+# comparison), and as served (gzip). Fails when the served total is over the budget:
+# KEYHOLE_BUNDLE_BUDGET_KB (default 350; 1 KB = 1000 bytes).
 #
 # It runs `cargo check --release -p keyhole-server`: the build script builds and embeds the web app
 # while the server itself is only checked, not compiled and linked with LTO. Warm: seconds when
@@ -31,23 +32,26 @@ if [ -z "$out_dir" ] || [ ! -f "$web/keyhole_bg.wasm" ]; then
   exit 2
 fi
 
-step "Sizes (bytes; gzip -9 as served compressed)"
+step "Sizes in bytes: as built, gzip -9, and as served (build-time zopfli gzip; index.html is filled in per launch and gzipped by the server)"
 raw_total=0
 gz_total=0
-row() { printf '%-18s %10s %10s\n' "$@"; }
-row file raw gzip-9
+served_total=0
+row() { printf '%-18s %10s %10s %10s\n' "$@"; }
+row file raw gzip-9 served
 for name in keyhole_bg.wasm keyhole.js boot.js style.css index.html; do
   raw=$(wc -c <"$web/$name")
   gz=$(gzip -9n <"$web/$name" | wc -c)
+  if [ -f "$web/$name.gz" ]; then served=$(wc -c <"$web/$name.gz"); else served=$gz; fi
   raw_total=$((raw_total + raw))
   gz_total=$((gz_total + gz))
-  row "$name" "$raw" "$gz"
+  served_total=$((served_total + served))
+  row "$name" "$raw" "$gz" "$served"
 done
-row total "$raw_total" "$gz_total"
+row total "$raw_total" "$gz_total" "$served_total"
 budget=$((budget_kb * 1000))
-echo "budget: ${budget_kb} KB gzip-9 total (${budget} bytes); measured in $((SECONDS - started)) s"
-if [ "$gz_total" -gt "$budget" ]; then
-  echo "OVER BUDGET by $((gz_total - budget)) bytes" >&2
+echo "budget: ${budget_kb} KB served (${budget} bytes); measured in $((SECONDS - started)) s"
+if [ "$served_total" -gt "$budget" ]; then
+  echo "OVER BUDGET by $((served_total - budget)) bytes" >&2
   exit 1
 fi
 echo "within budget"

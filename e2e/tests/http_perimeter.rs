@@ -1,5 +1,5 @@
 //! The real binary's HTTP perimeter (DESIGN.md §2): the API token, the Host/Origin allow-lists, the
-//! unauthenticated health check and the SPA fallback.
+//! unauthenticated health check, the SPA fallback and its gzipped assets.
 
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use reqwest::StatusCode;
@@ -129,15 +129,44 @@ async fn client_routes_load_the_app_with_the_token_injected() {
             "token not injected"
         );
     }
-    let wasm = client()
-        .get(format!("{}/assets/keyhole_bg.wasm", keyhole.base_url))
-        .header("Accept-Encoding", "gzip")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wasm.status(), StatusCode::OK);
-    assert_eq!(wasm.headers()["content-type"], "application/wasm");
-    assert_eq!(wasm.headers()["content-encoding"], "gzip");
+    let wasm_url = format!("{}/assets/keyhole_bg.wasm", keyhole.base_url);
+    let fetch_wasm = |accept_encoding: Option<&'static str>| {
+        let mut request = client().get(&wasm_url);
+        if let Some(accept_encoding) = accept_encoding {
+            request = request.header("Accept-Encoding", accept_encoding);
+        }
+        request.send()
+    };
+    let plain = fetch_wasm(None).await.unwrap();
+    assert_eq!(plain.status(), StatusCode::OK);
+    assert_eq!(plain.headers()["content-type"], "application/wasm");
+    assert_eq!(plain.headers()["vary"], "accept-encoding");
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(plain.starts_with(b"\0asm"), "not a wasm module");
+
+    let gzipped = fetch_wasm(Some("br, gzip;q=0.5")).await.unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(gzipped.headers()["content-type"], "application/wasm");
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped = gzipped.bytes().await.unwrap();
+    assert!(
+        gzipped.len() * 2 < plain.len(),
+        "{} of {} bytes",
+        gzipped.len(),
+        plain.len()
+    );
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert!(unzipped == plain, "the gzipped wasm is not the plain one");
+
+    let refused = fetch_wasm(Some("gzip;q=0, deflate")).await.unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+    assert!(refused.bytes().await.unwrap() == plain);
     let missing = client()
         .get(format!("{}/assets/nope.js", keyhole.base_url))
         .send()

@@ -1,11 +1,15 @@
 //! Talking to Keyhole's own backend: the per-launch API token and typed calls to `/api/*`.
+//!
+//! Requests go through the browser's `fetch` (web-sys) directly: the few calls the app makes need
+//! nothing a fetch wrapper crate adds, and one was about 4 KB of the gzipped wasm.
 
 use std::fmt;
 
-use gloo_net::http::{Request, Response};
 use keyhole_shared::api::{API_TOKEN_HEADER, ApiError, ConfigResponse};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call to our backend failed, in words a user can act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,14 +73,12 @@ pub fn take_token_from_address_bar() {
 }
 
 pub async fn fetch_config() -> Result<ConfigResponse, BackendError> {
-    let request = Request::get("/api/config").header(API_TOKEN_HEADER, &api_token());
-    read_json(request.send().await).await
+    get_json("/api/config").await
 }
 
 /// GETs one of our routes and reads the JSON answer.
 pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, BackendError> {
-    let request = Request::get(path).header(API_TOKEN_HEADER, &api_token());
-    read_json(request.send().await).await
+    read_json(send("GET", path, None).await?)
 }
 
 /// POSTs a JSON body to one of our routes and reads the JSON answer.
@@ -84,27 +86,90 @@ pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> Result<T, BackendError> {
-    let request = Request::post(path)
-        .header(API_TOKEN_HEADER, &api_token())
-        .json(body)
-        .map_err(|e| BackendError::Malformed(e.to_string()))?;
-    read_json(request.send().await).await
+    read_json(send_json("POST", path, body).await?)
 }
 
-async fn read_json<T: DeserializeOwned>(
-    sent: Result<Response, gloo_net::Error>,
-) -> Result<T, BackendError> {
-    let response = sent.map_err(|e| BackendError::Unreachable(e.to_string()))?;
-    if !response.ok() {
-        let status = response.status();
-        let message = match response.json::<ApiError>().await {
-            Ok(body) => body.message,
-            Err(_) => response.status_text(),
-        };
-        return Err(BackendError::Rejected { status, message });
+/// An answer from our backend, read to the end.
+pub struct Reply {
+    pub status: u16,
+    status_text: String,
+    pub text: String,
+}
+
+impl Reply {
+    fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
     }
-    response
-        .json::<T>()
+}
+
+/// Sends `body` as JSON with `method` (`PUT`, `POST`) and returns the answer whatever its status.
+pub async fn send_json<B: Serialize>(
+    method: &str,
+    path: &str,
+    body: &B,
+) -> Result<Reply, BackendError> {
+    let body = serde_json::to_string(body).map_err(|e| BackendError::Malformed(e.to_string()))?;
+    send(method, path, Some(body)).await
+}
+
+/// A typed answer, or why there is none (the backend's own `{error, message}` when it refused).
+pub fn read_json<T: DeserializeOwned>(reply: Reply) -> Result<T, BackendError> {
+    if !reply.ok() {
+        let message = match serde_json::from_str::<ApiError>(&reply.text) {
+            Ok(body) => body.message,
+            Err(_) => reply.status_text,
+        };
+        return Err(BackendError::Rejected {
+            status: reply.status,
+            message,
+        });
+    }
+    serde_json::from_str(&reply.text).map_err(|e| BackendError::Malformed(e.to_string()))
+}
+
+/// One `fetch` to our backend, with the API token (and a JSON body when there is one).
+async fn send(method: &str, path: &str, json_body: Option<String>) -> Result<Reply, BackendError> {
+    let unreachable = |error: JsValue| BackendError::Unreachable(js_error_text(&error));
+    let window = web_sys::window().ok_or_else(|| BackendError::Unreachable("no window".into()))?;
+    let headers = web_sys::Headers::new().map_err(unreachable)?;
+    headers
+        .set(API_TOKEN_HEADER, &api_token())
+        .map_err(unreachable)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    if let Some(body) = json_body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(unreachable)?;
+        init.set_body(&JsValue::from_str(&body));
+    }
+    init.set_headers(&headers);
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(path, &init))
         .await
-        .map_err(|e| BackendError::Malformed(e.to_string()))
+        .map_err(unreachable)?
+        .unchecked_into();
+    let text = JsFuture::from(response.text().map_err(unreachable)?)
+        .await
+        .map_err(unreachable)?
+        .as_string()
+        .unwrap_or_default();
+    Ok(Reply {
+        status: response.status(),
+        status_text: response.status_text(),
+        text,
+    })
+}
+
+/// `TypeError: Failed to fetch` and the like.
+fn js_error_text(error: &JsValue) -> String {
+    match error.dyn_ref::<js_sys::Error>() {
+        Some(error) => format!(
+            "{}: {}",
+            String::from(error.name()),
+            String::from(error.message())
+        ),
+        None => error
+            .as_string()
+            .unwrap_or_else(|| "the request failed".into()),
+    }
 }

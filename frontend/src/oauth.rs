@@ -7,8 +7,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use gloo_net::http::Request;
-use keyhole_shared::api::API_TOKEN_HEADER;
 use keyhole_shared::api::ConfigResponse;
 use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::http::{
@@ -47,11 +45,12 @@ pub struct WebHttp {
 
 impl HttpClient for WebHttp {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let headers: BTreeMap<&str, &str> = request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        // Built by inserting: collecting into a map sorts, and each sorted type costs the wasm a
+        // sort of its own (a few KB).
+        let mut headers = serde_json::Map::new();
+        for (name, value) in &request.headers {
+            headers.insert(name.clone(), Value::String(value.clone()));
+        }
         let mut body =
             json!({ "url": request.url, "method": request.method.as_str(), "headers": headers });
         if !request.body.is_empty() {
@@ -108,15 +107,13 @@ impl OAuthStore for WebStore {
     ) -> Result<R, StoreError> {
         let mut document = self.read().await?;
         let result = change(&mut document);
-        let request = Request::put("/api/store/oauth")
-            .header(API_TOKEN_HEADER, &api::api_token())
-            .json(&document)
+        let reply = api::send_json("PUT", "/api/store/oauth", &document)
+            .await
             .map_err(store_error)?;
-        let response = request.send().await.map_err(store_error)?;
-        match response.status() {
+        match reply.status {
             200..=299 => Ok(result),
             409 => {
-                let body: Value = response.json().await.unwrap_or_default();
+                let body: Value = serde_json::from_str(&reply.text).unwrap_or_default();
                 Err(StoreError::Conflict {
                     current: body["current"]["revision"].as_u64().unwrap_or(0),
                 })
@@ -222,12 +219,12 @@ thread_local! {
 
 /// Remembers which catalog servers are enterprise-managed, so sign-ins to them go to the IdP.
 pub fn remember_catalog(config: &ConfigResponse) {
-    let servers = config
-        .demo_servers
-        .iter()
-        .chain(&config.catalog)
-        .filter_map(|entry| Some((entry.url.clone()?, entry.enterprise.clone()?)))
-        .collect();
+    let mut servers = BTreeMap::new();
+    for entry in config.demo_servers.iter().chain(&config.catalog) {
+        if let (Some(url), Some(enterprise)) = (&entry.url, &entry.enterprise) {
+            servers.insert(url.clone(), enterprise.clone());
+        }
+    }
     ENTERPRISE.with(|e| *e.borrow_mut() = Some(servers));
 }
 

@@ -50,11 +50,10 @@ impl UiState {
 
     /// The active tab and every mounted tab's state, for the resume snapshot.
     pub fn capture(&self) -> (String, BTreeMap<String, TabState>) {
-        let captures = self.captures.get_value();
-        let tabs = captures
-            .iter()
-            .map(|(tab, capture)| (tab.clone(), capture()))
-            .collect();
+        let mut tabs = BTreeMap::new();
+        for (tab, capture) in self.captures.get_value() {
+            tabs.insert(tab, capture());
+        }
         (self.active_tab.get_untracked(), tabs)
     }
 
@@ -105,13 +104,16 @@ impl FieldsSlot {
 
     /// The non-empty values of the form now shown.
     pub fn texts(&self) -> BTreeMap<String, String> {
+        let mut texts = BTreeMap::new();
         self.current.with_value(|fields| {
-            fields
-                .iter()
-                .map(|(name, value)| (name.clone(), value.get_untracked()))
-                .filter(|(_, text)| !text.is_empty())
-                .collect()
-        })
+            for (name, value) in fields {
+                let text = value.get_untracked();
+                if !text.is_empty() {
+                    texts.insert(name.clone(), text);
+                }
+            }
+        });
+        texts
     }
 }
 

@@ -2,21 +2,30 @@
 //!
 //! `index.html` is served for every client route (SPA fallback) with the per-launch API token filled
 //! in; the hashed-free asset names are fine because the binary and its app are always one version.
+//! The other files were gzip-compressed at build time and go out as they are to clients that accept
+//! gzip (all browsers), so no request pays for compressing them.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::accept_encoding::accepts_gzip;
 use crate::error::AppError;
 use crate::web::AppState;
 
 /// The built web app, as bytes compiled into the binary.
 pub struct WebApp {
     pub index_html: &'static [u8],
-    pub style_css: &'static [u8],
-    pub boot_js: &'static [u8],
-    pub app_js: &'static [u8],
-    pub app_wasm: &'static [u8],
+    pub style_css: Asset,
+    pub boot_js: Asset,
+    pub app_js: Asset,
+    pub app_wasm: Asset,
+}
+
+/// One file of the app, as built and gzip-compressed.
+pub struct Asset {
+    pub plain: &'static [u8],
+    pub gzip: &'static [u8],
 }
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -37,22 +46,28 @@ pub fn index_html(app: &WebApp, api_token: &str) -> String {
 pub async fn asset(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let app = state
         .web_app
         .ok_or_else(|| AppError::Unavailable(MISSING_APP_MESSAGE.into()))?;
-    let (bytes, mime) = match file.as_str() {
-        "style.css" => (app.style_css, "text/css; charset=utf-8"),
-        "boot.js" => (app.boot_js, "text/javascript; charset=utf-8"),
-        "keyhole.js" => (app.app_js, "text/javascript; charset=utf-8"),
-        "keyhole_bg.wasm" => (app.app_wasm, "application/wasm"),
+    let (asset, mime) = match file.as_str() {
+        "style.css" => (&app.style_css, "text/css; charset=utf-8"),
+        "boot.js" => (&app.boot_js, "text/javascript; charset=utf-8"),
+        "keyhole.js" => (&app.app_js, "text/javascript; charset=utf-8"),
+        "keyhole_bg.wasm" => (&app.app_wasm, "application/wasm"),
         _ => return Err(AppError::NotFound(format!("no asset named {file:?}"))),
     };
-    Ok((
-        [(header::CONTENT_TYPE, HeaderValue::from_static(mime))],
-        bytes,
-    )
-        .into_response())
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    let body = if accepts_gzip(&request_headers) {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        asset.gzip
+    } else {
+        asset.plain
+    };
+    Ok((headers, body).into_response())
 }
 
 /// Every other `GET`: the app itself, so client routes such as `/oauth/callback` load it.

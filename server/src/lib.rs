@@ -1,6 +1,7 @@
 //! The `keyhole` binary's library: the web inspector's backend, the CLI and the launcher of the
 //! built-in demo. `main.rs` only calls [`cli::main`]; tests drive [`web::app`] directly.
 
+pub mod accept_encoding;
 pub mod assets;
 pub mod cli;
 pub mod client_cli;

@@ -24,6 +24,7 @@ pub mod resume;
 pub mod scopes;
 pub mod secret;
 pub mod store;
+pub mod web_url;
 pub mod www_authenticate;
 
 pub use challenge::{AuthChallenge, ChallengeContext, ChallengeReason};

@@ -117,18 +117,21 @@ impl ResumeSnapshot {
 
     /// Reads a stored snapshot, refusing other versions and stale ones.
     pub fn from_json(text: &str, now: u64) -> Result<Self, SnapshotProblem> {
-        #[derive(Deserialize)]
-        struct VersionOnly {
-            version: u32,
+        let unreadable = |e: serde_json::Error| SnapshotProblem::Unreadable(e.to_string());
+        // Through a `Value`, which the web app deserializes its other JSON from too: one
+        // deserializer per type in the wasm, not two.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(unreadable)?;
+        let Some(version) = value.get("version").and_then(serde_json::Value::as_u64) else {
+            return Err(SnapshotProblem::Unreadable(
+                "the snapshot has no numeric `version`".into(),
+            ));
+        };
+        if version != u64::from(SNAPSHOT_VERSION) {
+            return Err(SnapshotProblem::OtherVersion(
+                u32::try_from(version).unwrap_or(u32::MAX),
+            ));
         }
-        let version = serde_json::from_str::<VersionOnly>(text)
-            .map_err(|e| SnapshotProblem::Unreadable(e.to_string()))?
-            .version;
-        if version != SNAPSHOT_VERSION {
-            return Err(SnapshotProblem::OtherVersion(version));
-        }
-        let snapshot: Self =
-            serde_json::from_str(text).map_err(|e| SnapshotProblem::Unreadable(e.to_string()))?;
+        let snapshot: Self = serde_json::from_value(value).map_err(unreadable)?;
         let age_secs = now.saturating_sub(snapshot.created_at);
         if age_secs > SNAPSHOT_MAX_AGE_SECS {
             return Err(SnapshotProblem::Stale { age_secs });

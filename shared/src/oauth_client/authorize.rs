@@ -16,6 +16,7 @@ use crate::random::{Entropy, random_token};
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 use crate::store::PendingAuthorization;
+use crate::web_url::{self, AbsoluteUrl};
 
 /// What the caller needs to send the user on their way.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,27 +52,28 @@ pub(crate) fn authorization_url(
     extra: &[(&str, &str)],
 ) -> Result<String, String> {
     let mut url =
-        url::Url::parse(endpoint).map_err(|_| format!("`{endpoint}` is not an absolute URL"))?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("response_type", "code")
-            .append_pair("client_id", pending.client_id.as_str())
-            .append_pair("redirect_uri", &pending.redirect_uri)
-            .append_pair("state", &pending.state)
-            .append_pair("code_challenge", &s256_challenge(&pending.verifier))
-            .append_pair("code_challenge_method", "S256");
-        if !scope.is_empty() {
-            query.append_pair("scope", &scope.to_scope_string());
-        }
-        if let Some(resource) = &pending.resource {
-            query.append_pair("resource", resource);
-        }
-        for (name, value) in extra {
-            query.append_pair(name, value);
-        }
-    }
-    Ok(url.into())
+        AbsoluteUrl::parse(endpoint).map_err(|_| format!("`{endpoint}` is not an absolute URL"))?;
+    let challenge = s256_challenge(&pending.verifier);
+    let scope = (!scope.is_empty()).then(|| scope.to_scope_string());
+    let pairs = [
+        ("response_type", "code"),
+        ("client_id", pending.client_id.as_str()),
+        ("redirect_uri", &pending.redirect_uri),
+        ("state", &pending.state),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]
+    .into_iter()
+    .chain(scope.as_deref().map(|scope| ("scope", scope)))
+    .chain(
+        pending
+            .resource
+            .as_deref()
+            .map(|resource| ("resource", resource)),
+    )
+    .chain(extra.iter().copied());
+    url.append_query_pairs(pairs);
+    Ok(url.to_string())
 }
 
 /// Why an authorization response was not accepted.
@@ -109,13 +111,11 @@ impl CallbackParams {
     /// Reads a full callback URL, or just its query string (with or without `?`). Repeated
     /// parameters are ambiguous and make the first one win only if all copies agree.
     pub fn parse(callback: &str) -> Self {
-        let query = match url::Url::parse(callback) {
-            Ok(url) => url.query().unwrap_or("").to_owned(),
+        let query = match AbsoluteUrl::parse(callback) {
+            Ok(url) => url.query().unwrap_or_default(),
             Err(_) => callback.trim_start_matches('?').to_owned(),
         };
-        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .collect();
+        let pairs = web_url::parse_form(&query);
         let get = |name: &str| {
             let mut values = pairs.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
             let first = values.next()?.clone();

@@ -3,9 +3,9 @@
 //! Basic), `client_secret_post`, or `private_key_jwt` (RFC 7523 §2.2: a short-lived ES256
 //! assertion whose audience is the authorization server's issuer).
 
+use crate::web_url::form_component;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use url::form_urlencoded::byte_serialize;
 
 use super::OAuthClientError;
 use super::identity::ClientRegistration;
@@ -38,7 +38,7 @@ impl<'a> ClientCredentials<'a> {
 }
 
 fn form_encode(value: &str) -> String {
-    byte_serialize(value.as_bytes()).collect()
+    form_component(value)
 }
 
 fn missing(what: &str) -> OAuthClientError {

@@ -19,6 +19,7 @@ use super::ids::Issuer;
 use super::wire::{check_endpoint, decode_document, fetch_document};
 use crate::http::HttpClient;
 use crate::scopes::ScopeSet;
+use crate::web_url::AbsoluteUrl;
 
 const PRM_STEP: &str = "protected-resource metadata";
 const AS_STEP: &str = "authorization-server metadata";
@@ -131,7 +132,9 @@ impl Discovery {
 
 fn origin_and_path(url: &str, step: &str) -> Result<(String, String), OAuthClientError> {
     let parsed = check_endpoint(url, step)?;
-    let origin = parsed.origin().ascii_serialization();
+    let origin = parsed.origin().ok_or_else(|| {
+        OAuthClientError::invalid(step, format!("`{url}` has no origin to discover from"))
+    })?;
     let path = parsed.path().trim_end_matches('/').to_owned();
     Ok((origin, path))
 }
@@ -174,7 +177,7 @@ pub fn authorization_server_urls(issuer: &str) -> Result<Vec<String>, OAuthClien
 /// not matter) and without a trailing slash.
 fn same_resource(a: &str, b: &str) -> bool {
     let normal = |s: &str| {
-        url::Url::parse(s)
+        AbsoluteUrl::parse(s)
             .map(|u| u.to_string())
             .unwrap_or_else(|_| s.to_owned())
             .trim_end_matches('/')
@@ -190,14 +193,18 @@ fn resource_covers(resource: &str, server_url: &str) -> bool {
     if same_resource(resource, server_url) {
         return true;
     }
-    let (Ok(resource), Ok(server)) = (url::Url::parse(resource), url::Url::parse(server_url))
+    let (Ok(resource), Ok(server)) = (AbsoluteUrl::parse(resource), AbsoluteUrl::parse(server_url))
     else {
         return false;
     };
-    if resource.origin() != server.origin() || resource.query().is_some() {
+    let same_origin = resource
+        .origin()
+        .is_some_and(|o| Some(o) == server.origin());
+    if !same_origin || resource.query().is_some() {
         return false;
     }
-    let prefix = resource.path().trim_end_matches('/');
+    let resource_path = resource.path();
+    let prefix = resource_path.trim_end_matches('/');
     let path = server.path();
     prefix.is_empty() || path == prefix || path.starts_with(&format!("{prefix}/"))
 }

@@ -15,6 +15,7 @@ use super::ids::{ClientId, Issuer, TokenEndpointAuthMethod};
 use super::wire::{check_endpoint, read_answer, send};
 use crate::http::{HttpClient, HttpRequest};
 use crate::secret::Secret;
+use crate::web_url::AbsoluteUrl;
 
 const DCR_STEP: &str = "dynamic client registration";
 
@@ -146,12 +147,7 @@ impl ClientConfig {
     }
 
     fn loopback_redirect(&self) -> bool {
-        url::Url::parse(&self.redirect_uri).is_ok_and(|u| {
-            matches!(
-                u.host_str(),
-                Some("127.0.0.1") | Some("[::1]") | Some("localhost")
-            )
-        })
+        AbsoluteUrl::parse(&self.redirect_uri).is_ok_and(|u| u.has_loopback_host())
     }
 
     /// The RFC 7591 registration request.

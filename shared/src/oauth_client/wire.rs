@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use super::OAuthClientError;
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::oauth::OAuthErrorResponse;
+use crate::web_url::AbsoluteUrl;
 
 /// Sends `request`, tagging it with `step` for the observer.
 pub(crate) async fn send(
@@ -24,18 +25,12 @@ pub(crate) async fn send(
 
 /// An endpoint URL from metadata or configuration must be absolute `https`, or `http` on a
 /// loopback host (local development).
-pub(crate) fn check_endpoint(url: &str, step: &str) -> Result<url::Url, OAuthClientError> {
-    let parsed = url::Url::parse(url)
+pub(crate) fn check_endpoint(url: &str, step: &str) -> Result<AbsoluteUrl, OAuthClientError> {
+    let parsed = AbsoluteUrl::parse(url)
         .map_err(|_| OAuthClientError::invalid(step, format!("`{url}` is not an absolute URL")))?;
-    let loopback = match parsed.host() {
-        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    match parsed.scheme() {
+    match parsed.scheme().as_str() {
         "https" => Ok(parsed),
-        "http" if loopback => Ok(parsed),
+        "http" if parsed.has_loopback_host() => Ok(parsed),
         _ => Err(OAuthClientError::invalid(
             step,
             format!("`{url}` must use https (plain http is accepted on loopback only)"),
