@@ -43,7 +43,7 @@ fn decode_jwt(token: &str) -> Option<(Value, Value)> {
     let mut parts = token.split('.');
     let (header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
     let parse = |part: &str| {
-        base64url_decode(part).and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        base64url_decode(part).and_then(|bytes| keyhole_shared::json::value_from_bytes(&bytes))
     };
     Some((parse(header)?, parse(payload)?))
 }

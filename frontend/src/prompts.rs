@@ -27,10 +27,7 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
     if !session.has_capability("prompts") {
         return view! { <p class="muted">"This server does not offer prompts."</p> }.into_any();
     }
-    let prompts = LocalResource::new(move || {
-        session.list_changed.with(|c| c.2);
-        async move { session.list_all("prompts/list", "prompts").await }
-    });
+    let prompts = session.listing("prompts/list", "prompts", |c| c.2);
     let selected = RwSignal::new(None::<Value>);
     let fields = FieldsSlot::new();
     if let Some(saved) = session.ui.take("prompts") {

@@ -61,15 +61,9 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
     if !session.has_capability("resources") {
         return view! { <p class="muted">"This server does not offer resources."</p> }.into_any();
     }
-    let resources = LocalResource::new(move || {
-        session.list_changed.with(|c| c.1);
-        async move { session.list_all("resources/list", "resources").await }
-    });
-    let templates = LocalResource::new(move || async move {
-        session
-            .list_all("resources/templates/list", "resourceTemplates")
-            .await
-    });
+    // `notifications/resources/list_changed` covers the templates too.
+    let resources = session.listing("resources/list", "resources", |c| c.1);
+    let templates = session.listing("resources/templates/list", "resourceTemplates", |c| c.1);
     let state = RwSignal::new(ReadState::Idle);
     let selected_template = RwSignal::new(None::<Value>);
     // The resource read last (highlighted; never read again by itself after a redirect).

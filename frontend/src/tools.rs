@@ -24,10 +24,7 @@ fn matches(tool: &Value, needle: &str) -> bool {
 
 #[component]
 pub fn ToolsTab(session: Session) -> impl IntoView {
-    let tools = LocalResource::new(move || {
-        session.list_changed.with(|c| c.0);
-        async move { session.list_all("tools/list", "tools").await }
-    });
+    let tools = session.listing("tools/list", "tools", |c| c.0);
     let search = RwSignal::new(String::new());
     let selected = RwSignal::new(None::<Value>);
     // The selected tool's form, for the resume snapshot; a restored form waits in `pending`.

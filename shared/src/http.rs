@@ -423,7 +423,7 @@ pub fn redact_body(content_type: Option<&str>, body: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let shown = if kind.starts_with("application/x-www-form-urlencoded") {
         redact_pairs(&text)
-    } else if let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) {
+    } else if let Some(mut json) = crate::json::value_from_bytes(body) {
         redact_json(&mut json);
         json.to_string()
     } else if kind.contains("json") || kind.is_empty() {

@@ -14,6 +14,7 @@
 pub mod api;
 pub mod challenge;
 pub mod http;
+pub mod json;
 pub mod messages;
 pub mod oauth;
 pub mod oauth_client;

@@ -58,7 +58,7 @@ pub(crate) fn unverified_claims(jwt: &str) -> Option<serde_json::Value> {
         return None;
     }
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = crate::json::value_from_bytes(&bytes)?;
     claims.is_object().then_some(claims)
 }
 

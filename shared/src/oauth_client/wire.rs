@@ -50,8 +50,8 @@ pub(crate) async fn fetch_document(
     if !response.is_success() {
         return Ok(None);
     }
-    let value: serde_json::Value = serde_json::from_slice(&response.body)
-        .map_err(|_| OAuthClientError::invalid(step, format!("`{url}` did not return JSON")))?;
+    let value = crate::json::value_from_bytes(&response.body)
+        .ok_or_else(|| OAuthClientError::invalid(step, format!("`{url}` did not return JSON")))?;
     if !value.is_object() {
         return Err(OAuthClientError::invalid(
             step,
