@@ -68,3 +68,51 @@ async fn a_prompt_get_signs_in_again_and_comes_back_to_the_prompts_tab_and_its_a
         .await;
     demo.close().await;
 }
+
+/// A server that refuses every new token would send the page round the sign-in forever (an
+/// authorization server that signs in without asking makes that a reload loop): after three
+/// automatic sign-ins within two minutes the page stops and says why. The banner's button is the
+/// user asking, so it signs in once more.
+#[tokio::test]
+async fn after_three_automatic_sign_ins_in_a_row_the_page_stops_and_says_why() {
+    let demo = SignedIn::start().await;
+    let (upstream, _) = demo.only_demo_session().await;
+    let refuse_everything = || async {
+        demo.control
+            .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
+            .await;
+        demo.control.ambient_challenge("demo", 401, None).await;
+    };
+    for _ in 0..3 {
+        refuse_everything().await;
+        answer_consent(&demo.browser, &[], true).await;
+        demo.browser
+            .wait_attr("connection-status", "data-status", &["connected"])
+            .await;
+        assert_eq!(demo.browser.path().await, "/");
+    }
+
+    refuse_everything().await;
+    demo.browser
+        .wait_text("reauth-reason", |t| {
+            t.contains("3 times") && t.contains("stopped signing in by itself")
+        })
+        .await;
+    assert_eq!(demo.browser.path().await, "/", "the page did not leave");
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+
+    demo.browser.click("reauth-button").await;
+    answer_consent(&demo.browser, &[], true).await;
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    assert_eq!(
+        demo.browser.count("[data-testid=\"reauth-banner\"]").await,
+        0
+    );
+    let (same, _) = demo.only_demo_session().await;
+    assert_eq!(same, upstream);
+    demo.close().await;
+}

@@ -21,6 +21,7 @@ use keyhole_shared::recovery::Clock;
 use keyhole_shared::resume::{
     RecoveryKind, ResumeSnapshot, SNAPSHOT_KEY, SNAPSHOT_VERSION, Trigger,
 };
+use keyhole_shared::sign_in_guard::{SIGN_IN_HISTORY_KEY, SignInHistory};
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 use serde_json::{Value, json};
 
@@ -449,6 +450,33 @@ pub async fn complete_callback() -> Callback {
 }
 
 /// Drops an abandoned snapshot (explicit disconnect).
+/// Counts an automatic sign-in to `server_url` (see [`keyhole_shared::sign_in_guard`]); `false`
+/// when this tab has made too many lately and must not leave by itself again.
+pub fn allow_automatic_sign_in(server_url: &str) -> bool {
+    let Some(storage) = session_storage() else {
+        // Nothing to count with, and nothing to resume from either: leaving fails on its own.
+        return true;
+    };
+    let mut history = sign_in_history(&storage);
+    let allowed = history.try_record(server_url, WebClock.now_unix());
+    let _ = storage.set_item(SIGN_IN_HISTORY_KEY, &history.to_text());
+    allowed
+}
+
+/// Forgets the automatic sign-ins to `server_url`: the user asked to sign in again.
+pub fn forget_automatic_sign_ins(server_url: &str) {
+    if let Some(storage) = session_storage() {
+        let mut history = sign_in_history(&storage);
+        history.forget(server_url);
+        let _ = storage.set_item(SIGN_IN_HISTORY_KEY, &history.to_text());
+    }
+}
+
+fn sign_in_history(storage: &web_sys::Storage) -> SignInHistory {
+    let text = storage.get_item(SIGN_IN_HISTORY_KEY).ok().flatten();
+    SignInHistory::from_text(text.as_deref().unwrap_or_default())
+}
+
 pub fn clear_snapshot() {
     if let Some(storage) = session_storage() {
         let _ = storage.remove_item(SNAPSHOT_KEY);

@@ -20,6 +20,7 @@ pub fn ReauthBanner(
 ) -> impl IntoView {
     let retry = move |banner: Banner| {
         oauth::clear_snapshot();
+        oauth::forget_automatic_sign_ins(&banner.server_url);
         recovery.banner.set(None);
         let live = session
             .get_untracked()

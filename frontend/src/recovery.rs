@@ -7,7 +7,8 @@
 //!   session and lets the caller send the same message once more;
 //! - `insufficient_scope` asks through the step-up modal (one prompt at a time), then re-mints
 //!   (EMA) or redirects;
-//! - a 401 that needs a sign-in redirects after a short notice, leaving a resume snapshot;
+//! - a 401 that needs a sign-in redirects after a short notice, leaving a resume snapshot (at
+//!   most a few times in a row: [`keyhole_shared::sign_in_guard`]);
 //! - a failure shows the re-auth banner.
 //!
 //! Challenges from the event stream (*ambient*) recover the same way, except that nothing
@@ -22,6 +23,7 @@ use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::messages;
 use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard, StepUpPlan};
 use keyhole_shared::resume::{RecoveryKind, Trigger};
+use keyhole_shared::sign_in_guard::{MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -238,6 +240,12 @@ pub async fn recover(
                 }
             }
             RecoveryOutcome::Interactive(plan) => {
+                let asked = kind == RecoveryKind::StepUp || trigger == Trigger::Banner;
+                if !asked && !oauth::allow_automatic_sign_in(&url) {
+                    let reason =
+                        messages::sign_in_loop_stopped(MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS);
+                    return Err(failed(session, &challenge, reason));
+                }
                 let authorization_url = match plan.flow {
                     InteractiveFlow::AuthorizationCode { authorization_url } => authorization_url,
                     InteractiveFlow::EnterpriseSignIn => {

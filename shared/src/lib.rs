@@ -24,6 +24,7 @@ pub mod report;
 pub mod resume;
 pub mod scopes;
 pub mod secret;
+pub mod sign_in_guard;
 pub mod store;
 pub mod web_url;
 pub mod www_authenticate;

@@ -166,6 +166,16 @@ pub fn challenged_after_retry() -> String {
         .to_owned()
 }
 
+/// The web app stopped signing in automatically (see `sign_in_guard`).
+pub fn sign_in_loop_stopped(sign_ins: usize, window_secs: u64) -> String {
+    format!(
+        "Keyhole signed in to this server {sign_ins} times in the last {} minutes and it still \
+         refuses the new tokens, so it stopped signing in by itself to avoid a loop. Check how the \
+         server validates tokens (audience, issuer, clock); \"Authorize again\" signs in once more.",
+        window_secs / 60
+    )
+}
+
 pub fn step_up_limit_reached(attempts: u32) -> String {
     format!(
         "Stopped after {attempts} attempts to obtain the access this request needs; the server \
