@@ -166,6 +166,7 @@ fn the_help_text_describes_the_schema() {
         "requiredScopes",
         "consent",
         "challengeStyle",
+        "allowTokensWithoutResource",
         "ema",
         "refreshTokens",
     ] {

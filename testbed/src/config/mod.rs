@@ -64,6 +64,11 @@ pub struct ServerAuthConfig {
     /// Shape of the 401 challenge.
     #[serde(default)]
     pub challenge_style: ChallengeStyle,
+    /// Accept (`oauth` mode) tokens issued without an RFC 8707 `resource`. Off by default: the MCP
+    /// authorization spec requires clients to name the resource, and a token bound to no resource
+    /// is refused like one bound to another, which is what catches a client that forgets it.
+    #[serde(default)]
+    pub allow_tokens_without_resource: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]

@@ -148,14 +148,22 @@ pub fn authenticate(
         .tokens
         .validate(token, TokenKind::Access)
         .map_err(|problem| Challenge::InvalidToken(problem.describe().to_string()))?;
-    let audience_ok = match &record.resource {
-        Some(resource) => same_resource(resource, &server.mcp_url),
-        None => server.config.auth.mode == AuthMode::Oauth,
-    };
-    if !audience_ok {
-        return Err(Challenge::InvalidToken(
-            "the token was issued for another resource".into(),
-        ));
+    match &record.resource {
+        Some(resource) if !same_resource(resource, &server.mcp_url) => {
+            return Err(Challenge::InvalidToken(
+                "the token was issued for another resource".into(),
+            ));
+        }
+        Some(_) => {}
+        None if server.config.auth.mode == AuthMode::Oauth
+            && server.config.auth.allow_tokens_without_resource => {}
+        None => {
+            return Err(Challenge::InvalidToken(
+                "the token was issued without a resource indicator (RFC 8707); \
+                 ask for it with `resource` set to this server"
+                    .into(),
+            ));
+        }
     }
     Ok(Caller {
         token: Some(token.to_string()),
