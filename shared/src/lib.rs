@@ -10,6 +10,10 @@
 //!   enterprise-managed authorization) over the injected [`http`] client, [`random`] source and
 //!   [`store`] of credentials.
 //! * [`api`] holds the JSON shapes of the backend's own `/api/*` routes.
+//! * [`resume`] is what the web app carries across a sign-in redirect; [`sign_in_guard`] keeps
+//!   automatic sign-ins from looping.
+//! * [`web_url`] parses URLs (the `url` crate natively, the browser's `URL` in wasm); [`json`] reads
+//!   JSON values from bytes.
 
 pub mod api;
 pub mod challenge;
