@@ -32,7 +32,7 @@ if [ -z "$out_dir" ] || [ ! -f "$web/keyhole_bg.wasm" ]; then
   exit 2
 fi
 
-step "Sizes in bytes: as built, gzip -9, and as served (build-time zopfli gzip; index.html is filled in per launch and gzipped by the server)"
+step "Sizes in bytes: as built, gzip -9, and as served (build-time zopfli gzip; index.html is filled in and gzipped per launch, so its row repeats gzip -9 as an estimate)"
 raw_total=0
 gz_total=0
 served_total=0

@@ -6,7 +6,7 @@
 //! no separately installed CLI can drift), and generates `web_assets.rs`, which `include_bytes!`s the
 //! result. A plain `cargo build --release --bin keyhole` therefore yields one self-contained file.
 //! Every file served from `/assets/` is also gzipped here, once: zopfli in release builds (about 4%
-//! smaller than `gzip -9`, too slow to run per request), plain deflate in debug builds.
+//! smaller than `gzip -9`, too slow to run per request), flate2's fastest gzip in debug builds.
 //!
 //! `KEYHOLE_SKIP_FRONTEND=1` skips the web build (for quick backend iterations); the binary then says
 //! clearly that it was built without the web app instead of serving a blank page.

@@ -253,11 +253,11 @@ impl Browser {
     }
 
     /// Runs a script in the page (for what a headless browser cannot do for real).
-    pub async fn script(&self, script: &str) {
+    pub async fn script(&self, script: &str) -> serde_json::Value {
         self.client
             .execute(script, vec![])
             .await
-            .unwrap_or_else(|e| panic!("the script failed: {e}"));
+            .unwrap_or_else(|e| panic!("the script failed: {e}"))
     }
 
     /// The path of the page's address.

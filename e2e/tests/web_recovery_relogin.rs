@@ -116,3 +116,26 @@ async fn after_three_automatic_sign_ins_in_a_row_the_page_stops_and_says_why() {
     assert_eq!(same, upstream);
     demo.close().await;
 }
+
+/// Two requests refused together (opening Resources lists resources and templates at once) make
+/// one sign-in, counted once.
+#[tokio::test]
+async fn two_requests_refused_together_make_one_sign_in() {
+    let demo = SignedIn::start().await;
+    demo.control
+        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
+        .await;
+    demo.browser.click("tab-resources").await;
+    answer_consent(&demo.browser, &[], true).await;
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    demo.browser.wait_testid("resource-item-readme").await;
+    let history = demo
+        .browser
+        .script("return sessionStorage.getItem('keyhole.sign-ins');")
+        .await;
+    let history = history.as_str().unwrap_or_default();
+    assert_eq!(history.lines().count(), 1, "{history:?}");
+    demo.close().await;
+}

@@ -148,11 +148,16 @@ async fn send(method: &str, path: &str, json_body: Option<String>) -> Result<Rep
         .await
         .map_err(unreachable)?
         .unchecked_into();
-    let text = JsFuture::from(response.text().map_err(unreachable)?)
-        .await
-        .map_err(unreachable)?
-        .as_string()
-        .unwrap_or_default();
+    let text = match response.text() {
+        Ok(body) => JsFuture::from(body).await.map(|text| text.as_string()),
+        Err(error) => Err(error),
+    };
+    let text = match text {
+        Ok(text) => text.unwrap_or_default(),
+        // A refusal still says what it is (its status); a success without its body is unusable.
+        Err(_) if !response.ok() => String::new(),
+        Err(error) => return Err(BackendError::Malformed(js_error_text(&error))),
+    };
     Ok(Reply {
         status: response.status(),
         status_text: response.status_text(),

@@ -449,7 +449,6 @@ pub async fn complete_callback() -> Callback {
     Callback { snapshot, grant }
 }
 
-/// Drops an abandoned snapshot (explicit disconnect).
 /// Counts an automatic sign-in to `server_url` (see [`keyhole_shared::sign_in_guard`]); `false`
 /// when this tab has made too many lately and must not leave by itself again.
 pub fn allow_automatic_sign_in(server_url: &str) -> bool {
@@ -477,6 +476,7 @@ fn sign_in_history(storage: &web_sys::Storage) -> SignInHistory {
     SignInHistory::from_text(text.as_deref().unwrap_or_default())
 }
 
+/// Drops an abandoned snapshot (explicit disconnect).
 pub fn clear_snapshot() {
     if let Some(storage) = session_storage() {
         let _ = storage.remove_item(SNAPSHOT_KEY);

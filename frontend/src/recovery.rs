@@ -64,6 +64,8 @@ pub struct Recovery {
     /// An ambient challenge waiting for the tab to become visible.
     deferred: StoredValue<Option<(Session, AuthChallenge)>, LocalStorage>,
     guard: StoredValue<Rc<StepUpGuard>, LocalStorage>,
+    /// A recovery decided to leave the page for a sign-in.
+    leaving: StoredValue<bool>,
     toasts: Toasts,
 }
 
@@ -88,6 +90,7 @@ impl Recovery {
             banner: RwSignal::new(None),
             deferred: StoredValue::new_local(None),
             guard: StoredValue::new_local(Rc::new(StepUpGuard::new())),
+            leaving: StoredValue::new(false),
             toasts,
         };
         page::on_visible(move || {
@@ -240,12 +243,12 @@ pub async fn recover(
                 }
             }
             RecoveryOutcome::Interactive(plan) => {
-                let asked = kind == RecoveryKind::StepUp || trigger == Trigger::Banner;
-                if !asked && !oauth::allow_automatic_sign_in(&url) {
-                    let reason =
-                        messages::sign_in_loop_stopped(MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS);
-                    return Err(failed(session, &challenge, reason));
+                // Another recovery is already taking the page to a sign-in (two lists refused
+                // together, say): this one ends with the page, and does not count as a sign-in.
+                if recovery.leaving.get_value() {
+                    return std::future::pending().await;
                 }
+                let asked = kind == RecoveryKind::StepUp || trigger == Trigger::Banner;
                 let authorization_url = match plan.flow {
                     InteractiveFlow::AuthorizationCode { authorization_url } => authorization_url,
                     InteractiveFlow::EnterpriseSignIn => {
@@ -258,6 +261,15 @@ pub async fn recover(
                         }
                     }
                 };
+                if recovery.leaving.get_value() {
+                    return std::future::pending().await;
+                }
+                if !asked && !oauth::allow_automatic_sign_in(&url) {
+                    let reason =
+                        messages::sign_in_loop_stopped(MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS);
+                    return Err(failed(session, &challenge, reason));
+                }
+                recovery.leaving.set_value(true);
                 if kind == RecoveryKind::Relogin {
                     recovery.toasts.show(ToastKind::Info, plan.message.clone());
                     page::sleep_ms(NOTICE_BEFORE_REDIRECT_MS).await;
@@ -269,6 +281,7 @@ pub async fn recover(
                     kind,
                     trigger.clone(),
                 ) {
+                    recovery.leaving.set_value(false);
                     return Err(failed(session, &challenge, error));
                 }
                 // The page is leaving; nothing more happens here.

@@ -169,8 +169,9 @@ pub fn challenged_after_retry() -> String {
 /// The web app stopped signing in automatically (see `sign_in_guard`).
 pub fn sign_in_loop_stopped(sign_ins: usize, window_secs: u64) -> String {
     format!(
-        "Keyhole signed in to this server {sign_ins} times in the last {} minutes and it still \
-         refuses the new tokens, so it stopped signing in by itself to avoid a loop. Check how the \
+        "Keyhole had to sign in to this server {sign_ins} times in the last {} minutes, so it \
+         stopped signing in by itself to avoid a loop: the server keeps refusing the tokens it \
+         gets, or they expire within seconds and come without a refresh token. Check how the \
          server validates tokens (audience, issuer, clock); \"Authorize again\" signs in once more.",
         window_secs / 60
     )

@@ -127,9 +127,12 @@ impl ResumeSnapshot {
             ));
         };
         if version != u64::from(SNAPSHOT_VERSION) {
-            return Err(SnapshotProblem::OtherVersion(
-                u32::try_from(version).unwrap_or(u32::MAX),
-            ));
+            return Err(match u32::try_from(version) {
+                Ok(version) => SnapshotProblem::OtherVersion(version),
+                Err(_) => {
+                    SnapshotProblem::Unreadable(format!("`version` {version} is out of range"))
+                }
+            });
         }
         let snapshot: Self = serde_json::from_value(value).map_err(unreadable)?;
         let age_secs = now.saturating_sub(snapshot.created_at);

@@ -1,8 +1,11 @@
 //! Absolute URLs as the OAuth client needs them: parse, check the scheme and host, read the origin,
 //! path and query, add query parameters.
 //!
-//! Both builds parse with a WHATWG URL parser, so they agree on what a URL means: natively the
-//! `url` crate, in the browser the browser's own `URL` (through `web-sys`). The browser already
+//! Both builds parse with an implementation of the WHATWG URL Standard: natively the `url` crate,
+//! in the browser the browser's own `URL` (through `web-sys`). They agree on the `http` and `https`
+//! URLs the OAuth client works with; browsers are known to deviate from the standard elsewhere
+//! (Chrome gives `file:` URLs the origin `file://`). The native backend is unit-tested here; the
+//! browser one runs in every Chromium end-to-end test that signs in. The browser already
 //! ships that parser; linking the crate's into the web app as well cost about 50 KB of gzipped
 //! wasm, most of it Unicode tables for internationalised host names. This module is the one place
 //! that knows which parser is underneath; the rest of `shared` sees only [`AbsoluteUrl`].
@@ -10,8 +13,8 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-/// A parsed absolute URL. [`fmt::Display`] gives its serialization (`href`).
-#[derive(Clone)]
+/// A parsed absolute URL. [`fmt::Display`] gives its serialization (`href`). Not `Clone`: in the
+/// browser a clone would share the one JS object, and changing one would change both.
 pub struct AbsoluteUrl(backend::Parsed);
 
 /// A string that is not an absolute URL.
@@ -57,7 +60,8 @@ impl AbsoluteUrl {
         backend::path(&self.0)
     }
 
-    /// The query without its `?`; `None` when it is absent or empty.
+    /// The query without its `?`; `None` when it is absent or empty (the browser's `URL` cannot
+    /// tell those two apart, so neither backend does).
     pub fn query(&self) -> Option<String> {
         backend::query(&self.0).filter(|q| !q.is_empty())
     }
