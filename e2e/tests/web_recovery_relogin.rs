@@ -5,13 +5,26 @@
 use keyhole_e2e::demo::{SignedIn, answer_consent};
 use serde_json::json;
 
+/// Expires every token of the demo, refresh tokens included: only a new sign-in helps.
+async fn expire_every_token(demo: &SignedIn) {
+    demo.control
+        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
+        .await;
+}
+
+/// Approves the demo's consent page and waits until Keyhole's page is connected again.
+async fn consent_and_come_back(demo: &SignedIn) {
+    answer_consent(&demo.browser, &[], true).await;
+    demo.browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+}
+
 #[tokio::test]
 async fn a_401_without_a_usable_refresh_token_redirects_after_a_notice_and_comes_back() {
     let demo = SignedIn::start().await;
     let (upstream, _) = demo.only_demo_session().await;
-    demo.control
-        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
-        .await;
+    expire_every_token(&demo).await;
 
     demo.run_tool("echo", &[("message", "signed in again")])
         .await;
@@ -24,11 +37,7 @@ async fn a_401_without_a_usable_refresh_token_redirects_after_a_notice_and_comes
         demo.browser.count("[data-testid=\"step-up-modal\"]").await,
         0
     );
-    answer_consent(&demo.browser, &[], true).await;
-
-    demo.browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    consent_and_come_back(&demo).await;
     assert_eq!(
         demo.browser.value("tool-arg-message").await,
         "signed in again"
@@ -49,9 +58,7 @@ async fn a_prompt_get_signs_in_again_and_comes_back_to_the_prompts_tab_and_its_a
     demo.browser.click("prompt-item-greeting").await;
     demo.browser.fill("prompt-arg-name", "Grace").await;
     demo.browser.fill("prompt-arg-style", "formal").await;
-    demo.control
-        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
-        .await;
+    expire_every_token(&demo).await;
 
     demo.browser.click("prompt-get").await;
     answer_consent(&demo.browser, &[], true).await;
@@ -78,17 +85,12 @@ async fn after_three_automatic_sign_ins_in_a_row_the_page_stops_and_says_why() {
     let demo = SignedIn::start().await;
     let (upstream, _) = demo.only_demo_session().await;
     let refuse_everything = || async {
-        demo.control
-            .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
-            .await;
+        expire_every_token(&demo).await;
         demo.control.ambient_challenge("demo", 401, None).await;
     };
     for _ in 0..3 {
         refuse_everything().await;
-        answer_consent(&demo.browser, &[], true).await;
-        demo.browser
-            .wait_attr("connection-status", "data-status", &["connected"])
-            .await;
+        consent_and_come_back(&demo).await;
         assert_eq!(demo.browser.path().await, "/");
     }
 
@@ -104,10 +106,7 @@ async fn after_three_automatic_sign_ins_in_a_row_the_page_stops_and_says_why() {
         .await;
 
     demo.browser.click("reauth-button").await;
-    answer_consent(&demo.browser, &[], true).await;
-    demo.browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    consent_and_come_back(&demo).await;
     assert_eq!(
         demo.browser.count("[data-testid=\"reauth-banner\"]").await,
         0
@@ -122,14 +121,9 @@ async fn after_three_automatic_sign_ins_in_a_row_the_page_stops_and_says_why() {
 #[tokio::test]
 async fn two_requests_refused_together_make_one_sign_in() {
     let demo = SignedIn::start().await;
-    demo.control
-        .post("/tokens/expire", json!({ "includeRefreshTokens": true }))
-        .await;
+    expire_every_token(&demo).await;
     demo.browser.click("tab-resources").await;
-    answer_consent(&demo.browser, &[], true).await;
-    demo.browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    consent_and_come_back(&demo).await;
     demo.browser.wait_testid("resource-item-readme").await;
     let history = demo
         .browser

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::Fixture;
+use common::{Fixture, McpReply};
 use serde_json::{Value, json};
 
 /// `main` plus a second OAuth server, `other`.
@@ -19,6 +19,15 @@ fn two_servers(allow_tokens_without_resource: bool) -> Value {
         "tools": [{"preset": "echo"}]
     }));
     config
+}
+
+/// Asserts a 401 `invalid_token` whose description mentions `why`; returns the challenge.
+fn assert_invalid_token(reply: &McpReply, why: &str) -> String {
+    assert_eq!(reply.status, 401);
+    let challenge = reply.www_authenticate().to_owned();
+    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
+    assert!(challenge.contains(why), "{challenge}");
+    challenge
 }
 
 /// A token for `resource` (none when `None`), with scope `mcp`.
@@ -40,11 +49,7 @@ async fn a_token_for_another_server_is_refused() {
     let mut other = fixture.mcp("other", Some(&token));
     assert_eq!(other.initialize().await.status, 200);
     let mut main = fixture.mcp("main", Some(&token));
-    let reply = main.initialize().await;
-    assert_eq!(reply.status, 401);
-    let challenge = reply.www_authenticate();
-    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
-    assert!(challenge.contains("another resource"), "{challenge}");
+    assert_invalid_token(&main.initialize().await, "another resource");
 }
 
 #[tokio::test]
@@ -53,14 +58,7 @@ async fn a_token_issued_without_a_resource_is_refused_by_default() {
     let token = token_for(&fixture, None).await;
 
     let mut main = fixture.mcp("main", Some(&token));
-    let reply = main.initialize().await;
-    assert_eq!(reply.status, 401);
-    let challenge = reply.www_authenticate();
-    assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
-    assert!(
-        challenge.contains("without a resource indicator"),
-        "{challenge}"
-    );
+    let challenge = assert_invalid_token(&main.initialize().await, "without a resource indicator");
     assert!(challenge.contains("resource_metadata="), "{challenge}");
 }
 
@@ -74,5 +72,5 @@ async fn allow_tokens_without_resource_accepts_them_on_that_server_only() {
     let reply = main.call_tool("echo", json!({"message": "unbound"})).await;
     assert_eq!(reply.status, 200);
     let mut other = fixture.mcp("other", Some(&token));
-    assert_eq!(other.initialize().await.status, 401);
+    assert_invalid_token(&other.initialize().await, "without a resource indicator");
 }
