@@ -6,7 +6,8 @@
 #
 # It runs `cargo check --release -p keyhole-server`: the build script builds and embeds the web app
 # while the server itself is only checked, not compiled and linked with LTO. Warm: seconds when
-# nothing changed, about 2 minutes after a frontend change (the wasm's LTO link); cold: about 8.
+# nothing changed, under a minute after a frontend change (the wasm's LTO link); cold: about 3-4
+# minutes. CI runs it after the tests (.ci/run).
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 started=$SECONDS
