@@ -4,6 +4,9 @@
 //!
 //! Test ids: `auth-credentials`, `auth-none`, `auth-steps`.
 
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use keyhole_shared::api::ExchangeKind;
 use leptos::prelude::*;
 use serde_json::Value;
@@ -13,29 +16,16 @@ use crate::network::{ExchangeRow, StepList};
 use crate::oauth;
 use crate::session::{Session, now_ms};
 
-/// Decodes base64url (no padding needed); `None` on bad input.
+/// Decodes a JWT part: base64url, padded or not (the standard alphabet's `+` and `/` are taken
+/// too); `None` on bad input.
 fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut bits: u32 = 0;
-    let mut count = 0;
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    for c in text.bytes() {
-        let value = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            b'=' => break,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push((bits >> count) as u8);
-        }
-    }
-    Some(out)
+    const ENGINE: GeneralPurpose = GeneralPurpose::new(
+        &alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    ENGINE.decode(text.replace('+', "-").replace('/', "_")).ok()
 }
 
 /// The header and claims of a JWT (signature not checked: this is for display).

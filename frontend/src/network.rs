@@ -101,15 +101,33 @@ fn StepRow(number: usize, step: RecordedStep, testid: &'static str) -> impl Into
                     <span class="status-code" class:error=failed>{status}</span>
                     {step.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms} ms")}</span> })}
                 </summary>
-                {step.error.clone().map(|e| view! { <p class="error">{e}</p> })}
-                <h4>"Request headers"</h4>
-                {headers_view(step.request_headers.clone())}
-                {step.request_body.clone().map(|b| view! { <h4>"Request body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
-                <h4>"Response headers"</h4>
-                {headers_view(step.response_headers.clone())}
-                {step.response_body.clone().map(|b| view! { <h4>"Response body (secrets removed)"</h4><pre class="mono">{b}</pre> })}
+                <ExchangeDetails error=step.error request_headers=step.request_headers
+                    request_body=step.request_body response_headers=step.response_headers
+                    response_body=step.response_body body_note=" (secrets removed)" />
             </details>
         </li>
+    }
+}
+
+/// The expanded part of one HTTP exchange: its error, then each direction's headers and body.
+/// `body_note` follows the body headings (e.g. " (secrets removed)").
+#[component]
+fn ExchangeDetails(
+    error: Option<String>,
+    request_headers: Vec<(String, String)>,
+    request_body: Option<String>,
+    response_headers: Vec<(String, String)>,
+    response_body: Option<String>,
+    body_note: &'static str,
+) -> impl IntoView {
+    view! {
+        {error.map(|e| view! { <p class="error">{e}</p> })}
+        <h4>"Request headers"</h4>
+        {headers_view(request_headers)}
+        {request_body.map(|b| view! { <h4>{format!("Request body{body_note}")}</h4><pre class="mono">{b}</pre> })}
+        <h4>"Response headers"</h4>
+        {headers_view(response_headers)}
+        {response_body.map(|b| view! { <h4>{format!("Response body{body_note}")}</h4><pre class="mono">{b}</pre> })}
     }
 }
 
@@ -145,13 +163,9 @@ pub fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
                     <span class="elapsed">{format!("{} ms", crate::text::whole(exchange.duration_ms))}</span>
                     {(exchange.sse_events > 0).then(|| view! { <span class="muted">{format!("{} SSE events", exchange.sse_events)}</span> })}
                 </summary>
-                {exchange.error.clone().map(|e| view! { <p class="error">{e}</p> })}
-                <h4>"Request headers"</h4>
-                {headers_view(exchange.request_headers.clone())}
-                {exchange.request_body.clone().map(|b| view! { <h4>"Request body"</h4><pre class="mono">{b}</pre> })}
-                <h4>"Response headers"</h4>
-                {headers_view(exchange.response_headers.clone())}
-                {exchange.response_body.clone().map(|b| view! { <h4>"Response body"</h4><pre class="mono">{b}</pre> })}
+                <ExchangeDetails error=exchange.error request_headers=exchange.request_headers
+                    request_body=exchange.request_body response_headers=exchange.response_headers
+                    response_body=exchange.response_body body_note="" />
             </details>
         </li>
     }
