@@ -1,5 +1,5 @@
 //! The real binary's HTTP perimeter (DESIGN.md §2): the API token, the Host/Origin allow-lists, the
-//! unauthenticated health check, the SPA fallback and its gzipped assets.
+//! unauthenticated health check, the SPA fallback and its pre-compressed assets.
 
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use reqwest::StatusCode;
@@ -145,17 +145,27 @@ async fn client_routes_load_the_app_with_the_token_injected() {
     let plain = plain.bytes().await.unwrap();
     assert!(plain.starts_with(b"\0asm"), "not a wasm module");
 
-    let gzipped = fetch_wasm(Some("br, gzip;q=0.5")).await.unwrap();
-    assert_eq!(gzipped.status(), StatusCode::OK);
-    assert_eq!(gzipped.headers()["content-type"], "application/wasm");
-    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
-    let gzipped = gzipped.bytes().await.unwrap();
+    // What Chromium sends: brotli, decoding to exactly the plain bytes.
+    let brotli = fetch_wasm(Some("gzip, deflate, br, zstd")).await.unwrap();
+    assert_eq!(brotli.status(), StatusCode::OK);
+    assert_eq!(brotli.headers()["content-type"], "application/wasm");
+    assert_eq!(brotli.headers()["content-encoding"], "br");
+    let brotli = brotli.bytes().await.unwrap();
     assert!(
-        gzipped.len() * 2 < plain.len(),
+        brotli.len() * 2 < plain.len(),
         "{} of {} bytes",
-        gzipped.len(),
+        brotli.len(),
         plain.len()
     );
+    let mut unbrotlied = Vec::new();
+    brotli_decompressor::BrotliDecompress(&mut &brotli[..], &mut unbrotlied).unwrap();
+    assert!(unbrotlied == plain, "the brotli wasm is not the plain one");
+
+    // A client that prefers gzip, or has no brotli, gets gzip.
+    let gzipped = fetch_wasm(Some("br;q=0.4, gzip;q=0.5")).await.unwrap();
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzipped = gzipped.bytes().await.unwrap();
+    assert!(gzipped.len() > brotli.len(), "brotli is the smaller one");
     let mut unzipped = Vec::new();
     std::io::Read::read_to_end(
         &mut flate2::read::GzDecoder::new(&gzipped[..]),
@@ -164,7 +174,7 @@ async fn client_routes_load_the_app_with_the_token_injected() {
     .unwrap();
     assert!(unzipped == plain, "the gzipped wasm is not the plain one");
 
-    let refused = fetch_wasm(Some("gzip;q=0, deflate")).await.unwrap();
+    let refused = fetch_wasm(Some("gzip;q=0, br;q=0, deflate")).await.unwrap();
     assert!(refused.headers().get("content-encoding").is_none());
     assert!(refused.bytes().await.unwrap() == plain);
     let missing = client()

@@ -1,38 +1,79 @@
-//! Whether a request's `Accept-Encoding` lets us answer with gzip (RFC 9110 §12.5.3).
+//! Which content coding to answer a request with, from its `Accept-Encoding` (RFC 9110 §12.5.3).
 //!
-//! The web app's files are gzip-compressed once, at build time, with a slower and better encoder
-//! than a per-request one can afford; [`crate::assets`] serves those bytes as they are when the
-//! client accepts gzip. tower-http's compression layer parses this header too, but keeps its
-//! parser private, so the few lines it takes are here.
+//! The web app's files are compressed once, at build time, with slower and better encoders than a
+//! per-request one can afford; [`crate::assets`] serves those bytes as they are, in the coding this
+//! module picks. tower-http's compression layer parses this header too, but keeps its parser private,
+//! so the few lines it takes are here.
 
 use axum::http::HeaderMap;
 use axum::http::header::ACCEPT_ENCODING;
 
-/// `true` when `gzip` (or its alias `x-gzip`, or `*` when gzip is not named) is listed with a
-/// non-zero weight. A missing or unreadable header means identity only.
-pub fn accepts_gzip(headers: &HeaderMap) -> bool {
-    let mut named = None;
-    let mut wildcard = None;
+/// A content coding the build stores the assets in, besides identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value.
+    pub fn token(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+        }
+    }
+
+    fn is_named_by(self, coding: &str) -> bool {
+        match self {
+            Self::Brotli => coding.eq_ignore_ascii_case("br"),
+            Self::Gzip => {
+                coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip")
+            }
+        }
+    }
+}
+
+/// The coding to answer with: of the codings the client accepts with a non-zero weight, the one it
+/// weighs highest; on a tie, brotli (smaller). `None` means identity: a missing or unreadable header,
+/// or neither coding acceptable.
+pub fn preferred_coding(headers: &HeaderMap) -> Option<Coding> {
+    let weight_of = |coding| weight(headers, coding).filter(|q| *q > 0.0);
+    match (weight_of(Coding::Brotli), weight_of(Coding::Gzip)) {
+        (Some(br), Some(gz)) if gz > br => Some(Coding::Gzip),
+        (Some(_), _) => Some(Coding::Brotli),
+        (None, Some(_)) => Some(Coding::Gzip),
+        (None, None) => None,
+    }
+}
+
+/// The weight the header gives `coding`: its own entry's (the highest, if listed twice), else the
+/// `*` entry's, else none. A malformed weight counts as 0 (refusing).
+fn weight(headers: &HeaderMap, coding: Coding) -> Option<f32> {
+    let mut named: Option<f32> = None;
+    let mut wildcard: Option<f32> = None;
     for value in headers.get_all(ACCEPT_ENCODING) {
         let Ok(value) = value.to_str() else { continue };
         for item in value.split(',') {
             let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or_default().trim();
-            let weight = parts.find_map(weight_of).unwrap_or(Some(1.0));
-            let acceptable = weight.is_some_and(|q| q > 0.0);
-            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-                named = Some(named.unwrap_or(false) || acceptable);
-            } else if coding == "*" {
-                wildcard = Some(acceptable);
+            let name = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .find_map(weight_param)
+                .unwrap_or(Some(1.0))
+                .unwrap_or(0.0);
+            if coding.is_named_by(name) {
+                named = Some(named.map_or(q, |seen| seen.max(q)));
+            } else if name == "*" {
+                wildcard = Some(q);
             }
         }
     }
-    named.or(wildcard).unwrap_or(false)
+    named.or(wildcard)
 }
 
 /// `Some(Some(q))` for a `q=` parameter; `Some(None)` when it is malformed (treated as refusing);
 /// `None` for any other parameter.
-fn weight_of(param: &str) -> Option<Option<f32>> {
+fn weight_param(param: &str) -> Option<Option<f32>> {
     let (name, value) = param.split_once('=')?;
     if !name.trim().eq_ignore_ascii_case("q") {
         return None;
@@ -54,52 +95,70 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    fn accepts(values: &[&[u8]]) -> bool {
+    fn pick(values: &[&[u8]]) -> Option<Coding> {
         let mut headers = HeaderMap::new();
         for value in values {
             headers.append(ACCEPT_ENCODING, HeaderValue::from_bytes(value).unwrap());
         }
-        accepts_gzip(&headers)
+        preferred_coding(&headers)
     }
 
     #[test]
-    fn gzip_listed_with_a_weight_above_zero_is_accepted() {
+    fn brotli_is_chosen_when_it_weighs_at_least_as_much_as_gzip() {
+        for value in [
+            "br",
+            "BR",
+            "gzip, deflate, br, zstd",
+            "br;q=1.0, gzip;q=0.8, *;q=0.1",
+            "gzip;q=0.5, br;q=0.5",
+            "*",
+            "gzip;q=0.5, *",
+        ] {
+            assert_eq!(pick(&[value.as_bytes()]), Some(Coding::Brotli), "{value}");
+        }
+        assert_eq!(
+            pick(&[b"gzip", b"br"]),
+            Some(Coding::Brotli),
+            "over two lines"
+        );
+    }
+
+    #[test]
+    fn gzip_is_chosen_when_brotli_is_absent_refused_or_weighs_less() {
         for value in [
             "gzip",
             "GZip",
             "x-gzip",
-            "gzip, deflate, br, zstd",
-            "br;q=1.0, gzip;q=0.8, *;q=0.1",
             "gzip ; q=0.001",
             "identity;q=0, gzip",
-            "*",
-            "br, *;q=0.5",
+            "br;q=0.4, gzip;q=0.5",
+            "br;q=0, *",
+            "br;q=abc, gzip",
+            "deflate, gzip",
         ] {
-            assert!(accepts(&[value.as_bytes()]), "{value}");
+            assert_eq!(pick(&[value.as_bytes()]), Some(Coding::Gzip), "{value}");
         }
-        assert!(accepts(&[b"br", b"gzip"]), "split over two header lines");
     }
 
     #[test]
-    fn gzip_absent_refused_or_unreadable_is_not_accepted() {
+    fn identity_when_neither_coding_is_acceptable_or_the_header_is_unreadable() {
         for value in [
             "",
             "identity",
-            "br, deflate",
+            "deflate, zstd",
             "gzip;q=0",
-            "gzip;q=0.000",
+            "gzip;q=0.000, br;q=0",
             "gzip;q=2",
             "gzip;q=-1",
-            "gzip;q=abc",
             "gzip;q=",
             "*;q=0",
-            "gzip;q=0, *",
-            "gzipx",
+            "gzip;q=0, br;q=0, *",
+            "gzipx, brotli",
             ",,,;;;===",
         ] {
-            assert!(!accepts(&[value.as_bytes()]), "{value}");
+            assert_eq!(pick(&[value.as_bytes()]), None, "{value}");
         }
-        assert!(!accepts(&[]));
-        assert!(!accepts(&[b"gz\xffip"]), "not visible ASCII");
+        assert_eq!(pick(&[]), None);
+        assert_eq!(pick(&[b"gz\xffip, b\xffr"]), None, "not visible ASCII");
     }
 }

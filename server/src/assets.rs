@@ -2,14 +2,14 @@
 //!
 //! `index.html` is served for every client route (SPA fallback) with the per-launch API token filled
 //! in; the hashed-free asset names are fine because the binary and its app are always one version.
-//! The other files were gzip-compressed at build time and go out as they are to clients that accept
-//! gzip (all browsers), so no request pays for compressing them.
+//! The other files were compressed at build time (brotli and gzip) and go out as they are, in the
+//! coding the client prefers, so no request pays for compressing them.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::accept_encoding::accepts_gzip;
+use crate::accept_encoding::{Coding, preferred_coding};
 use crate::error::AppError;
 use crate::web::AppState;
 
@@ -22,10 +22,22 @@ pub struct WebApp {
     pub app_wasm: Asset,
 }
 
-/// One file of the app, as built and gzip-compressed.
+/// One file of the app, as built and compressed.
 pub struct Asset {
     pub plain: &'static [u8],
     pub gzip: &'static [u8],
+    pub brotli: &'static [u8],
+}
+
+impl Asset {
+    /// The bytes to send in `coding` (`None`: identity).
+    pub fn encoded(&self, coding: Option<Coding>) -> &'static [u8] {
+        match coding {
+            Some(Coding::Brotli) => self.brotli,
+            Some(Coding::Gzip) => self.gzip,
+            None => self.plain,
+        }
+    }
 }
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -61,13 +73,14 @@ pub async fn asset(
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let body = if accepts_gzip(&request_headers) {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        asset.gzip
-    } else {
-        asset.plain
-    };
-    Ok((headers, body).into_response())
+    let coding = preferred_coding(&request_headers);
+    if let Some(coding) = coding {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(coding.token()),
+        );
+    }
+    Ok((headers, asset.encoded(coding)).into_response())
 }
 
 /// Every other `GET`: the app itself, so client routes such as `/oauth/callback` load it.
