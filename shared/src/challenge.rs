@@ -69,7 +69,8 @@ pub struct ChallengeContext {
 #[serde(rename_all = "camelCase")]
 pub struct RawChallenge {
     pub http_status: u16,
-    /// Every `WWW-Authenticate` line, decoded lossily.
+    /// Every `WWW-Authenticate` line, decoded lossily; past
+    /// [`MAX_HEADER_BYTES`](crate::www_authenticate::MAX_HEADER_BYTES) in all, cut and marked.
     pub www_authenticate: Vec<String>,
 }
 
@@ -163,10 +164,7 @@ impl AuthChallenge {
             context,
             raw: RawChallenge {
                 http_status,
-                www_authenticate: header_lines
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect(),
+                www_authenticate: raw_lines(header_lines),
             },
         }
     }
@@ -195,6 +193,36 @@ impl AuthChallenge {
     pub fn names_scopes(&self) -> bool {
         !self.required_scopes.is_empty()
     }
+}
+
+/// The header lines for display, within the parser's byte budget: a cut line says how much of it
+/// is missing, and lines past the budget are left out with one line saying so.
+fn raw_lines(lines: &[&[u8]]) -> Vec<String> {
+    let mut budget = crate::www_authenticate::MAX_HEADER_BYTES;
+    let mut out = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if budget == 0 {
+            out.push(format!("… ({} more lines not shown)", lines.len() - index));
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if text.len() <= budget {
+            budget -= text.len();
+            out.push(text.into_owned());
+            continue;
+        }
+        let mut end = budget;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push(format!(
+            "{}… ({} more bytes not shown)",
+            &text[..end],
+            text.len() - end
+        ));
+        budget = 0;
+    }
+    out
 }
 
 #[cfg(test)]
