@@ -205,22 +205,17 @@ fn raw_lines(lines: &[&[u8]]) -> Vec<String> {
             out.push(format!("… ({} more lines not shown)", lines.len() - index));
             break;
         }
-        let text = String::from_utf8_lossy(line);
-        if text.len() <= budget {
-            budget -= text.len();
+        // Decode only what is shown: the rest of a megabyte header is never copied.
+        let shown = crate::www_authenticate::utf8_cut(line, budget);
+        budget -= shown.len();
+        let text = String::from_utf8_lossy(shown);
+        if shown.len() == line.len() {
             out.push(text.into_owned());
-            continue;
+        } else {
+            let missing = line.len() - shown.len();
+            out.push(format!("{text}… ({missing} more bytes not shown)"));
+            budget = 0;
         }
-        let mut end = budget;
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.push(format!(
-            "{}… ({} more bytes not shown)",
-            &text[..end],
-            text.len() - end
-        ));
-        budget = 0;
     }
     out
 }

@@ -214,7 +214,7 @@ pub fn parse(lines: &[&[u8]]) -> ParsedHeader {
 
 /// The first `limit` bytes of `bytes`, moved back to the start of a UTF-8 sequence so the cut does
 /// not itself produce an invalid character.
-fn utf8_cut(bytes: &[u8], limit: usize) -> &[u8] {
+pub(crate) fn utf8_cut(bytes: &[u8], limit: usize) -> &[u8] {
     if bytes.len() <= limit {
         return bytes;
     }
