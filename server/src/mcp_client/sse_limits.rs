@@ -219,6 +219,51 @@ mod tests {
         );
     }
 
+    /// A body that sends `first` and then nothing, ever.
+    fn silent_after(first: &'static [u8]) -> reqwest::Response {
+        use futures_util::StreamExt;
+        let chunks =
+            futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(first))])
+                .chain(futures_util::stream::pending());
+        let body = reqwest::Body::wrap_stream(chunks);
+        reqwest::Response::from(axum::http::Response::new(body))
+    }
+
+    #[tokio::test]
+    async fn a_stream_silent_for_the_idle_limit_is_cut() {
+        use futures_util::StreamExt;
+        let idle = Duration::from_millis(200);
+        let mut body = LimitedBody::new(silent_after(b": hello\n\n"), 1024, idle);
+        assert!(body.next().await.unwrap().is_ok());
+        let started = tokio::time::Instant::now();
+        let cut = body.next().await.unwrap().unwrap_err();
+        assert_eq!(cut, StreamCut::Idle { limit: idle });
+        assert!(started.elapsed() >= idle);
+        assert!(cut.to_string().contains("idle stream"), "{cut}");
+        assert!(body.next().await.is_none(), "the stream ends after the cut");
+    }
+
+    #[tokio::test]
+    async fn an_endless_event_is_cut_with_the_limit_named() {
+        use futures_util::StreamExt;
+        let lines = futures_util::stream::repeat_with(|| {
+            Ok::<_, std::io::Error>(Bytes::from_static(b"data: xxxxxxxxxxxxxxxx\n"))
+        });
+        let body =
+            reqwest::Response::from(axum::http::Response::new(reqwest::Body::wrap_stream(lines)));
+        let mut body = LimitedBody::new(body, 1000, Duration::from_secs(60));
+        let mut delivered = 0;
+        let cut = loop {
+            match body.next().await.unwrap() {
+                Ok(chunk) => delivered += chunk.len(),
+                Err(cut) => break cut,
+            }
+        };
+        assert!(delivered < 1_100, "about the limit, newlines included: {delivered}");
+        assert_eq!(cut, StreamCut::EventTooLarge { limit: 1000 });
+        assert!(cut.to_string().contains("event over the limit"), "{cut}");
+    }
+
     #[test]
     fn comments_do_not_grow_the_event_but_a_long_line_is_cut() {
         let mut guard = sizes();
