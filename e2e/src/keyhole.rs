@@ -116,6 +116,11 @@ impl KeyholeProcess {
         }
     }
 
+    /// The process id (for reading its memory use from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.base_url

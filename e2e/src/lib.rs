@@ -3,6 +3,7 @@
 
 mod browser;
 pub mod demo;
+pub mod hostile;
 mod keyhole;
 
 pub use browser::Browser;

@@ -1,5 +1,6 @@
-//! The real binary's HTTP perimeter (DESIGN.md §2): the API token, the Host/Origin allow-lists, the
-//! unauthenticated health check, the SPA fallback and its pre-compressed assets.
+//! The real binary's HTTP perimeter (DESIGN.md §2): the API token (never in a served page; the
+//! store's secrets behind it), the Host/Origin allow-lists, the unauthenticated health check, the
+//! SPA fallback and its pre-compressed assets.
 
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use reqwest::StatusCode;
@@ -42,7 +43,10 @@ async fn api_needs_the_token_and_an_own_origin_and_host() {
 
     let by_cookie = http
         .get(&config)
-        .header("Cookie", format!("keyhole_token={TEST_API_TOKEN}"))
+        .header(
+            "Cookie",
+            format!("keyhole_token_{}={TEST_API_TOKEN}", keyhole.port()),
+        )
         .send()
         .await
         .unwrap();
@@ -105,30 +109,139 @@ async fn healthz_needs_no_token() {
 }
 
 #[tokio::test]
-async fn client_routes_load_the_app_with_the_token_injected() {
+async fn a_page_requested_without_the_token_says_how_to_open_keyhole_and_nothing_more() {
     let keyhole = KeyholeProcess::web(&[]);
-    for path in ["/", "/oauth/callback?code=x&state=y", "/some/client/route"] {
+    for path in [
+        "/",
+        "/some/client/route",
+        "/API/config",
+        "/?token=wrong-token",
+    ] {
         let response = client()
             .get(format!("{}{path}", keyhole.base_url))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let csp = response.headers()["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
         let html = response.text().await.unwrap();
+        assert!(!html.contains(TEST_API_TOKEN), "{path} leaks the token");
+        assert!(!html.contains("/assets/"), "{path} serves the app");
         assert!(
-            html.contains("/assets/boot.js"),
-            "{path} did not serve the app"
+            html.contains("data-testid=\"how-to-open\""),
+            "{path}: {html}"
         );
         assert!(
-            html.contains(&format!("content=\"{TEST_API_TOKEN}\"")),
-            "token not injected"
+            html.contains("/?token="),
+            "{path} says where the address comes from"
+        );
+        assert_eq!(
+            html.contains("not the one of the Keyhole that is running"),
+            path.contains("wrong-token"),
+            "{path}"
         );
     }
+}
+
+#[tokio::test]
+async fn the_store_secrets_are_not_readable_without_the_token() {
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let store = format!("{}/api/store/oauth", keyhole.base_url);
+    let document = serde_json::json!({
+        "revision": 0,
+        "credentials": [{
+            "serverUrl": "https://rs.example/mcp", "issuer": "https://as.example",
+            "tokens": { "access_token": "SECRET-ACCESS", "token_type": "Bearer",
+                        "refresh_token": "SECRET-REFRESH" }
+        }]
+    });
+    let written = client()
+        .put(&store)
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(written.status(), StatusCode::OK);
+    let page = client()
+        .get(format!("{}/", keyhole.base_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains(TEST_API_TOKEN));
+    for attempt in [
+        client().get(&store),
+        client().get(&store).header("X-Keyhole-Token", "guess"),
+        client()
+            .get(&store)
+            .header("Cookie", format!("keyhole_token_{}=guess", keyhole.port())),
+        // The cookie of another port is not this server's.
+        client()
+            .get(&store)
+            .header("Cookie", format!("keyhole_token_1={TEST_API_TOKEN}")),
+    ] {
+        let response = attempt.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("SECRET"), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn the_start_address_opens_the_app_and_leaves_a_strict_cookie() {
+    let keyhole = KeyholeProcess::web(&[]);
+    let opened = client().get(&keyhole.open_url).send().await.unwrap();
+    assert_eq!(opened.status(), StatusCode::OK);
+    let cookie = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert_eq!(
+        cookie,
+        format!(
+            "keyhole_token_{}={TEST_API_TOKEN}; Path=/; SameSite=Strict; HttpOnly",
+            keyhole.port()
+        )
+    );
+    let csp = opened.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let html = opened.text().await.unwrap();
+    assert!(html.contains("/assets/boot.js"), "the app is served");
+    assert!(
+        !html.contains(TEST_API_TOKEN),
+        "the page itself never carries the token"
+    );
+
+    let cookie_pair = cookie.split(';').next().unwrap().to_owned();
+    for path in ["/", "/some/client/route"] {
+        let response = client()
+            .get(format!("{}{path}", keyhole.base_url))
+            .header("Cookie", &cookie_pair)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path} with the cookie");
+        assert!(response.headers().get("set-cookie").is_none());
+        let html = response.text().await.unwrap();
+        assert!(html.contains("/assets/boot.js") && !html.contains(TEST_API_TOKEN));
+    }
+    // An authorization server on another site redirects back without our SameSite=Strict cookie:
+    // the callback loads the app (which holds no secret); the tab brings its token itself.
+    let callback = client()
+        .get(format!(
+            "{}/oauth/callback?code=x&state=y",
+            keyhole.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(callback.status(), StatusCode::OK);
+    let html = callback.text().await.unwrap();
+    assert!(html.contains("/assets/boot.js") && !html.contains(TEST_API_TOKEN));
+
     let wasm_url = format!("{}/assets/keyhole_bg.wasm", keyhole.base_url);
     let fetch_wasm = |accept_encoding: Option<&'static str>| {
         let mut request = client().get(&wasm_url);

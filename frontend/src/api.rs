@@ -1,5 +1,12 @@
 //! Talking to Keyhole's own backend: the per-launch API token and typed calls to `/api/*`.
 //!
+//! The token reaches the page only through the address the user opened (`/?token=…`, printed by
+//! `keyhole` at start): the served page never contains it. The page moves it to this tab's
+//! `sessionStorage` (it survives reloads and the full-page OAuth redirect to `/oauth/callback`) and
+//! removes it from the address bar and history. The backend also set a `SameSite=Strict`, `HttpOnly`
+//! cookie when that address was opened, which is what `EventSource` and a second tab opened by hand
+//! on the same origin (with nothing in its own `sessionStorage`) authenticate with.
+//!
 //! Requests go through the browser's `fetch` (web-sys) directly: the few calls the app makes need
 //! nothing a fetch wrapper crate adds, and one was about 4 KB of the gzipped wasm.
 
@@ -28,7 +35,8 @@ impl fmt::Display for BackendError {
             Self::Unreachable(why) => write!(f, "Keyhole's backend is unreachable: {why}"),
             Self::Rejected { status: 401, .. } => write!(
                 f,
-                "Keyhole's backend refused this page's API token. Open the URL that `keyhole` printed at start."
+                "This page has no valid API token. Open the address that `keyhole` printed when it \
+                 started (http://…/?token=…); restart `keyhole` if you no longer have it."
             ),
             Self::Rejected { status, message } => {
                 write!(f, "Keyhole's backend answered {status}: {message}")
@@ -38,21 +46,24 @@ impl fmt::Display for BackendError {
     }
 }
 
-/// The API token the server injected into `index.html`.
-pub fn api_token() -> String {
-    web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| {
-            d.query_selector("meta[name=keyhole-api-token]")
-                .ok()
-                .flatten()
-        })
-        .and_then(|meta| meta.get_attribute("content"))
-        .unwrap_or_default()
+/// Where this tab keeps the API token.
+const TOKEN_KEY: &str = "keyhole.apiToken";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.session_storage().ok().flatten())
 }
 
-/// The start URL carries `?token=…` so it can be pasted into a browser; the page already has the token
-/// from `index.html`, so drop it from the address bar and history.
+/// The API token this tab was opened with, if any (else the backend's cookie has to do).
+pub fn api_token() -> Option<String> {
+    session_storage()?
+        .get_item(TOKEN_KEY)
+        .ok()
+        .flatten()
+        .filter(|token| !token.is_empty())
+}
+
+/// The start URL carries `?token=…`: keep the token for this tab, and drop it from the address bar
+/// and history.
 pub fn take_token_from_address_bar() {
     let Some(window) = web_sys::window() else {
         return;
@@ -63,8 +74,11 @@ pub fn take_token_from_address_bar() {
     let Ok(url) = web_sys::Url::new(&href) else {
         return;
     };
-    if url.search_params().get("token").is_none() {
+    let Some(token) = url.search_params().get("token") else {
         return;
+    };
+    if let Some(storage) = session_storage() {
+        let _ = storage.set_item(TOKEN_KEY, &token);
     }
     url.search_params().delete("token");
     if let Ok(history) = window.history() {
@@ -132,9 +146,9 @@ async fn send(method: &str, path: &str, json_body: Option<String>) -> Result<Rep
     let unreachable = |error: JsValue| BackendError::Unreachable(js_error_text(&error));
     let window = web_sys::window().ok_or_else(|| BackendError::Unreachable("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(unreachable)?;
-    headers
-        .set(API_TOKEN_HEADER, &api_token())
-        .map_err(unreachable)?;
+    if let Some(token) = api_token() {
+        headers.set(API_TOKEN_HEADER, &token).map_err(unreachable)?;
+    }
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     if let Some(body) = json_body {

@@ -3,6 +3,7 @@
 
 use keyhole_shared::api::HttpExchange;
 use keyhole_shared::challenge::AuthChallenge;
+use leptos::prelude::Update;
 use serde_json::Value;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -31,7 +32,8 @@ fn data_of(event: &MessageEvent) -> Option<Value> {
         .and_then(|text| serde_json::from_str(&text).ok())
 }
 
-/// Opens the stream for `session`. The API token travels as the `keyhole_token` cookie.
+/// Opens the stream for `session`. The API token travels as the cookie the backend set when the
+/// page was opened (`EventSource` cannot send headers).
 pub fn open(session: Session) -> Option<EventStream> {
     let toasts = session.recovery.toasts();
     let url = format!("/api/mcp/events?sessionId={}", encode(&session.id()));
@@ -73,6 +75,20 @@ pub fn open(session: Session) -> Option<EventStream> {
                         .unwrap_or("The server asked for authorization again.")
                         .to_owned(),
                 ),
+            }
+        }),
+    );
+    listen(
+        "dropped",
+        Box::new(move |event| {
+            let data = data_of(&event).unwrap_or_default();
+            let messages = data["messages"].as_u64().unwrap_or(0);
+            if messages > 0 {
+                session.dropped_messages.update(|n| *n += messages);
+            }
+            if data["events"].as_u64().unwrap_or(0) > messages {
+                // Network log entries were among them: the backend's log still has them.
+                leptos::task::spawn_local(async move { session.load_network_log().await });
             }
         }),
     );

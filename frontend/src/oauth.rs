@@ -36,7 +36,7 @@ const SESSION_STEPS_KEY: &str = "keyhole.oauth-steps.session.v1";
 /// Response bodies kept per step.
 const STEP_BODY_LIMIT: usize = 4000;
 /// Where authorization responses come back.
-pub const CALLBACK_PATH: &str = "/oauth/callback";
+pub const CALLBACK_PATH: &str = keyhole_shared::api::OAUTH_CALLBACK_PATH;
 
 /// HTTP through the backend's `/api/oauth/fetch`. With a backend session, the exchanges also go
 /// into that session's network log (the Network tab), marked as OAuth.

@@ -1,7 +1,9 @@
 //! The Protocol tab: every JSON-RPC message both ways, with method, direction, time and (for a
 //! response) how long it took; each expands to its JSON; a filter narrows by method or content.
 //!
-//! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`).
+//! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
+//! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
+//! time, with their count in `data-count`).
 
 use leptos::prelude::*;
 
@@ -70,6 +72,15 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 <option value="received">"Received only"</option>
             </select>
             <span class="muted">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
+            {move || {
+                let dropped = session.dropped_messages.get();
+                (dropped > 0).then(|| view! {
+                    <span class="error" data-testid="protocol-dropped" data-count=dropped.to_string()
+                        title="The server sent them faster than this page read them (or they were over the size limit); the backend did not keep them.">
+                        {if dropped == 1 { "1 message dropped".to_owned() } else { format!("{dropped} messages dropped") }}
+                    </span>
+                })
+            }}
         </div>
         <ol class="log">
             <For each=shown key=|e| e.seq let:entry>

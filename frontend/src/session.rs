@@ -96,6 +96,9 @@ pub struct Session {
     pub ui: UiState,
     /// Every JSON-RPC message, both ways, oldest first.
     pub protocol: RwSignal<Vec<ProtocolEntry>>,
+    /// Server messages the backend dropped before this page read them (it read too slowly, or a
+    /// message was over the size limit).
+    pub dropped_messages: RwSignal<u64>,
     /// Every upstream HTTP exchange, by `seq`.
     pub network: RwSignal<Vec<HttpExchange>>,
     /// The latest progress notification.
@@ -126,6 +129,7 @@ impl Session {
             recovery,
             ui: UiState::new(),
             protocol: RwSignal::new(Vec::new()),
+            dropped_messages: RwSignal::new(0),
             network: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
             list_changed: RwSignal::new((0, 0, 0)),

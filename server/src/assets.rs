@@ -1,16 +1,19 @@
 //! The web app embedded in the binary by `build.rs`, and the handlers that serve it.
 //!
-//! `index.html` is served for every client route (SPA fallback) with the per-launch API token filled
-//! in; the hashed-free asset names are fine because the binary and its app are always one version.
+//! `index.html` is served for every client route (SPA fallback) to a browser that brings the
+//! per-launch API token (see [`Guard::page_access`](crate::security::Guard::page_access)); it never
+//! contains the token. Any other request gets a short page saying how to open Keyhole. The
+//! hashed-free asset names are fine because the binary and its app are always one version.
 //! The other files were compressed at build time (brotli and gzip) and go out as they are, in the
 //! coding the client prefers, so no request pays for compressing them.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::accept_encoding::{Coding, preferred_coding};
 use crate::error::AppError;
+use crate::security::PageAccess;
 use crate::web::AppState;
 
 /// The built web app, as bytes compiled into the binary.
@@ -42,17 +45,9 @@ impl Asset {
 
 include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 
-/// Where the token goes in `index.html`.
-const TOKEN_PLACEHOLDER: &str = "__KEYHOLE_API_TOKEN__";
-
 /// Said when the binary was built with `KEYHOLE_SKIP_FRONTEND`.
 pub const MISSING_APP_MESSAGE: &str = "this keyhole binary was built without its web app \
      (KEYHOLE_SKIP_FRONTEND was set). Rebuild it with `cargo build --bin keyhole`.";
-
-/// The page that boots the app, with the API token filled in.
-pub fn index_html(app: &WebApp, api_token: &str) -> String {
-    String::from_utf8_lossy(app.index_html).replace(TOKEN_PLACEHOLDER, api_token)
-}
 
 /// `GET /assets/{file}`.
 pub async fn asset(
@@ -83,23 +78,71 @@ pub async fn asset(
     Ok((headers, asset.encoded(coding)).into_response())
 }
 
-/// Every other `GET`: the app itself, so client routes such as `/oauth/callback` load it.
-pub async fn spa(State(state): State<AppState>) -> Response {
+/// Every other `GET`: the app itself, so client routes such as `/oauth/callback` load it — for a
+/// browser that brings the token; anyone else learns how to open Keyhole.
+pub async fn spa(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let set_cookie = match state.guard.page_access(uri.path(), uri.query(), &headers) {
+        PageAccess::App { set_cookie } => set_cookie,
+        PageAccess::HowToOpen { wrong_token } => return how_to_open(&headers, wrong_token),
+    };
     let Some(app) = state.web_app else {
         return (StatusCode::SERVICE_UNAVAILABLE, MISSING_APP_MESSAGE).into_response();
     };
-    let cookie = format!(
-        "{}={}; Path=/api; SameSite=Strict; HttpOnly",
-        keyhole_shared::api::API_TOKEN_COOKIE,
-        state.guard.api_token()
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        app.index_html,
+    )
+        .into_response();
+    if set_cookie && let Ok(cookie) = HeaderValue::from_str(&state.guard.token_cookie()) {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// 401 with a page that says where the address with the token comes from, and nothing else.
+fn how_to_open(headers: &HeaderMap, wrong_token: bool) -> Response {
+    // The `Host` was checked against our own names before any handler ran.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1:6274");
+    let wrong = if wrong_token {
+        "<p><strong>The token in this address is not the one of the Keyhole that is running</strong> \
+         (it may be from an earlier run).</p>"
+    } else {
+        ""
+    };
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Keyhole — open it from its start address</title>\
+         <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}}\
+         code{{background:#f2f2f2;padding:0 .2em}}</style></head>\
+         <body><main data-testid=\"how-to-open\"><h1>Keyhole</h1>{wrong}\
+         <p>Keyhole opens only from the address it printed when it started, which carries a \
+         per-launch token:</p><p><code>Open http://{host}/?token=…</code></p>\
+         <p>Copy that address from the terminal where <code>keyhole</code> runs. If you no longer \
+         have it, restart <code>keyhole</code>, or start it with <code>KEYHOLE_API_TOKEN</code> set \
+         to a token of your choice.</p></main></body></html>\n",
+        host = escape_html(host),
     );
     (
+        StatusCode::UNAUTHORIZED,
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-            (header::SET_COOKIE, cookie),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
         ],
-        index_html(app, state.guard.api_token()),
+        page,
     )
         .into_response()
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

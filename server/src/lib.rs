@@ -16,4 +16,5 @@ pub mod redact;
 pub mod security;
 pub mod store_routes;
 pub mod testbed_cmd;
+pub mod upstream_http;
 pub mod web;

@@ -42,7 +42,7 @@ impl NativeHttp {
     }
 
     pub fn with_limits(timeout: Duration, max_body: usize) -> Self {
-        let client = reqwest::Client::builder()
+        let client = crate::upstream_http::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -61,17 +61,18 @@ impl NativeHttp {
         Observed::new(self, observer)
     }
 
+    /// Names the failure (which limit, what broke) without the URL's secrets.
     fn transport_error(&self, error: reqwest::Error) -> HttpError {
         if error.is_timeout() {
-            HttpError::Timeout {
+            return HttpError::Timeout {
                 secs: self.timeout.as_secs(),
-            }
-        } else if error.is_connect() {
-            HttpError::Transport("connection failed".into())
-        } else {
-            // reqwest's messages name the URL, never headers or bodies.
-            HttpError::Transport(error.without_url().to_string())
+            };
         }
+        let shown = error
+            .url()
+            .map(|url| keyhole_shared::http::redact_url(url.as_str()))
+            .unwrap_or_else(|| "the server".into());
+        HttpError::Transport(crate::upstream_http::describe(&shown, &error))
     }
 
     async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
@@ -122,6 +123,7 @@ impl HttpClient for NativeHttp {
         }
         let started = Instant::now();
         let response = builder.send().await.map_err(|e| self.transport_error(e))?;
+        crate::upstream_http::check_head(&response).map_err(HttpError::Transport)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()

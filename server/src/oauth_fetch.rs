@@ -100,6 +100,10 @@ pub async fn fetch(
     };
     let status = response.status().as_u16();
     recorder.response(status, response.headers());
+    if let Err(message) = crate::upstream_http::check_head(&response) {
+        recorder.fail(message.clone());
+        return Ok(Reply::Failed(Failure::TransportError { message }));
+    }
     let headers: Vec<(String, String)> = response
         .headers()
         .iter()

@@ -7,7 +7,14 @@
 //! * writers hold an exclusive advisory lock on a sibling `.lock` file for the whole
 //!   read-modify-write, so the web backend and a CLI run cannot lose each other's changes. Each
 //!   write bumps [`StoreDocument::revision`]; [`FileStore::replace`] is a compare-and-swap on it
-//!   for clients that edit a copy (the web app's `PUT /api/store/oauth`).
+//!   for clients that edit a copy (the web app's `PUT /api/store/oauth`), and returns exactly the
+//!   document it wrote (not a re-read, which could be another writer's);
+//! * a process killed mid-write (kill -9, power loss) can leave its temporary file, which holds
+//!   tokens, behind. Every writer, holding the lock, removes such leftovers first — no other write
+//!   can be in progress then — and [`FileStore::tidy`] does the same when Keyhole starts;
+//! * a store file that does not parse is not a reason to fail every request: it is moved aside to
+//!   `<name>.damaged-<time>` (kept for the user, still 0600) with a warning saying where, and
+//!   Keyhole goes on with an empty store. A file written by a newer Keyhole is refused, not moved.
 //!
 //! The location is `$KEYHOLE_STORE` when set, else `oauth-store.json` in Keyhole's directory
 //! under the user's configuration directory.
@@ -15,6 +22,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 
@@ -117,8 +125,18 @@ impl FileStore {
     }
 
     /// Reads the document (an absent file is an empty store). No lock is needed: writes are
-    /// atomic renames.
+    /// atomic renames. A damaged file is moved aside (under the lock) and reads as empty.
     pub fn read_document(&self) -> Result<StoreDocument, StoreError> {
+        match self.read_file() {
+            Err(StoreError::Corrupt(_)) => {
+                let _lock = self.lock()?;
+                self.read_or_set_aside()
+            }
+            other => other,
+        }
+    }
+
+    fn read_file(&self) -> Result<StoreDocument, StoreError> {
         match fs::read_to_string(&self.path) {
             Ok(text) => StoreDocument::from_json(&text),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(StoreDocument::default()),
@@ -126,24 +144,115 @@ impl FileStore {
         }
     }
 
-    /// Runs `change` on the current document under the writers' lock and writes the result.
-    pub fn update<R>(
-        &self,
-        change: impl FnOnce(&mut StoreDocument) -> Result<R, StoreError>,
-    ) -> Result<R, StoreError> {
+    /// At start: removes temporary files a killed writer left and sets a damaged file aside.
+    pub fn tidy(&self) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
+        self.read_or_set_aside().map(drop)
+    }
+
+    /// Takes the writers' lock (released when the file is dropped) and removes leftovers of writers
+    /// that died mid-write: while we hold the lock nobody else is writing.
+    fn lock(&self) -> Result<File, StoreError> {
         self.ensure_dir()?;
         let lock_path = self.lock_path();
         let lock = Self::open_lock_file(&lock_path)
             .map_err(|e| io_error("cannot open", &lock_path, &e))?;
         lock.lock()
             .map_err(|e| io_error("cannot lock", &lock_path, &e))?;
-        let mut document = self.read_document()?;
+        self.remove_stale_temp_files();
+        Ok(lock)
+    }
+
+    fn remove_stale_temp_files(&self) {
+        let (Some(dir), Some(name)) = (self.dir(), self.path.file_name()) else {
+            return;
+        };
+        let prefix = format!("{}.", name.to_string_lossy());
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let file_name = file_name.to_string_lossy();
+            if file_name.starts_with(&prefix) && file_name.ends_with(".tmp") {
+                match fs::remove_file(entry.path()) {
+                    Ok(()) => {
+                        tracing::info!(file = %entry.path().display(), "removed a temporary OAuth store file left by an interrupted write")
+                    }
+                    Err(error) => {
+                        tracing::warn!(file = %entry.path().display(), %error, "cannot remove a leftover temporary OAuth store file")
+                    }
+                }
+            }
+        }
+    }
+
+    fn dir(&self) -> Option<&Path> {
+        match self.path.parent() {
+            Some(dir) if dir.as_os_str().is_empty() => Some(Path::new(".")),
+            other => other,
+        }
+    }
+
+    /// Under the lock: the document, or — if the file is damaged — an empty one after moving the
+    /// file aside.
+    fn read_or_set_aside(&self) -> Result<StoreDocument, StoreError> {
+        match self.read_file() {
+            Err(StoreError::Corrupt(why)) => {
+                let aside = self.set_aside()?;
+                tracing::warn!(
+                    "the OAuth store {} is damaged ({why}); it was moved to {} and Keyhole continues \
+                     with an empty store (sign in again; the old file is kept for you to inspect)",
+                    self.path.display(),
+                    aside.display()
+                );
+                Ok(StoreDocument::default())
+            }
+            other => other,
+        }
+    }
+
+    /// Renames the store file to `<name>.damaged-<unix time>` (with a suffix if that exists).
+    fn set_aside(&self) -> Result<PathBuf, StoreError> {
+        let stamp = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let aside = (0..100)
+            .map(|n| match n {
+                0 => format!("{name}.damaged-{stamp}"),
+                n => format!("{name}.damaged-{stamp}-{n}"),
+            })
+            .map(|candidate| self.path.with_file_name(candidate))
+            .find(|candidate| !candidate.exists())
+            .ok_or_else(|| StoreError::Corrupt("no free name to move it aside".into()))?;
+        fs::rename(&self.path, &aside)
+            .map_err(|e| io_error("cannot move aside", &self.path, &e))?;
+        Ok(aside)
+    }
+
+    /// Runs `change` on the current document under the writers' lock and writes the result.
+    pub fn update<R>(
+        &self,
+        change: impl FnOnce(&mut StoreDocument) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        self.update_returning(change).map(|(result, _)| result)
+    }
+
+    /// [`FileStore::update`], also returning the document exactly as written.
+    fn update_returning<R>(
+        &self,
+        change: impl FnOnce(&mut StoreDocument) -> Result<R, StoreError>,
+    ) -> Result<(R, StoreDocument), StoreError> {
+        let lock = self.lock()?;
+        let mut document = self.read_or_set_aside()?;
         let result = change(&mut document)?;
         document.revision += 1;
         self.write_atomically(&document)?;
         // Dropping `lock` closes the file and releases the lock.
         drop(lock);
-        Ok(result)
+        Ok((result, document))
     }
 
     /// Compare-and-swap: replaces the whole document if the stored revision is still
@@ -153,7 +262,7 @@ impl FileStore {
         document: StoreDocument,
         expected_revision: u64,
     ) -> Result<StoreDocument, StoreError> {
-        self.update(|current| {
+        let ((), written) = self.update_returning(|current| {
             if current.revision != expected_revision {
                 return Err(StoreError::Conflict {
                     current: current.revision,
@@ -164,7 +273,7 @@ impl FileStore {
             current.revision = revision;
             Ok(())
         })?;
-        self.read_document()
+        Ok(written)
     }
 
     fn write_atomically(&self, document: &StoreDocument) -> Result<(), StoreError> {

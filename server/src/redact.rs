@@ -12,6 +12,48 @@ pub fn headers(map: &HeaderMap) -> Vec<(String, String)> {
     redact_headers(&pairs(map))
 }
 
+/// The longest header value the network log keeps.
+pub const MAX_LOGGED_HEADER_VALUE: usize = 2 * 1024;
+/// The most header bytes (names and values) the network log keeps per request or response.
+pub const MAX_LOGGED_HEADER_BYTES: usize = 16 * 1024;
+
+/// [`headers`] for the network log: a long value is cut and marked with its full size, and headers
+/// past [`MAX_LOGGED_HEADER_BYTES`] are replaced by one `…` entry saying how many were left out.
+/// (A server sent 370 KB of headers with every answer; a session's log reached 186 MB.)
+pub fn headers_for_log(map: &HeaderMap) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut budget = MAX_LOGGED_HEADER_BYTES;
+    let all = headers(map);
+    let total = all.len();
+    for (index, (name, value)) in all.into_iter().enumerate() {
+        let value = if value.len() > MAX_LOGGED_HEADER_VALUE {
+            let shown = truncate(&value, MAX_LOGGED_HEADER_VALUE);
+            format!("{shown} [truncated by Keyhole]")
+        } else {
+            value
+        };
+        let cost = name.len() + value.len();
+        if cost > budget {
+            let left: usize = map
+                .iter()
+                .skip(index)
+                .map(|(n, v)| n.as_str().len() + v.len())
+                .sum();
+            out.push((
+                "…".to_owned(),
+                format!(
+                    "{} more header(s), {left} bytes, not kept by Keyhole [truncated by Keyhole]",
+                    total - index
+                ),
+            ));
+            break;
+        }
+        budget -= cost;
+        out.push((name, value));
+    }
+    out
+}
+
 /// A body for display: credential fields removed (JSON or form encoding), cut to `limit` bytes.
 pub fn body_preview(headers: &HeaderMap, bytes: &[u8], limit: usize) -> Option<String> {
     let content_type = headers
@@ -73,6 +115,33 @@ mod tests {
             !shown.contains("C0DE") && shown.contains("client_id=k"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn logged_headers_are_bounded_and_marked() {
+        let mut map = HeaderMap::new();
+        map.insert("x-huge", "a".repeat(100_000).parse().unwrap());
+        for i in 0..200 {
+            map.append(
+                "x-many",
+                format!("value-{i:04}-{}", "b".repeat(200)).parse().unwrap(),
+            );
+        }
+        let shown = headers_for_log(&map);
+        let bytes: usize = shown.iter().map(|(n, v)| n.len() + v.len()).sum();
+        assert!(bytes < MAX_LOGGED_HEADER_BYTES + 200, "{bytes}");
+        assert!(
+            shown[0].1.ends_with("more bytes) [truncated by Keyhole]"),
+            "{}",
+            &shown[0].1[2000..]
+        );
+        let last = shown.last().unwrap();
+        assert_eq!(last.0, "…");
+        assert!(last.1.contains("more header(s)"), "{}", last.1);
+        // Small headers pass unchanged.
+        let mut small = HeaderMap::new();
+        small.insert("content-type", "application/json".parse().unwrap());
+        assert_eq!(headers_for_log(&small), headers(&small));
     }
 
     #[test]

@@ -4,16 +4,27 @@
 //! so its local HTTP port is guarded against the two ways a web page in the same browser could abuse
 //! it: cross-site requests (every `/api/*` route needs the per-launch API token, which only our own
 //! page can read) and DNS rebinding (a request whose `Host` or `Origin` is not one of our loopback
-//! names is refused before any handler runs — including `index.html`, which carries the token).
+//! names is refused before any handler runs).
+//!
+//! The token is also what separates the user from any other local process (on a shared machine, it
+//! is what `/api/store/oauth`'s tokens and client secrets are behind). So no response ever carries
+//! it: the user brings it, in the address `keyhole` prints (`/?token=…`). [`Guard::page_access`]
+//! decides which page a browser gets: the app when the address carries the right token (which then
+//! also goes into a `SameSite=Strict`, `HttpOnly` cookie named after the port, so two Keyhole
+//! processes on one machine keep apart) or the request has that cookie; otherwise a page that says
+//! how to open Keyhole, and nothing more. The one exception is the OAuth callback: an authorization
+//! server on another site redirects the browser there, and such a navigation carries no
+//! `SameSite=Strict` cookie — the app shell holds no secret, and the page takes its token from the
+//! tab's `sessionStorage`, where it was put when the user first opened the address.
 
 use std::fmt;
 use std::net::SocketAddr;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use keyhole_shared::api::{API_TOKEN_COOKIE, API_TOKEN_HEADER};
+use keyhole_shared::api::{API_TOKEN_COOKIE, API_TOKEN_HEADER, OAUTH_CALLBACK_PATH};
 use rand::RngCore;
 
 use crate::error::AppError;
@@ -66,8 +77,19 @@ impl fmt::Debug for ApiToken {
 #[derive(Debug, Clone)]
 pub struct Guard {
     token: ApiToken,
+    cookie_name: String,
     allowed_hosts: Vec<String>,
     allowed_origins: Vec<String>,
+}
+
+/// Which page a browser's request for a client route gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageAccess {
+    /// The app. `set_cookie` when the address carried the token (the cookie to set comes from
+    /// [`Guard::token_cookie`]).
+    App { set_cookie: bool },
+    /// The page saying how to open Keyhole; `wrong_token` when the address carried another token.
+    HowToOpen { wrong_token: bool },
 }
 
 impl Guard {
@@ -90,6 +112,7 @@ impl Guard {
             .collect();
         Self {
             token,
+            cookie_name: format!("{API_TOKEN_COOKIE}_{port}"),
             allowed_hosts,
             allowed_origins,
         }
@@ -97,6 +120,56 @@ impl Guard {
 
     pub fn api_token(&self) -> &str {
         self.token.expose()
+    }
+
+    /// The name of the cookie that carries the token: `keyhole_token_<port>`.
+    pub fn cookie_name(&self) -> &str {
+        &self.cookie_name
+    }
+
+    /// The `Set-Cookie` value handing the token to the browser: the whole origin (pages and API),
+    /// never sent cross-site, never readable by scripts; it ends with the browser session.
+    pub fn token_cookie(&self) -> String {
+        format!(
+            "{}={}; Path=/; SameSite=Strict; HttpOnly",
+            self.cookie_name,
+            self.token.expose()
+        )
+    }
+
+    /// Decides what a `GET` of a client route (`path`, with `query`) gets; see the module doc.
+    pub fn page_access(&self, path: &str, query: Option<&str>, headers: &HeaderMap) -> PageAccess {
+        let offered = query.and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(name, _)| name == "token")
+                .map(|(_, value)| value.into_owned())
+        });
+        if let Some(offered) = offered {
+            return match self.token.matches(&offered) {
+                true => PageAccess::App { set_cookie: true },
+                false => PageAccess::HowToOpen { wrong_token: true },
+            };
+        }
+        let cookie_ok = self
+            .cookie_token(headers)
+            .is_some_and(|candidate| self.token.matches(candidate));
+        if cookie_ok || path == OAUTH_CALLBACK_PATH {
+            return PageAccess::App { set_cookie: false };
+        }
+        PageAccess::HowToOpen { wrong_token: false }
+    }
+
+    fn cookie_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| {
+                pair.trim()
+                    .strip_prefix(self.cookie_name.as_str())?
+                    .strip_prefix('=')
+            })
     }
 
     fn host_allowed(&self, headers: &HeaderMap) -> bool {
@@ -119,20 +192,11 @@ impl Guard {
         }
     }
 
-    fn presented_token(headers: &HeaderMap) -> Option<&str> {
+    fn presented_token<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         if let Some(value) = headers.get(API_TOKEN_HEADER) {
             return value.to_str().ok();
         }
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|pair| {
-                pair.trim()
-                    .strip_prefix(API_TOKEN_COOKIE)?
-                    .strip_prefix('=')
-            })
+        self.cookie_token(headers)
     }
 }
 
@@ -154,16 +218,29 @@ pub async fn require_own_origin(
     next.run(request).await
 }
 
-/// Refuses `/api/*` requests without the per-launch token.
+/// Refuses `/api/*` requests without the per-launch token. A page that proves it with the header
+/// but lacks the cookie (after a cross-site redirect, or cookies cleared) gets the cookie again, so
+/// its `EventSource`, which cannot send headers, keeps working.
 pub async fn require_api_token(
     State(guard): State<Guard>,
     request: Request,
     next: Next,
 ) -> Response {
-    match Guard::presented_token(request.headers()) {
-        Some(candidate) if guard.token.matches(candidate) => next.run(request).await,
-        _ => AppError::MissingToken.into_response(),
+    let headers = request.headers();
+    let authenticated = guard
+        .presented_token(headers)
+        .is_some_and(|candidate| guard.token.matches(candidate));
+    if !authenticated {
+        return AppError::MissingToken.into_response();
     }
+    let cookie_missing = !guard
+        .cookie_token(headers)
+        .is_some_and(|candidate| guard.token.matches(candidate));
+    let mut response = next.run(request).await;
+    if cookie_missing && let Ok(cookie) = HeaderValue::from_str(&guard.token_cookie()) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -204,22 +281,65 @@ mod tests {
         assert!(!token.matches("abcd"));
     }
 
+    fn guard() -> Guard {
+        Guard::new(
+            ApiToken::pinned("xyz").unwrap(),
+            "127.0.0.1:6274".parse().unwrap(),
+        )
+    }
+
     #[test]
-    fn token_is_read_from_header_or_cookie() {
+    fn token_is_read_from_header_or_the_cookie_of_this_port() {
+        let guard = guard();
         let mut headers = HeaderMap::new();
         headers.insert(
             header::COOKIE,
-            "a=1; keyhole_token=xyz; b=2".parse().unwrap(),
+            "a=1; keyhole_token_7000=other; keyhole_token_6274=xyz; b=2"
+                .parse()
+                .unwrap(),
         );
-        assert_eq!(Guard::presented_token(&headers), Some("xyz"));
+        assert_eq!(guard.presented_token(&headers), Some("xyz"));
         headers.insert(API_TOKEN_HEADER, "from-header".parse().unwrap());
-        assert_eq!(Guard::presented_token(&headers), Some("from-header"));
+        assert_eq!(guard.presented_token(&headers), Some("from-header"));
     }
 
     #[test]
     fn cookie_with_longer_name_is_not_the_token() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "keyhole_token2=xyz".parse().unwrap());
-        assert_eq!(Guard::presented_token(&headers), None);
+        headers.insert(header::COOKIE, "keyhole_token_62740=xyz".parse().unwrap());
+        assert_eq!(guard().presented_token(&headers), None);
+    }
+
+    #[test]
+    fn pages_need_the_token_in_the_address_or_the_cookie() {
+        let guard = guard();
+        let none = HeaderMap::new();
+        let with_cookie = {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::COOKIE, "keyhole_token_6274=xyz".parse().unwrap());
+            headers
+        };
+        assert_eq!(
+            guard.page_access("/", Some("token=xyz"), &none),
+            PageAccess::App { set_cookie: true }
+        );
+        assert_eq!(
+            guard.page_access("/", Some("a=1&token=nope"), &with_cookie),
+            PageAccess::HowToOpen { wrong_token: true }
+        );
+        assert_eq!(
+            guard.page_access("/servers", None, &with_cookie),
+            PageAccess::App { set_cookie: false }
+        );
+        assert_eq!(
+            guard.page_access("/", None, &none),
+            PageAccess::HowToOpen { wrong_token: false }
+        );
+        assert_eq!(
+            guard.page_access("/oauth/callback", Some("code=c&state=s"), &none),
+            PageAccess::App { set_cookie: false },
+            "a cross-site redirect back carries no SameSite=Strict cookie"
+        );
+        assert!(guard.token_cookie().contains("SameSite=Strict; HttpOnly"));
     }
 }

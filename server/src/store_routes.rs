@@ -1,6 +1,21 @@
 //! `GET/PUT /api/store/oauth`: the OAuth store (registrations, tokens, in-flight authorizations)
 //! that the web app shares with the CLI, backed by the file store. Writes are compare-and-swap on the
 //! document's `revision`, so two tabs (or a tab and the CLI) never overwrite each other's grants.
+//!
+//! # Why the browser gets the whole document, refresh tokens and client secrets included
+//! The web app runs the shared OAuth client itself (compiled to wasm): discovery, registration,
+//! the authorization redirect and callback, refresh, step-up and the EMA re-mint all happen in the
+//! page, which is what lets a recovery resume the exact tab and form after a redirect, and lets two
+//! tabs serialise their recoveries with a Web Lock. Refreshing needs the refresh token and, for a
+//! confidential client, its secret, so the page needs them. Keeping them in the backend would mean
+//! moving the whole OAuth client there (every flow, the resume logic, the cross-tab coordination)
+//! and handing the page only access tokens — a redesign well beyond closing the leak.
+//!
+//! The leak itself was that any local process could read the API token from `GET /`. Now no
+//! response carries that token ([`crate::security`]): only someone who has the address `keyhole`
+//! printed — the user, or whoever can read their terminal or run code as them, who can read the
+//! 0600 store file anyway — can call this route. So the token guards the store as well as the file
+//! mode does, and the current design stays.
 
 use std::sync::Arc;
 

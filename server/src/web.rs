@@ -190,6 +190,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     match FileStore::from_env() {
         Ok(store) => {
             tracing::info!(path = %store.path().display(), "OAuth store");
+            if let Err(error) = store.tidy() {
+                tracing::warn!(%error, "could not tidy the OAuth store");
+            }
             state = state.with_store(Arc::new(store));
         }
         Err(error) => tracing::warn!(%error, "running without an OAuth store"),

@@ -1,5 +1,6 @@
 //! The file-backed OAuth store: private file mode, atomic replacement, two concurrent writers
-//! losing nothing, compare-and-swap, and refusal of damaged files.
+//! losing nothing, compare-and-swap acknowledging exactly what it wrote, no temporary file outliving
+//! a crash, and damaged files moved aside instead of failing every request.
 
 use std::sync::Arc;
 use std::thread;
@@ -129,21 +130,127 @@ fn replace_is_a_compare_and_swap() {
 }
 
 #[test]
-fn damaged_files_are_reported_not_overwritten() {
+fn a_damaged_file_is_moved_aside_and_the_store_goes_on_empty() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("oauth-store.json");
     std::fs::write(&path, "{\"credentials\": [").unwrap();
     let store = FileStore::new(&path);
-    assert!(matches!(store.read_document(), Err(StoreError::Corrupt(_))));
+    let document = store
+        .read_document()
+        .expect("a damaged file no longer fails the read");
+    assert_eq!(document.credentials.len(), 0);
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("oauth-store.json.damaged-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(
+        std::fs::read_to_string(&aside[0]).unwrap(),
+        "{\"credentials\": [",
+        "the damaged file is kept as it was, for the user"
+    );
+    // Writes work again.
+    save(&store, "https://rs/mcp", "at-1");
+    assert_eq!(store.read_document().unwrap().credentials.len(), 1);
+    // The same through an update that meets a damaged file.
+    std::fs::write(&path, "not json").unwrap();
+    save(&store, "https://rs/mcp", "at-2");
+    let document = futures_util::FutureExt::now_or_never(store.read())
+        .unwrap()
+        .unwrap();
+    assert_eq!(document.credentials.len(), 1);
+}
+
+#[test]
+fn a_store_from_a_newer_keyhole_is_refused_not_moved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oauth-store.json");
+    std::fs::write(&path, r#"{"version": 99}"#).unwrap();
+    let store = FileStore::new(&path);
+    assert_eq!(store.read_document().unwrap_err(), StoreError::TooNew(99));
     assert!(store.update(|_| Ok(())).is_err());
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
-        "{\"credentials\": ["
+        r#"{"version": 99}"#
     );
-    let error = futures_util::FutureExt::now_or_never(store.read())
+}
+
+fn leftovers(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
         .unwrap()
-        .unwrap_err();
-    assert!(!error.to_string().contains("credentials"));
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn temporary_files_left_by_a_killed_writer_are_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oauth-store.json");
+    let store = FileStore::new(&path);
+    save(&store, "https://rs/mcp", "at-1");
+    // What a writer killed between creating its temporary file and renaming it leaves behind.
+    let leftover = dir
+        .path()
+        .join("oauth-store.json.4242.00000000deadbeef.tmp");
+    std::fs::write(&leftover, r#"{"credentials": "tokens of a dead writer"}"#).unwrap();
+    let unrelated = dir.path().join("other.json.1.2.tmp");
+    std::fs::write(&unrelated, "").unwrap();
+    store.tidy().unwrap();
+    assert_eq!(leftovers(dir.path()), vec!["other.json.1.2.tmp".to_owned()]);
+    // The next write removes them too (a crash while Keyhole runs).
+    std::fs::write(&leftover, "x").unwrap();
+    save(&store, "https://rs/mcp", "at-2");
+    assert!(!leftover.exists());
+}
+
+#[test]
+fn an_acknowledged_write_returns_exactly_the_document_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oauth-store.json");
+    save(&FileStore::new(&path), "https://seed/mcp", "t");
+    let writers: Vec<_> = (0..4)
+        .map(|writer| {
+            let store = FileStore::new(&path);
+            thread::spawn(move || {
+                let mut acknowledged = 0;
+                while acknowledged < 100 {
+                    let mut copy = store.read_document().unwrap();
+                    let expected = copy.revision;
+                    let marker = format!("writer-{writer}-{acknowledged}");
+                    copy.save_tokens(
+                        "https://rs/mcp",
+                        &Issuer::new("https://as"),
+                        &tokens(&marker),
+                        1,
+                    );
+                    match store.replace(copy, expected) {
+                        Ok(written) => {
+                            assert_eq!(written.revision, expected + 1);
+                            let held = written.credential("https://rs/mcp", None).unwrap();
+                            assert_eq!(
+                                held.tokens.as_ref().unwrap().access_token.expose(),
+                                marker,
+                                "the acknowledgement carries this writer's document"
+                            );
+                            acknowledged += 1;
+                        }
+                        Err(StoreError::Conflict { .. }) => continue,
+                        Err(other) => panic!("{other}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(
+        FileStore::new(&path).read_document().unwrap().revision,
+        1 + 4 * 100
+    );
+    assert!(leftovers(dir.path()).is_empty());
 }
 
 #[test]

@@ -95,3 +95,45 @@ async fn healthz_skips_the_token_but_not_the_host_check() {
         .unwrap();
     assert_eq!(status_of(foreign).await, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_page_without_the_token_never_contains_it() {
+    for uri in ["/", "/servers/x", "/API/config", "/?token=wrong"] {
+        let request = Request::get(uri)
+            .header("Host", "127.0.0.1:6274")
+            .header("Cookie", "keyhole_token_7000=router-test-token")
+            .body(Body::empty())
+            .unwrap();
+        let response = router().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(response.headers().get("set-cookie").is_none(), "{uri}");
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let html = String::from_utf8_lossy(&body);
+        assert!(!html.contains(TOKEN), "{uri} leaks the token");
+        assert!(html.contains("how-to-open"), "{uri}: {html}");
+    }
+}
+
+#[tokio::test]
+async fn the_api_hands_the_cookie_back_to_a_page_that_lost_it() {
+    let request = config_request()
+        .header("Host", "127.0.0.1:6274")
+        .body(Body::empty())
+        .unwrap();
+    let response = router().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["set-cookie"],
+        "keyhole_token_6274=router-test-token; Path=/; SameSite=Strict; HttpOnly"
+    );
+    let with_cookie = Request::get("/api/config")
+        .header("Host", "127.0.0.1:6274")
+        .header("Cookie", "keyhole_token_6274=router-test-token")
+        .body(Body::empty())
+        .unwrap();
+    let response = router().oneshot(with_cookie).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().get("set-cookie").is_none());
+}

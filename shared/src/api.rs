@@ -5,8 +5,12 @@ use serde::{Deserialize, Serialize};
 
 /// The header that carries the per-launch API token on every `/api/*` request.
 pub const API_TOKEN_HEADER: &str = "X-Keyhole-Token";
-/// The cookie that may carry the same token (for requests that cannot set headers, like `EventSource`).
+/// The cookie that may carry the same token (for requests that cannot set headers, like `EventSource`),
+/// followed by `_<port>`: browsers share cookies between ports, and two Keyhole processes must not
+/// overwrite each other's.
 pub const API_TOKEN_COOKIE: &str = "keyhole_token";
+/// The client route an authorization server redirects back to.
+pub const OAUTH_CALLBACK_PATH: &str = "/oauth/callback";
 
 /// `GET /api/config`: what the web app needs to know about this Keyhole process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -69,7 +69,8 @@ pub struct ChallengeContext {
 #[serde(rename_all = "camelCase")]
 pub struct RawChallenge {
     pub http_status: u16,
-    /// Every `WWW-Authenticate` line, decoded lossily.
+    /// Every `WWW-Authenticate` line, decoded lossily; past
+    /// [`MAX_HEADER_BYTES`](crate::www_authenticate::MAX_HEADER_BYTES) in all, cut and marked.
     pub www_authenticate: Vec<String>,
 }
 
@@ -163,10 +164,7 @@ impl AuthChallenge {
             context,
             raw: RawChallenge {
                 http_status,
-                www_authenticate: header_lines
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l).into_owned())
-                    .collect(),
+                www_authenticate: raw_lines(header_lines),
             },
         }
     }
@@ -195,6 +193,31 @@ impl AuthChallenge {
     pub fn names_scopes(&self) -> bool {
         !self.required_scopes.is_empty()
     }
+}
+
+/// The header lines for display, within the parser's byte budget: a cut line says how much of it
+/// is missing, and lines past the budget are left out with one line saying so.
+fn raw_lines(lines: &[&[u8]]) -> Vec<String> {
+    let mut budget = crate::www_authenticate::MAX_HEADER_BYTES;
+    let mut out = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        if budget == 0 {
+            out.push(format!("… ({} more lines not shown)", lines.len() - index));
+            break;
+        }
+        // Decode only what is shown: the rest of a megabyte header is never copied.
+        let shown = crate::www_authenticate::utf8_cut(line, budget);
+        budget -= shown.len();
+        let text = String::from_utf8_lossy(shown);
+        if shown.len() == line.len() {
+            out.push(text.into_owned());
+        } else {
+            let missing = line.len() - shown.len();
+            out.push(format!("{text}… ({missing} more bytes not shown)"));
+            budget = 0;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! of what was *granted* makes the next "already satisfied?" check lie. Every such rule lives here,
 //! as small pure functions, so the browser, the CLI and the tests share one definition.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
@@ -101,29 +102,37 @@ impl ScopeSet {
 
     /// `self` followed by the scopes of `other` not already present (previous first).
     pub fn union(&self, other: &ScopeSet) -> ScopeSet {
-        let mut out = self.clone();
-        for scope in other.iter() {
-            out.insert(scope.clone());
-        }
-        out
+        self.iter().chain(other.iter()).cloned().collect()
     }
 
     /// The scopes of `self` that `other` lacks, in `self`'s order.
     pub fn difference(&self, other: &ScopeSet) -> ScopeSet {
+        let other = other.lookup();
         self.iter()
-            .filter(|s| !other.contains(s))
+            .filter(|s| !other.contains(s.as_str()))
             .cloned()
             .collect()
     }
 
     /// The scopes present in both, in `self`'s order.
     pub fn intersection(&self, other: &ScopeSet) -> ScopeSet {
-        self.iter().filter(|s| other.contains(s)).cloned().collect()
+        let other = other.lookup();
+        self.iter()
+            .filter(|s| other.contains(s.as_str()))
+            .cloned()
+            .collect()
     }
 
     /// Every scope of `other` is in `self` (order ignored).
     pub fn is_superset_of(&self, other: &ScopeSet) -> bool {
-        other.iter().all(|s| self.contains(s))
+        let own = self.lookup();
+        other.iter().all(|s| own.contains(s.as_str()))
+    }
+
+    /// A hash set of the scopes, so set operations stay linear: a server controls the size of a
+    /// challenge's `scope`, and comparing every pair of thousands of scopes would stall.
+    fn lookup(&self) -> HashSet<&str> {
+        self.iter().map(Scope::as_str).collect()
     }
 
     /// A superset holding at least one scope `other` lacks.
@@ -152,12 +161,14 @@ impl FromStr for ScopeSet {
 }
 
 impl FromIterator<Scope> for ScopeSet {
+    /// Keeps the first occurrence of each scope; linear in the number of scopes.
     fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
-        let mut set = ScopeSet::new();
-        for scope in iter {
-            set.insert(scope);
-        }
-        set
+        let mut seen = HashSet::new();
+        let scopes = iter
+            .into_iter()
+            .filter(|scope| seen.insert(scope.clone()))
+            .collect();
+        Self(scopes)
     }
 }
 

@@ -135,7 +135,13 @@ async fn connect<'t>(
 ) -> Result<session::Session<'t>, CliError> {
     let store = match store {
         Some(store) => store,
-        None => FileStore::from_env().map_err(|e| CliError::error(e.to_string()))?,
+        None => {
+            let store = FileStore::from_env().map_err(|e| CliError::error(e.to_string()))?;
+            if let Err(error) = store.tidy() {
+                tracing::warn!(%error, "could not tidy the OAuth store");
+            }
+            store
+        }
     };
     session::Session::open_with_store(connection, store, serde_json::json!({}), terminal).await
 }

@@ -205,7 +205,7 @@ impl<'t> Session<'t> {
         config.capabilities = capabilities;
         let (sender, receiver) = mpsc::unbounded_channel();
         let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
-        let http = reqwest::Client::builder()
+        let http = crate::upstream_http::client_builder()
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;

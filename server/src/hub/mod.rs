@@ -1,10 +1,12 @@
 //! The session hub: one upstream MCP session per browser connection, behind `/api/mcp/*`.
 //!
-//! Sessions are independent: each has its own client, bounded event queue and bounded network log,
-//! so a slow or hung upstream never blocks another session. A session whose page went away (no event
+//! Sessions are independent: each has its own client, event queue and network log, bounded in bytes
+//! ([`SessionLimits`]), so a slow, hung or hostile upstream never blocks another session or fills
+//! the memory. A session whose page went away (no event
 //! stream open, no request) is ended after a grace period long enough to outlast an OAuth redirect.
 
 mod envelope;
+mod event_queue;
 pub mod routes;
 mod session;
 
@@ -16,7 +18,8 @@ use keyhole_shared::ChallengeContext;
 use rand::RngCore;
 
 pub use envelope::{Failure, Reply};
-pub use session::{HubEvent, Session, SessionEvents};
+pub use event_queue::{Delivery, Frame, Subscription};
+pub use session::{HubEvent, Session, SessionEvents, SessionLimits, dropped_frame};
 
 use crate::mcp_client::{ClientConfig, Credentials, McpClient};
 
@@ -27,10 +30,8 @@ pub struct HubOptions {
     pub request_timeout: Duration,
     /// How long a session without a page survives (covers a full-page OAuth redirect).
     pub idle_grace: Duration,
-    /// Exchanges kept per session for pages that reconnect.
-    pub log_capacity: usize,
-    /// Events buffered per session for a slow page before it misses some.
-    pub event_queue: usize,
+    /// What one session may hold (event queue, network log, one forwarded message).
+    pub limits: SessionLimits,
     /// After a command got a challenge, the same challenge on the GET stream is not repeated for this long.
     pub ambient_suppression: Duration,
 }
@@ -40,8 +41,7 @@ impl Default for HubOptions {
         Self {
             request_timeout: Duration::from_secs(60),
             idle_grace: Duration::from_secs(15 * 60),
-            log_capacity: 500,
-            event_queue: 256,
+            limits: SessionLimits::default(),
             ambient_suppression: Duration::from_secs(5),
         }
     }
@@ -61,9 +61,8 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(options: HubOptions) -> Arc<Self> {
-        let http = reqwest::Client::builder()
+        let http = crate::upstream_http::client_builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("a reqwest client with static settings builds");
@@ -87,8 +86,7 @@ impl Hub {
     pub async fn connect(&self, mut spec: ConnectSpec) -> Result<Arc<Session>, Failure> {
         spec.config.timeout = self.options.request_timeout;
         let events = Arc::new(SessionEvents::new(
-            self.options.event_queue,
-            self.options.log_capacity,
+            self.options.limits,
             self.options.ambient_suppression,
         ));
         let client = McpClient::new(

@@ -13,10 +13,9 @@ use futures_util::{Stream, StreamExt};
 use keyhole_shared::Secret;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tokio_stream::wrappers::BroadcastStream;
 
 use super::envelope::{Failure, Reply, context_of};
-use super::{ConnectSpec, Hub, Session};
+use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
 use crate::error::{ApiJson, AppError};
 use crate::mcp_client::{ClientConfig, Credentials, SendError};
 
@@ -243,15 +242,26 @@ async fn events(
     let opening = futures_util::stream::once(async {
         Ok(Event::default().comment("keyhole session events"))
     });
-    let live = BroadcastStream::new(session.events.subscribe()).map(move |item| {
-        let _open = &subscriber; // dropped with the stream: the page went away
-        Ok(match item {
-            Ok(event) => event.to_sse(),
-            Err(missed) => {
-                Event::default().comment(format!("{missed}; read /api/mcp/log for the network log"))
-            }
-        })
-    });
+    let reader = session.events.subscribe();
+    let live = futures_util::stream::unfold(
+        (reader, subscriber),
+        |(mut reader, subscriber)| async move {
+            // `subscriber` is dropped with the stream: the page went away.
+            let event = match reader.next().await {
+                Delivery::Frame(frame) => Event::default().event(frame.name).data(&frame.data),
+                Delivery::Dropped { events, messages } => {
+                    let frame = dropped_frame(
+                        events,
+                        messages,
+                        "the page read too slowly; the oldest events were dropped \
+                         (read /api/mcp/log for the network log)",
+                    );
+                    Event::default().event(frame.name).data(frame.data)
+                }
+            };
+            Some((Ok(event), (reader, subscriber)))
+        },
+    );
     Ok(Sse::new(opening.chain(live)).keep_alive(KeepAlive::default()))
 }
 

@@ -1,20 +1,48 @@
 //! One backend session: the upstream MCP client for one browser connection, the events it emits
-//! (server messages, HTTP exchanges, ambient challenges), and the bounded network log a page reads
-//! back after an OAuth redirect.
+//! (server messages, HTTP exchanges, ambient challenges), and the network log a page reads back after
+//! an OAuth redirect. What the upstream server controls is bounded in bytes: the event queue (see
+//! [`EventQueue`]), each forwarded message ([`SessionLimits::max_message_bytes`]) and the network log
+//! ([`SessionLimits::log_bytes`]; headers are cut and marked before they get there).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::response::sse::Event;
 use keyhole_shared::ChallengeContext;
 use keyhole_shared::api::HttpExchange;
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 
 use super::envelope::Failure;
+use super::event_queue::{EventQueue, Frame, Subscription};
 use crate::mcp_client::{ClientEvents, McpClient, UpstreamChallenge};
+use crate::upstream_http::size;
+
+/// The byte limits of one session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    /// Events kept for a page that reads slowly (or not at all).
+    pub event_queue_bytes: usize,
+    /// A server message larger than this is not forwarded to the page (it is counted as dropped).
+    pub max_message_bytes: usize,
+    /// Exchanges kept for pages that reconnect, at most this many…
+    pub log_entries: usize,
+    /// …and at most this many bytes.
+    pub log_bytes: usize,
+}
+
+impl Default for SessionLimits {
+    /// With these, one session holds at most about 7 MiB however its server behaves (plus, while
+    /// one is being read, one body or event of at most 16 MiB).
+    fn default() -> Self {
+        Self {
+            event_queue_bytes: 4 * 1024 * 1024,
+            max_message_bytes: 1024 * 1024,
+            log_entries: 500,
+            log_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
 
 /// Something the page should learn about without asking.
 #[derive(Debug, Clone)]
@@ -31,26 +59,67 @@ pub enum HubEvent {
 
 impl HubEvent {
     /// The SSE event: its name is the kind, its data JSON.
-    pub fn to_sse(&self) -> Event {
-        let (name, data) = match self {
-            Self::Message(message) => ("message", message.clone()),
-            Self::Http(exchange) => ("http", serde_json::to_value(exchange).unwrap_or_default()),
+    pub fn to_frame(&self) -> Frame {
+        let data = match self {
+            Self::Message(message) => message.to_string(),
+            Self::Http(exchange) => serde_json::to_string(exchange).unwrap_or_default(),
             Self::AuthChallenge(failure) => {
                 let mut envelope = serde_json::to_value(failure).unwrap_or_else(|_| json!({}));
                 envelope["ok"] = Value::Bool(false);
-                ("auth_challenge", envelope)
+                envelope.to_string()
             }
-            Self::Notice(message) => ("notice", json!({ "message": message })),
+            Self::Notice(message) => json!({ "message": message }).to_string(),
         };
-        Event::default().event(name).data(data.to_string())
+        Frame {
+            name: self.name(),
+            data,
+        }
     }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Message(_) => "message",
+            Self::Http(_) => "http",
+            Self::AuthChallenge(_) => "auth_challenge",
+            Self::Notice(_) => "notice",
+        }
+    }
+}
+
+/// The `dropped` event: `events` were not delivered, `messages` of them server messages.
+pub fn dropped_frame(events: u64, messages: u64, reason: &str) -> Frame {
+    Frame {
+        name: "dropped",
+        data: json!({ "events": events, "messages": messages, "reason": reason }).to_string(),
+    }
+}
+
+/// The network log: exchanges, newest last, and their total size.
+#[derive(Default)]
+struct NetworkLog {
+    entries: VecDeque<(HttpExchange, usize)>,
+    bytes: usize,
+}
+
+/// Roughly what an exchange costs to keep: its text plus bookkeeping.
+fn exchange_cost(exchange: &HttpExchange) -> usize {
+    let headers = |pairs: &[(String, String)]| -> usize {
+        pairs.iter().map(|(n, v)| n.len() + v.len() + 48).sum()
+    };
+    256 + exchange.url.len()
+        + exchange.method.len()
+        + headers(&exchange.request_headers)
+        + headers(&exchange.response_headers)
+        + exchange.request_body.as_ref().map_or(0, String::len)
+        + exchange.response_body.as_ref().map_or(0, String::len)
+        + exchange.error.as_ref().map_or(0, String::len)
 }
 
 /// The event side of a session, handed to its MCP client.
 pub struct SessionEvents {
-    sender: broadcast::Sender<HubEvent>,
-    log: Mutex<VecDeque<HttpExchange>>,
-    log_capacity: usize,
+    queue: Arc<EventQueue>,
+    limits: SessionLimits,
+    log: Mutex<NetworkLog>,
     next_seq: AtomicU64,
     commands_in_flight: AtomicUsize,
     last_command_challenge: Mutex<Option<(Instant, UpstreamChallenge)>>,
@@ -60,11 +129,11 @@ pub struct SessionEvents {
 }
 
 impl SessionEvents {
-    pub fn new(queue: usize, log_capacity: usize, suppression_window: Duration) -> Self {
+    pub fn new(limits: SessionLimits, suppression_window: Duration) -> Self {
         Self {
-            sender: broadcast::channel(queue.max(1)).0,
-            log: Mutex::new(VecDeque::with_capacity(log_capacity.min(1024))),
-            log_capacity,
+            queue: Arc::new(EventQueue::new(limits.event_queue_bytes)),
+            limits,
+            log: Mutex::new(NetworkLog::default()),
             next_seq: AtomicU64::new(1),
             commands_in_flight: AtomicUsize::new(0),
             last_command_challenge: Mutex::new(None),
@@ -73,8 +142,14 @@ impl SessionEvents {
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
-        self.sender.subscribe()
+    /// A reader of the events published from now on.
+    pub fn subscribe(&self) -> Subscription {
+        self.queue.subscribe()
+    }
+
+    /// The bytes the event queue holds now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queue.retained_bytes()
     }
 
     /// The exchanges recorded so far (bounded; the oldest are dropped first).
@@ -82,9 +157,15 @@ impl SessionEvents {
         self.log
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+            .entries
             .iter()
-            .cloned()
+            .map(|(exchange, _)| exchange.clone())
             .collect()
+    }
+
+    /// The bytes the network log holds now.
+    pub fn network_log_bytes(&self) -> usize {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).bytes
     }
 
     /// Marks a command (a `send`) as running until the guard is dropped.
@@ -102,8 +183,21 @@ impl SessionEvents {
     }
 
     fn publish(&self, event: HubEvent) {
-        // No subscriber is fine: the log keeps exchanges, and messages without a page have no reader.
-        let _ = self.sender.send(event);
+        let is_message = matches!(event, HubEvent::Message(_));
+        let frame = event.to_frame();
+        if frame.data.len() > self.limits.max_message_bytes {
+            let reason = format!(
+                "the MCP server sent a {} of {}; Keyhole forwards at most {} per message",
+                event_kind(&event),
+                size(frame.data.len() as u64),
+                size(self.limits.max_message_bytes as u64)
+            );
+            tracing::debug!(%reason, "event not forwarded");
+            self.queue
+                .push(dropped_frame(1, u64::from(is_message), &reason), false);
+            return;
+        }
+        self.queue.push(frame, is_message);
     }
 
     /// A command got the same challenge a moment ago: the page is already answering it.
@@ -158,10 +252,17 @@ impl ClientEvents for SessionEvents {
         exchange.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            if log.len() >= self.log_capacity {
-                log.pop_front();
+            let cost = exchange_cost(&exchange);
+            log.bytes += cost;
+            log.entries.push_back((exchange.clone(), cost));
+            while log.entries.len() > 1
+                && (log.entries.len() > self.limits.log_entries
+                    || log.bytes > self.limits.log_bytes)
+            {
+                if let Some((_, cost)) = log.entries.pop_front() {
+                    log.bytes -= cost;
+                }
             }
-            log.push_back(exchange.clone());
         }
         self.publish(HubEvent::Http(Box::new(exchange)));
     }
@@ -172,6 +273,19 @@ impl ClientEvents for SessionEvents {
 
     fn notice(&self, message: String) {
         self.publish(HubEvent::Notice(message));
+    }
+}
+
+/// Words for the kind of an event, for messages.
+fn event_kind(event: &HubEvent) -> String {
+    match event {
+        HubEvent::Message(message) => match message["method"].as_str() {
+            Some(method) => format!("`{}` message", crate::redact::truncate(method, 64)),
+            None => "message".into(),
+        },
+        HubEvent::Http(_) => "network log entry".into(),
+        HubEvent::AuthChallenge(_) => "challenge".into(),
+        HubEvent::Notice(_) => "notice".into(),
     }
 }
 

@@ -45,7 +45,7 @@ impl ExchangeRecorder {
             method: request.method().to_string(),
             url: keyhole_shared::http::redact_url(request.url().as_str()),
             status: None,
-            request_headers: redact::headers(request.headers()),
+            request_headers: redact::headers_for_log(request.headers()),
             response_headers: Vec::new(),
             request_body: body
                 .and_then(|b| redact::body_preview(request.headers(), b, BODY_PREVIEW_LIMIT)),
@@ -65,9 +65,13 @@ impl ExchangeRecorder {
     pub fn response(&mut self, status: u16, headers: &HeaderMap) {
         if let Some(record) = &mut self.record {
             record.status = Some(status);
-            record.response_headers = redact::headers(headers);
+            record.response_headers = redact::headers_for_log(headers);
         }
-        self.response_headers = headers.clone();
+        // Only what the body preview needs (its content type), not a copy of every header.
+        self.response_headers = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .map(|value| HeaderMap::from_iter([(reqwest::header::CONTENT_TYPE, value.clone())]))
+            .unwrap_or_default();
     }
 
     /// Keeps the start of the body (or of the SSE events' data) for the preview.

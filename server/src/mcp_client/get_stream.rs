@@ -1,9 +1,8 @@
 //! The GET stream: the channel on which the server sends notifications and requests that are not
-//! tied to a POST. It is reopened with `Last-Event-ID` after the server's `retry` when it ends, stops
-//! for good if the server has none (405, or 404 from a stateless server), and after a 401/403 waits
-//! for new credentials instead of hammering the server.
-
-use std::time::Duration;
+//! tied to a POST. It is reopened with `Last-Event-ID` when it ends — after the server's `retry`,
+//! within bounds and with backoff when streams bring nothing (see [`reconnect`](super::reconnect)) —
+//! stops for good if the server has none (405, or 404 from a stateless server), and after a 401/403
+//! waits for new credentials instead of hammering the server.
 
 use keyhole_shared::api::ExchangeKind;
 use reqwest::header::{self};
@@ -12,14 +11,13 @@ use reqwest::{Method, StatusCode};
 use super::McpClient;
 use super::exchange::ExchangeRecorder;
 use super::post::{StreamPosition, challenge_of, describe_request_error, is_event_stream};
-
-const DEFAULT_RETRY: Duration = Duration::from_secs(1);
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
+use super::reconnect::Backoff;
+use crate::upstream_http;
 
 pub async fn run(client: McpClient) {
     let mut position = StreamPosition::default();
     let mut credential_changes = client.inner.credentials.changes();
-    let mut backoff = DEFAULT_RETRY;
+    let mut backoff = Backoff::default();
     loop {
         let mut builder = client
             .request(Method::GET)
@@ -43,13 +41,18 @@ pub async fn run(client: McpClient) {
                     &error,
                 ));
                 drop(recorder);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                tokio::time::sleep(backoff.after_fruitless(position.retry)).await;
                 continue;
             }
         };
         let status = response.status();
         recorder.response(status.as_u16(), response.headers());
+        if let Err(message) = upstream_http::check_head(&response) {
+            recorder.fail(message);
+            drop(recorder);
+            tokio::time::sleep(backoff.after_fruitless(position.retry)).await;
+            continue;
+        }
         match status {
             StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => {
                 tracing::debug!(%status, "the MCP server offers no GET stream");
@@ -65,20 +68,23 @@ pub async fn run(client: McpClient) {
                 continue;
             }
             _ if status.is_success() && is_event_stream(response.headers()) => {
-                backoff = DEFAULT_RETRY;
-                client
+                let outcome = client
                     .read_stream(response, &mut recorder, None, &mut position)
                     .await;
                 recorder.finish();
-                tokio::time::sleep(position.retry.unwrap_or(DEFAULT_RETRY)).await;
+                let wait = if outcome.messages > 0 {
+                    backoff.after_useful(position.retry)
+                } else {
+                    backoff.after_fruitless(position.retry)
+                };
+                tokio::time::sleep(wait).await;
             }
             _ => {
                 recorder.fail(format!(
                     "unexpected answer to the GET stream: HTTP {status}"
                 ));
                 drop(recorder);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                tokio::time::sleep(backoff.after_fruitless(position.retry)).await;
             }
         }
     }

@@ -10,6 +10,8 @@
 pub(crate) mod exchange;
 mod get_stream;
 mod post;
+mod reconnect;
+pub mod sse_limits;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -21,8 +23,9 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub(crate) use crate::upstream_http::read_capped;
 use post::PostOutcome;
-pub(crate) use post::{describe_request_error, read_capped};
+pub(crate) use post::describe_request_error;
 
 /// The protocol versions this client speaks, newest first; the first is the one it asks for.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];

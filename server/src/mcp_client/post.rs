@@ -12,7 +12,10 @@ use serde_json::Value;
 use sse_stream::SseByteStream;
 
 use super::exchange::ExchangeRecorder;
+use super::reconnect;
+use super::sse_limits::{IDLE_LIMIT, LimitedBody, MAX_EVENT_BYTES, StreamCut};
 use super::{McpClient, SendError, UpstreamChallenge};
+use crate::upstream_http;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -34,6 +37,16 @@ pub enum PostOutcome {
 pub struct StreamPosition {
     pub last_event_id: Option<String>,
     pub retry: Option<Duration>,
+}
+
+/// How reading one event stream went.
+pub struct StreamOutcome {
+    /// The response to the request the stream was read for, when it came.
+    pub response: Option<Value>,
+    /// How many messages (JSON-RPC, besides the response) it delivered.
+    pub messages: usize,
+    /// Why Keyhole stopped reading before the server ended the stream.
+    pub cut: Option<StreamCut>,
 }
 
 impl McpClient {
@@ -97,6 +110,10 @@ impl McpClient {
         };
         let status = response.status();
         recorder.response(status.as_u16(), response.headers());
+        if let Err(message) = upstream_http::check_head(&response) {
+            recorder.fail(message.clone());
+            return Err(SendError::Transport(message));
+        }
         if message["method"] == "initialize"
             && status.is_success()
             && let Some(session_id) = response
@@ -110,19 +127,20 @@ impl McpClient {
         }
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let challenge = challenge_of(status, response.headers());
-            read_rest(recorder, response).await;
+            let _ = read_rest(recorder, response).await;
             return Err(SendError::Challenge(challenge));
         }
         if status == StatusCode::NOT_FOUND && had_session {
-            read_rest(recorder, response).await;
+            let _ = read_rest(recorder, response).await;
             return Ok(PostOutcome::SessionGone);
         }
         if status == StatusCode::ACCEPTED {
-            read_rest(recorder, response).await;
+            let _ = read_rest(recorder, response).await;
             return Ok(PostOutcome::Accepted);
         }
         if !status.is_success() {
-            let text = read_rest(recorder, response).await;
+            let text = read_rest(recorder, response).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text);
             return Err(SendError::Transport(format!(
                 "the MCP server answered HTTP {status}{}",
                 if text.trim().is_empty() {
@@ -138,23 +156,32 @@ impl McpClient {
             .cloned();
         if is_event_stream(response.headers()) {
             let mut position = StreamPosition::default();
-            let found = self
+            let outcome = self
                 .read_stream(response, &mut recorder, request_id.as_ref(), &mut position)
                 .await;
             recorder.finish();
-            if let Some(response) = found {
+            if let Some(response) = outcome.response {
                 return Ok(PostOutcome::Response(response));
+            }
+            if let (Some(cut), Some(_)) = (&outcome.cut, &request_id)
+                && !matches!(cut, StreamCut::Broken(_))
+            {
+                // Resuming would only bring the same oversized event or silence again.
+                return Err(SendError::Transport(format!(
+                    "the MCP server's answer: {cut}"
+                )));
             }
             return match request_id {
                 Some(id) => self.resume(&id, position).await,
                 None => Ok(PostOutcome::Accepted),
             };
         }
-        let text = read_rest(recorder, response).await;
+        let bytes = read_rest(recorder, response).await;
         if request_id.is_none() {
             return Ok(PostOutcome::Accepted);
         }
-        let body: Value = serde_json::from_str(&text).map_err(|e| {
+        let bytes = bytes.map_err(SendError::Transport)?;
+        let body = parse_json(bytes).await.map_err(|e| {
             SendError::Transport(format!("the MCP server sent a body that is not JSON ({e})"))
         })?;
         let messages = match body {
@@ -175,20 +202,34 @@ impl McpClient {
     }
 
     /// Reads SSE events: the response to `request_id` is returned; everything else is forwarded.
+    /// The stream is read within [`sse_limits`](super::sse_limits); a cut is reported as a notice.
     pub(super) async fn read_stream(
         &self,
         response: reqwest::Response,
         recorder: &mut ExchangeRecorder,
         request_id: Option<&Value>,
         position: &mut StreamPosition,
-    ) -> Option<Value> {
-        let mut events = SseByteStream::new(bounded_stream(response));
+    ) -> StreamOutcome {
+        let mut outcome = StreamOutcome {
+            response: None,
+            messages: 0,
+            cut: None,
+        };
+        let body = LimitedBody::new(response, MAX_EVENT_BYTES, IDLE_LIMIT);
+        let mut events = SseByteStream::new(body);
         while let Some(event) = events.next().await {
             let event = match event {
                 Ok(event) => event,
                 Err(error) => {
-                    recorder.fail(format!("the event stream broke: {error}"));
-                    return None;
+                    let cut = stream_cut(error);
+                    recorder.fail(cut.to_string());
+                    if matches!(cut, StreamCut::EventTooLarge { .. }) {
+                        self.inner
+                            .events
+                            .notice(format!("The MCP server's event stream: {cut}."));
+                    }
+                    outcome.cut = Some(cut);
+                    return outcome;
                 }
             };
             recorder.sse_event();
@@ -203,18 +244,22 @@ impl McpClient {
             };
             recorder.body_chunk(data.as_bytes());
             recorder.body_chunk(b"\n");
-            match serde_json::from_str::<Value>(&data) {
+            match parse_json(data.into_bytes()).await {
                 Ok(message) if request_id.is_some() && is_response_to(&message, request_id) => {
-                    return Some(message);
+                    outcome.response = Some(message);
+                    return outcome;
                 }
-                Ok(message) => self.inner.events.server_message(message),
+                Ok(message) => {
+                    outcome.messages += 1;
+                    self.inner.events.server_message(message);
+                }
                 Err(_) => self
                     .inner
                     .events
                     .notice("The MCP server sent an event that is not JSON.".into()),
             }
         }
-        None
+        outcome
     }
 
     /// The POST stream ended before the response: reconnect with GET and `Last-Event-ID`, after
@@ -228,7 +273,7 @@ impl McpClient {
             let Some(last_event_id) = position.last_event_id.clone() else {
                 break;
             };
-            tokio::time::sleep(position.retry.unwrap_or(Duration::from_millis(500))).await;
+            tokio::time::sleep(reconnect::server_delay(position.retry)).await;
             let request = self
                 .request(Method::GET)
                 .header(header::ACCEPT, "text/event-stream")
@@ -244,28 +289,37 @@ impl McpClient {
             let response = match self.inner.http.execute(request).await {
                 Ok(response) => response,
                 Err(error) => {
-                    recorder.fail(error.to_string());
+                    recorder.fail(describe_request_error(&self.inner.config.endpoint, &error));
                     continue;
                 }
             };
             recorder.response(response.status().as_u16(), response.headers());
+            if let Err(message) = upstream_http::check_head(&response) {
+                recorder.fail(message);
+                continue;
+            }
             if response.status() == StatusCode::UNAUTHORIZED
                 || response.status() == StatusCode::FORBIDDEN
             {
                 let challenge = challenge_of(response.status(), response.headers());
-                read_rest(recorder, response).await;
+                let _ = read_rest(recorder, response).await;
                 return Err(SendError::Challenge(challenge));
             }
             if !response.status().is_success() || !is_event_stream(response.headers()) {
-                read_rest(recorder, response).await;
+                let _ = read_rest(recorder, response).await;
                 break;
             }
-            let found = self
+            let outcome = self
                 .read_stream(response, &mut recorder, Some(request_id), &mut position)
                 .await;
             recorder.finish();
-            if let Some(response) = found {
+            if let Some(response) = outcome.response {
                 return Ok(PostOutcome::Response(response));
+            }
+            if let Some(cut) = outcome.cut.filter(|c| !matches!(c, StreamCut::Broken(_))) {
+                return Err(SendError::Transport(format!(
+                    "the MCP server's answer: {cut}"
+                )));
             }
         }
         Err(SendError::Transport(
@@ -283,7 +337,9 @@ impl McpClient {
             ExchangeRecorder::start(self.inner.events.clone(), &request, None, ExchangeKind::Mcp);
         match tokio::time::timeout(Duration::from_secs(5), self.inner.http.execute(request)).await {
             Ok(Ok(response)) => recorder.response(response.status().as_u16(), response.headers()),
-            Ok(Err(error)) => recorder.fail(error.to_string()),
+            Ok(Err(error)) => {
+                recorder.fail(describe_request_error(&self.inner.config.endpoint, &error))
+            }
             Err(_) => recorder.fail("no answer to DELETE within 5 s"),
         }
         recorder.finish();
@@ -319,82 +375,55 @@ fn is_response_to(message: &Value, request_id: Option<&Value>) -> bool {
         && request_id.is_some_and(|id| message.get("id") == Some(id))
 }
 
-/// Reads the rest of a (non-stream) body into the recorder, up to [`MAX_BODY_BYTES`], finishes
-/// the exchange, and returns the body as text (empty, with the exchange marked failed, if it was
-/// unreadable or too large).
-async fn read_rest(mut recorder: ExchangeRecorder, response: reqwest::Response) -> String {
-    let text = match read_capped(response, MAX_BODY_BYTES).await {
-        Ok(bytes) => {
-            recorder.body_chunk(&bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
-        Err(error) => {
-            recorder.fail(error);
-            String::new()
-        }
-    };
+/// Reads the rest of a (non-stream) body into the recorder, up to [`MAX_BODY_BYTES`], and finishes
+/// the exchange. An unreadable or too large body marks the exchange failed and says why.
+async fn read_rest(
+    mut recorder: ExchangeRecorder,
+    response: reqwest::Response,
+) -> Result<Vec<u8>, String> {
+    let body = upstream_http::read_capped(response, MAX_BODY_BYTES).await;
+    match &body {
+        Ok(bytes) => recorder.body_chunk(bytes),
+        Err(error) => recorder.fail(error.clone()),
+    }
     recorder.finish();
-    text
+    body
 }
 
-/// The largest non-stream body accepted from a server, and the longest line of an event stream:
-/// a server under inspection may be buggy or hostile, and must not exhaust Keyhole's memory.
+/// The largest non-stream body accepted from a server (and, see
+/// [`MAX_EVENT_BYTES`](super::sse_limits::MAX_EVENT_BYTES), the largest event of a stream): a server
+/// under inspection may be buggy or hostile, and must not exhaust Keyhole's memory.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// Reads a whole body, refusing one larger than `limit`.
-pub(crate) async fn read_capped(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+/// Bodies larger than this are parsed on a blocking thread: parsing several megabytes of JSON takes
+/// tens of milliseconds, which must not hold up the async threads other sessions run on.
+const PARSE_INLINE_BYTES: usize = 256 * 1024;
+
+/// Parses JSON, off the async threads when it is large.
+pub(crate) async fn parse_json(bytes: Vec<u8>) -> Result<Value, String> {
+    let inline = bytes.len() <= PARSE_INLINE_BYTES;
+    let parse = move || serde_json::from_slice::<Value>(&bytes).map_err(|e| e.to_string());
+    if inline {
+        return parse();
+    }
+    tokio::task::spawn_blocking(parse)
         .await
-        .map_err(|e| format!("reading the answer failed: {e}"))?
-    {
-        if body.len() + chunk.len() > limit {
-            return Err(format!(
-                "the answer is larger than {} KiB; Keyhole refuses it",
-                limit / 1024
-            ));
-        }
-        body.extend_from_slice(&chunk);
+        .unwrap_or_else(|e| Err(format!("the parser failed: {e}")))
+}
+
+/// What ended an SSE stream early: one of our limits, or the connection.
+fn stream_cut(error: sse_stream::Error) -> StreamCut {
+    match error {
+        sse_stream::Error::Body(inner) => match inner.downcast::<StreamCut>() {
+            Ok(cut) => *cut,
+            Err(other) => StreamCut::Broken(other.to_string()),
+        },
+        other => StreamCut::Broken(format!("it is not a valid event stream ({other})")),
     }
-    Ok(body)
 }
 
-/// The response body as a byte stream whose lines may not grow past [`MAX_BODY_BYTES`] (the SSE
-/// parser buffers a line until its end).
-pub(super) fn bounded_stream(
-    response: reqwest::Response,
-) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
-    let mut since_newline = 0usize;
-    response.bytes_stream().map(move |chunk| {
-        let chunk = chunk.map_err(std::io::Error::other)?;
-        since_newline = match chunk.iter().rposition(|b| *b == b'\n') {
-            Some(at) => chunk.len() - at - 1,
-            None => since_newline + chunk.len(),
-        };
-        if since_newline > MAX_BODY_BYTES {
-            return Err(std::io::Error::other(
-                "an event stream line is longer than 16 MiB",
-            ));
-        }
-        Ok(chunk)
-    })
-}
-
+/// Why a request to `endpoint` failed, without the URL's secrets.
 pub(crate) fn describe_request_error(endpoint: &url::Url, error: &reqwest::Error) -> String {
-    // reqwest's own message embeds the URL unredacted: describe the failure without it.
     let shown = keyhole_shared::http::redact_url(endpoint.as_str());
-    if error.is_connect() {
-        format!("cannot connect to {shown}: is the MCP server running?")
-    } else if error.is_timeout() {
-        format!("{shown} did not answer in time")
-    } else {
-        let cause = std::error::Error::source(error)
-            .map(ToString::to_string)
-            .unwrap_or_else(|| "no detail".into());
-        format!("the request to {shown} failed: {cause}")
-    }
+    upstream_http::describe(&shown, error)
 }

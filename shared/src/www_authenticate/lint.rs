@@ -1,6 +1,8 @@
 //! Checks on a parsed challenge that the grammar alone does not catch: repeated parameters and the
 //! Bearer-specific expectations of RFC 6750 and the MCP authorization spec.
 
+use std::collections::HashMap;
+
 use super::{Challenge, DiagnosticKind, DiagnosticSink};
 
 /// The error codes RFC 6750 §3.1 defines; they are case-sensitive.
@@ -21,7 +23,10 @@ pub(super) fn check(challenge: &Challenge, sink: &mut DiagnosticSink<'_>) {
         if name == "resource_metadata" && !is_absolute_url(value) {
             sink.push(
                 DiagnosticKind::RelativeResourceMetadata,
-                format!("resource_metadata {value:?} is not an absolute URL"),
+                format!(
+                    "resource_metadata {:?} is not an absolute URL",
+                    short(value)
+                ),
             );
         }
     }
@@ -30,23 +35,39 @@ pub(super) fn check(challenge: &Challenge, sink: &mut DiagnosticSink<'_>) {
     }
 }
 
+/// One diagnostic per repeated name, in order of first appearance. Linear: one pass counts with a
+/// hash map (comparing every pair of a server-controlled list would be quadratic).
 fn duplicates(challenge: &Challenge, sink: &mut DiagnosticSink<'_>) {
-    for (index, (name, _)) in challenge.params.iter().enumerate() {
-        let earlier = challenge.params[..index].iter().any(|(n, _)| n == name);
-        if earlier {
-            continue;
-        }
-        let count = challenge.params.iter().filter(|(n, _)| n == name).count();
+    let mut seen: HashMap<&str, (usize, &str)> = HashMap::new();
+    let mut order = Vec::new();
+    for (name, value) in &challenge.params {
+        let entry = seen.entry(name.as_str()).or_insert_with(|| {
+            order.push(name.as_str());
+            (0, value.as_str())
+        });
+        entry.0 += 1;
+    }
+    for name in order {
+        let (count, first) = seen[name];
         if count > 1 {
-            let first = challenge.param(name).unwrap_or_default();
             sink.push(
                 DiagnosticKind::DuplicateParameter,
                 format!(
-                    "`{name}` appears {count} times in the {} challenge; the first value {first:?} is used",
-                    challenge.scheme
+                    "`{name}` appears {count} times in the {} challenge; the first value {:?} is used",
+                    challenge.scheme,
+                    short(first)
                 ),
             );
         }
+    }
+}
+
+/// A value as quoted in a message: long values are cut (the whole value is in the challenge).
+fn short(value: &str) -> String {
+    const MAX: usize = 80;
+    match value.char_indices().nth(MAX) {
+        Some((end, _)) => format!("{}…", &value[..end]),
+        None => value.to_owned(),
     }
 }
 

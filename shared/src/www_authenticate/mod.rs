@@ -27,9 +27,28 @@
 //! * `Bearer name=, other="…"` is an empty parameter, not a padded token68: a token68 challenge
 //!   cannot carry parameters, so the following `other=` decides it.
 //! * The parser never panics; anything it cannot place is skipped with a diagnostic.
+//!
+//! # Limits
+//! The header comes from the server under inspection, which may be broken or hostile, and the
+//! backend parses it on its async threads (again after every token swap on the event stream). So
+//! the work is linear in the input and the input is bounded: at most [`MAX_HEADER_BYTES`] of all
+//! lines together, [`MAX_CHALLENGES`] challenges, [`MAX_PARAMETERS`] parameters per challenge and
+//! [`MAX_DIAGNOSTICS`] diagnostics are kept. Whatever is cut is reported with a
+//! [`DiagnosticKind::Truncated`] diagnostic that says what and how much. Real challenges are a few
+//! hundred bytes with a handful of parameters, far below every limit; at the limits a parse takes
+//! well under a millisecond (`cargo bench -p keyhole-shared --bench www_authenticate`).
 
 mod lint;
 mod parser;
+
+/// The most header bytes read, over all lines of one response; the rest is cut.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most challenges kept from one response.
+pub const MAX_CHALLENGES: usize = 32;
+/// The most parameters kept per challenge.
+pub const MAX_PARAMETERS: usize = 64;
+/// The most diagnostics kept (one more says how many were left out).
+pub const MAX_DIAGNOSTICS: usize = 64;
 
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +112,9 @@ pub enum DiagnosticKind {
     WrongCaseErrorValue,
     /// `error="insufficient_scope"` without a `scope` parameter: the client cannot know what to ask.
     InsufficientScopeWithoutScope,
+    /// The header exceeded a limit (bytes, challenges, parameters or diagnostics); the message says
+    /// what was cut.
+    Truncated,
 }
 
 /// One tolerated irregularity, with a message for people.
@@ -120,23 +142,54 @@ impl ParsedHeader {
     }
 }
 
-/// Parses every `WWW-Authenticate` header line of one response.
+/// Parses every `WWW-Authenticate` header line of one response, within the limits above.
 pub fn parse(lines: &[&[u8]]) -> ParsedHeader {
     let mut out = ParsedHeader::default();
+    let mut suppressed = 0usize;
+    let mut budget = MAX_HEADER_BYTES;
     for (index, bytes) in lines.iter().enumerate() {
         let label = (lines.len() > 1).then(|| format!("header line {}: ", index + 1));
         let mut sink = DiagnosticSink {
             prefix: label.unwrap_or_default(),
             out: &mut out.diagnostics,
+            suppressed: &mut suppressed,
         };
-        let text = String::from_utf8_lossy(bytes);
-        if std::str::from_utf8(bytes).is_err() {
+        if budget == 0 || out.challenges.len() >= MAX_CHALLENGES {
+            let rest: usize = lines[index..].iter().map(|l| l.len()).sum();
+            let why = if budget == 0 {
+                format!("the header is longer than {MAX_HEADER_BYTES} bytes")
+            } else {
+                format!("only the first {MAX_CHALLENGES} challenges are read")
+            };
+            sink.push(
+                DiagnosticKind::Truncated,
+                format!(
+                    "{why}; {} more line(s) ({rest} bytes) were not read",
+                    lines.len() - index
+                ),
+            );
+            break;
+        }
+        let kept = utf8_cut(bytes, budget);
+        budget -= kept.len();
+        if kept.len() < bytes.len() {
+            sink.push(
+                DiagnosticKind::Truncated,
+                format!(
+                    "the header is longer than {MAX_HEADER_BYTES} bytes; the last {} bytes of this line were not read",
+                    bytes.len() - kept.len()
+                ),
+            );
+        }
+        let text = String::from_utf8_lossy(kept);
+        if std::str::from_utf8(kept).is_err() {
             sink.push(
                 DiagnosticKind::InvalidUtf8,
                 "the value is not valid UTF-8; invalid bytes were replaced with U+FFFD".into(),
             );
         }
-        let found = parser::parse_line(&text, &mut sink);
+        let room = MAX_CHALLENGES - out.challenges.len();
+        let found = parser::parse_line(&text, room, &mut sink);
         if found.is_empty() {
             sink.push(
                 DiagnosticKind::EmptyHeader,
@@ -148,7 +201,28 @@ pub fn parse(lines: &[&[u8]]) -> ParsedHeader {
         }
         out.challenges.extend(found);
     }
+    if suppressed > 0 {
+        out.diagnostics.push(Diagnostic {
+            kind: DiagnosticKind::Truncated,
+            message: format!(
+                "{suppressed} more diagnostic(s) were not recorded (only the first {MAX_DIAGNOSTICS} are kept)"
+            ),
+        });
+    }
     out
+}
+
+/// The first `limit` bytes of `bytes`, moved back to the start of a UTF-8 sequence so the cut does
+/// not itself produce an invalid character.
+pub(crate) fn utf8_cut(bytes: &[u8], limit: usize) -> &[u8] {
+    if bytes.len() <= limit {
+        return bytes;
+    }
+    let mut end = limit;
+    while end > 0 && limit - end < 3 && (bytes[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    &bytes[..end]
 }
 
 /// Convenience for a single line that is already text.
@@ -156,14 +230,20 @@ pub fn parse_str(line: &str) -> ParsedHeader {
     parse(&[line.as_bytes()])
 }
 
-/// Collects diagnostics, prefixing them with the line they came from when there are several.
+/// Collects diagnostics, prefixing them with the line they came from when there are several, and
+/// counting (not keeping) those past [`MAX_DIAGNOSTICS`].
 pub(crate) struct DiagnosticSink<'a> {
     prefix: String,
     out: &'a mut Vec<Diagnostic>,
+    suppressed: &'a mut usize,
 }
 
 impl DiagnosticSink<'_> {
     pub(crate) fn push(&mut self, kind: DiagnosticKind, message: String) {
+        if self.out.len() >= MAX_DIAGNOSTICS {
+            *self.suppressed += 1;
+            return;
+        }
         self.out.push(Diagnostic {
             kind,
             message: format!("{}{}", self.prefix, message),

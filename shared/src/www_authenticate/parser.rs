@@ -1,17 +1,28 @@
 //! The line-level grammar: splits one header line into challenges and parameters, recovering from
 //! malformed input instead of stopping. Semantic checks live in `lint`.
+//!
+//! Every character is looked at a bounded number of times (a failed `token68` attempt is re-read
+//! as a parameter, once; a search for a closing single quote either jumps past it or finds none
+//! for the rest of the line), so the work is linear in the line's length.
 
-use super::{Challenge, DiagnosticKind, DiagnosticSink};
+use super::{Challenge, DiagnosticKind, DiagnosticSink, MAX_PARAMETERS};
 
-/// Parses one header line.
-pub(super) fn parse_line(text: &str, sink: &mut DiagnosticSink<'_>) -> Vec<Challenge> {
+/// Parses one header line, keeping at most `max_challenges` challenges.
+pub(super) fn parse_line(
+    text: &str,
+    max_challenges: usize,
+    sink: &mut DiagnosticSink<'_>,
+) -> Vec<Challenge> {
     let mut parser = LineParser {
         chars: text.chars().collect(),
         pos: 0,
         sink,
         challenges: Vec::new(),
+        max_challenges,
+        dropped_params: 0,
     };
     parser.run();
+    parser.report_dropped_params();
     parser.challenges
 }
 
@@ -59,6 +70,9 @@ struct LineParser<'s, 'd> {
     pos: usize,
     sink: &'s mut DiagnosticSink<'d>,
     challenges: Vec<Challenge>,
+    max_challenges: usize,
+    /// Parameters of the current challenge beyond [`MAX_PARAMETERS`], not kept.
+    dropped_params: usize,
 }
 
 impl LineParser<'_, '_> {
@@ -123,6 +137,19 @@ impl LineParser<'_, '_> {
                 DiagnosticKind::MissingComma,
                 format!("a comma is missing before the challenge `{name}`"),
             );
+        }
+        self.report_dropped_params();
+        if self.challenges.len() >= self.max_challenges {
+            let rest = self.chars.len() - (after_name - name.chars().count());
+            self.report(
+                DiagnosticKind::Truncated,
+                format!(
+                    "only the first {} challenges are read; the rest of the line ({rest} characters) was not",
+                    super::MAX_CHALLENGES
+                ),
+            );
+            self.pos = self.chars.len();
+            return Prev::Element;
         }
         self.pos = after_name;
         let had_space = self.skip_ows() > 0;
@@ -205,6 +232,7 @@ impl LineParser<'_, '_> {
 
     fn attach(&mut self, name: String, value: String) {
         match self.challenges.last_mut() {
+            Some(challenge) if challenge.params.len() >= MAX_PARAMETERS => self.dropped_params += 1,
             Some(challenge) => challenge.params.push((name, value)),
             None => self.report(
                 DiagnosticKind::ParameterWithoutChallenge,
@@ -276,6 +304,26 @@ impl LineParser<'_, '_> {
                 format!("the quoted value of `{name}` contains a control character"),
             );
         }
+    }
+
+    /// Says how many parameters of the challenge just finished were not kept.
+    fn report_dropped_params(&mut self) {
+        if self.dropped_params == 0 {
+            return;
+        }
+        let total = MAX_PARAMETERS + self.dropped_params;
+        let scheme = self
+            .challenges
+            .last()
+            .map(|c| c.scheme.clone())
+            .unwrap_or_default();
+        self.dropped_params = 0;
+        self.report(
+            DiagnosticKind::Truncated,
+            format!(
+                "the {scheme} challenge has {total} parameters; only the first {MAX_PARAMETERS} were kept"
+            ),
+        );
     }
 
     /// `'…'` is not HTTP syntax, but servers send it; take the text between the quotes.

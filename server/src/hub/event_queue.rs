@@ -1,0 +1,238 @@
+//! The events waiting for a session's page, bounded in bytes.
+//!
+//! The MCP server decides how many notifications it sends and how large they are; the page decides
+//! how fast it reads. A count-bounded channel (tokio's `broadcast` with 256 slots) still held 393 MB
+//! when the notifications were large and the page was not reading. This queue keeps at most
+//! its budget in bytes of encoded events (plus the newest one, which is itself bounded by the
+//! caller); the oldest go first. Each reader has its own position: one that fell behind learns how
+//! many events — and how many of them server messages — it missed, as one `dropped` event, so the
+//! Protocol view can say "N messages dropped" instead of silently showing fewer.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+
+/// One event as the page receives it: the SSE event name and its JSON data.
+#[derive(Debug)]
+pub struct Frame {
+    pub name: &'static str,
+    pub data: String,
+}
+
+impl Frame {
+    /// What the frame costs to keep: its text plus bookkeeping.
+    fn cost(&self) -> usize {
+        self.data.len() + self.name.len() + 64
+    }
+}
+
+/// What a reader gets next.
+#[derive(Debug)]
+pub enum Delivery {
+    Frame(Arc<Frame>),
+    /// The reader was too slow: this many events (of which `messages` were server messages) were
+    /// dropped before it read them.
+    Dropped {
+        events: u64,
+        messages: u64,
+    },
+}
+
+struct Queued {
+    seq: u64,
+    /// Server messages published before this event (a running count).
+    messages_before: u64,
+    is_message: bool,
+    frame: Arc<Frame>,
+}
+
+#[derive(Default)]
+struct Ring {
+    events: VecDeque<Queued>,
+    bytes: usize,
+    next_seq: u64,
+    messages_published: u64,
+}
+
+impl Ring {
+    /// The position of the oldest retained event (or the next one, when empty).
+    fn oldest(&self) -> (u64, u64) {
+        match self.events.front() {
+            Some(first) => (first.seq, first.messages_before),
+            None => (self.next_seq, self.messages_published),
+        }
+    }
+}
+
+pub struct EventQueue {
+    ring: Mutex<Ring>,
+    published: watch::Sender<u64>,
+    budget: usize,
+}
+
+impl EventQueue {
+    pub fn new(budget: usize) -> Self {
+        Self {
+            ring: Mutex::new(Ring::default()),
+            published: watch::channel(0).0,
+            budget,
+        }
+    }
+
+    /// The bytes currently held.
+    pub fn retained_bytes(&self) -> usize {
+        self.lock().bytes
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ring> {
+        self.ring.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends a frame, dropping the oldest ones past the budget.
+    pub fn push(&self, frame: Frame, is_message: bool) {
+        let seq = {
+            let mut ring = self.lock();
+            let seq = ring.next_seq;
+            ring.next_seq += 1;
+            ring.bytes += frame.cost();
+            let messages_before = ring.messages_published;
+            ring.messages_published += u64::from(is_message);
+            ring.events.push_back(Queued {
+                seq,
+                messages_before,
+                is_message,
+                frame: Arc::new(frame),
+            });
+            while ring.bytes > self.budget && ring.events.len() > 1 {
+                if let Some(old) = ring.events.pop_front() {
+                    ring.bytes -= old.frame.cost();
+                }
+            }
+            seq
+        };
+        self.published.send_replace(seq + 1);
+    }
+
+    /// A reader that starts with the next event published.
+    pub fn subscribe(self: &Arc<Self>) -> Subscription {
+        let ring = self.lock();
+        Subscription {
+            queue: self.clone(),
+            next_seq: ring.next_seq,
+            messages_seen: ring.messages_published,
+            published: self.published.subscribe(),
+        }
+    }
+}
+
+/// One reader's position in the queue.
+pub struct Subscription {
+    queue: Arc<EventQueue>,
+    next_seq: u64,
+    messages_seen: u64,
+    published: watch::Receiver<u64>,
+}
+
+impl Subscription {
+    /// The next event, waiting for one if needed; a `Dropped` first if the reader fell behind.
+    pub async fn next(&mut self) -> Delivery {
+        loop {
+            self.published.borrow_and_update();
+            if let Some(delivery) = self.take() {
+                return delivery;
+            }
+            if self.published.changed().await.is_err() {
+                // Cannot happen while `self.queue` holds the sender; wait for nothing rather than spin.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    fn take(&mut self) -> Option<Delivery> {
+        let ring = self.queue.lock();
+        let (oldest_seq, messages_before_oldest) = ring.oldest();
+        if self.next_seq < oldest_seq {
+            let dropped = Delivery::Dropped {
+                events: oldest_seq - self.next_seq,
+                messages: messages_before_oldest - self.messages_seen,
+            };
+            self.next_seq = oldest_seq;
+            self.messages_seen = messages_before_oldest;
+            return Some(dropped);
+        }
+        let index = usize::try_from(self.next_seq - oldest_seq).ok()?;
+        let queued = ring.events.get(index)?;
+        self.next_seq = queued.seq + 1;
+        self.messages_seen = queued.messages_before + u64::from(queued.is_message);
+        Some(Delivery::Frame(queued.frame.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(size: usize) -> Frame {
+        Frame {
+            name: "message",
+            data: "x".repeat(size),
+        }
+    }
+
+    fn now<T>(future: impl std::future::Future<Output = T>) -> T {
+        futures_util::FutureExt::now_or_never(future).expect("ready")
+    }
+
+    #[test]
+    fn the_budget_bounds_what_is_kept_and_a_slow_reader_learns_what_it_missed() {
+        let queue = Arc::new(EventQueue::new(10_000));
+        let mut reader = queue.subscribe();
+        for _ in 0..1_000 {
+            queue.push(frame(1_000), true);
+            queue.push(frame(10), false);
+        }
+        assert!(queue.retained_bytes() <= 10_000);
+        match now(reader.next()) {
+            Delivery::Dropped { events, messages } => {
+                assert!(events > 1_900, "{events}");
+                assert_eq!(events - messages, events / 2, "half were server messages");
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut frames = 0;
+        while let Some(delivery) = futures_util::FutureExt::now_or_never(reader.next()) {
+            assert!(matches!(delivery, Delivery::Frame(_)));
+            frames += 1;
+        }
+        assert!(frames > 0 && frames < 100, "{frames}");
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_misses_nothing_and_the_newest_event_always_stays() {
+        let queue = Arc::new(EventQueue::new(100));
+        let mut reader = queue.subscribe();
+        for round in 0..10 {
+            queue.push(frame(500 + round), true);
+            match now(reader.next()) {
+                Delivery::Frame(frame) => assert_eq!(frame.data.len(), 500 + round),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(futures_util::FutureExt::now_or_never(reader.next()).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reader_wakes_up_for_a_new_event() {
+        let queue = Arc::new(EventQueue::new(1_000));
+        let mut reader = queue.subscribe();
+        let waiting = tokio::spawn(async move { reader.next().await });
+        tokio::task::yield_now().await;
+        queue.push(frame(3), false);
+        let delivered = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(matches!(delivered, Delivery::Frame(f) if f.data == "xxx"));
+    }
+}
