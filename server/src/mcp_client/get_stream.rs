@@ -2,8 +2,15 @@
 //! tied to a POST. It is reopened with `Last-Event-ID` after the server's `retry` when it ends, stops
 //! for good if the server has none (405, or 404 from a stateless server), and after a 401/403 waits
 //! for new credentials instead of hammering the server.
+//!
+//! `opened` is told once the first GET has an answer (whatever it is) or failed: `initialize`
+//! waits for that before announcing `notifications/initialized`, because many servers (the
+//! TypeScript SDK's among them) drop a server-to-client message sent while no GET stream is open,
+//! and a server may send one as soon as it hears that the client is initialized.
 
 use std::time::Duration;
+
+use tokio::sync::oneshot;
 
 use keyhole_shared::api::ExchangeKind;
 use reqwest::header::{self};
@@ -16,7 +23,13 @@ use super::post::{StreamPosition, challenge_of, describe_request_error, is_event
 const DEFAULT_RETRY: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-pub async fn run(client: McpClient) {
+pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
+    let mut opened = Some(opened);
+    let mut settled = move || {
+        if let Some(opened) = opened.take() {
+            let _ = opened.send(());
+        }
+    };
     let mut position = StreamPosition::default();
     let mut credential_changes = client.inner.credentials.changes();
     let mut backoff = DEFAULT_RETRY;
@@ -43,6 +56,7 @@ pub async fn run(client: McpClient) {
                     &error,
                 ));
                 drop(recorder);
+                settled();
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 continue;
@@ -50,6 +64,8 @@ pub async fn run(client: McpClient) {
         };
         let status = response.status();
         recorder.response(status.as_u16(), response.headers());
+        // The server has answered the GET: an open stream is registered by now.
+        settled();
         match status {
             StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => {
                 tracing::debug!(%status, "the MCP server offers no GET stream");
