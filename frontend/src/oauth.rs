@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use keyhole_shared::api::ConfigResponse;
 use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::challenge::ChallengeContext;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
@@ -17,7 +18,7 @@ use keyhole_shared::oauth_client::{
     ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, ServerConfig,
 };
 use keyhole_shared::random::Entropy;
-use keyhole_shared::recovery::Clock;
+use keyhole_shared::recovery::{Clock, StepUpGuard};
 use keyhole_shared::resume::{
     RecoveryKind, ResumeSnapshot, SNAPSHOT_KEY, SNAPSHOT_VERSION, Trigger,
 };
@@ -474,6 +475,37 @@ pub fn forget_automatic_sign_ins(server_url: &str) {
 fn sign_in_history(storage: &web_sys::Storage) -> SignInHistory {
     let text = storage.get_item(SIGN_IN_HISTORY_KEY).ok().flatten();
     SignInHistory::from_text(text.as_deref().unwrap_or_default())
+}
+
+/// The `sessionStorage` key of this tab's step-up counts (see [`StepUpGuard::to_text`]).
+const STEP_UPS_KEY: &str = "keyhole.step-ups";
+
+/// This tab's step-up counts. They outlive the page: each step-up's redirect is a new page, and
+/// the limit of three per operation must hold across them.
+pub fn step_up_guard() -> StepUpGuard {
+    let text = session_storage().and_then(|s| s.get_item(STEP_UPS_KEY).ok().flatten());
+    StepUpGuard::from_text(text.as_deref().unwrap_or_default())
+}
+
+pub fn save_step_up_guard(guard: &StepUpGuard) {
+    if let Some(storage) = session_storage() {
+        let text = guard.to_text();
+        let _ = if text.is_empty() {
+            storage.remove_item(STEP_UPS_KEY)
+        } else {
+            storage.set_item(STEP_UPS_KEY, &text)
+        };
+    }
+}
+
+/// The operation went through: its step-ups count from zero again.
+pub fn forget_step_ups(server_url: &str, context: &ChallengeContext) {
+    let stored = session_storage().and_then(|s| s.get_item(STEP_UPS_KEY).ok().flatten());
+    if stored.is_some_and(|text| !text.is_empty()) {
+        let guard = step_up_guard();
+        guard.reset(server_url, context);
+        save_step_up_guard(&guard);
+    }
 }
 
 /// Drops an abandoned snapshot (explicit disconnect).
