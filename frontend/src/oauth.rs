@@ -219,15 +219,31 @@ thread_local! {
     static ENTERPRISE: RefCell<Option<BTreeMap<String, EnterpriseConfig>>> = const { RefCell::new(None) };
 }
 
-/// Remembers which catalog servers are enterprise-managed, so sign-ins to them go to the IdP.
+/// Remembers which servers are enterprise-managed (the demo's, the catalog's, those set up in the
+/// connect form), so sign-ins to them go to the IdP. Settings from the form win over the catalog.
 pub fn remember_catalog(config: &ConfigResponse) {
     let mut servers = BTreeMap::new();
-    for entry in config.demo_servers.iter().chain(&config.catalog) {
+    let entries = config
+        .demo_servers
+        .iter()
+        .chain(&config.catalog)
+        .chain(&config.added_servers);
+    for entry in entries {
         if let (Some(url), Some(enterprise)) = (&entry.url, &entry.enterprise) {
             servers.insert(url.clone(), enterprise.clone());
         }
     }
     ENTERPRISE.with(|e| *e.borrow_mut() = Some(servers));
+}
+
+/// Makes `server_url` enterprise-managed with `enterprise` for this page (the backend keeps the
+/// settings too, for the page that comes back from the sign-in).
+pub fn remember_enterprise(server_url: &str, enterprise: EnterpriseConfig) {
+    ENTERPRISE.with(|e| {
+        e.borrow_mut()
+            .get_or_insert_with(BTreeMap::new)
+            .insert(server_url.to_owned(), enterprise);
+    });
 }
 
 /// Makes sure [`remember_catalog`] ran (a page coming back from a sign-in needs it first).

@@ -51,6 +51,11 @@ pub struct Bed {
 impl Bed {
     pub async fn start() -> Self {
         let config = TestbedConfig::from_json_str(&config().to_string()).expect("valid config");
+        Self::with_config(config).await
+    }
+
+    /// A bed serving `config` instead of the CLI tests' own.
+    pub async fn with_config(config: TestbedConfig) -> Self {
         let testbed = Testbed::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("testbed starts");
@@ -106,6 +111,15 @@ impl Bed {
             .unwrap();
         assert!(response.status().is_success(), "control {path}");
         response.json().await.unwrap()
+    }
+
+    pub async fn control_get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}/control/api/{path}", self.testbed.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Runs `keyhole cli ARGS…` in-process against this bed's store.
