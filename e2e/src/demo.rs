@@ -23,6 +23,11 @@ impl TestbedControl {
         }
     }
 
+    /// The testbed's origin (`http://127.0.0.1:<port>`), which its issuer URLs start with.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let response = self
             .http
@@ -55,6 +60,47 @@ impl TestbedControl {
     /// Every token issued so far (each token request that succeeded adds one or two).
     pub async fn token_count(&self) -> usize {
         self.get("/tokens").await.as_array().map_or(0, Vec::len)
+    }
+
+    /// Every request that reached the token endpoint (refused ones too): `grantType`, `status`
+    /// (null while in flight), `startedAtMs`, `finishedAtMs`.
+    pub async fn token_requests(&self) -> Vec<Value> {
+        self.get("/token-requests")
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The grant types of the token requests so far, in order.
+    pub async fn token_grant_types(&self) -> Vec<String> {
+        self.token_requests()
+            .await
+            .iter()
+            .map(|r| r["grantType"].as_str().unwrap_or("(none)").to_owned())
+            .collect()
+    }
+
+    /// Holds every token request `ms` milliseconds before answering it (0: not at all).
+    pub async fn delay_token_requests(&self, ms: u64) {
+        self.post("/token-delay", json!({ "ms": ms })).await;
+    }
+
+    /// The next `count` `tools/call` requests to `server` answer with a challenge of `status`
+    /// (naming `scopes`, for a 403).
+    pub async fn fail_next_calls(
+        &self,
+        server: &str,
+        status: u16,
+        count: u32,
+        scopes: Option<&[&str]>,
+    ) {
+        let mut body = json!({ "status": status, "count": count, "method": "tools/call" });
+        if let Some(scopes) = scopes {
+            body["scopes"] = json!(scopes);
+        }
+        self.post(&format!("/servers/{server}/fail-next"), body)
+            .await;
     }
 
     /// The live upstream sessions of `server`, with the tokens used on each.
@@ -188,7 +234,34 @@ impl SignedIn {
         self.browser.click("tool-run").await;
     }
 
+    /// The Network tab's list of this session's exchanges as `(kind, method, url, status)`, in
+    /// order (the tab must be open).
+    pub async fn network_entries(&self) -> Vec<(String, String, String, String)> {
+        network_entries(&self.browser).await
+    }
+
     pub async fn close(self) {
         self.browser.close().await;
     }
+}
+
+/// The Network tab's list of exchanges as `(kind, method, url, status)`, in order.
+pub async fn network_entries(browser: &Browser) -> Vec<(String, String, String, String)> {
+    browser.wait_testid("network-log").await;
+    let rows = browser
+        .script(
+            "return [...document.querySelectorAll(\
+               '[data-testid=\"network-log\"] > [data-testid=\"network-entry\"]')]\
+             .map(e => [e.dataset.kind, e.querySelector('.method').textContent, \
+                        e.querySelector('.url').textContent, e.dataset.status]);",
+        )
+        .await;
+    rows.as_array()
+        .expect("an array of rows")
+        .iter()
+        .map(|row| {
+            let field = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            (field(0), field(1), field(2), field(3))
+        })
+        .collect()
 }
