@@ -4,6 +4,7 @@
 
 use keyhole_e2e::demo::{TestbedControl, demo_server_urls};
 use keyhole_e2e::{Browser, KeyholeProcess};
+use keyhole_shared::messages::{self, SilentRecovery};
 
 #[tokio::test]
 async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
@@ -35,8 +36,8 @@ async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
         .wait_text("tool-result", |t| t.contains("re-minted"))
         .await;
     browser
-        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"success\"]", |t| {
-            t.contains("organization")
+        .wait_toast("success", |t| {
+            t == messages::recovered_silently(SilentRecovery::EmaRemint)
         })
         .await;
 
@@ -63,8 +64,9 @@ async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
     let after = control.sessions("enterprise").await;
     assert_eq!(after.len(), 1, "{after:?}");
     assert_eq!(after[0]["sessionId"], upstream[0]["sessionId"]);
-    assert!(
-        after[0]["tokens"].as_array().unwrap().len() >= 3,
+    assert_eq!(
+        after[0]["tokens"].as_array().unwrap().len(),
+        3,
         "the connect token, the re-minted one and the stepped-up one: {after:?}"
     );
     browser.close().await;

@@ -157,7 +157,12 @@ async fn tools_resources_prompts_and_logs_against_an_open_server() {
 
     // Auth: an open server holds no credentials.
     browser.click("tab-auth").await;
-    browser.wait_testid("auth-steps").await;
+    browser
+        .wait_text("auth-none", |t| {
+            t == "Keyhole holds no credentials for this server (it needed none, or none were obtained yet)."
+        })
+        .await;
+    assert_eq!(browser.count("[data-testid=\"auth-credentials\"]").await, 0);
 
     // Disconnect returns to the servers view.
     browser.click("disconnect-button").await;

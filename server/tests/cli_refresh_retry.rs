@@ -99,3 +99,67 @@ async fn a_refused_refresh_needs_authorization_and_exits_with_3() {
     assert_eq!(code, 3, "{}", t.stderr());
     assert_eq!(t.opened.lock().unwrap().len(), 1, "a sign-in was attempted");
 }
+
+#[tokio::test]
+async fn a_call_refused_again_after_the_refresh_is_not_retried_twice() {
+    let bed = Bed::start().await;
+    let url = bed.mcp_url("main");
+    let mut t = FakeTerminal::new();
+    assert_eq!(
+        bed.run(
+            &["--url", &url, "--non-interactive", "tools", "list"],
+            &mut t
+        )
+        .await,
+        0,
+        "{}",
+        t.stderr()
+    );
+    // The call and its one retry are refused; the refresh between them works.
+    bed.control(
+        "servers/main/fail-next",
+        serde_json::json!({"status": 401, "count": 2, "method": "tools/call"}),
+    )
+    .await;
+
+    let mut t = FakeTerminal::new();
+    let code = bed
+        .run(
+            &[
+                "--url",
+                &url,
+                "--auth-timeout",
+                "2",
+                "tools",
+                "call",
+                "echo",
+                "--arg",
+                "message=again",
+            ],
+            &mut t,
+        )
+        .await;
+    assert_eq!(code, 3, "{}", t.stderr());
+    assert!(
+        t.stderr()
+            .contains(&messages::recovered_silently(SilentRecovery::Refresh)),
+        "{}",
+        t.stderr()
+    );
+    assert!(
+        t.stderr()
+            .ends_with(&format!("error: {}", messages::challenged_after_retry())),
+        "{}",
+        t.stderr()
+    );
+    assert!(t.opened.lock().unwrap().is_empty(), "no sign-in was tried");
+    let requests = bed.control_get("token-requests").await;
+    let grants: Vec<&str> = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["grantType"].as_str().unwrap())
+        .collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token"]);
+    assert!(t.stdout().is_empty(), "{}", t.stdout());
+}
