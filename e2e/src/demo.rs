@@ -2,6 +2,7 @@
 //! demo authorization server's login and consent pages, and the testbed's control API (to expire
 //! tokens, arm challenges, and see which tokens were used on which upstream session).
 
+use keyhole_shared::messages::{self, SilentRecovery};
 use reqwest::Client;
 use serde_json::{Value, json};
 
@@ -21,6 +22,11 @@ impl TestbedControl {
             base: parsed.origin().ascii_serialization(),
             http: Client::new(),
         }
+    }
+
+    /// The testbed's origin (`http://127.0.0.1:<port>`), which its issuer URLs start with.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     pub async fn get(&self, path: &str) -> Value {
@@ -57,6 +63,47 @@ impl TestbedControl {
         self.get("/tokens").await.as_array().map_or(0, Vec::len)
     }
 
+    /// Every request that reached the token endpoint (refused ones too): `grantType`, `status`
+    /// (null while in flight), `startedAtMs`, `finishedAtMs`.
+    pub async fn token_requests(&self) -> Vec<Value> {
+        self.get("/token-requests")
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The grant types of the token requests so far, in order.
+    pub async fn token_grant_types(&self) -> Vec<String> {
+        self.token_requests()
+            .await
+            .iter()
+            .map(|r| r["grantType"].as_str().unwrap_or("(none)").to_owned())
+            .collect()
+    }
+
+    /// Holds every token request `ms` milliseconds before answering it (0: not at all).
+    pub async fn delay_token_requests(&self, ms: u64) {
+        self.post("/token-delay", json!({ "ms": ms })).await;
+    }
+
+    /// The next `count` `tools/call` requests to `server` answer with a challenge of `status`
+    /// (naming `scopes`, for a 403).
+    pub async fn fail_next_calls(
+        &self,
+        server: &str,
+        status: u16,
+        count: u32,
+        scopes: Option<&[&str]>,
+    ) {
+        let mut body = json!({ "status": status, "count": count, "method": "tools/call" });
+        if let Some(scopes) = scopes {
+            body["scopes"] = json!(scopes);
+        }
+        self.post(&format!("/servers/{server}/fail-next"), body)
+            .await;
+    }
+
     /// The live upstream sessions of `server`, with the tokens used on each.
     pub async fn sessions(&self, server: &str) -> Vec<Value> {
         self.get("/sessions")
@@ -78,6 +125,34 @@ impl TestbedControl {
         self.post(&format!("/servers/{server}/ambient-challenge"), body)
             .await;
     }
+}
+
+/// Signs in at the enterprise IdP of a testbed (`alice`), for an enterprise-managed server, and
+/// waits until Keyhole is connected; returns the upstream session of `server`.
+pub async fn sign_in_at_the_idp(browser: &Browser, control: &TestbedControl, server: &str) -> Value {
+    browser.fill("login-username", "alice").await;
+    browser.fill("login-password", "alice").await;
+    browser.click("login-submit").await;
+    browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    let sessions = control.sessions(server).await;
+    assert_eq!(sessions.len(), 1, "one upstream session: {sessions:?}");
+    sessions[0].clone()
+}
+
+/// Lets every access token expire and runs `echo`: the call goes through after a silent
+/// re-mint through the enterprise IdP, which a toast reports.
+pub async fn echo_re_mints_after_expiry(browser: &Browser, control: &TestbedControl) {
+    control.expire_access_tokens().await;
+    browser.click("tool-item-echo").await;
+    browser.fill("tool-arg-message", "re-minted").await;
+    browser.click("tool-run").await;
+    browser
+        .wait_text("tool-result", |t| t.contains("re-minted"))
+        .await;
+    let reminted = messages::recovered_silently(SilentRecovery::EmaRemint);
+    browser.wait_toast("success", |t| t == reminted).await;
 }
 
 /// The demo servers' MCP URLs, in catalog order (`demo`, then `enterprise`).
@@ -188,7 +263,34 @@ impl SignedIn {
         self.browser.click("tool-run").await;
     }
 
+    /// The Network tab's list of this session's exchanges as `(kind, method, url, status)`, in
+    /// order (the tab must be open).
+    pub async fn network_entries(&self) -> Vec<(String, String, String, String)> {
+        network_entries(&self.browser).await
+    }
+
     pub async fn close(self) {
         self.browser.close().await;
     }
+}
+
+/// The Network tab's list of exchanges as `(kind, method, url, status)`, in order.
+pub async fn network_entries(browser: &Browser) -> Vec<(String, String, String, String)> {
+    browser.wait_testid("network-log").await;
+    let rows = browser
+        .script(
+            "return [...document.querySelectorAll(\
+               '[data-testid=\"network-log\"] > [data-testid=\"network-entry\"]')]\
+             .map(e => [e.dataset.kind, e.querySelector('.method').textContent, \
+                        e.querySelector('.url').textContent, e.dataset.status]);",
+        )
+        .await;
+    rows.as_array()
+        .expect("an array of rows")
+        .iter()
+        .map(|row| {
+            let field = |i: usize| row[i].as_str().unwrap_or_default().to_owned();
+            (field(0), field(1), field(2), field(3))
+        })
+        .collect()
 }

@@ -1,10 +1,23 @@
 //! Running the real `keyhole` binary on a free loopback port.
+//!
+//! **Which binary.** The tests run `target/<profile>/keyhole`, the binary next to the test
+//! executable's profile directory (or `$KEYHOLE_BIN`, taken as given). `cargo test -p keyhole-e2e`
+//! does not build that binary (it belongs to another package, and an artifact dependency on a
+//! binary is not available on stable), so a stale one could run and pass. Before the first process
+//! starts, [`keyhole_binary`] therefore compares the binary's modification time with the newest
+//! file of the sources it is built from (the `server`, `shared`, `frontend` and `testbed` crates
+//! without their `tests/` and `benches/`, and the workspace's `Cargo.toml` and `Cargo.lock`). If
+//! the binary is missing or any of those is newer, it runs `cargo build -p keyhole-server --bin
+//! keyhole` once for the whole test executable, with the same profile and target directory, and
+//! lets cargo decide what to rebuild (afterwards the binary counts as checked). The check stats a few hundred files (milliseconds); a fresh
+//! binary costs no cargo run at all, and test executables running at once are serialised by
+//! cargo's own build lock.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, SystemTime};
 
 /// The API token the tests pin with `KEYHOLE_API_TOKEN`.
 pub const TEST_API_TOKEN: &str = "e2e-test-token";
@@ -17,21 +30,156 @@ pub struct KeyholeProcess {
     /// The URL the binary printed for the user to open (it carries the token).
     pub open_url: String,
     printed: Arc<Mutex<Vec<String>>>,
-    _store_dir: tempfile::TempDir,
+    store_dir: tempfile::TempDir,
+    /// Where [`KeyholeProcess::testbed`] wrote the configuration.
+    _config_dir: Option<tempfile::TempDir>,
 }
 
-/// The binary under test: `$KEYHOLE_BIN`, else the `keyhole` next to this test executable's directory
-/// (`target/<profile>/keyhole`, which `cargo test` builds because the server package has tests).
+/// The workspace's crates the `keyhole` binary is built from.
+const BINARY_CRATES: [&str; 4] = ["server", "shared", "frontend", "testbed"];
+/// Directories inside those crates that do not go into the binary.
+const NOT_IN_BINARY: [&str; 4] = ["tests", "benches", "target", "node_modules"];
+
+/// The binary under test, built or verified to be newer than its sources (see the module doc).
+/// `$KEYHOLE_BIN` is used as given.
 pub fn keyhole_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("KEYHOLE_BIN") {
-        return PathBuf::from(path);
+    static CHECKED: OnceLock<PathBuf> = OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("KEYHOLE_BIN") {
+                return PathBuf::from(path);
+            }
+            let target = TargetLayout::of_this_test();
+            let binary = target.profile_dir.join("keyhole");
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("e2e/ lives in the workspace");
+            if let Some(why) = stale_because(&binary, workspace) {
+                eprintln!(
+                    "e2e: {why}; running `cargo build -p keyhole-server --bin keyhole` first"
+                );
+                target.build_keyhole(workspace);
+                // Cargo has just brought the binary up to date; when the newer files did not
+                // concern it (a lock-file entry of another package, say), mark it as checked so
+                // the next test executable does not ask cargo again.
+                if stale_because(&binary, workspace).is_some()
+                    && let Ok(file) = std::fs::File::options().write(true).open(&binary)
+                {
+                    let _ = file.set_modified(SystemTime::now());
+                }
+            }
+            binary
+        })
+        .clone()
+}
+
+/// Why `binary` cannot be trusted to match the sources in `workspace`, if it cannot.
+fn stale_because(binary: &Path, workspace: &Path) -> Option<String> {
+    let Ok(built) = std::fs::metadata(binary).and_then(|m| m.modified()) else {
+        return Some(format!("{} does not exist", binary.display()));
+    };
+    let mut sources: Vec<PathBuf> =
+        vec![workspace.join("Cargo.toml"), workspace.join("Cargo.lock")];
+    for krate in BINARY_CRATES {
+        collect_files(&workspace.join(krate), &mut sources);
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    profile_dir.join("keyhole")
+    let newer = sources
+        .into_iter()
+        .filter_map(|path| Some((modified(&path)?, path)))
+        .filter(|(at, _)| *at > built)
+        .max_by_key(|(at, _)| *at)?;
+    Some(format!(
+        "{} is newer than {}",
+        newer.1.display(),
+        binary.display()
+    ))
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn collect_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || NOT_IN_BINARY.contains(&name.as_ref()) {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => collect_files(&path, into),
+            Ok(_) => into.push(path),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Where cargo put this test executable: `<target dir>[/<triple>]/<profile>/deps/<test>`.
+struct TargetLayout {
+    target_dir: PathBuf,
+    triple: Option<String>,
+    profile_dir: PathBuf,
+}
+
+impl TargetLayout {
+    fn of_this_test() -> Self {
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("target/<profile>/deps")
+            .to_path_buf();
+        let above = profile_dir.parent().expect("a target directory");
+        // The target directory is the one cargo marks with CACHEDIR.TAG; a level in between is a
+        // `--target` triple.
+        let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
+            (above.to_path_buf(), None)
+        } else {
+            let triple = above.file_name().map(|n| n.to_string_lossy().into_owned());
+            (above.parent().unwrap_or(above).to_path_buf(), triple)
+        };
+        Self {
+            target_dir,
+            triple,
+            profile_dir,
+        }
+    }
+
+    /// `cargo build -p keyhole-server --bin keyhole` into this layout; panics if it fails.
+    fn build_keyhole(&self, workspace: &Path) {
+        let cargo = std::env::var_os("CARGO")
+            .or_else(|| option_env!("CARGO").map(Into::into))
+            .unwrap_or_else(|| "cargo".into());
+        let mut command = Command::new(cargo);
+        command
+            .current_dir(workspace)
+            .args(["build", "-p", "keyhole-server", "--bin", "keyhole"])
+            .arg("--target-dir")
+            .arg(&self.target_dir);
+        match self.profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => {}
+            Some("release") => {
+                command.arg("--release");
+            }
+            Some(profile) => {
+                command.args(["--profile", profile]);
+            }
+        }
+        if let Some(triple) = &self.triple {
+            command.args(["--target", triple]);
+        }
+        let status = command
+            .status()
+            .unwrap_or_else(|e| panic!("could not run cargo to build keyhole: {e}"));
+        assert!(
+            status.success(),
+            "`cargo build --bin keyhole` failed ({status}); the e2e tests need the current binary"
+        );
+    }
 }
 
 impl KeyholeProcess {
@@ -43,13 +191,25 @@ impl KeyholeProcess {
         Self::spawn(&all)
     }
 
+    /// Starts `keyhole testbed` serving `config` (the testbed's JSON configuration) on a free
+    /// port.
+    pub fn testbed(config: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory for the configuration");
+        let path = dir.path().join("testbed.json");
+        std::fs::write(&path, config).expect("the testbed configuration is written");
+        let path = path.to_str().expect("a UTF-8 temporary path");
+        let mut testbed = Self::spawn(&["testbed", "--config", path, "--port", "0"]);
+        testbed._config_dir = Some(dir);
+        testbed
+    }
+
     /// Starts `keyhole <args…>` and waits for the first URL it prints: the address to open for the
     /// web inspector, the base URL for the testbed.
     pub fn spawn(args: &[&str]) -> Self {
         let binary = keyhole_binary();
         assert!(
             binary.exists(),
-            "{} does not exist: build it with `cargo build --bin keyhole` (or set KEYHOLE_BIN)",
+            "{} does not exist (KEYHOLE_BIN points elsewhere?)",
             binary.display()
         );
         // Each process gets its own OAuth store: tests never touch the user's.
@@ -96,7 +256,8 @@ impl KeyholeProcess {
             base_url,
             open_url,
             printed,
-            _store_dir: store_dir,
+            store_dir,
+            _config_dir: None,
         }
     }
 
@@ -119,6 +280,11 @@ impl KeyholeProcess {
     /// The process id (for reading its memory use from `/proc`).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The OAuth store file this process uses (`KEYHOLE_STORE`, in a temporary directory).
+    pub fn store_path(&self) -> PathBuf {
+        self.store_dir.path().join("oauth-store.json")
     }
 
     /// The bound port.

@@ -93,10 +93,33 @@ async fn connecting_to_the_demo_signs_in_through_login_and_consent() {
         signin >= 3,
         "only {signin} sign-in exchanges in the Network tab"
     );
+    // What the Auth tab says the client holds, fact by fact.
     browser.click("tab-auth").await;
-    browser
-        .wait_text("auth-credentials", |t| t.contains("mcp"))
+    browser.wait_testid("auth-credentials").await;
+    let facts = browser
+        .script(
+            "const dl = document.querySelector('[data-testid=\"auth-credentials\"]'); \
+             return Object.fromEntries([...dl.querySelectorAll('dt')] \
+               .map(dt => [dt.textContent, dt.nextElementSibling.textContent]));",
+        )
         .await;
+    let fact = |name: &str| facts[name].as_str().unwrap_or_default().to_owned();
+    let origin = url.split("/servers/").next().unwrap();
+    assert_eq!(fact("Issuer"), format!("{origin}/oauth"), "{facts}");
+    assert!(fact("Client").ends_with(" (dynamic, none)"), "{facts}");
+    assert_eq!(fact("Granted scopes"), "mcp", "{facts}");
+    assert_eq!(fact("Requested scopes"), "mcp", "{facts}");
+    let access = fact("Access token");
+    let lifetime = access
+        .strip_prefix("Bearer token, expires in ")
+        .and_then(|rest| rest.strip_suffix(" s, opaque"))
+        .and_then(|secs| secs.parse::<u64>().ok())
+        .unwrap_or_else(|| panic!("the access token's description: {access:?}"));
+    assert!(
+        (60..=120).contains(&lifetime),
+        "the demo's tokens live 120 s: {access:?}"
+    );
+    assert_eq!(fact("Refresh token"), "held (not shown)", "{facts}");
     // The sign-in's steps, from before and after the redirect: discovery, registration, token.
     let steps = browser.count("[data-testid=\"auth-step\"]").await;
     assert!(steps >= 3, "only {steps} sign-in steps shown");

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use keyhole_e2e::demo::SignedIn;
+use keyhole_shared::messages::{self, SilentRecovery};
 
 #[tokio::test]
 async fn an_ambient_401_while_idle_is_recovered_silently() {
@@ -16,8 +17,8 @@ async fn an_ambient_401_while_idle_is_recovered_silently() {
     demo.control.ambient_challenge("demo", 401, None).await;
 
     demo.browser
-        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"success\"]", |t| {
-            t.contains("Renewed the access token")
+        .wait_toast("success", |t| {
+            t == messages::recovered_silently(SilentRecovery::Refresh)
         })
         .await;
     assert_eq!(demo.browser.path().await, "/");
@@ -52,16 +53,16 @@ async fn with_the_tab_hidden_a_step_up_waits_until_the_tab_is_visible() {
         .ambient_challenge("demo", 403, Some(&["notes:read"]))
         .await;
     demo.browser
-        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"info\"]", |t| {
-            t.contains("come back to this tab")
-        })
+        .wait_toast("info", |t| t.contains("come back to this tab"))
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(
-        demo.browser.count("[data-testid=\"step-up-modal\"]").await,
-        0,
-        "nothing interactive while hidden"
-    );
+    // Watched all along, not looked at once after a pause.
+    demo.browser
+        .assert_absent_for(
+            "[data-testid=\"step-up-modal\"]",
+            Duration::from_secs(2),
+            "nothing interactive while hidden",
+        )
+        .await;
 
     demo.browser
         .script(

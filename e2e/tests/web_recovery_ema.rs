@@ -2,7 +2,9 @@
 //! server: the IdP sign-in at connect time; later, an expired token is re-minted silently, and a
 //! step-up asks first, then re-mints silently and retries — never an ordinary redirect.
 
-use keyhole_e2e::demo::{TestbedControl, demo_server_urls};
+use keyhole_e2e::demo::{
+    TestbedControl, demo_server_urls, echo_re_mints_after_expiry, sign_in_at_the_idp,
+};
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 #[tokio::test]
@@ -17,28 +19,10 @@ async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
     browser.click("connect-button").await;
 
     // Leg 1: the enterprise IdP's sign-in page.
-    browser.fill("login-username", "alice").await;
-    browser.fill("login-password", "alice").await;
-    browser.click("login-submit").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
-    let upstream = control.sessions("enterprise").await;
-    assert_eq!(upstream.len(), 1, "{upstream:?}");
+    let upstream = sign_in_at_the_idp(&browser, &control, "enterprise").await;
 
     // A 401 is answered by re-minting with the cached ID token.
-    control.expire_access_tokens().await;
-    browser.click("tool-item-echo").await;
-    browser.fill("tool-arg-message", "re-minted").await;
-    browser.click("tool-run").await;
-    browser
-        .wait_text("tool-result", |t| t.contains("re-minted"))
-        .await;
-    browser
-        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"success\"]", |t| {
-            t.contains("organization")
-        })
-        .await;
+    echo_re_mints_after_expiry(&browser, &control).await;
 
     // A step-up asks first, then re-mints without leaving the page.
     browser.click("tool-item-get-weather").await;
@@ -62,9 +46,10 @@ async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
 
     let after = control.sessions("enterprise").await;
     assert_eq!(after.len(), 1, "{after:?}");
-    assert_eq!(after[0]["sessionId"], upstream[0]["sessionId"]);
-    assert!(
-        after[0]["tokens"].as_array().unwrap().len() >= 3,
+    assert_eq!(after[0]["sessionId"], upstream["sessionId"]);
+    assert_eq!(
+        after[0]["tokens"].as_array().unwrap().len(),
+        3,
         "the connect token, the re-minted one and the stepped-up one: {after:?}"
     );
     browser.close().await;

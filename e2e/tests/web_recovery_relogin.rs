@@ -3,6 +3,7 @@
 //! upstream session.
 
 use keyhole_e2e::demo::{SignedIn, answer_consent};
+use keyhole_shared::messages;
 use serde_json::json;
 
 /// Expires every token of the demo, refresh tokens included: only a new sign-in helps.
@@ -29,8 +30,8 @@ async fn a_401_without_a_usable_refresh_token_redirects_after_a_notice_and_comes
     demo.run_tool("echo", &[("message", "signed in again")])
         .await;
     demo.browser
-        .wait_selector_text("[data-testid=\"toast\"][data-kind=\"info\"]", |t| {
-            !t.is_empty()
+        .wait_toast("info", |t| {
+            t == messages::session_expired_reauthenticating()
         })
         .await;
     assert_eq!(

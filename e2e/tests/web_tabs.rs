@@ -29,15 +29,11 @@ const TESTBED: &str = r#"{
   }]
 }"#;
 
-/// A testbed with one open server; returns it, its MCP URL and the config's temp dir.
-fn open_testbed() -> (KeyholeProcess, String, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("testbed.json");
-    std::fs::write(&path, TESTBED).unwrap();
-    let testbed =
-        KeyholeProcess::spawn(&["testbed", "--config", path.to_str().unwrap(), "--port", "0"]);
+/// A testbed with one open server; returns it and its MCP URL.
+fn open_testbed() -> (KeyholeProcess, String) {
+    let testbed = KeyholeProcess::testbed(TESTBED);
     let url = format!("{}/servers/open/mcp", testbed.base_url);
-    (testbed, url, dir)
+    (testbed, url)
 }
 
 async fn connect(browser: &Browser, keyhole: &KeyholeProcess, url: &str) {
@@ -51,7 +47,7 @@ async fn connect(browser: &Browser, keyhole: &KeyholeProcess, url: &str) {
 
 #[tokio::test]
 async fn tools_resources_prompts_and_logs_against_an_open_server() {
-    let (_testbed, url, _dir) = open_testbed();
+    let (_testbed, url) = open_testbed();
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let browser = Browser::start().await;
     connect(&browser, &keyhole, &url).await;
@@ -157,7 +153,12 @@ async fn tools_resources_prompts_and_logs_against_an_open_server() {
 
     // Auth: an open server holds no credentials.
     browser.click("tab-auth").await;
-    browser.wait_testid("auth-steps").await;
+    browser
+        .wait_text("auth-none", |t| {
+            t == "Keyhole holds no credentials for this server (it needed none, or none were obtained yet)."
+        })
+        .await;
+    assert_eq!(browser.count("[data-testid=\"auth-credentials\"]").await, 0);
 
     // Disconnect returns to the servers view.
     browser.click("disconnect-button").await;
@@ -170,7 +171,7 @@ async fn tools_resources_prompts_and_logs_against_an_open_server() {
 
 #[tokio::test]
 async fn tool_errors_and_structured_results_are_rendered() {
-    let (_testbed, url, _dir) = open_testbed();
+    let (_testbed, url) = open_testbed();
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let browser = Browser::start().await;
     connect(&browser, &keyhole, &url).await;

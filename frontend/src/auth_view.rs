@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use keyhole_shared::api::ExchangeKind;
+use keyhole_shared::store::{CredentialRecord, StoreDocument};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -38,23 +39,11 @@ fn decode_jwt(token: &str) -> Option<(Value, Value)> {
     Some((parse(header)?, parse(payload)?))
 }
 
-fn scopes_text(value: &Value) -> String {
-    match value {
-        Value::Array(items) => items
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-        Value::String(s) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn expiry_text(expires_at: Option<f64>) -> String {
+fn expiry_text(expires_at: Option<u64>) -> String {
     match expires_at {
         None => "no expiry given".into(),
         Some(at) => {
-            let left = at - now_ms() / 1000.0;
+            let left = at as f64 - now_ms() / 1000.0;
             if left <= 0.0 {
                 format!("expired {} s ago", crate::text::whole(-left))
             } else {
@@ -66,7 +55,8 @@ fn expiry_text(expires_at: Option<f64>) -> String {
 
 #[component]
 pub fn AuthTab(session: Session) -> impl IntoView {
-    let store = LocalResource::new(|| api::get_json::<Value>("/api/store/oauth"));
+    // Read as the store's own type: field names cannot drift from what the store writes.
+    let store = LocalResource::new(|| api::get_json::<StoreDocument>("/api/store/oauth"));
     let oauth_steps = move || {
         session.network.with(|log| {
             log.iter()
@@ -101,61 +91,72 @@ pub fn AuthTab(session: Session) -> impl IntoView {
     }
 }
 
-fn credentials_view(document: &Value, server_url: &str) -> AnyView {
-    let records: Vec<Value> = document["credentials"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter(|r| r["serverUrl"].as_str() == Some(server_url))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
+/// A serde enum's wire name (`dynamic`, `client_secret_basic`…).
+fn wire_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn credentials_view(document: &StoreDocument, server_url: &str) -> AnyView {
+    let records: Vec<&CredentialRecord> = document
+        .credentials
+        .iter()
+        .filter(|r| r.server_url == server_url)
+        .collect();
     if records.is_empty() {
         return view! {
             <p class="muted" data-testid="auth-none">"Keyhole holds no credentials for this server (it needed none, or none were obtained yet)."</p>
         }
         .into_any();
     }
-    let clients = document["clients"].as_array().cloned().unwrap_or_default();
     records
         .into_iter()
         .map(|record| {
-            let issuer = record["issuer"].as_str().unwrap_or("").to_owned();
-            let client = clients
+            let client = document
+                .clients
                 .iter()
-                .find(|c| c["issuer"].as_str() == Some(issuer.as_str()))
+                .filter(|c| c.issuer == record.issuer)
+                .find(|c| {
+                    record
+                        .client_id
+                        .as_ref()
+                        .is_none_or(|id| *id == c.registration.client_id)
+                })
                 .map(|c| {
                     format!(
                         "{} ({}, {})",
-                        c["registration"]["clientId"].as_str().unwrap_or("?"),
-                        c["registration"]["source"].as_str().unwrap_or("?"),
-                        c["registration"]["authMethod"].as_str().unwrap_or("?"),
+                        c.registration.client_id.as_str(),
+                        wire_name(&c.registration.source),
+                        wire_name(&c.registration.auth_method),
                     )
                 })
                 .unwrap_or_else(|| "unknown".into());
-            let tokens = record["tokens"].clone();
-            let access = tokens["accessToken"].as_str().unwrap_or("").to_owned();
-            let jwt = decode_jwt(&access);
+            let tokens = record.tokens.as_ref();
+            let jwt = tokens.and_then(|t| decode_jwt(t.access_token.expose()));
+            let access = match tokens {
+                None => "none".to_owned(),
+                Some(tokens) => format!(
+                    "{} token, {}{}",
+                    tokens.token_type,
+                    expiry_text(tokens.expires_at),
+                    if jwt.is_some() { ", a JWT" } else { ", opaque" },
+                ),
+            };
+            let refresh = if tokens.is_some_and(|t| t.refresh_token.is_some()) {
+                "held (not shown)"
+            } else {
+                "none"
+            };
             view! {
                 <dl class="facts" data-testid="auth-credentials">
-                    <dt>"Issuer"</dt><dd><code>{issuer.clone()}</code></dd>
+                    <dt>"Issuer"</dt><dd><code>{record.issuer.as_str().to_owned()}</code></dd>
                     <dt>"Client"</dt><dd>{client}</dd>
-                    <dt>"Granted scopes"</dt><dd>{scopes_text(&record["granted"])}</dd>
-                    <dt>"Requested scopes"</dt><dd>{scopes_text(&record["requested"])}</dd>
-                    <dt>"Access token"</dt>
-                    <dd>{if tokens.is_null() {
-                        "none".to_owned()
-                    } else {
-                        format!(
-                            "{} token, {}{}",
-                            tokens["tokenType"].as_str().unwrap_or("?"),
-                            expiry_text(tokens["expiresAt"].as_f64()),
-                            if jwt.is_some() { ", a JWT" } else { ", opaque" },
-                        )
-                    }}</dd>
-                    <dt>"Refresh token"</dt>
-                    <dd>{if tokens["refreshToken"].is_string() { "held (not shown)" } else { "none" }}</dd>
+                    <dt>"Granted scopes"</dt><dd>{record.granted.to_string()}</dd>
+                    <dt>"Requested scopes"</dt><dd>{record.requested.to_string()}</dd>
+                    <dt>"Access token"</dt><dd>{access}</dd>
+                    <dt>"Refresh token"</dt><dd>{refresh}</dd>
                 </dl>
                 {jwt.map(|(header, claims)| view! {
                     <details class="json" open=true>

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use keyhole_shared::api::ConfigResponse;
 use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::challenge::ChallengeContext;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
@@ -17,7 +18,7 @@ use keyhole_shared::oauth_client::{
     ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, ServerConfig,
 };
 use keyhole_shared::random::Entropy;
-use keyhole_shared::recovery::Clock;
+use keyhole_shared::recovery::{Clock, StepUpGuard};
 use keyhole_shared::resume::{
     RecoveryKind, ResumeSnapshot, SNAPSHOT_KEY, SNAPSHOT_VERSION, Trigger,
 };
@@ -218,15 +219,31 @@ thread_local! {
     static ENTERPRISE: RefCell<Option<BTreeMap<String, EnterpriseConfig>>> = const { RefCell::new(None) };
 }
 
-/// Remembers which catalog servers are enterprise-managed, so sign-ins to them go to the IdP.
+/// Remembers which servers are enterprise-managed (the demo's, the catalog's, those set up in the
+/// connect form), so sign-ins to them go to the IdP. Settings from the form win over the catalog.
 pub fn remember_catalog(config: &ConfigResponse) {
     let mut servers = BTreeMap::new();
-    for entry in config.demo_servers.iter().chain(&config.catalog) {
+    let entries = config
+        .demo_servers
+        .iter()
+        .chain(&config.catalog)
+        .chain(&config.added_servers);
+    for entry in entries {
         if let (Some(url), Some(enterprise)) = (&entry.url, &entry.enterprise) {
             servers.insert(url.clone(), enterprise.clone());
         }
     }
     ENTERPRISE.with(|e| *e.borrow_mut() = Some(servers));
+}
+
+/// Makes `server_url` enterprise-managed with `enterprise` for this page (the backend keeps the
+/// settings too, for the page that comes back from the sign-in).
+pub fn remember_enterprise(server_url: &str, enterprise: EnterpriseConfig) {
+    ENTERPRISE.with(|e| {
+        e.borrow_mut()
+            .get_or_insert_with(BTreeMap::new)
+            .insert(server_url.to_owned(), enterprise);
+    });
 }
 
 /// Makes sure [`remember_catalog`] ran (a page coming back from a sign-in needs it first).
@@ -474,6 +491,37 @@ pub fn forget_automatic_sign_ins(server_url: &str) {
 fn sign_in_history(storage: &web_sys::Storage) -> SignInHistory {
     let text = storage.get_item(SIGN_IN_HISTORY_KEY).ok().flatten();
     SignInHistory::from_text(text.as_deref().unwrap_or_default())
+}
+
+/// The `sessionStorage` key of this tab's step-up counts (see [`StepUpGuard::to_text`]).
+const STEP_UPS_KEY: &str = "keyhole.step-ups";
+
+/// This tab's step-up counts. They outlive the page: each step-up's redirect is a new page, and
+/// the limit of three per operation must hold across them.
+pub fn step_up_guard() -> StepUpGuard {
+    let text = session_storage().and_then(|s| s.get_item(STEP_UPS_KEY).ok().flatten());
+    StepUpGuard::from_text(text.as_deref().unwrap_or_default())
+}
+
+pub fn save_step_up_guard(guard: &StepUpGuard) {
+    if let Some(storage) = session_storage() {
+        let text = guard.to_text();
+        let _ = if text.is_empty() {
+            storage.remove_item(STEP_UPS_KEY)
+        } else {
+            storage.set_item(STEP_UPS_KEY, &text)
+        };
+    }
+}
+
+/// The operation went through: its step-ups count from zero again.
+pub fn forget_step_ups(server_url: &str, context: &ChallengeContext) {
+    let stored = session_storage().and_then(|s| s.get_item(STEP_UPS_KEY).ok().flatten());
+    if stored.is_some_and(|text| !text.is_empty()) {
+        let guard = step_up_guard();
+        guard.reset(server_url, context);
+        save_step_up_guard(&guard);
+    }
 }
 
 /// Drops an abandoned snapshot (explicit disconnect).

@@ -37,6 +37,7 @@ pub fn PromptsTab(session: Session) -> impl IntoView {
     session.ui.register("prompts", move || TabState {
         selected: selected_name(selected),
         form: fields.texts(),
+        arguments_json: None,
         filter: None,
     });
     view! {

@@ -16,12 +16,10 @@
 //! over, which re-reads the shared store first. Recoveries for one server never overlap, in this tab
 //! or another ([`web_locks`]).
 
-use std::rc::Rc;
-
 use futures_channel::oneshot;
 use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::messages;
-use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard, StepUpPlan};
+use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpPlan};
 use keyhole_shared::resume::{RecoveryKind, Trigger};
 use keyhole_shared::sign_in_guard::{MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS};
 use leptos::prelude::*;
@@ -63,9 +61,10 @@ pub struct Recovery {
     pub banner: RwSignal<Option<Banner>>,
     /// An ambient challenge waiting for the tab to become visible.
     deferred: StoredValue<Option<(Session, AuthChallenge)>, LocalStorage>,
-    guard: StoredValue<Rc<StepUpGuard>, LocalStorage>,
     /// A recovery decided to leave the page for a sign-in.
     leaving: StoredValue<bool>,
+    /// The user was told that this browser has no Web Locks.
+    warned_without_locks: StoredValue<bool>,
     toasts: Toasts,
 }
 
@@ -89,8 +88,8 @@ impl Recovery {
             answer: StoredValue::new(None),
             banner: RwSignal::new(None),
             deferred: StoredValue::new_local(None),
-            guard: StoredValue::new_local(Rc::new(StepUpGuard::new())),
             leaving: StoredValue::new(false),
+            warned_without_locks: StoredValue::new(false),
             toasts,
         };
         page::on_visible(move || {
@@ -127,6 +126,15 @@ impl Recovery {
         match receiver.await {
             Ok(true) => Answer::Authorize,
             _ => Answer::Cancel,
+        }
+    }
+
+    /// Says once per page that recoveries are serialised within this tab only.
+    fn warn_without_web_locks(&self) {
+        if !self.warned_without_locks.get_value() {
+            self.warned_without_locks.set_value(true);
+            self.toasts
+                .show(ToastKind::Warning, messages::web_locks_unavailable());
         }
     }
 
@@ -169,12 +177,19 @@ pub async fn recover(
     let recovery = session.recovery;
     let url = session.url();
     let client = oauth::client_in(Some(session.id()));
-    let guard = recovery.guard.get_value();
     let rejected = session.bearer();
-    let mut outcome = web_locks::exclusive(
-        &lock_name(&url),
-        client.handle_challenge(&url, &challenge, rejected.as_ref(), &guard),
-    )
+    if !web_locks::available() {
+        recovery.warn_without_web_locks();
+    }
+    let mut outcome = web_locks::exclusive(&lock_name(&url), async {
+        // Read and written under the lock: another recovery of this tab may be counting too.
+        let guard = oauth::step_up_guard();
+        let outcome = client
+            .handle_challenge(&url, &challenge, rejected.as_ref(), &guard)
+            .await;
+        oauth::save_step_up_guard(&guard);
+        outcome
+    })
     .await;
     let mut kind = RecoveryKind::Relogin;
     loop {

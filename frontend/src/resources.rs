@@ -84,6 +84,7 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
             Some(template) => TabState {
                 selected: Some(format!("{TEMPLATE_PREFIX}{template}")),
                 form: fields.texts(),
+                arguments_json: None,
                 filter: None,
             },
             None => TabState {

@@ -1,12 +1,126 @@
-//! The servers view: the demo servers, the `mcp.json` catalog, and "connect to URL".
+//! The servers view: the demo servers, the `mcp.json` catalog, the servers set up in the connect
+//! form during this run, and "connect to URL" (custom headers; enterprise-managed authorization,
+//! whose settings go to the backend, never to browser storage).
 
-use keyhole_shared::api::{CatalogEntry, ConfigResponse};
+use keyhole_shared::ScopeSet;
+use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse};
+use keyhole_shared::oauth_client::{
+    EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value};
 
+use crate::api;
 use crate::connect::{self, ConnectOutcome, Connection};
 use crate::connection::ConnectionStatus;
+use crate::oauth;
+
+/// The connect form's enterprise-managed authorization (SEP-990) fields.
+#[derive(Clone, Copy)]
+struct EnterpriseFields {
+    idp_issuer: RwSignal<String>,
+    idp_client_id: RwSignal<String>,
+    idp_client_secret: RwSignal<String>,
+    /// `client_secret_basic`, `client_secret_post`, or empty: what the server announces.
+    idp_auth_method: RwSignal<String>,
+    client_id: RwSignal<String>,
+    client_secret: RwSignal<String>,
+    auth_method: RwSignal<String>,
+}
+
+impl EnterpriseFields {
+    fn new() -> Self {
+        let field = || RwSignal::new(String::new());
+        Self {
+            idp_issuer: field(),
+            idp_client_id: field(),
+            idp_client_secret: field(),
+            idp_auth_method: field(),
+            client_id: field(),
+            client_secret: field(),
+            auth_method: field(),
+        }
+    }
+
+    /// `Ok(None)` when the fields are empty, the settings when they are filled, else what is
+    /// missing.
+    fn settings(&self) -> Result<Option<EnterpriseConfig>, String> {
+        let text = |field: RwSignal<String>| field.get_untracked().trim().to_owned();
+        let all = [
+            self.idp_issuer,
+            self.idp_client_id,
+            self.idp_client_secret,
+            self.client_id,
+            self.client_secret,
+        ];
+        if all.iter().all(|f| text(*f).is_empty()) {
+            return Ok(None);
+        }
+        let required = [
+            (self.idp_issuer, "the IdP issuer URL"),
+            (self.idp_client_id, "the client ID at the IdP"),
+            (
+                self.client_id,
+                "the client ID at the server's authorization server",
+            ),
+        ];
+        if let Some((_, name)) = required.iter().find(|(f, _)| text(*f).is_empty()) {
+            return Err(format!("Enterprise-managed authorization needs {name}."));
+        }
+        let client = |id: RwSignal<String>, secret: RwSignal<String>, method: RwSignal<String>| {
+            let mut client = PreRegisteredClient::public(text(id));
+            client.client_secret = Some(text(secret)).filter(|s| !s.is_empty()).map(Into::into);
+            client.auth_method = TokenEndpointAuthMethod::parse(&text(method));
+            client
+        };
+        Ok(Some(EnterpriseConfig {
+            idp_issuer: Issuer::new(text(self.idp_issuer)),
+            idp_client: client(
+                self.idp_client_id,
+                self.idp_client_secret,
+                self.idp_auth_method,
+            ),
+            idp_scope: ScopeSet::parse("openid email"),
+            resource_client: client(self.client_id, self.client_secret, self.auth_method),
+        }))
+    }
+}
+
+/// How a client authenticates at a token endpoint; empty means "what the server announces".
+#[component]
+fn AuthMethodField(
+    label: &'static str,
+    testid: &'static str,
+    value: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <select data-testid=testid on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">"as the server announces"</option>
+                <option value="client_secret_basic">"client_secret_basic"</option>
+                <option value="client_secret_post">"client_secret_post"</option>
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn FormField(
+    label: &'static str,
+    testid: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] secret: bool,
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input type=if secret { "password" } else { "text" } data-testid=testid
+                autocomplete="off" bind:value=value />
+        </label>
+    }
+}
 
 #[component]
 pub fn ServersView(
@@ -17,6 +131,7 @@ pub fn ServersView(
 ) -> impl IntoView {
     let url = RwSignal::new(String::new());
     let headers = RwSignal::new(String::new());
+    let enterprise = EnterpriseFields::new();
     let connect = move || {
         let extra = match parse_headers(&headers.get_untracked()) {
             Ok(extra) => extra,
@@ -32,12 +147,40 @@ pub fn ServersView(
             });
             return;
         }
-        start_connect(target, extra, status, on_connected);
+        let settings = match enterprise.settings() {
+            Ok(settings) => settings,
+            Err(message) => {
+                status.set(ConnectionStatus::Error { message });
+                return;
+            }
+        };
+        match settings {
+            None => start_connect(target, extra, status, on_connected),
+            Some(settings) => spawn_local(async move {
+                let request = AddServerRequest {
+                    url: target.clone(),
+                    enterprise: settings.clone(),
+                };
+                if let Err(error) =
+                    api::post_json::<_, Value>("/api/config/servers", &request).await
+                {
+                    status.set(ConnectionStatus::Error {
+                        message: format!(
+                            "The enterprise-managed settings were not accepted: {error}"
+                        ),
+                    });
+                    return;
+                }
+                oauth::remember_enterprise(&target, settings);
+                start_connect(target, extra, status, on_connected);
+            }),
+        }
     };
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
         .chain(config.catalog)
+        .chain(config.added_servers)
         .collect();
 
     view! {
@@ -64,6 +207,17 @@ pub fn ServersView(
                     <label for="server-headers">"One " <code>"Name: value"</code> " per line, sent with every MCP request (not kept across an OAuth redirect)"</label>
                     <textarea id="server-headers" rows="3" class="mono" data-testid="server-headers-input" bind:value=headers></textarea>
                 </details>
+                <details class="connect-headers">
+                    <summary>"Enterprise-managed authorization (SEP-990)"</summary>
+                    <p class="muted">"For a server whose tokens come from your organization's identity provider: Keyhole signs in there and exchanges that sign-in for the server's token, never an ordinary redirect. The settings stay in this Keyhole process's memory."</p>
+                    <FormField label="IdP issuer URL" testid="server-ema-idp-issuer-input" value=enterprise.idp_issuer />
+                    <FormField label="Client ID at the IdP" testid="server-ema-idp-client-id-input" value=enterprise.idp_client_id />
+                    <FormField label="Client secret at the IdP" testid="server-ema-idp-client-secret-input" value=enterprise.idp_client_secret secret=true />
+                    <AuthMethodField label="Authentication at the IdP" testid="server-ema-idp-auth-method-select" value=enterprise.idp_auth_method />
+                    <FormField label="Client ID at the server's authorization server" testid="server-ema-client-id-input" value=enterprise.client_id />
+                    <FormField label="Client secret there" testid="server-ema-client-secret-input" value=enterprise.client_secret secret=true />
+                    <AuthMethodField label="Authentication there" testid="server-ema-auth-method-select" value=enterprise.auth_method />
+                </details>
             </form>
         </section>
         <section class="panel" aria-labelledby="catalog-heading">
@@ -88,7 +242,7 @@ pub fn ServersView(
                     <ul class="catalog">
                         {entries
                             .into_iter()
-                            .map(|entry| view! { <CatalogItem entry=entry url=url /> })
+                            .map(|entry| view! { <CatalogItem entry=entry url=url headers=headers /> })
                             .collect_view()}
                     </ul>
                 }
@@ -145,8 +299,18 @@ fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 #[component]
-fn CatalogItem(entry: CatalogEntry, url: RwSignal<String>) -> impl IntoView {
+fn CatalogItem(
+    entry: CatalogEntry,
+    url: RwSignal<String>,
+    headers: RwSignal<String>,
+) -> impl IntoView {
     let pick = entry.url.clone();
+    let entry_headers: String = entry
+        .headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect();
+    let managed = entry.enterprise.is_some();
     view! {
         <li class="catalog-item" data-testid=format!("server-item-{}", entry.name)>
             <strong>{entry.name.clone()}</strong>
@@ -154,7 +318,12 @@ fn CatalogItem(entry: CatalogEntry, url: RwSignal<String>) -> impl IntoView {
             {match (pick, entry.unsupported_reason.clone()) {
                 (Some(target), None) => {
                     view! {
-                        <button type="button" on:click=move |_| url.set(target.clone())>"Use"</button>
+                        {managed.then(|| view! { <span class="muted">"enterprise-managed"</span> })}
+                        <button type="button" data-testid=format!("server-use-{}", entry.name)
+                            on:click=move |_| {
+                                url.set(target.clone());
+                                headers.set(entry_headers.clone());
+                            }>"Use"</button>
                     }
                         .into_any()
                 }

@@ -7,7 +7,7 @@
 //! tasks can hold it freely.
 
 use keyhole_shared::api::HttpExchange;
-use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
 use keyhole_shared::oauth::Tokens;
 use keyhole_shared::resume::Trigger;
@@ -218,7 +218,23 @@ impl Session {
         params: Value,
     ) -> Result<Value, RpcError> {
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        match self.send_once(method, &message).await {
+        let outcome = self.send_with_recovery(method, &message).await;
+        if outcome.is_ok() {
+            // The operation went through: a later step-up for it starts counting afresh.
+            let context = ChallengeContext {
+                method: Some(method.to_owned()),
+                tool_name: (method == "tools/call")
+                    .then(|| message["params"]["name"].as_str().map(str::to_owned))
+                    .flatten(),
+            };
+            crate::oauth::forget_step_ups(&self.url(), &context);
+        }
+        outcome
+    }
+
+    /// Sends `message`; an auth challenge is answered and the message sent once more.
+    async fn send_with_recovery(&self, method: &str, message: &Value) -> Result<Value, RpcError> {
+        match self.send_once(method, message).await {
             Err(RpcError::Auth {
                 challenge: Some(challenge),
                 ..
@@ -232,7 +248,7 @@ impl Session {
                     target,
                 };
                 recovery::recover(*self, *challenge, trigger).await?;
-                match self.send_once(method, &message).await {
+                match self.send_once(method, message).await {
                     Err(RpcError::Auth { .. }) => {
                         Err(RpcError::Recovery(messages::challenged_after_retry()))
                     }

@@ -20,11 +20,16 @@ type OpenForm = (SchemaForm, RwSignal<bool>, RwSignal<String>);
 #[derive(Clone, Copy)]
 pub struct FormSlot {
     current: StoredValue<Option<OpenForm>>,
-    pub pending: StoredValue<Option<BTreeMap<String, String>>>,
+    pending: StoredValue<Option<SavedForm>>,
 }
 
-/// The form key under which the raw-JSON arguments are kept.
-const RAW_JSON_KEY: &str = "(arguments as JSON)";
+/// A form as the resume snapshot keeps it: the fields as typed, and the raw JSON when the
+/// arguments were being edited as JSON.
+#[derive(Clone, Default)]
+pub struct SavedForm {
+    pub fields: BTreeMap<String, String>,
+    pub arguments_json: Option<String>,
+}
 
 impl FormSlot {
     pub fn new() -> Self {
@@ -34,25 +39,27 @@ impl FormSlot {
         }
     }
 
-    /// The open form's values as typed.
-    pub fn texts(&self) -> BTreeMap<String, String> {
+    /// The open form as typed.
+    pub fn capture(&self) -> SavedForm {
         self.current.with_value(|current| match current {
-            None => BTreeMap::new(),
-            Some((form, raw_mode, raw_text)) => {
-                let mut texts = form.texts();
-                if raw_mode.get_untracked() {
-                    texts.insert(RAW_JSON_KEY.to_owned(), raw_text.get_untracked());
-                }
-                texts
-            }
+            None => SavedForm::default(),
+            Some((form, raw_mode, raw_text)) => SavedForm {
+                fields: form.texts(),
+                arguments_json: raw_mode.get_untracked().then(|| raw_text.get_untracked()),
+            },
         })
+    }
+
+    /// Values for the next form that opens (a form saved before a redirect).
+    pub fn restore_later(&self, saved: SavedForm) {
+        self.pending.set_value(Some(saved));
     }
 
     fn attach(&self, form: SchemaForm, raw_mode: RwSignal<bool>, raw_text: RwSignal<String>) {
         if let Some(saved) = self.pending.try_update_value(Option::take).flatten() {
-            form.restore(&saved);
-            if let Some(raw) = saved.get(RAW_JSON_KEY) {
-                raw_text.set(raw.clone());
+            form.restore(&saved.fields);
+            if let Some(raw) = saved.arguments_json {
+                raw_text.set(raw);
                 raw_mode.set(true);
             }
         }

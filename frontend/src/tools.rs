@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::item_list::ItemRow;
 use crate::session::Session;
 use crate::text::fold_case;
-use crate::tool_run::{FormSlot, ToolRunner};
+use crate::tool_run::{FormSlot, SavedForm, ToolRunner};
 use crate::ui_state::{select_when_listed, selected_name};
 
 /// Whether `tool` matches the search text (name, title or description).
@@ -32,12 +32,19 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
     if let Some(saved) = session.ui.take("tools") {
         search.set(saved.filter.unwrap_or_default());
         select_when_listed(tools, saved.selected, selected);
-        form.pending.set_value(Some(saved.form));
+        form.restore_later(SavedForm {
+            fields: saved.form,
+            arguments_json: saved.arguments_json,
+        });
     }
-    session.ui.register("tools", move || TabState {
-        selected: selected_name(selected),
-        form: form.texts(),
-        filter: Some(search.get_untracked()).filter(|s| !s.is_empty()),
+    session.ui.register("tools", move || {
+        let saved = form.capture();
+        TabState {
+            selected: selected_name(selected),
+            form: saved.fields,
+            arguments_json: saved.arguments_json,
+            filter: Some(search.get_untracked()).filter(|s| !s.is_empty()),
+        }
     });
 
     view! {

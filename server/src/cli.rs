@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::catalog::Catalog;
 use crate::client_cli::{self, ClientArgs};
 use crate::demo::DEFAULT_DEMO_PORT;
 use crate::hub::HubOptions;
@@ -78,6 +79,12 @@ struct WebArgs {
     /// Port for the built-in demo (0 picks a free one; a free one is also used if this one is taken).
     #[arg(long, default_value_t = DEFAULT_DEMO_PORT)]
     demo_port: u16,
+    /// An `mcp.json` catalog ({"mcpServers": {NAME: {"url": …, "headers": {…}}}}) whose servers
+    /// the servers view lists. Stdio entries are listed with the reason they cannot be used yet.
+    /// An entry may carry enterprise-managed authorization settings: "enterprise": {"idpIssuer",
+    /// "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 fn parse_host(value: &str) -> Result<IpAddr, String> {
@@ -137,6 +144,13 @@ fn run_web(args: WebArgs) -> ExitCode {
             args.host
         );
     }
+    let catalog = match args.config.as_deref().map(Catalog::load).transpose() {
+        Ok(catalog) => catalog,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let demo_port = (!args.no_demo).then_some(args.demo_port);
     let hub = HubOptions {
         request_timeout: Duration::from_secs(args.request_timeout),
@@ -147,6 +161,7 @@ fn run_web(args: WebArgs) -> ExitCode {
         port: args.port,
         token,
         demo_port,
+        catalog,
         hub,
     };
     report(runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())))

@@ -66,6 +66,7 @@ pub fn catalog_entries(demo: &RunningTestbed) -> Vec<CatalogEntry> {
                 name,
                 url: Some(url),
                 unsupported_reason: None,
+                headers: Vec::new(),
                 enterprise,
             }
         })

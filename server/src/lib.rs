@@ -3,6 +3,7 @@
 
 pub mod accept_encoding;
 pub mod assets;
+pub mod catalog;
 pub mod cli;
 pub mod client_cli;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod oauth_fetch;
 pub mod oauth_store;
 pub mod redact;
 pub mod security;
+pub mod servers_config;
 pub mod store_routes;
 pub mod testbed_cmd;
 pub mod upstream_http;

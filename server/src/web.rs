@@ -5,10 +5,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
-use axum::{Json, Router, middleware};
+use axum::{Router, middleware};
 use keyhole_shared::api::ConfigResponse;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -17,12 +17,14 @@ use tower_http::trace::TraceLayer;
 use keyhole_testbed::RunningTestbed;
 
 use crate::assets::{self, WebApp};
+use crate::catalog::Catalog;
 use crate::demo;
 use crate::error::AppError;
 use crate::hub::{self, Hub, HubOptions};
 use crate::oauth_fetch;
 use crate::oauth_store::FileStore;
 use crate::security::{self, ApiToken, Guard};
+use crate::servers_config::{self, ServersConfig};
 use crate::store_routes::{self, SharedStore};
 
 /// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
@@ -35,7 +37,8 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wa
 pub struct AppState {
     pub guard: Guard,
     pub web_app: Option<&'static WebApp>,
-    pub config: Arc<ConfigResponse>,
+    /// What `/api/config` describes (the demo, the catalog, servers added in the connect form).
+    pub servers: ServersConfig,
     pub hub: Arc<Hub>,
     /// The OAuth store shared with the CLI, when there is one.
     pub store: SharedStore,
@@ -48,12 +51,16 @@ impl AppState {
             version: keyhole_shared::VERSION.to_owned(),
             demo_servers: Vec::new(),
             catalog: Vec::new(),
+            added_servers: Vec::new(),
             demo_control_url: None,
         };
         Self {
             guard: Guard::new(token, bound),
             web_app: assets::WEB_APP.as_ref(),
-            config: Arc::new(config),
+            servers: ServersConfig {
+                started: Arc::new(config),
+                added: Default::default(),
+            },
             hub: Hub::new(HubOptions::default()),
             store: None,
         }
@@ -73,9 +80,15 @@ impl AppState {
 
     /// Lists the demo's servers and control page in `/api/config`.
     pub fn with_demo(mut self, demo: &RunningTestbed) -> Self {
-        let config = Arc::make_mut(&mut self.config);
+        let config = Arc::make_mut(&mut self.servers.started);
         config.demo_servers = demo::catalog_entries(demo);
         config.demo_control_url = Some(demo.control_url());
+        self
+    }
+
+    /// Lists the `--config` catalog's servers in `/api/config`.
+    pub fn with_catalog(mut self, catalog: &Catalog) -> Self {
+        Arc::make_mut(&mut self.servers.started).catalog = catalog.entries();
         self
     }
 }
@@ -83,7 +96,14 @@ impl AppState {
 /// The whole HTTP surface: `/healthz`, the guarded `/api/*`, the app's assets and the SPA fallback.
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
-        .route("/config", get(config))
+        .route(
+            "/config",
+            get(servers_config::read).with_state(state.servers.clone()),
+        )
+        .route(
+            "/config/servers",
+            post(servers_config::add).with_state(state.servers.clone()),
+        )
         .nest("/mcp", hub::routes::router().with_state(state.hub.clone()))
         .route(
             "/oauth/fetch",
@@ -126,10 +146,6 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn config(State(state): State<AppState>) -> Json<ConfigResponse> {
-    Json(state.config.as_ref().clone())
-}
-
 async fn api_not_found(request: Request) -> AppError {
     AppError::NotFound(format!(
         "no API route {} {}",
@@ -146,6 +162,8 @@ pub struct ServeOptions {
     pub token: ApiToken,
     /// Where to start the built-in demo (`Some(0)`: any free port), or `None` for no demo.
     pub demo_port: Option<u16>,
+    /// The `--config` catalog, already checked.
+    pub catalog: Option<Catalog>,
     pub hub: HubOptions,
 }
 
@@ -200,6 +218,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     if let Some(demo) = &demo {
         state = state.with_demo(demo);
     }
+    if let Some(catalog) = &options.catalog {
+        state = state.with_catalog(catalog);
+    }
     let browse_host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
         format!("127.0.0.1:{}", bound.port())
     } else {
@@ -215,6 +236,12 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
             println!("  Demo MCP server {name:<12} {url}");
         }
         println!("  Demo control page            {}", demo.control_url());
+    }
+    if let Some(catalog) = &options.catalog {
+        println!(
+            "  Catalog: {} server(s) listed in the servers view",
+            catalog.servers.len()
+        );
     }
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");

@@ -35,12 +35,14 @@ async fn a_challenge_a_command_just_got_is_not_repeated() {
         .call_tool(&session, 1, "echo", json!({"message": "x"}))
         .await;
     assert_eq!(refused["kind"], "auth_challenge");
-    // The GET stream now meets the same expired token.
+    // The GET stream now meets the same expired token: the reconnect really gets the challenge…
     fixture
         .control("servers/demo/ambient-challenge", json!({"status": 401}))
         .await;
+    fixture.wait_until_get_challenge_served("demo").await;
+    // …and the event stream, still open, does not repeat it.
     let repeated = events
-        .next_named("auth_challenge", Duration::from_secs(3))
+        .next_named("auth_challenge", Duration::from_secs(2))
         .await;
     assert!(
         repeated.is_none(),

@@ -24,6 +24,10 @@ pub struct ConfigResponse {
     /// Servers from the `--config mcp.json` catalog.
     #[serde(default)]
     pub catalog: Vec<CatalogEntry>,
+    /// Servers whose settings were entered in the connect form during this run (enterprise-managed
+    /// authorization), kept by the backend so a page coming back from a sign-in still knows them.
+    #[serde(default)]
+    pub added_servers: Vec<CatalogEntry>,
     /// The demo's control page (expire or revoke tokens, change required scopes), when the demo runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo_control_url: Option<String>,
@@ -43,11 +47,25 @@ pub struct CatalogEntry {
     /// A one-line description for the servers view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Headers to send with every MCP request (the catalog entry's `headers`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
     /// For an enterprise-managed server (SEP-990): the IdP and this client's registrations, so the
     /// web app signs in at the IdP and never falls back to an ordinary redirect. It carries
     /// client secrets, so it only ever travels over the token-protected API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise: Option<crate::oauth_client::EnterpriseConfig>,
+}
+
+/// `POST /api/config/servers`: remembers, for this run, settings entered in the connect form for
+/// the server at `url` (answered with `{ok: true}`; listed in [`ConfigResponse::added_servers`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddServerRequest {
+    pub url: String,
+    /// Enterprise-managed authorization settings; carries client secrets, so it only travels over
+    /// the token-protected API and is never written to disk.
+    pub enterprise: crate::oauth_client::EnterpriseConfig,
 }
 
 /// The body of every error Keyhole's own API answers with (misuse of our API, not upstream failures).

@@ -159,6 +159,13 @@ pub fn forbidden(description: Option<&str>) -> String {
     }
 }
 
+/// The browser has no Web Locks, so recoveries are coordinated within one tab only.
+pub fn web_locks_unavailable() -> String {
+    "This browser offers no Web Locks, so Keyhole coordinates sign-in recoveries within this tab \
+     only: another tab on the same server may renew its token separately."
+        .to_owned()
+}
+
 /// The replayed request was challenged again.
 pub fn challenged_after_retry() -> String {
     "The request was refused again right after authorization was renewed, so it was not retried \

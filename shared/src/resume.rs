@@ -60,6 +60,9 @@ pub struct TabState {
     /// Form values by field name, as typed (strings, so nothing is lost to parsing).
     #[serde(default)]
     pub form: BTreeMap<String, String>,
+    /// The arguments as JSON text, when they were being edited as JSON instead of in the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments_json: Option<String>,
     /// Filter or search text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
@@ -181,6 +184,7 @@ mod tests {
             TabState {
                 selected: Some("get-weather".into()),
                 form,
+                arguments_json: Some("{\"city\": \"Oslo\", \"days\": 3}".into()),
                 filter: Some("wea".into()),
             },
         );
@@ -206,6 +210,22 @@ mod tests {
         let original = snapshot(1_000);
         let read = ResumeSnapshot::from_json(&original.to_json(), 1_010).unwrap();
         assert_eq!(read, original);
+        assert_eq!(read.tabs["tools"].form["city"], "Oslo");
+        assert_eq!(
+            read.tabs["tools"].arguments_json.as_deref(),
+            Some("{\"city\": \"Oslo\", \"days\": 3}")
+        );
+    }
+
+    #[test]
+    fn a_snapshot_written_before_json_arguments_existed_still_reads() {
+        let mut older = serde_json::to_value(snapshot(0)).unwrap();
+        older["tabs"]["tools"]
+            .as_object_mut()
+            .unwrap()
+            .remove("argumentsJson");
+        let read = ResumeSnapshot::from_json(&older.to_string(), 0).unwrap();
+        assert_eq!(read.tabs["tools"].arguments_json, None);
         assert_eq!(read.tabs["tools"].form["city"], "Oslo");
     }
 

@@ -158,6 +158,14 @@ impl RunningTestbed {
         Some(value)
     }
 
+    /// Issues an ID token at the enterprise IdP for the user `username` and the IdP client
+    /// `client_id`, as if that user had signed in there (EMA leg 1). For tests of clients that
+    /// take an ID token from elsewhere. `None` without an IdP or for an unknown user.
+    pub fn mint_id_token(&self, username: &str, client_id: &str) -> Option<String> {
+        let idp = self.state.idp.as_ref()?;
+        idp.id_token(&self.state.urls.idp_issuer(), username, client_id, None)
+    }
+
     /// The MCP session ids the token with this value was presented on, in order: lets a test assert
     /// that re-authorization kept the session (same `Mcp-Session-Id`).
     pub fn sessions_used_by(&self, token: &str) -> Vec<String> {

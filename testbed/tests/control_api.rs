@@ -358,3 +358,101 @@ async fn the_control_api_refuses_remote_peers() {
     let local = app.oneshot(request("127.0.0.1:5000")).await.unwrap();
     assert_eq!(local.status(), 200);
 }
+
+#[tokio::test]
+async fn token_requests_are_logged_refused_ones_too_and_can_be_held() {
+    let fixture = Fixture::standard().await;
+    let (client, tokens) = fixture.obtain_tokens("mcp").await;
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, _) = fixture
+        .token_request(
+            "/oauth/token",
+            &client,
+            &[("grant_type", "authorization_code"), ("code", "forged")],
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let log = fixture.control_get("token-requests").await;
+    let log = log.as_array().unwrap();
+    let summary: Vec<(&str, u64)> = log
+        .iter()
+        .map(|r| {
+            (
+                r["grantType"].as_str().unwrap(),
+                r["status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [("authorization_code", 200), ("authorization_code", 400)]
+    );
+    assert!(
+        log.iter()
+            .all(|r| r["finishedAtMs"].as_u64() >= r["startedAtMs"].as_u64())
+    );
+
+    // Held requests are listed while in flight, without a status.
+    let (status, _) = fixture
+        .control_post("token-delay", json!({"ms": 800}))
+        .await;
+    assert_eq!(status, 200);
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let held = fixture.token_request("/oauth/token", &client, &form);
+    let observe = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        fixture.control_get("token-requests").await
+    };
+    let ((status, _), during) = tokio::join!(held, observe);
+    assert_eq!(status, 200);
+    let last = &during.as_array().unwrap()[2];
+    assert_eq!(last["grantType"], "refresh_token");
+    assert!(last["status"].is_null(), "{last}");
+    let after = fixture.control_get("token-requests").await;
+    let last = &after.as_array().unwrap()[2];
+    assert_eq!(last["status"], 200);
+    assert!(last["finishedAtMs"].as_u64().unwrap() >= last["startedAtMs"].as_u64().unwrap() + 800);
+
+    let (status, _) = fixture
+        .control_post("token-delay", json!({"ms": 999_999}))
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn forced_failures_can_target_one_method_and_count_down() {
+    let fixture = Fixture::standard().await;
+    let (_, tokens) = fixture.obtain_tokens("mcp").await;
+    let mut mcp = fixture.mcp("main", tokens["access_token"].as_str());
+    mcp.initialize().await;
+
+    let (status, _) = fixture
+        .control_post(
+            "servers/main/fail-next",
+            json!({"status": 401, "count": 2, "method": "tools/call"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let state = fixture.control_get("state").await;
+    assert_eq!(
+        state["servers"][0]["pendingPostChallenge"]["method"], "tools/call",
+        "{state}"
+    );
+    // Other methods pass untouched and do not count.
+    assert_eq!(mcp.request("ping", json!({})).await.status, 200);
+    assert_eq!(mcp.request("tools/list", json!({})).await.status, 200);
+    for _ in 0..2 {
+        let reply = mcp.call_tool("echo", json!({"message": "x"})).await;
+        assert_eq!(reply.status, 401);
+    }
+    assert_eq!(
+        mcp.call_tool("echo", json!({"message": "x"})).await.status,
+        200
+    );
+    let state = fixture.control_get("state").await;
+    assert!(
+        state["servers"][0]["pendingPostChallenge"].is_null(),
+        "{state}"
+    );
+}

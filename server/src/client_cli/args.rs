@@ -11,8 +11,10 @@ pub const DEFAULT_CALLBACK_PORT: u16 = 6276;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Servers: --url URL, or --config mcp.json --server NAME (the common {\"mcpServers\": {NAME: {\"url\": …}}} \
-format; stdio servers are not supported).
+Servers: --url URL, or --config mcp.json --server NAME (the common {\"mcpServers\": {NAME: {\"url\": …, \
+\"headers\": {…}}}} format; stdio servers are not supported yet). An entry may carry enterprise-managed \
+authorization settings: \"enterprise\": {\"idpIssuer\", \"idpClientId\", \"idpClientSecret\", \"clientId\", \
+\"clientSecret\"}; the ID token then comes from --idp-id-token or from a sign-in the web app stored.
 
 Authorization: tokens are shared with the web app through the same store (KEYHOLE_STORE overrides its \
 path). When the server asks for authorization, the authorization URL is opened in the browser (or \

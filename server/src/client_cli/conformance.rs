@@ -114,11 +114,6 @@ async fn exercise(
     if scenario == "initialize" {
         return Ok(());
     }
-    if scenario.starts_with("elicitation") {
-        // The server sends its elicitation request on the GET stream, which must be open first;
-        // `initialize` starts it in the background.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
     let listed = session.request("tools/list", json!({})).await?;
     let tools = listed["tools"].as_array().cloned().unwrap_or_default();
     for tool in tools {

@@ -1,7 +1,6 @@
 //! `keyhole cli`: one-shot commands against an MCP server, for terminals and scripts.
 //!
 //! * [`args`]: the command line (global connection and OAuth options, the subcommands).
-//! * [`catalog`]: servers by name from an `mcp.json` catalog.
 //! * [`terminal`]: the user's terminal (output, the `[y/N]` prompt, opening the browser), a trait
 //!   so tests can answer prompts and play the browser.
 //! * [`session`]: connecting and sending with mid-session recovery (refresh, step-up, retry once).
@@ -15,7 +14,6 @@
 
 pub mod args;
 mod authorize;
-pub mod catalog;
 mod commands;
 mod conformance;
 mod parse_challenge;

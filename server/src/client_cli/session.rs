@@ -24,8 +24,8 @@ use tokio::sync::mpsc;
 
 use super::args::ConnectionArgs;
 use super::authorize::{self, CallbackOptions};
-use super::catalog;
 use super::{CliError, Terminal};
+use crate::catalog::{self, Catalog, Transport};
 use crate::mcp_client::{
     ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
 };
@@ -81,15 +81,35 @@ pub(super) struct Session<'t> {
     pub server_messages: mpsc::UnboundedReceiver<Value>,
 }
 
+/// The server a command talks to.
+pub(super) struct Target {
+    pub url: String,
+    /// The catalog entry's headers, then the `--header`s.
+    pub headers: Vec<(String, String)>,
+    /// The catalog entry's enterprise-managed authorization settings, if any.
+    pub enterprise: Option<EnterpriseConfig>,
+}
+
 /// Where the server is: `--url`, or `--config` + `--server`; plus `--header`s.
-pub(super) fn resolve_target(
-    args: &ConnectionArgs,
-) -> Result<(String, Vec<(String, String)>), CliError> {
-    let (url, mut headers) = match (&args.url, &args.config, &args.server) {
-        (Some(url), None, None) => (url.clone(), Vec::new()),
+pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> {
+    let mut target = match (&args.url, &args.config, &args.server) {
+        (Some(url), None, None) => Target {
+            url: url.clone(),
+            headers: Vec::new(),
+            enterprise: None,
+        },
         (None, Some(config), Some(name)) => {
-            let server = catalog::load(config, name)?;
-            (server.url, server.headers)
+            let catalog = Catalog::load(config).map_err(|e| CliError::usage(e.0))?;
+            let in_file =
+                |message: String| CliError::usage(format!("{}: {message}", config.display()));
+            match &catalog.server(name).map_err(in_file)?.transport {
+                Transport::Http(server) => Target {
+                    url: server.url.clone(),
+                    headers: server.headers.clone(),
+                    enterprise: server.enterprise.clone(),
+                },
+                Transport::Unsupported { reason } => return Err(in_file(reason.clone())),
+            }
         }
         (None, Some(_), None) => {
             return Err(CliError::usage("--config needs --server NAME"));
@@ -107,21 +127,53 @@ pub(super) fn resolve_target(
         }
     };
     for header in &args.extra_headers {
-        headers.push(catalog::parse_header(header)?);
+        target
+            .headers
+            .push(catalog::parse_header(header).map_err(CliError::usage)?);
     }
-    Ok((url, headers))
+    Ok(target)
 }
 
-/// The OAuth client for `url` as configured on the command line, over `store`.
-pub(super) fn oauth_client(
+/// The enterprise-managed authorization settings: from `--idp-issuer`, `--idp-client-id` and
+/// `--client-id` when an `--idp-id-token` comes with them, else from the catalog entry.
+fn enterprise_config(
     args: &ConnectionArgs,
-    url: &str,
+    target: &Target,
+    resource_client: Option<&PreRegisteredClient>,
+) -> Result<Option<EnterpriseConfig>, CliError> {
+    if args.idp_id_token.is_some()
+        && let (Some(issuer), Some(idp_client), Some(resource_client)) =
+            (&args.idp_issuer, &args.idp_client_id, resource_client)
+    {
+        let mut idp = PreRegisteredClient::public(idp_client.clone());
+        idp.client_secret = args.idp_client_secret.clone().map(Secret::new);
+        return Ok(Some(EnterpriseConfig {
+            idp_issuer: Issuer::new(issuer.clone()),
+            idp_client: idp,
+            idp_scope: ScopeSet::parse("openid email"),
+            resource_client: resource_client.clone(),
+        }));
+    }
+    if target.enterprise.is_none() && args.idp_id_token.is_some() {
+        return Err(CliError::usage(
+            "--idp-id-token needs --idp-issuer, --idp-client-id and --client-id (the client at the \
+             resource's authorization server), or a --config entry with \"enterprise\" settings",
+        ));
+    }
+    Ok(target.enterprise.clone())
+}
+
+/// The OAuth client for `target` as configured on the command line, over `store`, and the
+/// enterprise-managed authorization settings it uses, if any.
+fn oauth_client(
+    args: &ConnectionArgs,
+    target: &Target,
     store: FileStore,
-) -> Result<OAuth, CliError> {
+) -> Result<(OAuth, Option<EnterpriseConfig>), CliError> {
     let redirect = authorize::redirect_uri(args.callback_port);
     let mut config = OAuthConfig::new(redirect);
     config.metadata_document_url = args.client_metadata_url.clone();
-    let mut server = ServerConfig::new(url);
+    let mut server = ServerConfig::new(&target.url);
     server.scopes = args.scope.as_deref().map(ScopeSet::parse);
     if let Some(id) = &args.client_id {
         let mut client = PreRegisteredClient::public(id.clone());
@@ -143,27 +195,11 @@ pub(super) fn oauth_client(
             "--client-credentials needs --client-id with --client-secret or --private-key",
         ));
     }
-    if args.idp_id_token.is_some() {
-        let (Some(issuer), Some(idp_client), Some(resource_client)) =
-            (&args.idp_issuer, &args.idp_client_id, &server.client)
-        else {
-            return Err(CliError::usage(
-                "--idp-id-token needs --idp-issuer, --idp-client-id and --client-id (the client at the \
-                 resource's authorization server)",
-            ));
-        };
-        let mut idp = PreRegisteredClient::public(idp_client.clone());
-        idp.client_secret = args.idp_client_secret.clone().map(Secret::new);
-        server.enterprise = Some(EnterpriseConfig {
-            idp_issuer: Issuer::new(issuer.clone()),
-            idp_client: idp,
-            idp_scope: ScopeSet::parse("openid email"),
-            resource_client: resource_client.clone(),
-        });
-    }
+    server.enterprise = enterprise_config(args, target, server.client.as_ref())?;
+    let enterprise = server.enterprise.clone();
     let oauth = OAuthClient::new(NativeHttp::new(), store, SystemClock, OsEntropy, config);
     oauth.add_server(server);
-    Ok(oauth)
+    Ok((oauth, enterprise))
 }
 
 impl<'t> Session<'t> {
@@ -175,19 +211,18 @@ impl<'t> Session<'t> {
         capabilities: Value,
         terminal: &'t mut dyn Terminal,
     ) -> Result<Session<'t>, CliError> {
-        let (url, headers) = resolve_target(args)?;
+        let target = resolve_target(args)?;
+        let url = target.url.clone();
         let endpoint = url::Url::parse(&url)
             .map_err(|e| CliError::usage(format!("--url {url:?} is not a URL: {e}")))?;
         if !matches!(endpoint.scheme(), "http" | "https") {
             return Err(CliError::usage(format!("--url {url:?} is not http(s)")));
         }
-        let oauth = oauth_client(args, &url, store)?;
-        if let (Some(token), Some(issuer), Some(client)) =
-            (&args.idp_id_token, &args.idp_issuer, &args.idp_client_id)
-        {
+        let (oauth, enterprise) = oauth_client(args, &target, store)?;
+        if let (Some(token), Some(enterprise)) = (&args.idp_id_token, enterprise) {
             let session = IdpSession {
-                idp_issuer: Issuer::new(issuer.clone()),
-                client_id: keyhole_shared::oauth_client::ClientId::new(client.clone()),
+                idp_issuer: enterprise.idp_issuer.clone(),
+                client_id: enterprise.idp_client.client_id.clone(),
                 id_token: Secret::new(token.clone()),
                 expires_at: None,
                 subject: None,
@@ -200,7 +235,7 @@ impl<'t> Session<'t> {
         }
         let bearer = stored_bearer(&oauth, &url).await;
         let mut config = ClientConfig::new(endpoint);
-        config.headers = headers;
+        config.headers = target.headers;
         config.timeout = Duration::from_secs(args.timeout.max(1));
         config.capabilities = capabilities;
         let (sender, receiver) = mpsc::unbounded_channel();

@@ -3,6 +3,13 @@
 //! within bounds and with backoff when streams bring nothing (see [`reconnect`](super::reconnect)) —
 //! stops for good if the server has none (405, or 404 from a stateless server), and after a 401/403
 //! waits for new credentials instead of hammering the server.
+//!
+//! `opened` is told once the first GET has an answer (whatever it is) or failed: `initialize`
+//! waits for that before announcing `notifications/initialized`, because many servers (the
+//! TypeScript SDK's among them) drop a server-to-client message sent while no GET stream is open,
+//! and a server may send one as soon as it hears that the client is initialized.
+
+use tokio::sync::oneshot;
 
 use keyhole_shared::api::ExchangeKind;
 use reqwest::header::{self};
@@ -14,7 +21,13 @@ use super::post::{StreamPosition, challenge_of, describe_request_error, is_event
 use super::reconnect::Backoff;
 use crate::upstream_http;
 
-pub async fn run(client: McpClient) {
+pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
+    let mut opened = Some(opened);
+    let mut settled = move || {
+        if let Some(opened) = opened.take() {
+            let _ = opened.send(());
+        }
+    };
     let mut position = StreamPosition::default();
     let mut credential_changes = client.inner.credentials.changes();
     let mut backoff = Backoff::default();
@@ -41,12 +54,15 @@ pub async fn run(client: McpClient) {
                     &error,
                 ));
                 drop(recorder);
+                settled();
                 tokio::time::sleep(backoff.after_fruitless(position.retry)).await;
                 continue;
             }
         };
         let status = response.status();
         recorder.response(status.as_u16(), response.headers());
+        // The server has answered the GET: an open stream is registered by now.
+        settled();
         if let Err(message) = upstream_http::check_head(&response) {
             recorder.fail(message);
             drop(recorder);

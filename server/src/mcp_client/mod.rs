@@ -27,6 +27,11 @@ pub(crate) use crate::upstream_http::read_capped;
 use post::PostOutcome;
 pub(crate) use post::describe_request_error;
 
+/// How long `initialize` waits for the GET stream's first answer before announcing
+/// `notifications/initialized` anyway (a server that holds back the response headers of its event
+/// stream must not stall every connection).
+const GET_STREAM_OPEN_WAIT: Duration = Duration::from_secs(3);
+
 /// The protocol versions this client speaks, newest first; the first is the one it asks for.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
 
@@ -203,14 +208,22 @@ impl McpClient {
         *self.inner.session.lock().unwrap_or_else(|p| p.into_inner()) = state;
     }
 
-    /// Runs the `initialize` handshake (version negotiation, session id, `initialized`), starts the
-    /// GET stream, and returns the server's `InitializeResult`.
+    /// Runs the `initialize` handshake (version negotiation, session id, the GET stream, then
+    /// `initialized`) and returns the server's `InitializeResult`.
+    ///
+    /// The GET stream is opened, and its first answer awaited, *before* `notifications/initialized`:
+    /// a server may send a request on it as soon as it hears that notification, and many servers
+    /// drop what they send while no GET stream is open.
     pub async fn initialize(&self) -> Result<Value, SendError> {
         let outcome = self.initialize_once().await;
-        if outcome.is_err() && self.session_id().is_some() {
-            // The server assigned a session before the handshake failed: do not leave it behind.
-            let _ = self.delete().await;
-            self.set_state(SessionState::default());
+        if outcome.is_err() {
+            self.stop_get_stream();
+            if self.session_id().is_some() {
+                // The server assigned a session before the handshake failed: do not leave it
+                // behind.
+                let _ = self.delete().await;
+                self.set_state(SessionState::default());
+            }
         }
         outcome
     }
@@ -259,9 +272,13 @@ impl McpClient {
         let mut state = self.state();
         state.protocol_version = Some(version);
         self.set_state(state);
+        let opened = self.restart_get_stream();
+        let wait = GET_STREAM_OPEN_WAIT.min(self.inner.config.timeout);
+        if tokio::time::timeout(wait, opened).await.is_err() {
+            tracing::debug!(endpoint = %self.inner.config.endpoint, "the GET stream has not answered yet; announcing initialized anyway");
+        }
         let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
         self.post(&initialized).await?;
-        self.restart_get_stream();
         Ok(result)
     }
 
@@ -302,6 +319,13 @@ impl McpClient {
 
     /// Ends the session: stops the GET stream and sends DELETE (a 405 from the server is fine).
     pub async fn close(&self) {
+        self.stop_get_stream();
+        if self.session_id().is_some() {
+            let _ = self.delete().await;
+        }
+    }
+
+    fn stop_get_stream(&self) {
         if let Some(task) = self
             .inner
             .get_stream
@@ -311,13 +335,12 @@ impl McpClient {
         {
             task.abort();
         }
-        if self.session_id().is_some() {
-            let _ = self.delete().await;
-        }
     }
 
-    fn restart_get_stream(&self) {
-        let task = tokio::spawn(get_stream::run(self.clone()));
+    /// (Re)starts the GET stream; the receiver hears when its first request has an answer.
+    fn restart_get_stream(&self) -> tokio::sync::oneshot::Receiver<()> {
+        let (opened, answered) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(get_stream::run(self.clone(), opened));
         if let Some(old) = self
             .inner
             .get_stream
@@ -327,5 +350,6 @@ impl McpClient {
         {
             old.abort();
         }
+        answered
     }
 }

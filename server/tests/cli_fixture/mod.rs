@@ -51,6 +51,11 @@ pub struct Bed {
 impl Bed {
     pub async fn start() -> Self {
         let config = TestbedConfig::from_json_str(&config().to_string()).expect("valid config");
+        Self::with_config(config).await
+    }
+
+    /// A bed serving `config` instead of the CLI tests' own.
+    pub async fn with_config(config: TestbedConfig) -> Self {
         let testbed = Testbed::start(config, "127.0.0.1:0".parse().unwrap())
             .await
             .expect("testbed starts");
@@ -106,6 +111,36 @@ impl Bed {
             .unwrap();
         assert!(response.status().is_success(), "control {path}");
         response.json().await.unwrap()
+    }
+
+    /// Signs in to `server` (the testbed consents at once) with a `tools list`.
+    pub async fn sign_in(&self, server: &str) {
+        let url = self.mcp_url(server);
+        let mut t = FakeTerminal::new();
+        let code = self
+            .run(&["--url", &url, "--non-interactive", "tools", "list"], &mut t)
+            .await;
+        assert_eq!(code, 0, "{}", t.stderr());
+    }
+
+    /// The grant types of the requests that reached the token endpoint, in order.
+    pub async fn token_grant_types(&self) -> Vec<String> {
+        let requests = self.control_get("token-requests").await;
+        requests
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|r| r["grantType"].as_str().unwrap_or("(none)").to_owned())
+            .collect()
+    }
+
+    pub async fn control_get(&self, path: &str) -> Value {
+        reqwest::get(format!("{}/control/api/{path}", self.testbed.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Runs `keyhole cli ARGS…` in-process against this bed's store.

@@ -139,6 +139,39 @@ impl HubFixture {
         assert_eq!((status, &reply["ok"]), (200, &json!(true)), "{reply}");
     }
 
+    /// `GET /control/api/<path>` of the testbed.
+    pub async fn control_get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}/control/api/{path}", self.testbed.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the GET-stream challenge armed on `server` has been served to a client.
+    pub async fn wait_until_get_challenge_served(&self, server: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.control_get("state").await;
+            let pending = state["servers"]
+                .as_array()
+                .and_then(|all| all.iter().find(|s| s["name"] == server))
+                .map(|s| s["pendingGetChallenge"].clone())
+                .expect("the server is in the testbed's state");
+            if pending.is_null() {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the armed GET challenge was never served: {pending}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn control(&self, path: &str, body: Value) -> Value {
         let response = self
             .http
@@ -180,16 +213,25 @@ pub struct EventStream {
 }
 
 impl EventStream {
-    /// The next event named `name` within `within`, skipping others; `None` if none came.
+    /// The next event named `name` within `within`, skipping others; `None` only when none came
+    /// in time. A broken or ended stream, or an event that is not JSON, fails the test: none of
+    /// them may pass for "no event".
     pub async fn next_named(&mut self, name: &str, within: Duration) -> Option<Value> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let event = tokio::time::timeout_at(deadline, self.inner.next())
-                .await
-                .ok()??
-                .ok()?;
+            let event = match tokio::time::timeout_at(deadline, self.inner.next()).await {
+                Err(_elapsed) => return None,
+                Ok(None) => panic!("the event stream ended while waiting for {name:?}"),
+                Ok(Some(Err(error))) => panic!("the event stream broke: {error}"),
+                Ok(Some(Ok(event))) => event,
+            };
             if event.event.as_deref() == Some(name) {
-                return serde_json::from_str(event.data.as_deref().unwrap_or("null")).ok();
+                let data = event.data.as_deref().unwrap_or_default();
+                return Some(
+                    serde_json::from_str(data).unwrap_or_else(|e| {
+                        panic!("the {name:?} event is not JSON ({e}): {data:?}")
+                    }),
+                );
             }
         }
     }

@@ -62,6 +62,47 @@ impl StepUpGuard {
     pub fn reset(&self, server: &str, context: &ChallengeContext) {
         locked(&self.attempts).remove(&operation(server, context));
     }
+
+    /// The counts as text, one `<count> TAB <server> TAB <method> TAB <tool>` line each (an
+    /// absent method or tool is empty), for a web page that reloads between step-ups: each
+    /// step-up's redirect is a new page, so the counts live in the tab's `sessionStorage`
+    /// (plainer than JSON, and no serde code in the wasm for it). Tabs and line breaks inside a
+    /// name become spaces.
+    pub fn to_text(&self) -> String {
+        let field = |text: &str| text.replace(['\t', '\n', '\r'], " ");
+        let mut lines: Vec<String> = locked(&self.attempts)
+            .iter()
+            .map(|((server, method, tool), count)| {
+                format!(
+                    "{count}\t{}\t{}\t{}\n",
+                    field(server),
+                    field(method.as_deref().unwrap_or_default()),
+                    field(tool.as_deref().unwrap_or_default()),
+                )
+            })
+            .collect();
+        lines.sort();
+        lines.concat()
+    }
+
+    /// Counts saved by [`StepUpGuard::to_text`]; unreadable lines count as none.
+    pub fn from_text(text: &str) -> Self {
+        let present = |field: &str| (!field.is_empty()).then(|| field.to_owned());
+        let attempts = text
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.split('\t');
+                let count = fields.next()?.parse().ok()?;
+                let server = fields.next()?.to_owned();
+                let method = present(fields.next()?);
+                let tool = present(fields.next()?);
+                Some(((server, method, tool), count))
+            })
+            .collect();
+        Self {
+            attempts: Mutex::new(attempts),
+        }
+    }
 }
 
 /// A JSON-RPC request id, compared by its JSON form (so `1` and `"1"` differ).

@@ -6,6 +6,7 @@ mod authorize;
 mod jwt_bearer;
 mod registration;
 mod token;
+pub mod token_log;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use crate::authorization::AuthorizationFlows;
 use crate::clients::ClientRegistry;
 use crate::config::OAuthConfig;
 use crate::state::TestbedState;
+use token_log::TokenRequestLog;
 
 /// The grant type of RFC 7523 §2.1.
 pub const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -30,6 +32,8 @@ pub struct AuthorizationServer {
     pub flows: AuthorizationFlows,
     /// `jti` values of ID-JAGs already redeemed.
     redeemed_assertions: Mutex<HashSet<String>>,
+    /// Every request to the token endpoint, and the delay before each is answered.
+    pub token_requests: TokenRequestLog,
 }
 
 impl AuthorizationServer {
@@ -38,6 +42,7 @@ impl AuthorizationServer {
             clients: ClientRegistry::with_static_clients(&config.static_clients),
             flows: AuthorizationFlows::default(),
             redeemed_assertions: Mutex::new(HashSet::new()),
+            token_requests: TokenRequestLog::default(),
         }
     }
 

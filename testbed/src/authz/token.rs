@@ -16,15 +16,26 @@ use crate::state::TestbedState;
 use crate::support::{format_scopes, parse_scopes};
 use crate::tokens::{TokenGrant, TokenKind};
 
-/// `POST /oauth/token`.
+/// `POST /oauth/token`; each request is logged (and held for the configured delay) first.
 pub async fn token(
     State(state): State<Arc<TestbedState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match exchange(&state, &headers, &body) {
-        Ok(response) | Err(response) => response,
+    let log = &state.authz.token_requests;
+    let grant_type = FormParams::parse(&body)
+        .ok()
+        .and_then(|form| form.get("grant_type").map(str::to_owned));
+    let entry = log.start(grant_type);
+    let delay = log.delay();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
+    let response = match exchange(&state, &headers, &body) {
+        Ok(response) | Err(response) => response,
+    };
+    log.finish(entry, response.status().as_u16());
+    response
 }
 
 fn exchange(state: &TestbedState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Response> {

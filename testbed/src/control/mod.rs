@@ -1,6 +1,7 @@
 //! The control API under `/control/api/…` (loopback clients only), used by tests and by the demo's
 //! control page to trigger every mid-session flow on purpose: expire or revoke tokens, change
-//! required scopes, force 401/403 answers, and emit ambient notifications or challenges.
+//! required scopes, force 401/403 answers, emit ambient notifications or challenges, and see (or
+//! slow down) the requests that reached the token endpoint.
 
 mod page;
 
@@ -31,6 +32,8 @@ pub fn router() -> Router<Arc<TestbedState>> {
         .route("/control/api/sessions", get(list_sessions))
         .route("/control/api/tokens/expire", post(expire_tokens))
         .route("/control/api/tokens/revoke", post(revoke_token))
+        .route("/control/api/token-requests", get(list_token_requests))
+        .route("/control/api/token-delay", post(set_token_delay))
         .route(
             "/control/api/servers/{server}/required-scopes",
             post(set_required_scopes),
@@ -105,6 +108,11 @@ fn sessions_json(state: &TestbedState) -> Value {
                 "sessionId": session.id,
                 "protocolVersion": session.protocol_version,
                 "clientInfo": session.client_info,
+                "customHeaders": session
+                    .custom_headers
+                    .iter()
+                    .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+                    .collect::<serde_json::Map<String, Value>>(),
                 "createdAt": session.created_at,
                 "tokens": used,
             })
@@ -130,7 +138,7 @@ async fn describe_state(State(state): State<Arc<TestbedState>>) -> Response {
                 "tools": catalog.tools.iter().map(|t| json!({"name": t.name(), "requiredScopes": t.required_scopes})).collect::<Vec<_>>(),
                 "resources": catalog.resources.iter().map(|r| json!({"uri": r.uri, "requiredScopes": r.required_scopes})).collect::<Vec<_>>(),
                 "prompts": catalog.prompts.iter().map(|p| json!({"name": p.name, "requiredScopes": p.required_scopes})).collect::<Vec<_>>(),
-                "pendingPostChallenge": post.map(|(c, remaining)| json!({"challenge": c, "remaining": remaining})),
+                "pendingPostChallenge": post,
                 "pendingGetChallenge": get,
             })
         })
@@ -154,6 +162,39 @@ async fn list_tokens(State(state): State<Arc<TestbedState>>) -> Response {
 /// `GET /control/api/sessions`: every live session and the tokens used on it.
 async fn list_sessions(State(state): State<Arc<TestbedState>>) -> Response {
     axum::Json(sessions_json(&state)).into_response()
+}
+
+/// `GET /control/api/token-requests`: every request that reached the token endpoint, in order,
+/// with its `grantType`, `status` (null while in flight) and times.
+async fn list_token_requests(State(state): State<Arc<TestbedState>>) -> Response {
+    axum::Json(json!(state.authz.token_requests.all())).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenDelayRequest {
+    ms: u64,
+}
+
+/// The longest delay `token-delay` accepts: longer would only make clients time out.
+const MAX_TOKEN_DELAY_MS: u64 = 30_000;
+
+/// `POST /control/api/token-delay` `{ms}`: holds every token request that long before answering
+/// (0 turns it off).
+async fn set_token_delay(State(state): State<Arc<TestbedState>>, body: Bytes) -> Response {
+    respond(parse_body::<TokenDelayRequest>(&body).and_then(|request| {
+        if request.ms > MAX_TOKEN_DELAY_MS {
+            return Err(failure(
+                StatusCode::BAD_REQUEST,
+                &format!("ms must be at most {MAX_TOKEN_DELAY_MS}"),
+            ));
+        }
+        state
+            .authz
+            .token_requests
+            .set_delay(std::time::Duration::from_millis(request.ms));
+        Ok(json!({"ms": request.ms}))
+    }))
 }
 
 #[derive(Deserialize)]
@@ -249,6 +290,9 @@ struct FailNextRequest {
     status: u16,
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    /// Only requests of this JSON-RPC method (e.g. `tools/call`) count and are refused.
+    #[serde(default)]
+    method: Option<String>,
 }
 
 fn one() -> u32 {
@@ -265,8 +309,9 @@ fn forced_challenge(status: u16, scopes: Option<Vec<String>>) -> Result<ForcedCh
     Ok(ForcedChallenge { status, scopes })
 }
 
-/// `POST /control/api/servers/{server}/fail-next` `{count?, status: 401|403, scopes?}`:
-/// the next `count` POST requests answer with that challenge.
+/// `POST /control/api/servers/{server}/fail-next` `{count?, status: 401|403, scopes?, method?}`:
+/// the next `count` POST requests (of that JSON-RPC method, when given) answer with that
+/// challenge.
 async fn fail_next(
     State(state): State<Arc<TestbedState>>,
     Path(name): Path<String>,
@@ -276,7 +321,7 @@ async fn fail_next(
         let server = find_server(&state, &name)?;
         let request: FailNextRequest = parse_body(&body)?;
         let challenge = forced_challenge(request.status, request.scopes)?;
-        server.force_post_challenges(challenge, request.count);
+        server.force_post_challenges(challenge, request.count, request.method);
         Ok(json!({"armed": request.count}))
     })())
 }

@@ -20,6 +20,7 @@ use crate::clients::ClientRegistry;
 use crate::config::EmaConfig;
 use crate::jwt::Es256Key;
 use crate::state::TestbedState;
+use crate::support::now_secs;
 
 /// JOSE `typ` of an Identity Assertion JWT Authorization Grant.
 pub const ID_JAG_TYP: &str = "oauth-id-jag+jwt";
@@ -44,6 +45,37 @@ impl IdentityProvider {
             clients: ClientRegistry::with_static_clients(&config.clients),
             flows: AuthorizationFlows::default(),
         }
+    }
+
+    /// A signed ID token for the configured user `username`, issued by `issuer` to `client_id`
+    /// now; `None` for an unknown user.
+    pub fn id_token(
+        &self,
+        issuer: &str,
+        username: &str,
+        client_id: &str,
+        nonce: Option<&str>,
+    ) -> Option<String> {
+        let user = self.config.users.iter().find(|u| u.username == username)?;
+        let now = now_secs();
+        let mut claims = json!({
+            "iss": issuer,
+            "sub": user.username,
+            "aud": client_id,
+            "iat": now,
+            "auth_time": now,
+            "exp": now + self.config.id_token_lifetime_secs,
+        });
+        if let Some(nonce) = nonce {
+            claims["nonce"] = json!(nonce);
+        }
+        if let Some(email) = &user.email {
+            claims["email"] = json!(email);
+        }
+        if let Some(name) = &user.name {
+            claims["name"] = json!(name);
+        }
+        Some(self.key.sign("JWT", &claims))
     }
 }
 

@@ -57,32 +57,15 @@ fn id_token_grant(
             form.get("code_verifier"),
         )
         .map_err(|(error, _)| error)?;
-    let user = idp
-        .config
-        .users
-        .iter()
-        .find(|u| u.username == issued.subject)
+    let id_token = idp
+        .id_token(
+            &state.urls.idp_issuer(),
+            &issued.subject,
+            &client.client_id,
+            issued.request.nonce.as_deref(),
+        )
         .ok_or_else(|| OAuthError::invalid_grant("the user no longer exists"))?;
-    let now = now_secs();
     let lifetime = idp.config.id_token_lifetime_secs;
-    let mut claims = json!({
-        "iss": state.urls.idp_issuer(),
-        "sub": user.username,
-        "aud": client.client_id,
-        "iat": now,
-        "auth_time": now,
-        "exp": now + lifetime,
-    });
-    if let Some(nonce) = &issued.request.nonce {
-        claims["nonce"] = json!(nonce);
-    }
-    if let Some(email) = &user.email {
-        claims["email"] = json!(email);
-    }
-    if let Some(name) = &user.name {
-        claims["name"] = json!(name);
-    }
-    let id_token = idp.key.sign("JWT", &claims);
     Ok(no_store_json(
         StatusCode::OK,
         json!({

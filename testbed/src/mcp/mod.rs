@@ -32,10 +32,19 @@ pub struct ForcedChallenge {
 
 #[derive(Debug, Default)]
 struct ForcedChallenges {
-    /// Applied to the next `remaining` POST requests.
-    post: Option<(ForcedChallenge, u32)>,
+    /// Applied to the next POST requests.
+    post: Option<ForcedPosts>,
     /// Applied to the next GET (stream) request.
     get: Option<ForcedChallenge>,
+}
+
+/// A challenge for the next `remaining` POST requests (of one JSON-RPC method, when `method`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForcedPosts {
+    pub challenge: ForcedChallenge,
+    pub remaining: u32,
+    pub method: Option<String>,
 }
 
 /// One running MCP server.
@@ -107,9 +116,19 @@ impl McpServer {
         &self.config.auth.base_scopes
     }
 
-    /// Makes the next `count` POST requests answer with `challenge`.
-    pub fn force_post_challenges(&self, challenge: ForcedChallenge, count: u32) {
-        self.forced_challenges().post = (count > 0).then_some((challenge, count));
+    /// Makes the next `count` POST requests (those of the JSON-RPC `method`, when given) answer
+    /// with `challenge`.
+    pub fn force_post_challenges(
+        &self,
+        challenge: ForcedChallenge,
+        count: u32,
+        method: Option<String>,
+    ) {
+        self.forced_challenges().post = (count > 0).then_some(ForcedPosts {
+            challenge,
+            remaining: count,
+            method,
+        });
     }
 
     /// Makes the next GET stream request answer with `challenge` and ends the open GET streams,
@@ -121,11 +140,22 @@ impl McpServer {
         }
     }
 
-    pub fn take_post_challenge(&self) -> Option<ForcedChallenge> {
+    /// The forced challenge for a POST carrying the JSON-RPC `method`, if one applies (counting
+    /// it down).
+    pub fn take_post_challenge(&self, method: Option<&str>) -> Option<ForcedChallenge> {
         let mut forced = self.forced_challenges();
-        let (challenge, remaining) = forced.post.take()?;
-        if remaining > 1 {
-            forced.post = Some((challenge.clone(), remaining - 1));
+        let posts = forced.post.as_mut()?;
+        if posts
+            .method
+            .as_deref()
+            .is_some_and(|wanted| Some(wanted) != method)
+        {
+            return None;
+        }
+        let challenge = posts.challenge.clone();
+        posts.remaining -= 1;
+        if posts.remaining == 0 {
+            forced.post = None;
         }
         Some(challenge)
     }
@@ -134,8 +164,8 @@ impl McpServer {
         self.forced_challenges().get.take()
     }
 
-    /// Pending forced challenges: (POST challenge and remaining count, GET challenge).
-    pub fn pending_challenges(&self) -> (Option<(ForcedChallenge, u32)>, Option<ForcedChallenge>) {
+    /// Pending forced challenges: (POST challenges, GET challenge).
+    pub fn pending_challenges(&self) -> (Option<ForcedPosts>, Option<ForcedChallenge>) {
         let forced = self.forced_challenges();
         (forced.post.clone(), forced.get.clone())
     }

@@ -52,6 +52,8 @@ pub struct Session {
     pub server: String,
     pub protocol_version: String,
     pub client_info: Value,
+    /// The `X-…` headers of the `initialize` request, as sent.
+    pub custom_headers: Vec<(String, String)>,
     pub created_at: u64,
     log_level: Mutex<String>,
     log: Mutex<EventLog>,
@@ -95,12 +97,18 @@ fn level_rank(level: &str) -> Option<usize> {
 }
 
 impl Session {
-    pub fn new(server: &str, protocol_version: &str, client_info: Value) -> Arc<Self> {
+    pub fn new(
+        server: &str,
+        protocol_version: &str,
+        client_info: Value,
+        custom_headers: Vec<(String, String)>,
+    ) -> Arc<Self> {
         Arc::new(Session {
             id: random_string(16),
             server: server.to_string(),
             protocol_version: protocol_version.to_string(),
             client_info,
+            custom_headers,
             created_at: now_secs(),
             log_level: Mutex::new("debug".into()),
             log: Mutex::new(EventLog {

@@ -158,8 +158,11 @@ async fn handle_post(
             "Not Acceptable: accept application/json and text/event-stream",
         ));
     }
+    let method = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|message| message["method"].as_str().map(str::to_owned));
     if let Some(server) = state.server(name)
-        && let Some(forced) = server.take_post_challenge()
+        && let Some(forced) = server.take_post_challenge(method.as_deref())
     {
         return Err(forced_challenge_response(&server, &forced));
     }
@@ -186,7 +189,7 @@ async fn handle_post(
                 "Invalid Request: initialize must be a request",
             ));
         };
-        return Ok(initialize(state, &server, &caller, &id, &message));
+        return Ok(initialize(state, &server, &caller, &id, &message, headers));
     }
     let session = existing_session(&server, headers)?;
     caller.record_session(state, &server, &session.id);
@@ -254,6 +257,7 @@ fn initialize(
     caller: &Caller,
     id: &Value,
     message: &Value,
+    headers: &HeaderMap,
 ) -> Response {
     let params = message.get("params").cloned().unwrap_or(json!({}));
     let version = negotiate_version(params.get("protocolVersion").and_then(Value::as_str));
@@ -261,7 +265,13 @@ fn initialize(
     if let Err(challenge) = check_scopes(server, caller, &[]) {
         return challenge_response(server, &challenge);
     }
-    let session = Session::new(server.name(), version, client_info);
+    // The client's own `X-…` headers, so tests can see that custom headers arrive.
+    let custom_headers = headers
+        .iter()
+        .filter(|(name, _)| name.as_str().starts_with("x-"))
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect();
+    let session = Session::new(server.name(), version, client_info, custom_headers);
     server.sessions.insert(Arc::clone(&session));
     caller.record_session(state, server, &session.id);
     let body = response_message(id, Ok(initialize_result(server, version)));

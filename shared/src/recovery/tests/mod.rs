@@ -415,6 +415,44 @@ fn at_most_three_step_ups_per_server_and_operation() {
     assert_eq!(world.guard.attempts("https://elsewhere", &unrelated), 0);
 }
 
+#[test]
+fn step_up_counts_survive_a_page_load_as_text() {
+    let guard = StepUpGuard::new();
+    let call = ChallengeContext {
+        method: Some("tools/call".into()),
+        tool_name: Some("get\tweather".into()),
+    };
+    let read = ChallengeContext {
+        method: Some("resources/read".into()),
+        tool_name: None,
+    };
+    for _ in 0..MAX_STEP_UP_ATTEMPTS {
+        guard.begin("https://a/mcp", &call).unwrap();
+    }
+    guard.begin("https://a/mcp", &read).unwrap();
+    guard
+        .begin("https://b/mcp", &ChallengeContext::default())
+        .unwrap();
+
+    let text = guard.to_text();
+    assert_eq!(text.lines().count(), 3, "{text:?}");
+    let reloaded = StepUpGuard::from_text(&text);
+    let tab_free = ChallengeContext {
+        tool_name: Some("get weather".into()),
+        ..call.clone()
+    };
+    assert_eq!(
+        reloaded.begin("https://a/mcp", &tab_free),
+        Err(RecoveryError::StepUpLimit { attempts: 3 })
+    );
+    assert_eq!(reloaded.attempts("https://a/mcp", &read), 1);
+    assert_eq!(
+        reloaded.attempts("https://b/mcp", &ChallengeContext::default()),
+        1
+    );
+    assert_eq!(StepUpGuard::from_text("garbage\n3\tonly-two").to_text(), "");
+}
+
 // --- single flight ------------------------------------------------------------------------------
 
 #[test]

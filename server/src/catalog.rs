@@ -1,0 +1,443 @@
+//! Servers from an `mcp.json` catalog, the format most MCP clients share:
+//! `{"mcpServers": {NAME: {"url": …, "type": …, "headers": {…}}}}` (`"servers"` is read too).
+//! `keyhole web --config` lists every entry in the servers view; `keyhole cli --config --server
+//! NAME` picks one.
+//!
+//! Keyhole connects to Streamable HTTP servers (`url`). Entries it cannot connect to yet (stdio
+//! servers with a `command`, the legacy SSE transport) are kept with the reason, so the web app can
+//! list them and the CLI can say why it refuses them.
+//!
+//! An entry may carry Keyhole's own `enterprise` object for enterprise-managed authorization
+//! (SEP-990): the IdP and this client's registrations there and at the server's authorization
+//! server, which no other key of the format can express:
+//!
+//! ```json
+//! "enterprise": {"idpIssuer": "https://idp.example", "idpClientId": "keyhole",
+//!                "idpClientSecret": "…", "idpClientAuthMethod": "client_secret_post",
+//!                "idpScope": "openid email",
+//!                "clientId": "keyhole-at-the-server", "clientSecret": "…",
+//!                "clientAuthMethod": "client_secret_basic"}
+//! ```
+//!
+//! The auth methods (`none`, `client_secret_basic`, `client_secret_post`) are optional: without
+//! one, a client with a secret uses what the server announces, `client_secret_basic` first.
+//!
+//! Other keys of an entry are ignored (catalogs carry other clients' settings); unknown keys inside
+//! `enterprise` are errors, since a typo there would silently lose a setting. Every error names the
+//! field, e.g. `mcpServers.corp.enterprise.idpIssuer`.
+
+use std::path::Path;
+
+use keyhole_shared::ScopeSet;
+use keyhole_shared::api::CatalogEntry;
+use keyhole_shared::oauth_client::{
+    EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
+};
+use serde_json::{Map, Value};
+
+/// The IdP scope asked for when an entry names none.
+const DEFAULT_IDP_SCOPE: &str = "openid email";
+
+/// Every server of a catalog file, in the file's key order (alphabetical).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Catalog {
+    pub servers: Vec<CatalogServer>,
+}
+
+/// One entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogServer {
+    pub name: String,
+    pub transport: Transport,
+}
+
+/// How Keyhole can reach an entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transport {
+    /// A Streamable HTTP endpoint (boxed: it is much larger than the other variant).
+    Http(Box<HttpServer>),
+    /// An entry Keyhole cannot connect to yet, and why (in a sentence that names the entry).
+    Unsupported { reason: String },
+}
+
+/// A Streamable HTTP server from the catalog.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpServer {
+    pub url: String,
+    /// Sent with every MCP request.
+    pub headers: Vec<(String, String)>,
+    /// Enterprise-managed authorization settings, when the entry has them.
+    pub enterprise: Option<EnterpriseConfig>,
+}
+
+/// A catalog that cannot be used, with the file and field in the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct CatalogError(pub String);
+
+impl Catalog {
+    /// Reads and checks the catalog at `path`.
+    pub fn load(path: &Path) -> Result<Self, CatalogError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| CatalogError(format!("cannot read {}: {e}", path.display())))?;
+        let document: Value = serde_json::from_str(&text)
+            .map_err(|e| CatalogError(format!("{} is not valid JSON: {e}", path.display())))?;
+        Self::from_value(&document)
+            .map_err(|message| CatalogError(format!("{}: {message}", path.display())))
+    }
+
+    /// Checks a parsed catalog; the error names the offending field.
+    pub fn from_value(document: &Value) -> Result<Self, String> {
+        let (key, servers) = ["mcpServers", "servers"]
+            .into_iter()
+            .find_map(|key| Some((key, document.get(key)?)))
+            .ok_or("no \"mcpServers\" object")?;
+        let servers = servers
+            .as_object()
+            .ok_or_else(|| format!("{key}: must be an object of servers by name"))?;
+        let servers = servers
+            .iter()
+            .map(|(name, entry)| {
+                let transport = transport(name, entry, &format!("{key}.{name}"))?;
+                Ok(CatalogServer {
+                    name: name.clone(),
+                    transport,
+                })
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { servers })
+    }
+
+    /// The entries as the web app's servers view lists them.
+    pub fn entries(&self) -> Vec<CatalogEntry> {
+        self.servers
+            .iter()
+            .map(|server| {
+                let mut entry = CatalogEntry {
+                    name: server.name.clone(),
+                    url: None,
+                    unsupported_reason: None,
+                    description: None,
+                    headers: Vec::new(),
+                    enterprise: None,
+                };
+                match &server.transport {
+                    Transport::Http(http) => {
+                        entry.url = Some(http.url.clone());
+                        entry.headers = http.headers.clone();
+                        entry.enterprise = http.enterprise.clone();
+                    }
+                    Transport::Unsupported { reason } => {
+                        entry.unsupported_reason = Some(reason.clone());
+                    }
+                }
+                entry
+            })
+            .collect()
+    }
+
+    /// The server named `name`, or an error listing the names there are.
+    pub fn server(&self, name: &str) -> Result<&CatalogServer, String> {
+        self.servers.iter().find(|s| s.name == name).ok_or_else(|| {
+            let known: Vec<&str> = self.servers.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "no server named {name:?} (known: {})",
+                if known.is_empty() {
+                    "none".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+    }
+}
+
+fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
+    let entry = entry
+        .as_object()
+        .ok_or_else(|| format!("{at}: must be an object"))?;
+    let kind = optional_text(entry, "type", at)?.unwrap_or_default();
+    if entry.contains_key("command") || kind == "stdio" {
+        return Ok(Transport::Unsupported {
+            reason: format!(
+                "server {name:?} is a stdio server (it has a \"command\"); Keyhole connects to \
+                 Streamable HTTP servers (\"url\") only, for now"
+            ),
+        });
+    }
+    if kind == "sse" {
+        return Ok(Transport::Unsupported {
+            reason: format!(
+                "server {name:?} uses the legacy SSE transport; Keyhole connects to Streamable HTTP \
+                 servers only, for now"
+            ),
+        });
+    }
+    let url_key = if entry.contains_key("url") {
+        "url"
+    } else {
+        "serverUrl"
+    };
+    let url = optional_text(entry, url_key, at)?
+        .ok_or_else(|| format!("{at}: server {name:?} has no \"url\""))?;
+    check_http_url(url, &format!("{at}.{url_key}"))?;
+    let mut headers = Vec::new();
+    if let Some(map) = entry.get("headers") {
+        let map = map
+            .as_object()
+            .ok_or_else(|| format!("{at}.headers: must be an object of header values"))?;
+        for (key, value) in map {
+            let value = value
+                .as_str()
+                .ok_or_else(|| format!("{at}.headers.{key}: must be a string"))?;
+            headers.push((key.clone(), value.to_owned()));
+        }
+    }
+    let enterprise = match entry.get("enterprise") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(enterprise(value, &format!("{at}.enterprise"))?),
+    };
+    Ok(Transport::Http(Box::new(HttpServer {
+        url: url.to_owned(),
+        headers,
+        enterprise,
+    })))
+}
+
+const ENTERPRISE_KEYS: [&str; 8] = [
+    "idpIssuer",
+    "idpClientId",
+    "idpClientSecret",
+    "idpClientAuthMethod",
+    "idpScope",
+    "clientId",
+    "clientSecret",
+    "clientAuthMethod",
+];
+
+/// The client authentication methods a catalog entry may name (a key file it cannot carry).
+const AUTH_METHODS: [TokenEndpointAuthMethod; 3] = [
+    TokenEndpointAuthMethod::None,
+    TokenEndpointAuthMethod::ClientSecretBasic,
+    TokenEndpointAuthMethod::ClientSecretPost,
+];
+
+fn enterprise(value: &Value, at: &str) -> Result<EnterpriseConfig, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("{at}: must be an object"))?;
+    if let Some(unknown) = object
+        .keys()
+        .find(|k| !ENTERPRISE_KEYS.contains(&k.as_str()))
+    {
+        return Err(format!(
+            "{at}.{unknown}: unknown setting (known: {})",
+            ENTERPRISE_KEYS.join(", ")
+        ));
+    }
+    let idp_issuer = required_text(object, "idpIssuer", at)?;
+    check_http_url(idp_issuer, &format!("{at}.idpIssuer"))?;
+    let client = |prefix: &str| -> Result<PreRegisteredClient, String> {
+        let key = |name: &str| {
+            if prefix.is_empty() {
+                name.to_owned()
+            } else {
+                let mut chars = name.chars();
+                let first = chars.next().map(|c| c.to_ascii_uppercase());
+                format!("{prefix}{}{}", first.unwrap_or_default(), chars.as_str())
+            }
+        };
+        let mut client = PreRegisteredClient::public(required_text(object, &key("clientId"), at)?);
+        client.client_secret = optional_text(object, &key("clientSecret"), at)?.map(Into::into);
+        let method_key = key("clientAuthMethod");
+        client.auth_method = optional_text(object, &method_key, at)?
+            .map(|name| {
+                AUTH_METHODS
+                    .into_iter()
+                    .find(|m| m.as_str() == name)
+                    .ok_or_else(|| {
+                        let known: Vec<&str> = AUTH_METHODS.iter().map(|m| m.as_str()).collect();
+                        format!(
+                            "{at}.{method_key}: {name:?} is not one of {}",
+                            known.join(", ")
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(client)
+    };
+    Ok(EnterpriseConfig {
+        idp_issuer: Issuer::new(idp_issuer),
+        idp_client: client("idp")?,
+        idp_scope: ScopeSet::parse(
+            optional_text(object, "idpScope", at)?.unwrap_or(DEFAULT_IDP_SCOPE),
+        ),
+        resource_client: client("")?,
+    })
+}
+
+fn required_text<'v>(
+    object: &'v Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<&'v str, String> {
+    optional_text(object, key, at)?
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| format!("{at}.{key}: required"))
+}
+
+fn optional_text<'v>(
+    object: &'v Map<String, Value>,
+    key: &str,
+    at: &str,
+) -> Result<Option<&'v str>, String> {
+    match object.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(format!("{at}.{key}: must be a string")),
+    }
+}
+
+fn check_http_url(text: &str, at: &str) -> Result<(), String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(()),
+        Ok(_) => Err(format!("{at}: {text:?} is not an http(s) URL")),
+        Err(e) => Err(format!("{at}: {text:?} is not a URL ({e})")),
+    }
+}
+
+/// Parses `'Name: value'` (a `--header` option).
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("--header {text:?} is not 'Name: value'"))?;
+    let name = name.trim();
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(format!("--header {text:?} has no valid header name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn only(document: Value) -> Result<Transport, String> {
+        Catalog::from_value(&document).map(|c| c.servers[0].transport.clone())
+    }
+
+    #[test]
+    fn http_entries_with_headers_and_enterprise_settings() {
+        let catalog = Catalog::from_value(&json!({"mcpServers": {
+            "plain": {"type": "http", "url": "http://127.0.0.1:3000/mcp"},
+            "corp": {
+                "serverUrl": "https://mcp.example/mcp",
+                "headers": {"X-Team": "blue"},
+                "enterprise": {"idpIssuer": "https://idp.example", "idpClientId": "kh",
+                               "idpClientSecret": "s1", "idpClientAuthMethod": "client_secret_post",
+                               "clientId": "kh-rs", "clientSecret": "s2"},
+                "disabled": false
+            }
+        }}))
+        .unwrap();
+        let names: Vec<&str> = catalog.servers.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["corp", "plain"]);
+        let Transport::Http(corp) = &catalog.server("corp").unwrap().transport else {
+            panic!("an HTTP server");
+        };
+        assert_eq!(corp.url, "https://mcp.example/mcp");
+        assert_eq!(corp.headers, [("X-Team".to_owned(), "blue".to_owned())]);
+        let enterprise = corp.enterprise.as_ref().unwrap();
+        assert_eq!(enterprise.idp_issuer.as_str(), "https://idp.example");
+        assert_eq!(enterprise.idp_client.client_id.as_str(), "kh");
+        assert_eq!(
+            enterprise
+                .idp_client
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "s1"
+        );
+        assert_eq!(
+            enterprise.idp_client.auth_method,
+            Some(TokenEndpointAuthMethod::ClientSecretPost)
+        );
+        assert_eq!(enterprise.idp_scope, ScopeSet::parse(DEFAULT_IDP_SCOPE));
+        assert_eq!(enterprise.resource_client.client_id.as_str(), "kh-rs");
+        assert_eq!(enterprise.resource_client.auth_method, None);
+        assert!(
+            !format!("{catalog:?}").contains("s2"),
+            "secrets stay out of Debug"
+        );
+    }
+
+    #[test]
+    fn stdio_and_sse_entries_are_kept_with_the_reason() {
+        let catalog = Catalog::from_value(&json!({"servers": {
+            "local": {"command": "npx", "args": ["x"]},
+            "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}
+        }}))
+        .unwrap();
+        for (server, word) in catalog.servers.iter().zip(["stdio", "SSE"]) {
+            match &server.transport {
+                Transport::Unsupported { reason } => assert!(reason.contains(word), "{reason}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_error_names_its_field() {
+        let cases = [
+            (json!({}), "no \"mcpServers\" object"),
+            (json!({"mcpServers": []}), "mcpServers: must be an object"),
+            (json!({"mcpServers": {"a": {}}}), "has no \"url\""),
+            (
+                json!({"mcpServers": {"a": {"url": "ftp://x/"}}}),
+                "mcpServers.a.url: \"ftp://x/\" is not an http(s) URL",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "headers": {"K": 1}}}}),
+                "mcpServers.a.headers.K: must be a string",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "enterprise": {"idpIssuer": "https://i"}}}}),
+                "mcpServers.a.enterprise.idpClientId: required",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "enterprise": {
+                    "idpIssuer": "https://i", "idpClientId": "c", "clientId": "r", "idpSecret": "s"}}}}),
+                "mcpServers.a.enterprise.idpSecret: unknown setting",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "enterprise": {
+                    "idpIssuer": "idp", "idpClientId": "c", "clientId": "r"}}}}),
+                "mcpServers.a.enterprise.idpIssuer: \"idp\" is not a URL",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "enterprise": {
+                    "idpIssuer": "https://i", "idpClientId": "c", "clientId": "r",
+                    "clientAuthMethod": "private_key_jwt"}}}}),
+                "mcpServers.a.enterprise.clientAuthMethod: \"private_key_jwt\" is not one of none, \
+                 client_secret_basic, client_secret_post",
+            ),
+        ];
+        for (document, expected) in cases {
+            let error = only(document.clone()).unwrap_err();
+            assert!(error.contains(expected), "{document}: {error}");
+        }
+    }
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let catalog =
+            Catalog::from_value(&json!({"mcpServers": {"a": {"url": "http://x/"}}})).unwrap();
+        assert_eq!(
+            catalog.server("b").unwrap_err(),
+            "no server named \"b\" (known: a)"
+        );
+    }
+}
