@@ -30,6 +30,8 @@ pub struct AuthorizationServer {
     pub flows: AuthorizationFlows,
     /// `jti` values of ID-JAGs already redeemed.
     redeemed_assertions: Mutex<HashSet<String>>,
+    /// Signs access tokens when `accessTokenFormat` is `jwt`.
+    pub access_token_key: crate::jwt::Es256Key,
 }
 
 impl AuthorizationServer {
@@ -38,6 +40,7 @@ impl AuthorizationServer {
             clients: ClientRegistry::with_static_clients(&config.static_clients),
             flows: AuthorizationFlows::default(),
             redeemed_assertions: Mutex::new(HashSet::new()),
+            access_token_key: crate::jwt::Es256Key::generate(),
         }
     }
 
