@@ -1,4 +1,5 @@
-//! The servers view: the demo servers, the `mcp.json` catalog, and "connect to URL".
+//! The servers view: the demo servers, the `mcp.json` catalog (each entry with its own Connect
+//! button, `server-connect-<name>`), and "connect to URL".
 
 use keyhole_shared::api::{CatalogEntry, ConfigResponse};
 use leptos::prelude::*;
@@ -34,6 +35,11 @@ pub fn ServersView(
         }
         start_connect(target, extra, status, on_connected);
     };
+    // A catalog entry's button connects at once (its URL also lands in the field).
+    let on_use = Callback::new(move |target: String| {
+        url.set(target);
+        connect();
+    });
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -88,7 +94,7 @@ pub fn ServersView(
                     <ul class="catalog">
                         {entries
                             .into_iter()
-                            .map(|entry| view! { <CatalogItem entry=entry url=url /> })
+                            .map(|entry| view! { <CatalogItem entry=entry on_use=on_use /> })
                             .collect_view()}
                     </ul>
                 }
@@ -145,7 +151,7 @@ fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 #[component]
-fn CatalogItem(entry: CatalogEntry, url: RwSignal<String>) -> impl IntoView {
+fn CatalogItem(entry: CatalogEntry, on_use: Callback<String>) -> impl IntoView {
     let pick = entry.url.clone();
     view! {
         <li class="catalog-item" data-testid=format!("server-item-{}", entry.name)>
@@ -154,7 +160,8 @@ fn CatalogItem(entry: CatalogEntry, url: RwSignal<String>) -> impl IntoView {
             {match (pick, entry.unsupported_reason.clone()) {
                 (Some(target), None) => {
                     view! {
-                        <button type="button" on:click=move |_| url.set(target.clone())>"Use"</button>
+                        <button type="button" data-testid=format!("server-connect-{}", entry.name)
+                            on:click=move |_| on_use.run(target.clone())>"Connect"</button>
                     }
                         .into_any()
                 }
