@@ -124,6 +124,16 @@ pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
         .await;
 }
 
+/// On the Tools tab: selects `tool`, fills `arguments` and presses Run.
+pub async fn run_tool(browser: &Browser, tool: &str, arguments: &[(&str, &str)]) {
+    browser.click("tab-tools").await;
+    browser.click(&format!("tool-item-{tool}")).await;
+    for (name, value) in arguments {
+        browser.fill(&format!("tool-arg-{name}"), value).await;
+    }
+    browser.click("tool-run").await;
+}
+
 /// Keyhole with the demo, and a browser signed in to the demo server.
 pub struct SignedIn {
     pub keyhole: KeyholeProcess,
@@ -180,12 +190,7 @@ impl SignedIn {
 
     /// Selects `tool`, fills `arguments` and presses Run.
     pub async fn run_tool(&self, tool: &str, arguments: &[(&str, &str)]) {
-        self.browser.click("tab-tools").await;
-        self.browser.click(&format!("tool-item-{tool}")).await;
-        for (name, value) in arguments {
-            self.browser.fill(&format!("tool-arg-{name}"), value).await;
-        }
-        self.browser.click("tool-run").await;
+        run_tool(&self.browser, tool, arguments).await;
     }
 
     pub async fn close(self) {

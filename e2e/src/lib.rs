@@ -3,7 +3,10 @@
 
 mod browser;
 pub mod demo;
+pub mod emulation;
 mod keyhole;
+pub mod open_server;
+pub mod peers;
 
 pub use browser::Browser;
 pub use keyhole::{KeyholeProcess, TEST_API_TOKEN, keyhole_binary};
