@@ -7,6 +7,7 @@ pub mod emulation;
 mod keyhole;
 pub mod open_server;
 pub mod peers;
+pub mod testbed;
 
 pub use browser::Browser;
 pub use keyhole::{KeyholeProcess, TEST_API_TOKEN, keyhole_binary};

@@ -2,6 +2,7 @@
 //! destructive one, one that matches its output schema and one that breaks it), Markdown
 //! instructions, a resource and a prompt; and Keyhole (no demo) with a browser connected to it.
 
+use crate::testbed::{TestbedProcess, connect};
 use crate::{Browser, KeyholeProcess};
 
 /// The testbed configuration; `broken-forecast` declares a schema its results break at
@@ -38,37 +39,21 @@ pub struct OpenServer {
     pub keyhole: KeyholeProcess,
     pub browser: Browser,
     pub url: String,
-    _testbed: KeyholeProcess,
-    _config_dir: tempfile::TempDir,
+    _testbed: TestbedProcess,
 }
 
 impl OpenServer {
     pub async fn start() -> Self {
-        let config_dir = tempfile::tempdir().expect("a temporary directory");
-        let path = config_dir.path().join("testbed.json");
-        std::fs::write(&path, OPEN_TESTBED).expect("write the testbed config");
-        let testbed = KeyholeProcess::spawn(&[
-            "testbed",
-            "--config",
-            path.to_str().expect("a UTF-8 path"),
-            "--port",
-            "0",
-        ]);
-        let url = format!("{}/servers/open/mcp", testbed.base_url);
+        let testbed = TestbedProcess::start(OPEN_TESTBED);
+        let url = testbed.mcp_url("open");
         let keyhole = KeyholeProcess::web(&["--no-demo"]);
         let browser = Browser::start().await;
-        browser.client.goto(&keyhole.open_url).await.unwrap();
-        browser.fill("server-url-input", &url).await;
-        browser.click("connect-button").await;
-        browser
-            .wait_attr("connection-status", "data-status", &["connected"])
-            .await;
+        connect(&browser, &keyhole, &url).await;
         Self {
             keyhole,
             browser,
             url,
             _testbed: testbed,
-            _config_dir: config_dir,
         }
     }
 

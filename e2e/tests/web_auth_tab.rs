@@ -4,6 +4,7 @@
 //! access token is decoded.
 
 use keyhole_e2e::demo::{SignedIn, TestbedControl, answer_consent};
+use keyhole_e2e::testbed::{TestbedProcess, connect};
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 /// The fingerprint of the newest access token the testbed issued.
@@ -133,20 +134,11 @@ const JWT_TESTBED: &str = r#"{
 
 #[tokio::test]
 async fn a_jwt_access_token_is_decoded_without_showing_the_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("testbed.json");
-    std::fs::write(&path, JWT_TESTBED).unwrap();
-    let testbed =
-        KeyholeProcess::spawn(&["testbed", "--config", path.to_str().unwrap(), "--port", "0"]);
-    let url = format!("{}/servers/jwt/mcp", testbed.base_url);
+    let testbed = TestbedProcess::start(JWT_TESTBED);
+    let url = testbed.mcp_url("jwt");
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let browser = Browser::start().await;
-    browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.fill("server-url-input", &url).await;
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    connect(&browser, &keyhole, &url).await;
 
     browser.click("tab-auth").await;
     assert_eq!(

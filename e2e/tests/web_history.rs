@@ -22,12 +22,18 @@ async fn click_in_row(browser: &Browser, history: &str, nth: usize, testid: &str
         .unwrap();
 }
 
-async fn rows(browser: &Browser, history: &str) -> usize {
-    browser
-        .count(&format!(
-            "[data-testid=\"{history}\"] [data-testid=\"history-entry\"]"
-        ))
-        .await
+fn rows_of(history: &str) -> String {
+    format!("[data-testid=\"{history}\"] [data-testid=\"history-entry\"]")
+}
+
+/// Waits until `history` has `n` rows and no more.
+async fn wait_rows(browser: &Browser, history: &str, n: usize) {
+    browser.wait_count(&rows_of(history), n).await;
+    assert_eq!(
+        browser.count(&rows_of(history)).await,
+        n,
+        "rows of {history}"
+    );
 }
 
 #[tokio::test]
@@ -43,12 +49,7 @@ async fn a_tool_call_is_run_again_or_loaded_back_into_the_form() {
     browser
         .wait_text("tool-result", |t| t.contains("second"))
         .await;
-    browser
-        .wait_count(
-            "[data-testid=\"tool-history\"] [data-testid=\"history-entry\"]",
-            2,
-        )
-        .await;
+    wait_rows(browser, "tool-history", 2).await;
     let newest = browser
         .wait_selector_text(
             "[data-testid=\"tool-history\"] [data-testid=\"history-entry\"]",
@@ -64,12 +65,7 @@ async fn a_tool_call_is_run_again_or_loaded_back_into_the_form() {
     // Run the newer call again, whatever the form holds now.
     browser.fill("tool-arg-message", "typed but not run").await;
     click_in_row(browser, "tool-history", 0, "history-rerun").await;
-    browser
-        .wait_count(
-            "[data-testid=\"tool-history\"] [data-testid=\"history-entry\"]",
-            3,
-        )
-        .await;
+    wait_rows(browser, "tool-history", 3).await;
     let result = browser
         .wait_text("tool-result", |t| t.contains("second"))
         .await;
@@ -78,15 +74,9 @@ async fn a_tool_call_is_run_again_or_loaded_back_into_the_form() {
     // Another tool has its own history; coming back shows this one's again.
     run_tool(browser, "add", &[("a", "2"), ("b", "3")]).await;
     browser.wait_text("tool-result", |t| t.contains('5')).await;
-    assert_eq!(rows(browser, "tool-history").await, 1);
+    wait_rows(browser, "tool-history", 1).await;
     browser.click("tool-item-echo").await;
-    browser
-        .wait_count(
-            "[data-testid=\"tool-history\"] [data-testid=\"history-entry\"]",
-            3,
-        )
-        .await;
-    assert_eq!(rows(browser, "tool-history").await, 3);
+    wait_rows(browser, "tool-history", 3).await;
     open.close().await;
 }
 
@@ -109,12 +99,7 @@ async fn prompt_gets_and_resource_reads_have_a_history_too() {
     assert_eq!(browser.value("prompt-arg-name").await, "Ada");
     assert_eq!(browser.value("prompt-arg-style").await, "formal");
     click_in_row(browser, "prompt-history", 0, "history-rerun").await;
-    browser
-        .wait_count(
-            "[data-testid=\"prompt-history\"] [data-testid=\"history-entry\"]",
-            2,
-        )
-        .await;
+    wait_rows(browser, "prompt-history", 2).await;
 
     browser.click("tab-resources").await;
     browser.click("resource-item-readme").await;
@@ -124,12 +109,7 @@ async fn prompt_gets_and_resource_reads_have_a_history_too() {
         })
         .await;
     click_in_row(browser, "resource-history", 0, "history-rerun").await;
-    browser
-        .wait_count(
-            "[data-testid=\"resource-history\"] [data-testid=\"history-entry\"]",
-            2,
-        )
-        .await;
+    wait_rows(browser, "resource-history", 2).await;
     assert_eq!(
         browser
             .count("[data-testid=\"resource-history\"] [data-testid=\"history-fill\"]")

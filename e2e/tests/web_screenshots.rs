@@ -1,13 +1,13 @@
-//! Screenshots of the main views — servers, then Tools, Resources, Prompts, Protocol, Network and
-//! Auth on the signed-in demo — at 1280 and 390 px wide in the light and the dark theme, written
+//! Screenshots of the main views — Tools, Resources, Prompts, Protocol, Network and Auth on the
+//! signed-in demo, then the servers view after Disconnect — at 1280 and 390 px wide in the light and the dark theme, written
 //! to `target/screenshots/<view>-<width>-<theme>.png` for people to look at. Every one of them
 //! also must not scroll sideways.
 
 use std::time::Duration;
 
-use keyhole_e2e::demo::{answer_consent, demo_server_urls, run_tool};
+use keyhole_e2e::Browser;
+use keyhole_e2e::demo::{SignedIn, run_tool};
 use keyhole_e2e::emulation::{Theme, screenshot_dir};
-use keyhole_e2e::{Browser, KeyholeProcess};
 
 const SIZES: [(u32, u32); 2] = [(1280, 900), (390, 844)];
 const THEMES: [Theme; 2] = [Theme::Light, Theme::Dark];
@@ -35,33 +35,21 @@ async fn photograph(browser: &Browser, view: &str) {
 
 #[tokio::test]
 async fn the_main_views_are_photographed_at_two_widths_in_both_themes() {
-    let keyhole = KeyholeProcess::web(&[]);
-    let server_url = demo_server_urls(&keyhole).await.remove(0);
-    let browser = Browser::start().await;
-    browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.wait_testid("server-connect-demo").await;
-    photograph(&browser, "servers").await;
+    let demo = SignedIn::start().await;
+    let browser = &demo.browser;
 
-    browser.set_viewport(1280, 900).await;
-    browser.fill("server-url-input", &server_url).await;
-    browser.click("connect-button").await;
-    answer_consent(&browser, &[], true).await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
-
-    run_tool(&browser, "echo", &[("message", "Hello from Keyhole")]).await;
+    run_tool(browser, "echo", &[("message", "Hello from Keyhole")]).await;
     browser
         .wait_attr("tool-result", "data-state", &["ok"])
         .await;
-    photograph(&browser, "tools").await;
+    photograph(browser, "tools").await;
 
     browser.click("tab-resources").await;
     browser.click("resource-item-readme").await;
     browser
         .wait_attr("resource-result", "data-state", &["ok"])
         .await;
-    photograph(&browser, "resources").await;
+    photograph(browser, "resources").await;
 
     browser.click("tab-prompts").await;
     browser.click("prompt-item-greeting").await;
@@ -70,16 +58,20 @@ async fn the_main_views_are_photographed_at_two_widths_in_both_themes() {
     browser
         .wait_attr("prompt-result", "data-state", &["ok"])
         .await;
-    photograph(&browser, "prompts").await;
+    photograph(browser, "prompts").await;
 
     for tab in ["protocol", "network", "auth"] {
         browser.click(&format!("tab-{tab}")).await;
         tokio::time::sleep(Duration::from_millis(300)).await;
-        photograph(&browser, tab).await;
+        photograph(browser, tab).await;
     }
+
+    browser.click("disconnect-button").await;
+    browser.wait_testid("server-connect-demo").await;
+    photograph(browser, "servers").await;
 
     let files = std::fs::read_dir(screenshot_dir()).unwrap().count();
     assert!(files >= 28, "7 views × 2 widths × 2 themes: {files} files");
     println!("screenshots in {}", screenshot_dir().display());
-    browser.close().await;
+    demo.close().await;
 }

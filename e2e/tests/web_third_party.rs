@@ -5,6 +5,7 @@
 
 use keyhole_e2e::demo::run_tool;
 use keyhole_e2e::peers::ServerEverything;
+use keyhole_e2e::testbed::connect;
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 #[tokio::test]
@@ -12,12 +13,7 @@ async fn server_everything_instructions_hints_and_output_schema() {
     let everything = ServerEverything::start();
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let browser = Browser::start().await;
-    browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.fill("server-url-input", &everything.url).await;
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    connect(&browser, &keyhole, &everything.url).await;
 
     let instructions = browser
         .wait_text("server-instructions", |t| {

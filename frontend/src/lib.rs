@@ -6,6 +6,7 @@ mod auth_view;
 mod connect;
 mod connection;
 mod content;
+mod dialog;
 mod events;
 mod export;
 mod history;

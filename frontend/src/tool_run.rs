@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::content::JsonBlock;
+use crate::dialog::Dialog;
 use crate::history::CallHistory;
 use crate::keys::submit_on_ctrl_enter;
 use crate::markdown_view::Markdown;
@@ -224,20 +225,16 @@ fn ConfirmRun(name: String, on_answer: Callback<bool>) -> impl IntoView {
         }
     });
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="alertdialog" aria-modal="true" aria-labelledby="confirm-title"
-                data-testid="tool-confirm"
-                on:keydown=move |ev| if ev.key() == "Escape" { on_answer.run(false) }>
-                <h2 id="confirm-title">"Run a destructive tool?"</h2>
-                <p>"The server marks " <code>{name}</code>
-                    " as destructive: it may delete or overwrite data."</p>
-                <div class="modal-actions">
-                    <button type="button" class="danger" data-testid="tool-confirm-run"
-                        on:click=move |_| on_answer.run(true)>"Run it"</button>
-                    <button type="button" data-testid="tool-confirm-cancel" node_ref=cancel
-                        on:click=move |_| on_answer.run(false)>"Cancel"</button>
-                </div>
+        <Dialog testid="tool-confirm" title="Run a destructive tool?"
+            on_cancel=Callback::new(move |()| on_answer.run(false))>
+            <p>"The server marks " <code>{name}</code>
+                " as destructive: it may delete or overwrite data."</p>
+            <div class="modal-actions">
+                <button type="button" class="danger" data-testid="tool-confirm-run"
+                    on:click=move |_| on_answer.run(true)>"Run it"</button>
+                <button type="button" data-testid="tool-confirm-cancel" node_ref=cancel
+                    on:click=move |_| on_answer.run(false)>"Cancel"</button>
             </div>
-        </div>
+        </Dialog>
     }
 }
