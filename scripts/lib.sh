@@ -35,3 +35,19 @@ ensure_chromium() {
     apt_install chromium chromium-driver
   fi
 }
+
+# Third-party MCP servers the end-to-end tests drive the web app against, from npm, into
+# target/peers/ (the tests look there; KEYHOLE_PEERS_DIR overrides).
+SERVER_EVERYTHING_VERSION=2026.8.31
+ensure_peers() {
+  local dir="${KEYHOLE_PEERS_DIR:-target/peers}"
+  local installed="$dir/node_modules/@modelcontextprotocol/server-everything/package.json"
+  if [ -f "$installed" ] && grep -q "\"version\": \"$SERVER_EVERYTHING_VERSION\"" "$installed"; then
+    echo "server-everything $SERVER_EVERYTHING_VERSION: present"
+  else
+    step "Installing @modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION into $dir"
+    mkdir -p "$dir"
+    (cd "$dir" && npm install --no-audit --no-fund --no-save \
+      "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" >/dev/null)
+  fi
+}

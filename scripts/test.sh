@@ -9,6 +9,7 @@ started=$SECONDS
 step "Checking prerequisites"
 ensure_wasm_target
 ensure_chromium
+ensure_peers
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

@@ -129,7 +129,11 @@ impl TestbedControl {
 
 /// Signs in at the enterprise IdP of a testbed (`alice`), for an enterprise-managed server, and
 /// waits until Keyhole is connected; returns the upstream session of `server`.
-pub async fn sign_in_at_the_idp(browser: &Browser, control: &TestbedControl, server: &str) -> Value {
+pub async fn sign_in_at_the_idp(
+    browser: &Browser,
+    control: &TestbedControl,
+    server: &str,
+) -> Value {
     browser.fill("login-username", "alice").await;
     browser.fill("login-password", "alice").await;
     browser.click("login-submit").await;
@@ -199,6 +203,16 @@ pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
         .await;
 }
 
+/// On the Tools tab: selects `tool`, fills `arguments` and presses Run.
+pub async fn run_tool(browser: &Browser, tool: &str, arguments: &[(&str, &str)]) {
+    browser.click("tab-tools").await;
+    browser.click(&format!("tool-item-{tool}")).await;
+    for (name, value) in arguments {
+        browser.fill(&format!("tool-arg-{name}"), value).await;
+    }
+    browser.click("tool-run").await;
+}
+
 /// Keyhole with the demo, and a browser signed in to the demo server.
 pub struct SignedIn {
     pub keyhole: KeyholeProcess,
@@ -255,12 +269,7 @@ impl SignedIn {
 
     /// Selects `tool`, fills `arguments` and presses Run.
     pub async fn run_tool(&self, tool: &str, arguments: &[(&str, &str)]) {
-        self.browser.click("tab-tools").await;
-        self.browser.click(&format!("tool-item-{tool}")).await;
-        for (name, value) in arguments {
-            self.browser.fill(&format!("tool-arg-{name}"), value).await;
-        }
-        self.browser.click("tool-run").await;
+        run_tool(&self.browser, tool, arguments).await;
     }
 
     /// The Network tab's list of this session's exchanges as `(kind, method, url, status)`, in

@@ -3,8 +3,12 @@
 
 mod browser;
 pub mod demo;
+pub mod emulation;
 pub mod hostile;
 mod keyhole;
+pub mod open_server;
+pub mod peers;
+pub mod testbed;
 
 pub use browser::Browser;
 pub use keyhole::{KeyholeProcess, TEST_API_TOKEN, keyhole_binary};

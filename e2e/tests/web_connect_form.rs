@@ -71,7 +71,7 @@ async fn custom_headers_reach_the_server_and_bad_lines_are_refused() {
 }
 
 #[tokio::test]
-async fn a_catalog_lists_its_servers_and_use_brings_the_headers() {
+async fn a_catalog_lists_its_servers_and_connect_brings_the_headers() {
     let (_testbed, url) = open_testbed();
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("mcp.json");
@@ -88,21 +88,22 @@ async fn a_catalog_lists_its_servers_and_use_brings_the_headers() {
         .wait_text("server-item-local", |t| t.contains("is a stdio server"))
         .await;
     assert_eq!(
-        browser.count("[data-testid=\"server-use-local\"]").await,
+        browser
+            .count("[data-testid=\"server-connect-local\"]")
+            .await,
         0,
         "a stdio entry cannot be used yet"
     );
-    browser.click("server-use-open").await;
+    browser.click("server-connect-open").await;
+    browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    assert_eq!(headers_seen(&url).await, json!({"x-team": "green"}));
     assert_eq!(browser.value("server-url-input").await, url);
     assert_eq!(
         browser.value("server-headers-input").await,
         "X-Team: green\n"
     );
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
-    assert_eq!(headers_seen(&url).await, json!({"x-team": "green"}));
     browser.close().await;
 }
 

@@ -164,8 +164,7 @@ async fn settings_from_a_catalog_entry_sign_in_at_the_idp_and_re_mint() {
     browser
         .wait_text("server-item-corp", |t| t.contains("enterprise-managed"))
         .await;
-    browser.click("server-use-corp").await;
-    browser.click("connect-button").await;
+    browser.click("server-connect-corp").await;
     browser.wait_testid("login-username").await;
     let page = browser.client.current_url().await.unwrap();
     assert!(page.as_str().starts_with(&ema.idp), "{page}");

@@ -106,18 +106,24 @@ async fn connecting_to_the_demo_signs_in_through_login_and_consent() {
     let fact = |name: &str| facts[name].as_str().unwrap_or_default().to_owned();
     let origin = url.split("/servers/").next().unwrap();
     assert_eq!(fact("Issuer"), format!("{origin}/oauth"), "{facts}");
-    assert!(fact("Client").ends_with(" (dynamic, none)"), "{facts}");
+    assert!(
+        fact("Client").ends_with(" (dynamic registration, none)"),
+        "{facts}"
+    );
     assert_eq!(fact("Granted scopes"), "mcp", "{facts}");
     assert_eq!(fact("Requested scopes"), "mcp", "{facts}");
-    let access = fact("Access token");
-    let lifetime = access
-        .strip_prefix("Bearer token, expires in ")
-        .and_then(|rest| rest.strip_suffix(" s, opaque"))
+    assert_eq!(fact("Access token"), "held (not shown)", "{facts}");
+    assert_eq!(fact("Token type"), "Bearer", "{facts}");
+    assert_eq!(fact("Format"), "opaque", "{facts}");
+    let expiry = fact("Expiry");
+    let lifetime = expiry
+        .strip_prefix("expires in ")
+        .and_then(|rest| rest.split(" s (").next())
         .and_then(|secs| secs.parse::<u64>().ok())
-        .unwrap_or_else(|| panic!("the access token's description: {access:?}"));
+        .unwrap_or_else(|| panic!("the access token's expiry: {expiry:?}"));
     assert!(
         (60..=120).contains(&lifetime),
-        "the demo's tokens live 120 s: {access:?}"
+        "the demo's tokens live 120 s: {expiry:?}"
     );
     assert_eq!(fact("Refresh token"), "held (not shown)", "{facts}");
     // The sign-in's steps, from before and after the redirect: discovery, registration, token.

@@ -324,7 +324,9 @@ async fn an_answer_from_another_issuer_is_rejected_before_any_token_request() {
     // The sign-in's real `state` (so the snapshot matches), with a forged `iss`.
     forged_callback_is_rejected(
         "code=forged-code&state={state}&iss=https%3A%2F%2Fevil.example",
-        |testbed| messages::issuer_mismatch(&format!("{testbed}/oauth"), Some("https://evil.example")),
+        |testbed| {
+            messages::issuer_mismatch(&format!("{testbed}/oauth"), Some("https://evil.example"))
+        },
     )
     .await;
 }

@@ -2,19 +2,23 @@
 //! granted scopes, expiry, the decoded access token when it is a JWT — never a raw token) read from
 //! the backend's OAuth store, and every OAuth exchange taken, in order.
 //!
-//! Test ids: `auth-credentials`, `auth-none`, `auth-steps`.
+//! Test ids: `auth-credentials` (with `auth-client`, `auth-granted-scopes`, `auth-access-token`,
+//! `auth-token-type`, `auth-token-expiry`, `auth-token-format`, `auth-token-fingerprint`,
+//! `auth-refresh-token`, and `auth-jwt` for a decoded JWT), `auth-none`, `auth-steps`.
 
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use keyhole_shared::api::ExchangeKind;
-use keyhole_shared::store::{CredentialRecord, StoreDocument};
+use keyhole_shared::oauth_client::identity::RegistrationSource;
+use keyhole_shared::scopes::ScopeSet;
+use keyhole_shared::store::{CredentialRecord, OAuthStore, StoreDocument};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::api;
 use crate::network::{ExchangeRow, StepList};
-use crate::oauth;
+use crate::oauth::{self, WebStore};
+use crate::protocol::clock;
 use crate::session::{Session, now_ms};
 
 /// Decodes a JWT part: base64url, padded or not (the standard alphabet's `+` and `/` are taken
@@ -39,24 +43,44 @@ fn decode_jwt(token: &str) -> Option<(Value, Value)> {
     Some((parse(header)?, parse(payload)?))
 }
 
+fn scopes_text(scopes: &ScopeSet) -> String {
+    if scopes.is_empty() {
+        "none".into()
+    } else {
+        scopes.to_scope_string()
+    }
+}
+
 fn expiry_text(expires_at: Option<u64>) -> String {
     match expires_at {
         None => "no expiry given".into(),
         Some(at) => {
             let left = at as f64 - now_ms() / 1000.0;
+            let when = clock(at as f64 * 1000.0);
             if left <= 0.0 {
-                format!("expired {} s ago", crate::text::whole(-left))
+                format!("expired {} s ago ({when})", crate::text::whole(-left))
             } else {
-                format!("expires in {} s", crate::text::whole(left))
+                format!("expires in {} s ({when})", crate::text::whole(left))
             }
         }
     }
 }
 
+fn source_text(source: RegistrationSource) -> &'static str {
+    match source {
+        RegistrationSource::PreRegistered => "pre-registered",
+        RegistrationSource::MetadataDocument => "client ID metadata document",
+        RegistrationSource::Dynamic => "dynamic registration",
+    }
+}
+
 #[component]
 pub fn AuthTab(session: Session) -> impl IntoView {
-    // Read as the store's own type: field names cannot drift from what the store writes.
-    let store = LocalResource::new(|| api::get_json::<StoreDocument>("/api/store/oauth"));
+    // Read again each time a tab is opened: a refresh or step-up elsewhere changes the store.
+    let store = LocalResource::new(move || {
+        session.ui.active_tab.track();
+        async { WebStore.read().await }
+    });
     let oauth_steps = move || {
         session.network.with(|log| {
             log.iter()
@@ -91,14 +115,6 @@ pub fn AuthTab(session: Session) -> impl IntoView {
     }
 }
 
-/// A serde enum's wire name (`dynamic`, `client_secret_basic`…).
-fn wire_name(value: &impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| "?".into())
-}
-
 fn credentials_view(document: &StoreDocument, server_url: &str) -> AnyView {
     let records: Vec<&CredentialRecord> = document
         .credentials
@@ -117,50 +133,47 @@ fn credentials_view(document: &StoreDocument, server_url: &str) -> AnyView {
             let client = document
                 .clients
                 .iter()
-                .filter(|c| c.issuer == record.issuer)
-                .find(|c| {
-                    record
-                        .client_id
-                        .as_ref()
-                        .is_none_or(|id| *id == c.registration.client_id)
+                .map(|c| &c.registration)
+                .find(|r| record.client_id.as_ref() == Some(&r.client_id))
+                .or_else(|| {
+                    let at_issuer = document.clients.iter().find(|c| c.issuer == record.issuer);
+                    at_issuer.map(|c| &c.registration)
                 })
-                .map(|c| {
+                .map(|r| {
                     format!(
                         "{} ({}, {})",
-                        c.registration.client_id.as_str(),
-                        wire_name(&c.registration.source),
-                        wire_name(&c.registration.auth_method),
+                        r.client_id,
+                        source_text(r.source),
+                        r.auth_method.as_str()
                     )
                 })
                 .unwrap_or_else(|| "unknown".into());
             let tokens = record.tokens.as_ref();
             let jwt = tokens.and_then(|t| decode_jwt(t.access_token.expose()));
-            let access = match tokens {
-                None => "none".to_owned(),
-                Some(tokens) => format!(
-                    "{} token, {}{}",
-                    tokens.token_type,
-                    expiry_text(tokens.expires_at),
-                    if jwt.is_some() { ", a JWT" } else { ", opaque" },
-                ),
-            };
-            let refresh = if tokens.is_some_and(|t| t.refresh_token.is_some()) {
-                "held (not shown)"
-            } else {
-                "none"
-            };
+            let token_facts = tokens.map(|t| {
+                view! {
+                    <dt>"Token type"</dt><dd data-testid="auth-token-type">{t.token_type.clone()}</dd>
+                    <dt>"Expiry"</dt><dd data-testid="auth-token-expiry">{expiry_text(t.expires_at)}</dd>
+                    <dt>"Format"</dt><dd data-testid="auth-token-format">{if jwt.is_some() { "JWT" } else { "opaque" }}</dd>
+                    <dt>"Fingerprint"</dt>
+                    <dd><code data-testid="auth-token-fingerprint" title="base64url(SHA-256(access token))">{t.access_token.fingerprint()}</code></dd>
+                    <dt>"Refresh token"</dt>
+                    <dd data-testid="auth-refresh-token">{if t.refresh_token.is_some() { "held (not shown)" } else { "none" }}</dd>
+                }
+            });
             view! {
                 <dl class="facts" data-testid="auth-credentials">
-                    <dt>"Issuer"</dt><dd><code>{record.issuer.as_str().to_owned()}</code></dd>
-                    <dt>"Client"</dt><dd>{client}</dd>
-                    <dt>"Granted scopes"</dt><dd>{record.granted.to_string()}</dd>
-                    <dt>"Requested scopes"</dt><dd>{record.requested.to_string()}</dd>
-                    <dt>"Access token"</dt><dd>{access}</dd>
-                    <dt>"Refresh token"</dt><dd>{refresh}</dd>
+                    <dt>"Issuer"</dt><dd><code>{record.issuer.to_string()}</code></dd>
+                    <dt>"Client"</dt><dd data-testid="auth-client">{client}</dd>
+                    <dt>"Granted scopes"</dt><dd data-testid="auth-granted-scopes">{scopes_text(&record.granted)}</dd>
+                    <dt>"Requested scopes"</dt><dd>{scopes_text(&record.requested)}</dd>
+                    <dt>"Access token"</dt>
+                    <dd data-testid="auth-access-token">{if tokens.is_some() { "held (not shown)" } else { "none" }}</dd>
+                    {token_facts}
                 </dl>
                 {jwt.map(|(header, claims)| view! {
-                    <details class="json" open=true>
-                        <summary>"Decoded access token"</summary>
+                    <details class="json" open=true data-testid="auth-jwt">
+                        <summary>"Decoded access token (signature not checked)"</summary>
                         <pre class="mono">{serde_json::to_string_pretty(&header).unwrap_or_default()}</pre>
                         <pre class="mono">{serde_json::to_string_pretty(&claims).unwrap_or_default()}</pre>
                     </details>

@@ -1,5 +1,5 @@
 //! One row of the list panes (tools, resources, templates, prompts): a button with the item's
-//! name, an optional title, an optional description or URI, highlighted while selected.
+//! name and badges, an optional title, an optional description or URI, highlighted while selected.
 
 use leptos::prelude::*;
 
@@ -12,6 +12,9 @@ pub fn ItemRow(
     /// A URI or URI template, shown as code.
     #[prop(optional_no_strip)]
     code: Option<String>,
+    /// Badges after the name (a tool's annotation hints).
+    #[prop(optional)]
+    badges: Option<AnyView>,
     /// Whether the row is the selected one (rows without a selection never are).
     #[prop(optional, into)]
     selected: Option<Signal<bool>>,
@@ -26,7 +29,7 @@ pub fn ItemRow(
                 data-testid=testid
                 on:click=move |_| on_pick.run(())
             >
-                <span class="item-name">{name}</span>
+                <span class="item-name">{name} " " {badges}</span>
                 {title.map(|t| view! { <span class="item-title">{t}</span> })}
                 {description.map(|d| view! { <span class="item-desc">{d}</span> })}
                 {code.map(|c| view! { <span class="item-desc"><code>{c}</code></span> })}

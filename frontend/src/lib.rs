@@ -6,8 +6,13 @@ mod auth_view;
 mod connect;
 mod connection;
 mod content;
+mod dialog;
 mod events;
+mod export;
+mod history;
 mod item_list;
+mod keys;
+mod markdown_view;
 mod network;
 mod oauth;
 mod page;
@@ -22,6 +27,7 @@ mod session;
 mod step_up;
 mod text;
 mod toast;
+mod tool_result;
 mod tool_run;
 mod tools;
 mod ui_state;
@@ -47,6 +53,7 @@ use crate::workspace::Workspace;
 #[component]
 pub fn App() -> impl IntoView {
     api::take_token_from_address_bar();
+    keys::install();
     let status = RwSignal::new(ConnectionStatus::Disconnected);
     let config = LocalResource::new(|| async {
         let config = api::fetch_config().await;

@@ -4,16 +4,20 @@
 //! it) is listed after the log, from what the page recorded.
 //!
 //! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`) in `network-log` (the
-//! backend's) or `network-signin-steps`, and `network-oauth-only`.
+//! backend's) or `network-signin-steps`, `network-oauth-only`, and in each expanded entry
+//! `network-copy-json` and `network-copy-curl` (secrets become shell variables).
 
 use keyhole_shared::api::{ExchangeKind, HttpExchange};
+use keyhole_shared::curl::curl_command;
 use keyhole_shared::http::HttpExchange as RecordedStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::export::CopyButton;
 use crate::oauth;
 use crate::protocol::clock;
 use crate::session::Session;
+use crate::text::duration_text;
 
 #[component]
 pub fn NetworkTab(session: Session) -> impl IntoView {
@@ -89,6 +93,7 @@ fn StepRow(number: usize, step: RecordedStep, testid: &'static str) -> impl Into
         .unwrap_or_else(|| "—".into());
     let failed = step.status.is_none_or(|s| s >= 400);
     let (status_attr, name_attr) = (status.clone(), name.clone());
+    let copy = step.clone();
     view! {
         <li class="log-entry" data-testid=testid data-kind="oauth" data-status=status_attr
             data-step=name_attr>
@@ -101,7 +106,9 @@ fn StepRow(number: usize, step: RecordedStep, testid: &'static str) -> impl Into
                     <span class="status-code" class:error=failed>{status}</span>
                     {step.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{ms} ms")}</span> })}
                 </summary>
-                <ExchangeDetails error=step.error request_headers=step.request_headers
+                <ExchangeDetails method=step.method.as_str().to_owned() url=step.url.clone()
+                    as_json=Callback::new(move |()| serde_json::to_string_pretty(&copy).unwrap_or_default())
+                    error=step.error request_headers=step.request_headers
                     request_body=step.request_body response_headers=step.response_headers
                     response_body=step.response_body body_note=" (secrets removed)" />
             </details>
@@ -109,10 +116,14 @@ fn StepRow(number: usize, step: RecordedStep, testid: &'static str) -> impl Into
     }
 }
 
-/// The expanded part of one HTTP exchange: its error, then each direction's headers and body.
-/// `body_note` follows the body headings (e.g. " (secrets removed)").
+/// The expanded part of one HTTP exchange: Copy as JSON / as curl, its error, then each
+/// direction's headers and body. `body_note` follows the body headings (e.g. " (secrets removed)").
 #[component]
 fn ExchangeDetails(
+    method: String,
+    url: String,
+    /// The whole exchange as JSON (made when copied).
+    as_json: Callback<(), String>,
     error: Option<String>,
     request_headers: Vec<(String, String)>,
     request_body: Option<String>,
@@ -120,7 +131,17 @@ fn ExchangeDetails(
     response_body: Option<String>,
     body_note: &'static str,
 ) -> impl IntoView {
+    let request = StoredValue::new((method, url, request_headers.clone(), request_body.clone()));
+    let as_curl = Callback::new(move |()| {
+        request.with_value(|(method, url, headers, body)| {
+            curl_command(method, url, headers, body.as_deref())
+        })
+    });
     view! {
+        <div class="row-actions">
+            <CopyButton label="Copy as JSON" testid="network-copy-json" text=as_json />
+            <CopyButton label="Copy as curl" testid="network-copy-curl" text=as_curl />
+        </div>
         {error.map(|e| view! { <p class="error">{e}</p> })}
         <h4>"Request headers"</h4>
         {headers_view(request_headers)}
@@ -151,6 +172,7 @@ pub fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
         .unwrap_or_else(|| "—".into());
     let status_attr = status.clone();
     let failed = exchange.status.is_none_or(|s| s >= 400);
+    let copy = exchange.clone();
     view! {
         <li class="log-entry" data-testid="network-entry" data-kind=kind data-status=status_attr>
             <details>
@@ -160,10 +182,12 @@ pub fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
                     <span class="method">{exchange.method.clone()}</span>
                     <span class="url">{exchange.url.clone()}</span>
                     <span class="status-code" class:error=failed>{status}</span>
-                    <span class="elapsed">{format!("{} ms", crate::text::whole(exchange.duration_ms))}</span>
+                    <span class="elapsed">{duration_text(exchange.duration_ms)}</span>
                     {(exchange.sse_events > 0).then(|| view! { <span class="muted">{format!("{} SSE events", exchange.sse_events)}</span> })}
                 </summary>
-                <ExchangeDetails error=exchange.error request_headers=exchange.request_headers
+                <ExchangeDetails method=exchange.method.clone() url=exchange.url.clone()
+                    as_json=Callback::new(move |()| serde_json::to_string_pretty(&copy).unwrap_or_default())
+                    error=exchange.error request_headers=exchange.request_headers
                     request_body=exchange.request_body response_headers=exchange.response_headers
                     response_body=exchange.response_body body_note="" />
             </details>

@@ -1,5 +1,5 @@
 //! Small facts about the page: whether the tab is hidden (`document.visibilityState`), being told
-//! when it becomes visible again, and waiting a moment.
+//! when it becomes visible again, waiting a moment, and a clock precise enough for durations.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -35,4 +35,12 @@ pub async fn sleep_ms(ms: i32) {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// Milliseconds on a monotonic clock with sub-millisecond precision (`performance.now()`), for
+/// measuring durations; `Date.now()` only counts whole milliseconds.
+pub fn monotonic_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }

@@ -2,7 +2,7 @@
 //! rendered messages.
 //!
 //! Test ids: `prompt-item-<name>`, `prompt-arg-<arg>`, `prompt-get`, `prompt-result`
-//! (`data-state="ok|error|pending"`).
+//! (`data-state="ok|error|pending"`), `prompt-history`.
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
@@ -10,7 +10,10 @@ use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
 use crate::content::{ContentBlock, JsonBlock};
+use crate::export::ResultActions;
+use crate::history::CallHistory;
 use crate::item_list::ItemRow;
+use crate::keys::submit_on_ctrl_enter;
 use crate::session::Session;
 use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
@@ -107,34 +110,44 @@ fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoV
             .collect::<Vec<_>>(),
     );
     let state = RwSignal::new(GetState::Idle);
-    let get = {
-        let name = name.clone();
-        move || {
-            let mut args = Map::new();
-            for (arg, required, value) in &values {
-                let text = value.get_untracked();
-                if text.is_empty() {
-                    if *required {
-                        state.set(GetState::Failed(format!("{arg} is required")));
-                        return;
-                    }
-                    continue;
-                }
-                args.insert(arg.clone(), Value::String(text));
-            }
-            state.set(GetState::Pending);
-            let params = json!({ "name": name, "arguments": args });
-            spawn_local(async move {
-                let outcome = session.request("prompts/get", params).await;
-                let _ = state.try_set(match outcome {
-                    Ok(result) => GetState::Done(result),
-                    Err(error) => GetState::Failed(error.to_string()),
-                });
+    let prompt_name = StoredValue::new(name.clone());
+    let get_with = move |args: Value| {
+        state.set(GetState::Pending);
+        let params = json!({ "name": prompt_name.get_value(), "arguments": args });
+        spawn_local(async move {
+            let outcome = session.request("prompts/get", params).await;
+            let _ = state.try_set(match outcome {
+                Ok(result) => GetState::Done(result),
+                Err(error) => GetState::Failed(error.to_string()),
             });
+        });
+    };
+    let fill = {
+        let values = values.clone();
+        move |args: Value| {
+            for (arg, _, value) in &values {
+                value.set(args[arg].as_str().unwrap_or("").to_owned());
+            }
         }
     };
+    let get = move || {
+        let mut args = Map::new();
+        for (arg, required, value) in &values {
+            let text = value.get_untracked();
+            if text.is_empty() {
+                if *required {
+                    state.set(GetState::Failed(format!("{arg} is required")));
+                    return;
+                }
+                continue;
+            }
+            args.insert(arg.clone(), Value::String(text));
+        }
+        get_with(Value::Object(args));
+    };
     view! {
-        <form class="run-form" novalidate=true on:submit=move |ev| { ev.prevent_default(); get(); }>
+        <form class="run-form" novalidate=true on:keydown=submit_on_ctrl_enter
+            on:submit=move |ev| { ev.prevent_default(); get(); }>
             <h3>{name.clone()}</h3>
             {prompt["description"].as_str().map(|d| view! { <p class="muted">{d.to_owned()}</p> })}
             {arguments.into_iter().map(|a| {
@@ -151,7 +164,7 @@ fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoV
                     </div>
                 }
             }).collect_view()}
-            <button type="submit" data-testid="prompt-get">"Get"</button>
+            <button type="submit" data-testid="prompt-get" title="Get (Ctrl+Enter)">"Get"</button>
         </form>
         {move || match state.get() {
             GetState::Idle => ().into_any(),
@@ -177,10 +190,13 @@ fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoV
                                 </div>
                             }
                         }).collect_view()}
-                        <JsonBlock value=result summary="Raw result" />
+                        <JsonBlock value=result.clone() summary="Raw result" />
+                        <ResultActions value=result name=format!("{}-prompt", prompt_name.get_value()) />
                     </div>
                 }.into_any()
             }
         }}
+        <CallHistory session=session method="prompts/get" target=name testid="prompt-history"
+            on_rerun=Callback::new(get_with) on_fill=Callback::new(fill) />
     }
 }

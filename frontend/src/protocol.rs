@@ -3,12 +3,13 @@
 //!
 //! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
 //! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
-//! time, with their count in `data-count`).
+//! time, with their count in `data-count`), `protocol-copy` in an expanded entry.
 
 use leptos::prelude::*;
 
+use crate::export::CopyButton;
 use crate::session::{Direction, ProtocolEntry, Session};
-use crate::text::fold_case;
+use crate::text::{duration_text, fold_case};
 
 /// `HH:MM:SS.mmm` local time.
 pub fn clock(at_ms: f64) -> String {
@@ -97,6 +98,7 @@ fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
         Direction::Received => ("←", "received"),
     };
     let text = serde_json::to_string_pretty(&entry.message).unwrap_or_default();
+    let copy = text.clone();
     let is_error = entry.message.get("error").is_some();
     view! {
         <li class="log-entry" data-testid="protocol-entry" data-direction=dir data-method=entry.method.clone()>
@@ -106,8 +108,11 @@ fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
                     <span class="time">{clock(entry.at_ms)}</span>
                     <span class="method">{entry.method.clone()}</span>
                     <span class:error=is_error class="muted">{summary(&entry)}</span>
-                    {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{format!("{} ms", crate::text::whole(ms))}</span> })}
+                    {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{duration_text(ms)}</span> })}
                 </summary>
+                <div class="row-actions">
+                    <CopyButton label="Copy" testid="protocol-copy" text=Callback::new(move |()| copy.clone()) />
+                </div>
                 <pre class="mono">{text}</pre>
             </details>
         </li>

@@ -2,7 +2,8 @@
 //! and the contents shown as text or binary.
 //!
 //! Test ids: `resource-item-<name>`, `resource-template-<name>`, `resource-template-arg-<var>`,
-//! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`).
+//! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`),
+//! `resource-history`.
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
@@ -10,7 +11,10 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::content::{JsonBlock, ResourceContents};
+use crate::export::ResultActions;
+use crate::history::CallHistory;
 use crate::item_list::ItemRow;
+use crate::keys::submit_on_ctrl_enter;
 use crate::session::Session;
 use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
 
@@ -156,6 +160,10 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
             <section class="detail-pane">
                 {move || selected_template.get().map(|t| view! { <TemplateForm template=t fields=fields on_read=Callback::new(read) /> })}
                 <ReadResult state=state />
+                {move || selected_uri.get().map(|uri| view! {
+                    <CallHistory session=session method="resources/read" target=uri.clone()
+                        testid="resource-history" on_rerun=Callback::new(move |_| read(uri.clone())) />
+                })}
             </section>
         </div>
     }
@@ -173,7 +181,7 @@ fn TemplateForm(template: Value, fields: FieldsSlot, on_read: Callback<String>) 
     let submit_fields = variables.clone();
     let submit_template = uri_template.clone();
     view! {
-        <form class="run-form" on:submit=move |ev| {
+        <form class="run-form" on:keydown=submit_on_ctrl_enter on:submit=move |ev| {
             ev.prevent_default();
             let values: Vec<(String, String)> = submit_fields.iter().map(|(n, v)| (n.clone(), v.get_untracked())).collect();
             on_read.run(expand(&submit_template, &values));
@@ -211,10 +219,12 @@ fn ReadResult(state: RwSignal<ReadState>) -> impl IntoView {
         .into_any(),
         ReadState::Done(result) => {
             let contents = result["contents"].as_array().cloned().unwrap_or_default();
+            let name = contents.first().and_then(|c| c["uri"].as_str()).unwrap_or("resource").to_owned();
             view! {
                 <div class="result" data-testid="resource-result" data-state="ok">
                     {contents.into_iter().map(|c| view! { <ResourceContents contents=c /> }).collect_view()}
-                    <JsonBlock value=result summary="Raw result" />
+                    <JsonBlock value=result.clone() summary="Raw result" />
+                    <ResultActions value=result name=name />
                 </div>
             }
             .into_any()

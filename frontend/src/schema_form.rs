@@ -93,6 +93,15 @@ fn scalar_text(value: &Value) -> String {
     }
 }
 
+/// An array of scalars as the form shows it: one item per line.
+fn list_text(items: &[Value]) -> String {
+    items.iter().map(scalar_text).collect::<Vec<_>>().join("\n")
+}
+
+fn json_text(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
 fn build_fields(schema: &Value, prefix: &str) -> Vec<Field> {
     let required: Vec<&str> = schema["required"]
         .as_array()
@@ -138,7 +147,7 @@ fn build_node(schema: &Value, path: &str) -> Node {
             value: RwSignal::new(
                 default
                     .and_then(Value::as_array)
-                    .map(|items| items.iter().map(scalar_text).collect::<Vec<_>>().join("\n"))
+                    .map(|items| list_text(items))
                     .unwrap_or_default(),
             ),
         },
@@ -146,11 +155,7 @@ fn build_node(schema: &Value, path: &str) -> Node {
             fields: build_fields(schema, path),
         },
         _ => Node::Raw {
-            value: RwSignal::new(
-                default
-                    .map(|d| serde_json::to_string_pretty(d).unwrap_or_default())
-                    .unwrap_or_default(),
-            ),
+            value: RwSignal::new(default.map(json_text).unwrap_or_default()),
         },
     }
 }
@@ -278,6 +283,11 @@ impl SchemaForm {
         texts
     }
 
+    /// Fills the form with an arguments object (a call from the history).
+    pub fn fill(&self, arguments: &Value) {
+        fill_fields(&self.fields, arguments);
+    }
+
     /// Puts back values saved by [`SchemaForm::texts`]; unknown paths are ignored.
     pub fn restore(&self, texts: &BTreeMap<String, String>) {
         visit(&self.fields, &mut |path, node| {
@@ -293,6 +303,33 @@ impl SchemaForm {
                 Node::Object { .. } => {}
             }
         });
+    }
+}
+
+/// Sets every field from `object` (an arguments object); fields it lacks are emptied.
+fn fill_fields(fields: &[Field], object: &Value) {
+    for field in fields {
+        let value = object.get(&field.name).filter(|v| !v.is_null());
+        match &field.node {
+            Node::Scalar { value: text, .. } => {
+                text.set(value.map(scalar_text).unwrap_or_default())
+            }
+            Node::Bool {
+                value: checked,
+                touched,
+            } => {
+                checked.set(value.and_then(Value::as_bool).unwrap_or(false));
+                touched.set(value.is_some());
+            }
+            Node::List { value: text, .. } => text.set(
+                value
+                    .and_then(Value::as_array)
+                    .map(|items| list_text(items))
+                    .unwrap_or_default(),
+            ),
+            Node::Object { fields } => fill_fields(fields, value.unwrap_or(&Value::Null)),
+            Node::Raw { value: text } => text.set(value.map(json_text).unwrap_or_default()),
+        }
     }
 }
 

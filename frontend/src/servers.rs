@@ -1,6 +1,7 @@
-//! The servers view: the demo servers, the `mcp.json` catalog, the servers set up in the connect
-//! form during this run, and "connect to URL" (custom headers; enterprise-managed authorization,
-//! whose settings go to the backend, never to browser storage).
+//! The servers view: the demo servers, the `mcp.json` catalog (each entry with its own Connect
+//! button, `server-connect-<name>`, which brings its URL and headers into the form and connects),
+//! the servers set up in the connect form during this run, and "connect to URL" (custom headers;
+//! enterprise-managed authorization, whose settings go to the backend, never to browser storage).
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse};
@@ -176,6 +177,12 @@ pub fn ServersView(
             }),
         }
     };
+    // A catalog entry's button connects at once (its URL and headers also land in the form).
+    let on_use = Callback::new(move |(target, entry_headers): (String, String)| {
+        url.set(target);
+        headers.set(entry_headers);
+        connect();
+    });
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -242,7 +249,7 @@ pub fn ServersView(
                     <ul class="catalog">
                         {entries
                             .into_iter()
-                            .map(|entry| view! { <CatalogItem entry=entry url=url headers=headers /> })
+                            .map(|entry| view! { <CatalogItem entry=entry on_use=on_use /> })
                             .collect_view()}
                     </ul>
                 }
@@ -299,11 +306,7 @@ fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
 }
 
 #[component]
-fn CatalogItem(
-    entry: CatalogEntry,
-    url: RwSignal<String>,
-    headers: RwSignal<String>,
-) -> impl IntoView {
+fn CatalogItem(entry: CatalogEntry, on_use: Callback<(String, String)>) -> impl IntoView {
     let pick = entry.url.clone();
     let entry_headers: String = entry
         .headers
@@ -319,11 +322,10 @@ fn CatalogItem(
                 (Some(target), None) => {
                     view! {
                         {managed.then(|| view! { <span class="muted">"enterprise-managed"</span> })}
-                        <button type="button" data-testid=format!("server-use-{}", entry.name)
-                            on:click=move |_| {
-                                url.set(target.clone());
-                                headers.set(entry_headers.clone());
-                            }>"Use"</button>
+                        <button type="button" data-testid=format!("server-connect-{}", entry.name)
+                            on:click=move |_| on_use.run((target.clone(), entry_headers.clone()))>
+                            "Connect"
+                        </button>
                     }
                         .into_any()
                 }

@@ -16,6 +16,8 @@ use leptos::prelude::*;
 use serde_json::{Value, json};
 
 use crate::api;
+use crate::history::Call;
+use crate::page::monotonic_ms;
 use crate::recovery::{self, Recovery};
 use crate::ui_state::UiState;
 
@@ -105,6 +107,8 @@ pub struct Session {
     pub progress: RwSignal<Option<Progress>>,
     /// Bumped when the server says a list changed: `tools`, `resources`, `prompts`.
     pub list_changed: RwSignal<(u32, u32, u32)>,
+    /// The tool calls, prompt gets and resource reads made on this connection, oldest first.
+    pub history: RwSignal<Vec<Call>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -133,6 +137,7 @@ impl Session {
             network: RwSignal::new(Vec::new()),
             progress: RwSignal::new(None),
             list_changed: RwSignal::new((0, 0, 0)),
+            history: RwSignal::new(Vec::new()),
         }
     }
 
@@ -208,10 +213,26 @@ impl Session {
         self.request_with_id(id, method, params).await
     }
 
-    /// Sends one request with a chosen id (so progress can be matched to it). An auth challenge
-    /// is answered by [`recovery::recover`]; when that succeeds, the same message (same id) is sent
-    /// once more. A second challenge is an error.
+    /// Sends one request with a chosen id (so progress can be matched to it) and, for the calls
+    /// the history keeps, records it there.
     pub async fn request_with_id(
+        &self,
+        id: u64,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, RpcError> {
+        let started = (now_ms(), monotonic_ms());
+        let kept = crate::history::kept(method, &params);
+        let outcome = self.request_once_more_on_recovery(id, method, params).await;
+        if let Some((target, arguments)) = kept {
+            crate::history::remember(self.history, method, target, arguments, &outcome, started);
+        }
+        outcome
+    }
+
+    /// Sends one request. An auth challenge is answered by [`recovery::recover`]; when that
+    /// succeeds, the same message (same id) is sent once more. A second challenge is an error.
+    async fn request_once_more_on_recovery(
         &self,
         id: u64,
         method: &str,
@@ -262,7 +283,7 @@ impl Session {
     /// Sends `message` once and returns its `result`.
     async fn send_once(&self, method: &str, message: &Value) -> Result<Value, RpcError> {
         self.record(Direction::Sent, method.to_owned(), None, message.clone());
-        let started = now_ms();
+        let started = monotonic_ms();
         let body = json!({ "sessionId": self.id(), "message": message });
         let reply = api::post_json::<_, Value>("/api/mcp/send", &body)
             .await
@@ -289,7 +310,7 @@ impl Session {
         self.record(
             Direction::Received,
             method.to_owned(),
-            Some(now_ms() - started),
+            Some(monotonic_ms() - started),
             response.clone(),
         );
         if let Some(error) = response.get("error") {

@@ -4,6 +4,7 @@
 use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 
+use crate::dialog::Dialog;
 use crate::recovery::{Recovery, StepUpPrompt};
 
 #[component]
@@ -52,23 +53,19 @@ fn StepUpDialog(recovery: Recovery, prompt: StepUpPrompt) -> impl IntoView {
         }
     };
     view! {
-        <div class="modal-backdrop">
-            <div class="modal" role="dialog" aria-modal="true" aria-labelledby="step-up-title"
-                data-testid="step-up-modal"
-                on:keydown=move |ev| if ev.key() == "Escape" { recovery.answer(false) }>
-                <h2 id="step-up-title">"More access needed"</h2>
-                <p>{what}</p>
-                <p class="muted">{plan.message.clone()}</p>
-                <p>"Keyhole will ask " <code>{prompt.server_url}</code> "'s authorization server for:"</p>
-                <ul class="scope-list">{scope_rows(&plan.requested, &plan.new_scopes)}</ul>
-                <p class="muted">{how}</p>
-                <div class="modal-actions">
-                    <button type="button" class="primary" data-testid="step-up-authorize" autofocus=true
-                        on:click=move |_| recovery.answer(true)>"Authorize"</button>
-                    <button type="button" data-testid="step-up-cancel"
-                        on:click=move |_| recovery.answer(false)>"Cancel"</button>
-                </div>
+        <Dialog testid="step-up-modal" title="More access needed"
+            on_cancel=Callback::new(move |()| recovery.answer(false))>
+            <p>{what}</p>
+            <p class="muted">{plan.message.clone()}</p>
+            <p>"Keyhole will ask " <code>{prompt.server_url}</code> "'s authorization server for:"</p>
+            <ul class="scope-list">{scope_rows(&plan.requested, &plan.new_scopes)}</ul>
+            <p class="muted">{how}</p>
+            <div class="modal-actions">
+                <button type="button" class="primary" data-testid="step-up-authorize" autofocus=true
+                    on:click=move |_| recovery.answer(true)>"Authorize"</button>
+                <button type="button" data-testid="step-up-cancel"
+                    on:click=move |_| recovery.answer(false)>"Cancel"</button>
             </div>
-        </div>
+        </Dialog>
     }
 }

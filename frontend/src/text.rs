@@ -36,3 +36,25 @@ pub fn number_text(value: f64) -> String {
 pub fn whole(value: f64) -> i64 {
     value.round() as i64
 }
+
+/// A duration for the logs: `0.42 ms` and `3.4 ms` below 10 ms (loopback exchanges take well
+/// under one), whole milliseconds up to a second, then seconds.
+pub fn duration_text(ms: f64) -> String {
+    let fixed = |value: f64, digits: u8| {
+        js_sys::Number::from(value)
+            .to_fixed(digits)
+            .map(String::from)
+            .unwrap_or_default()
+    };
+    if ms < 0.01 {
+        "< 0.01 ms".into()
+    } else if ms < 1.0 {
+        format!("{} ms", fixed(ms, 2))
+    } else if ms < 10.0 {
+        format!("{} ms", fixed(ms, 1))
+    } else if ms < 1000.0 {
+        format!("{} ms", whole(ms))
+    } else {
+        format!("{} s", fixed(ms / 1000.0, 2))
+    }
+}

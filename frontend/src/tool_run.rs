@@ -1,5 +1,8 @@
-//! Running one tool: the form generated from its input schema, Run, progress while it runs, and the
-//! result rendered by content type (`data-testid="tool-result"`, `data-state="ok|error|pending"`).
+//! Running one tool: its annotations, the form generated from its input schema, Run (after a
+//! confirmation when the server marks the tool destructive), the result, and the tool's history.
+//!
+//! Test ids: `tool-args-json-toggle`, `tool-args-json`, `tool-form-problem`, `tool-run`,
+//! `tool-confirm` with `tool-confirm-run` and `tool-confirm-cancel`, `tool-history`.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +10,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
-use crate::content::{ContentBlock, JsonBlock};
+use crate::content::JsonBlock;
+use crate::dialog::Dialog;
+use crate::history::CallHistory;
+use crate::keys::submit_on_ctrl_enter;
+use crate::markdown_view::Markdown;
+use crate::page::monotonic_ms;
 use crate::schema_form::{SchemaForm, SchemaFormView};
-use crate::session::{Session, now_ms};
-use crate::text::{number_text, whole};
+use crate::session::Session;
+use crate::tool_result::{RunResult, RunState};
+use crate::tools::{hint_badges, is_destructive};
 
 /// The open form: its fields, whether the raw-JSON editor is on, and the raw JSON.
 type OpenForm = (SchemaForm, RwSignal<bool>, RwSignal<String>);
@@ -67,20 +76,6 @@ impl FormSlot {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum RunState {
-    Idle,
-    Pending {
-        token: String,
-    },
-    /// The `tools/call` result (which may carry `isError`).
-    Done {
-        result: Value,
-        elapsed_ms: f64,
-    },
-    Failed(String),
-}
-
 #[component]
 pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl IntoView {
     let name = tool["name"].as_str().unwrap_or("").to_owned();
@@ -102,10 +97,42 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             raw_mode.set(on);
         }
     };
+    let tool_name = StoredValue::new(name.clone());
+    // Arguments waiting for the user's yes before a destructive tool runs.
+    let confirming = RwSignal::new(None::<Value>);
 
+    let execute = move |arguments: Value| {
+        let id = session.fresh_id();
+        let token = format!("keyhole-{id}");
+        state.set(RunState::Pending {
+            token: token.clone(),
+        });
+        let params = json!({ "name": tool_name.get_value(), "arguments": arguments,
+                             "_meta": { "progressToken": token } });
+        spawn_local(async move {
+            let started = monotonic_ms();
+            let outcome = session.request_with_id(id, "tools/call", params).await;
+            let _ = state.try_set(match outcome {
+                Ok(result) => RunState::Done {
+                    result,
+                    elapsed_ms: monotonic_ms() - started,
+                },
+                Err(error) => RunState::Failed(error.to_string()),
+            });
+        });
+    };
+    let destructive = is_destructive(&tool);
+    // Runs with `arguments` (from the form or the history); a destructive tool asks first.
+    let run_with = move |arguments: Value| {
+        problem.set(None);
+        if destructive {
+            confirming.set(Some(arguments));
+        } else {
+            execute(arguments);
+        }
+    };
     let run = {
         let form = form.clone();
-        let name = name.clone();
         move || {
             let arguments = if raw_mode.get_untracked() {
                 serde_json::from_str::<Value>(&raw_text.get_untracked())
@@ -120,43 +147,34 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             } else {
                 form.value()
             };
-            let arguments = match arguments {
-                Ok(arguments) => arguments,
-                Err(why) => {
-                    problem.set(Some(why));
-                    return;
-                }
-            };
-            problem.set(None);
-            let id = session.fresh_id();
-            let token = format!("keyhole-{id}");
-            state.set(RunState::Pending {
-                token: token.clone(),
-            });
-            let params = json!({ "name": name, "arguments": arguments, "_meta": { "progressToken": token } });
-            spawn_local(async move {
-                let started = now_ms();
-                let outcome = session.request_with_id(id, "tools/call", params).await;
-                let _ = state.try_set(match outcome {
-                    Ok(result) => RunState::Done {
-                        result,
-                        elapsed_ms: now_ms() - started,
-                    },
-                    Err(error) => RunState::Failed(error.to_string()),
-                });
-            });
+            match arguments {
+                Ok(arguments) => run_with(arguments),
+                Err(why) => problem.set(Some(why)),
+            }
+        }
+    };
+    let fill = {
+        let form = form.clone();
+        move |arguments: Value| {
+            form.fill(&arguments);
+            if raw_mode.get_untracked() {
+                raw_text.set(serde_json::to_string_pretty(&arguments).unwrap_or_default());
+            }
         }
     };
     let description = tool["description"].as_str().map(str::to_owned);
+    let output_schema = tool.get("outputSchema").cloned();
+    let badges = hint_badges(&tool);
     let empty_form = form.is_empty();
 
     view! {
         <div class="runner">
-            <h3>{name.clone()}</h3>
-            {description.map(|d| view! { <p class="muted">{d}</p> })}
+            <h3>{name.clone()} " " {badges}</h3>
+            {description.map(|d| view! { <div class="muted description"><Markdown text=d /></div> })}
             <form
                 class="run-form"
                 novalidate=true
+                on:keydown=submit_on_ctrl_enter
                 on:submit=move |ev| {
                     ev.prevent_default();
                     run();
@@ -180,79 +198,50 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                 <button
                     type="submit"
                     data-testid="tool-run"
+                    title="Run (Ctrl+Enter)"
                     disabled=move || matches!(state.get(), RunState::Pending { .. })
                 >
                     "Run"
                 </button>
             </form>
-            <details class="json">
-                <summary>"Input schema"</summary>
-                <pre class="mono">{serde_json::to_string_pretty(&schema).unwrap_or_default()}</pre>
-            </details>
-            <RunResult session=session state=state />
+            <JsonBlock value=schema summary="Input schema" />
+            {output_schema.map(|s| view! { <JsonBlock value=s summary="Output schema" /> })}
+            <RunResult session=session state=state tool=tool />
+            <CallHistory session=session method="tools/call" target=name testid="tool-history"
+                on_rerun=Callback::new(run_with) on_fill=Callback::new(fill) />
+            {move || confirming.get().map(|arguments| {
+                let answer = move |yes: bool| {
+                    confirming.set(None);
+                    if yes {
+                        execute(arguments.clone());
+                    }
+                };
+                view! { <ConfirmRun name=tool_name.get_value() on_answer=Callback::new(answer) /> }
+            })}
         </div>
     }
 }
 
+/// Asks before a tool the server marks destructive runs; Escape or Cancel (focused first) says no.
 #[component]
-fn RunResult(session: Session, state: RwSignal<RunState>) -> impl IntoView {
-    move || {
-        match state.get() {
-        RunState::Idle => ().into_any(),
-        RunState::Pending { token } => {
-            let progress = move || {
-                session.progress.get().filter(|p| p.token == token).map(|p| {
-                    let text = match p.total {
-                        Some(total) => format!("{} / {}", number_text(p.progress), number_text(total)),
-                        None => number_text(p.progress),
-                    };
-                    view! {
-                        <p class="progress" data-testid="tool-progress">
-                            {match p.total {
-                                Some(total) => view! { <progress max=number_text(total) value=number_text(p.progress)></progress> }.into_any(),
-                                None => view! { <progress></progress> }.into_any(),
-                            }}
-                            " " {text} " " {p.message.unwrap_or_default()}
-                        </p>
-                    }
-                })
-            };
-            view! {
-                <div class="result" data-testid="tool-result" data-state="pending" aria-busy="true">
-                    <p class="muted">"Running…"</p>
-                    {progress}
-                </div>
-            }
-            .into_any()
+fn ConfirmRun(name: String, on_answer: Callback<bool>) -> impl IntoView {
+    let cancel = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel.get() {
+            let _ = button.focus();
         }
-        RunState::Failed(message) => view! {
-            <div class="result result-error" data-testid="tool-result" data-state="error" role="alert">
-                <p class="error">{message}</p>
+    });
+    view! {
+        <Dialog testid="tool-confirm" title="Run a destructive tool?"
+            on_cancel=Callback::new(move |()| on_answer.run(false))>
+            <p>"The server marks " <code>{name}</code>
+                " as destructive: it may delete or overwrite data."</p>
+            <div class="modal-actions">
+                <button type="button" class="danger" data-testid="tool-confirm-run"
+                    on:click=move |_| on_answer.run(true)>"Run it"</button>
+                <button type="button" data-testid="tool-confirm-cancel" node_ref=cancel
+                    on:click=move |_| on_answer.run(false)>"Cancel"</button>
             </div>
-        }
-        .into_any(),
-        RunState::Done { result, elapsed_ms } => {
-            let is_error = result["isError"].as_bool().unwrap_or(false);
-            let blocks = result["content"].as_array().cloned().unwrap_or_default();
-            let structured = result.get("structuredContent").cloned();
-            view! {
-                <div
-                    class="result"
-                    class:result-error=is_error
-                    data-testid="tool-result"
-                    data-state=if is_error { "error" } else { "ok" }
-                >
-                    <p class="muted">
-                        {if is_error { "The tool reported an error" } else { "Result" }}
-                        {format!(" · {} ms", whole(elapsed_ms))}
-                    </p>
-                    {blocks.into_iter().map(|block| view! { <ContentBlock block=block /> }).collect_view()}
-                    {structured.map(|s| view! { <JsonBlock value=s summary="Structured content" open=true /> })}
-                    <JsonBlock value=result summary="Raw result" />
-                </div>
-            }
-            .into_any()
-        }
-    }
+        </Dialog>
     }
 }

@@ -1,4 +1,8 @@
-//! The Tools tab: the server's tools with a search box, and the selected tool's run panel.
+//! The Tools tab: the server's tools with a search box and their annotation hints, and the
+//! selected tool's run panel.
+//!
+//! Test ids: `tool-search`, `tool-list`, `tool-hint` badges (`data-hint="read-only|destructive|
+//! idempotent|open-world"`) on each tool and in the run panel.
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
@@ -20,6 +24,58 @@ fn matches(tool: &Value, needle: &str) -> bool {
         .iter()
         .filter_map(|key| tool[*key].as_str())
         .any(|text| fold_case(text).contains(&needle))
+}
+
+/// The hints a tool's annotations state, as (badge, what it means). Only what the server says
+/// explicitly: the protocol's defaults (e.g. "destructive" for a tool that is not read-only)
+/// would mark most tools.
+fn hints(tool: &Value) -> Vec<(&'static str, &'static str)> {
+    let stated = |key: &str| tool["annotations"][key] == Value::Bool(true);
+    let mut hints = Vec::new();
+    if stated("readOnlyHint") {
+        hints.push(("read-only", "The server says this tool changes nothing."));
+    }
+    if is_destructive(tool) {
+        hints.push((
+            "destructive",
+            "The server says this tool may delete or overwrite data; Keyhole asks before running it.",
+        ));
+    }
+    if stated("idempotentHint") {
+        hints.push((
+            "idempotent",
+            "The server says running it again with the same arguments has no further effect.",
+        ));
+    }
+    if stated("openWorldHint") {
+        hints.push((
+            "open-world",
+            "The server says this tool reaches outside systems (e.g. the web).",
+        ));
+    }
+    hints
+}
+
+/// Whether the server marks the tool destructive (`destructiveHint: true`, not read-only).
+pub fn is_destructive(tool: &Value) -> bool {
+    let annotations = &tool["annotations"];
+    annotations["destructiveHint"] == Value::Bool(true)
+        && annotations["readOnlyHint"] != Value::Bool(true)
+}
+
+/// The tool's hints as badges.
+pub fn hint_badges(tool: &Value) -> AnyView {
+    hints(tool)
+        .into_iter()
+        .map(|(hint, meaning)| {
+            view! {
+                <span class=format!("badge hint hint-{hint}") data-testid="tool-hint" data-hint=hint title=meaning>
+                    {hint}
+                </span>
+            }
+        })
+        .collect_view()
+        .into_any()
 }
 
 #[component]
@@ -100,9 +156,10 @@ fn ToolItem(tool: Value, selected: RwSignal<Option<Value>>) -> impl IntoView {
     let is_selected = Signal::derive(move || {
         selected.with(|s| s.as_ref().and_then(|t| t["name"].as_str()) == Some(key.as_str()))
     });
+    let badges = hint_badges(&tool);
     view! {
         <ItemRow testid=format!("tool-item-{name}") name=name title=title description=description
-            selected=is_selected
+            badges=badges selected=is_selected
             on_pick=Callback::new(move |()| selected.set(Some(tool.clone()))) />
     }
 }

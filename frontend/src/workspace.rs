@@ -1,10 +1,12 @@
 //! The view of one connection: server identity, Disconnect, and the tabs (Tools, Resources,
 //! Prompts, Protocol, Network, Auth). A tab is mounted the first time it is opened and then kept,
-//! so switching tabs never loses a half-filled form.
+//! so switching tabs never loses a half-filled form. The server's instructions are rendered as
+//! Markdown (`server-instructions`).
 
 use leptos::prelude::*;
 
 use crate::auth_view::AuthTab;
+use crate::markdown_view::Markdown;
 use crate::network::NetworkTab;
 use crate::prompts::PromptsTab;
 use crate::protocol::ProtocolTab;
@@ -112,7 +114,9 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                         <code>{session.url()}</code>
                         " · protocol " {protocol_version}
                     </p>
-                    {instructions.map(|i| view! { <p class="instructions">{i}</p> })}
+                    {instructions.map(|i| view! {
+                        <div class="instructions" data-testid="server-instructions"><Markdown text=i /></div>
+                    })}
                 </div>
                 <button
                     type="button"

@@ -344,16 +344,19 @@ const SECRET_FIELDS: &[&str] = &[
     "registration_access_token",
 ];
 
-fn is_secret_field(name: &str) -> bool {
+pub(crate) fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
+}
+
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let secret = SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name));
-            let shown = if secret {
+            let shown = if is_secret_header(name) {
                 REDACTED.into()
             } else {
                 value.clone()

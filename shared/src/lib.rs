@@ -14,14 +14,20 @@
 //!   automatic sign-ins from looping.
 //! * [`web_url`] parses URLs (the `url` crate natively, the browser's `URL` in wasm); [`json`] reads
 //!   JSON values from bytes.
+//! * [`markdown`] reads the Markdown subset servers write, [`output_schema`] checks a tool's
+//!   structured result against its declared schema, and [`curl`] turns a recorded exchange into a
+//!   `curl` command without its secrets: what the web app shows and exports.
 
 pub mod api;
 pub mod challenge;
+pub mod curl;
 pub mod http;
 pub mod json;
+pub mod markdown;
 pub mod messages;
 pub mod oauth;
 pub mod oauth_client;
+pub mod output_schema;
 pub mod random;
 pub mod recovery;
 pub mod report;

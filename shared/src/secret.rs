@@ -21,6 +21,14 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// base64url(SHA-256(value)), unpadded: names a token without revealing it (the testbed's
+    /// control API lists tokens by the same fingerprint).
+    pub fn fingerprint(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(&self.0))
+    }
 }
 
 impl fmt::Debug for Secret {
@@ -52,5 +60,14 @@ mod tests {
         assert!(!format!("{:?}", Some(s.clone())).contains("tok-123"));
         assert_eq!(serde_json::to_string(&s).unwrap(), "\"tok-123\"");
         assert_eq!(s.expose(), "tok-123");
+    }
+
+    #[test]
+    fn fingerprints_are_unpadded_base64url_sha256() {
+        // SHA-256("abc"), a published test vector.
+        assert_eq!(
+            Secret::new("abc").fingerprint(),
+            "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+        );
     }
 }

@@ -107,11 +107,25 @@ impl TokenStore {
         grant: &TokenGrant,
         lifetime_secs: u64,
     ) -> (String, TokenRecord) {
-        let value = random_token(match kind {
-            TokenKind::Access => "kh_at_",
-            TokenKind::Refresh => "kh_rt_",
-        });
+        self.issue_with(kind, grant, lifetime_secs, |_, _| {
+            random_token(match kind {
+                TokenKind::Access => "kh_at_",
+                TokenKind::Refresh => "kh_rt_",
+            })
+        })
+    }
+
+    /// Creates a token whose value `make_value` builds from its issue and expiry times (seconds
+    /// since the Unix epoch), e.g. a signed JWT.
+    pub fn issue_with(
+        &self,
+        kind: TokenKind,
+        grant: &TokenGrant,
+        lifetime_secs: u64,
+        make_value: impl FnOnce(u64, u64) -> String,
+    ) -> (String, TokenRecord) {
         let now = now_secs();
+        let value = make_value(now, now.saturating_add(lifetime_secs));
         let mut table = self.table();
         table.next_id += 1;
         let record = TokenRecord {

@@ -42,6 +42,16 @@ fn the_demo_config_has_every_demo_feature() {
         "an EMA-protected server"
     );
     assert!(demo.ema.is_some());
+    assert!(
+        main.tools
+            .iter()
+            .any(|t| t.preset == ToolPreset::DeleteNote),
+        "a destructive tool"
+    );
+    assert!(
+        main.tools.iter().any(|t| t.output_schema.is_some()),
+        "a tool whose results break its declared output schema"
+    );
 }
 
 #[test]
@@ -119,6 +129,10 @@ fn semantic_errors_name_the_field() {
             "oauth.accessTokenLifetimeSecs",
         ),
         (Box::new(|c| c["oauth"]["users"] = json!([])), "oauth.users"),
+        (
+            Box::new(|c| c["servers"][0]["tools"][0]["outputSchema"] = json!({"type": "array"})),
+            "servers[0].tools[0].outputSchema",
+        ),
         (Box::new(|c| c["servers"] = json!([])), "servers"),
     ];
     for (mutate, path) in cases {
@@ -169,6 +183,9 @@ fn the_help_text_describes_the_schema() {
         "allowTokensWithoutResource",
         "ema",
         "refreshTokens",
+        "annotations",
+        "outputSchema",
+        "accessTokenFormat",
     ] {
         assert!(CONFIG_HELP.contains(word), "{word}");
     }

@@ -259,7 +259,10 @@ mod tests {
                 Err(cut) => break cut,
             }
         };
-        assert!(delivered < 1_100, "about the limit, newlines included: {delivered}");
+        assert!(
+            delivered < 1_100,
+            "about the limit, newlines included: {delivered}"
+        );
         assert_eq!(cut, StreamCut::EventTooLarge { limit: 1000 });
         assert!(cut.to_string().contains("event over the limit"), "{cut}");
     }

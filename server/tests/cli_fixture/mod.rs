@@ -118,7 +118,10 @@ impl Bed {
         let url = self.mcp_url(server);
         let mut t = FakeTerminal::new();
         let code = self
-            .run(&["--url", &url, "--non-interactive", "tools", "list"], &mut t)
+            .run(
+                &["--url", &url, "--non-interactive", "tools", "list"],
+                &mut t,
+            )
             .await;
         assert_eq!(code, 0, "{}", t.stderr());
     }

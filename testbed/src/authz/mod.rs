@@ -34,6 +34,8 @@ pub struct AuthorizationServer {
     redeemed_assertions: Mutex<HashSet<String>>,
     /// Every request to the token endpoint, and the delay before each is answered.
     pub token_requests: TokenRequestLog,
+    /// Signs access tokens when `accessTokenFormat` is `jwt`.
+    pub access_token_key: crate::jwt::Es256Key,
 }
 
 impl AuthorizationServer {
@@ -43,6 +45,7 @@ impl AuthorizationServer {
             flows: AuthorizationFlows::default(),
             redeemed_assertions: Mutex::new(HashSet::new()),
             token_requests: TokenRequestLog::default(),
+            access_token_key: crate::jwt::Es256Key::generate(),
         }
     }
 

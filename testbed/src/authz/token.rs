@@ -11,9 +11,10 @@ use serde_json::json;
 
 use super::{JWT_BEARER_GRANT, jwt_bearer};
 use crate::clients::RegisteredClient;
+use crate::config::AccessTokenFormat;
 use crate::oauth_http::{FormParams, OAuthError, no_store_json};
 use crate::state::TestbedState;
-use crate::support::{format_scopes, parse_scopes};
+use crate::support::{format_scopes, parse_scopes, random_string};
 use crate::tokens::{TokenGrant, TokenKind};
 
 /// `POST /oauth/token`; each request is logged (and held for the configured delay) first.
@@ -72,10 +73,28 @@ fn issue_tokens(
     refresh: Option<&TokenGrant>,
 ) -> Response {
     let oauth = &state.config.oauth;
-    let (access_token, record) =
-        state
-            .tokens
-            .issue(TokenKind::Access, access, oauth.access_token_lifetime_secs);
+    let lifetime = oauth.access_token_lifetime_secs;
+    let (access_token, record) = match oauth.access_token_format {
+        AccessTokenFormat::Opaque => state.tokens.issue(TokenKind::Access, access, lifetime),
+        AccessTokenFormat::Jwt => state.tokens.issue_with(
+            TokenKind::Access,
+            access,
+            lifetime,
+            |issued_at, expires_at| {
+                let claims = json!({
+                    "iss": state.urls.issuer(),
+                    "sub": access.subject,
+                    "aud": access.resource.as_deref().unwrap_or(&access.client_id),
+                    "client_id": access.client_id,
+                    "scope": format_scopes(&access.scopes),
+                    "iat": issued_at,
+                    "exp": expires_at,
+                    "jti": random_string(16),
+                });
+                state.authz.access_token_key.sign("at+jwt", &claims)
+            },
+        ),
+    };
     let mut body = json!({
         "access_token": access_token,
         "token_type": "Bearer",

@@ -118,6 +118,14 @@ pub struct ToolConfig {
     pub description: Option<String>,
     #[serde(default)]
     pub required_scopes: Vec<String>,
+    /// Tool annotations (`readOnlyHint`, `destructiveHint`, `idempotentHint`, `openWorldHint`,
+    /// `title`) listed instead of the preset's.
+    #[serde(default)]
+    pub annotations: Option<serde_json::Map<String, serde_json::Value>>,
+    /// An `outputSchema` declared instead of the preset's: e.g. one the preset's results do not
+    /// match, to see how a client reports a server that breaks its own contract.
+    #[serde(default)]
+    pub output_schema: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -133,6 +141,8 @@ pub enum ToolPreset {
     LongRunning,
     /// `{city}` → the forecast as `structuredContent` with an `outputSchema`.
     Structured,
+    /// `{id}` → claims to have deleted a note (nothing is stored); annotated `destructiveHint`.
+    DeleteNote,
 }
 
 impl ToolPreset {
@@ -143,6 +153,7 @@ impl ToolPreset {
             ToolPreset::Weather => "get-weather",
             ToolPreset::LongRunning => "long-running",
             ToolPreset::Structured => "get-forecast",
+            ToolPreset::DeleteNote => "delete-note",
         }
     }
 }
@@ -237,6 +248,22 @@ pub struct OAuthConfig {
     /// Print the demo credentials on the login page.
     #[serde(default = "default_true")]
     pub show_credentials: bool,
+    /// Whether access tokens are opaque strings or signed JWTs.
+    #[serde(default)]
+    pub access_token_format: AccessTokenFormat,
+}
+
+/// The shape of issued access tokens. Either way the testbed recognises a token by looking it up,
+/// so expiry and revocation work the same.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AccessTokenFormat {
+    /// Random strings (`kh_at_…`).
+    #[default]
+    Opaque,
+    /// ES256-signed JWTs (RFC 9068 `at+jwt`) carrying `iss`, `sub`, `aud`, `client_id`, `scope`,
+    /// `iat`, `exp` and `jti`, signed with a key made at start.
+    Jwt,
 }
 
 impl Default for OAuthConfig {
@@ -252,6 +279,7 @@ impl Default for OAuthConfig {
             users: default_users(),
             code_lifetime_secs: default_code_lifetime(),
             show_credentials: true,
+            access_token_format: AccessTokenFormat::default(),
         }
     }
 }

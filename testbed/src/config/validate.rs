@@ -117,6 +117,13 @@ impl TestbedConfig {
                 &tool.required_scopes,
                 &format!("{base}.tools[{i}].requiredScopes"),
             )?;
+            let schema_type = tool.output_schema.as_ref().map(|s| &s["type"]);
+            if schema_type.is_some_and(|t| t != "object") {
+                return Err(invalid(
+                    format!("{base}.tools[{i}].outputSchema"),
+                    "an output schema must be a JSON object with \"type\": \"object\"",
+                ));
+            }
         }
 
         ensure_unique(

@@ -129,9 +129,18 @@ impl Catalog {
                     json!(with_scope_note(description, &tool.required_scopes)),
                 );
                 entry.insert("inputSchema".into(), presets::input_schema(tool.preset));
-                if modern && let Some(schema) = presets::output_schema(tool.preset) {
+                let output_schema = tool
+                    .output_schema
+                    .clone()
+                    .or_else(|| presets::output_schema(tool.preset));
+                if modern && let Some(schema) = output_schema {
                     entry.insert("outputSchema".into(), schema);
                 }
+                let annotations = match &tool.annotations {
+                    Some(annotations) => Value::Object(annotations.clone()),
+                    None => presets::annotations(tool.preset),
+                };
+                entry.insert("annotations".into(), annotations);
                 Value::Object(entry)
             })
             .collect();

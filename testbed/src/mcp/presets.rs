@@ -16,6 +16,22 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
             "Runs for a while, sending a progress notification after every step."
         }
         ToolPreset::Structured => "Returns a (made-up) forecast for a city as structured content.",
+        ToolPreset::DeleteNote => {
+            "Deletes a note by id. (The testbed stores no notes: nothing is really deleted.)"
+        }
+    }
+}
+
+/// The annotations each preset is listed with (MCP tool annotations are hints for clients).
+pub fn annotations(preset: ToolPreset) -> Value {
+    match preset {
+        ToolPreset::DeleteNote => json!({
+            "readOnlyHint": false,
+            "destructiveHint": true,
+            "idempotentHint": true,
+            "openWorldHint": false,
+        }),
+        _ => json!({ "readOnlyHint": true, "openWorldHint": false }),
     }
 }
 
@@ -33,6 +49,11 @@ pub fn input_schema(preset: ToolPreset) -> Value {
                 "b": {"type": "number", "description": "Second addend"},
             },
             "required": ["a", "b"],
+        }),
+        ToolPreset::DeleteNote => json!({
+            "type": "object",
+            "properties": {"id": {"type": "string", "description": "The note to delete"}},
+            "required": ["id"],
         }),
         ToolPreset::Weather | ToolPreset::Structured => json!({
             "type": "object",
@@ -135,6 +156,8 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
         ToolPreset::Weather => weather(arguments),
         ToolPreset::Structured => structured_forecast(arguments, context),
         ToolPreset::LongRunning => long_running(arguments, context).await,
+        ToolPreset::DeleteNote => string_argument(arguments, "id")
+            .map(|id| text_result(format!("Deleted note {id} (nothing was stored)."))),
     };
     outcome.unwrap_or_else(|error| error)
 }

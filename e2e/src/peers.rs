@@ -1,0 +1,67 @@
+//! Third-party MCP servers for the end-to-end tests, installed from npm by `scripts/test.sh`
+//! (`ensure_peers` in `scripts/lib.sh`) into `target/peers/` (`KEYHOLE_PEERS_DIR` overrides).
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Where the peers are installed.
+fn peers_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("KEYHOLE_PEERS_DIR") {
+        return PathBuf::from(dir);
+    }
+    crate::emulation::target_dir().join("peers")
+}
+
+/// `@modelcontextprotocol/server-everything` serving Streamable HTTP on a free loopback port;
+/// stopped on drop.
+pub struct ServerEverything {
+    child: Child,
+    /// The MCP endpoint, `http://localhost:<port>/mcp`.
+    pub url: String,
+}
+
+impl ServerEverything {
+    pub fn start() -> Self {
+        let script =
+            peers_dir().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        assert!(
+            script.exists(),
+            "{} is missing: run scripts/test.sh, or `source scripts/lib.sh && ensure_peers`, \
+             which installs @modelcontextprotocol/server-everything from npm",
+            script.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let child = Command::new("node")
+            .arg(&script)
+            .arg("streamableHttp")
+            .env("PORT", port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start node {}: {e}", script.display()));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "server-everything did not listen on {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self {
+            child,
+            url: format!("http://localhost:{port}/mcp"),
+        }
+    }
+}
+
+impl Drop for ServerEverything {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,136 @@
+//! The result of one tool run: progress while it runs, the content blocks by type, the structured
+//! content checked against the tool's output schema (a mismatch is shown as a server bug, with the
+//! path that failed), the raw result, and Copy / Download.
+//!
+//! Test ids: `tool-result` (`data-state="ok|error|pending"`), `tool-progress`,
+//! `tool-output-valid`, `tool-output-invalid` with `tool-output-violation` rows (`data-path`, a
+//! JSON Pointer into `structuredContent`).
+
+use keyhole_shared::output_schema::{OutputCheck, check_tool_result};
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::content::{ContentBlock, JsonBlock};
+use crate::export::ResultActions;
+use crate::session::Session;
+use crate::text::{duration_text, number_text};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunState {
+    Idle,
+    Pending {
+        token: String,
+    },
+    /// The `tools/call` result (which may carry `isError`).
+    Done {
+        result: Value,
+        elapsed_ms: f64,
+    },
+    Failed(String),
+}
+
+fn output_check_view(tool: &Value, result: &Value) -> Option<AnyView> {
+    let (what, violations) = match check_tool_result(tool, result) {
+        OutputCheck::NotApplicable => return None,
+        OutputCheck::Valid => {
+            return Some(
+                view! {
+                    <p class="muted" data-testid="tool-output-valid">
+                        "The structured content matches the tool's output schema."
+                    </p>
+                }
+                .into_any(),
+            );
+        }
+        OutputCheck::Missing => (
+            "the tool declares an output schema, but the result has no structuredContent.",
+            Vec::new(),
+        ),
+        OutputCheck::Invalid(violations) => (
+            "the structured content does not match the tool's output schema:",
+            violations,
+        ),
+    };
+    Some(
+        view! {
+            <div class="schema-error" role="alert" data-testid="tool-output-invalid">
+                <p><strong>"Server bug: "</strong>{what}</p>
+                <ul>
+                    {violations.into_iter().map(|v| view! {
+                        <li data-testid="tool-output-violation" data-path=v.path.clone()>
+                            <code>{format!("structuredContent{}", v.path)}</code>": "{v.message}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any(),
+    )
+}
+
+#[component]
+pub fn RunResult(session: Session, state: RwSignal<RunState>, tool: Value) -> impl IntoView {
+    let name = tool["name"].as_str().unwrap_or("tool").to_owned();
+    move || {
+        match state.get() {
+        RunState::Idle => ().into_any(),
+        RunState::Pending { token } => {
+            let progress = move || {
+                session.progress.get().filter(|p| p.token == token).map(|p| {
+                    let text = match p.total {
+                        Some(total) => format!("{} / {}", number_text(p.progress), number_text(total)),
+                        None => number_text(p.progress),
+                    };
+                    view! {
+                        <p class="progress" data-testid="tool-progress">
+                            {match p.total {
+                                Some(total) => view! { <progress max=number_text(total) value=number_text(p.progress)></progress> }.into_any(),
+                                None => view! { <progress></progress> }.into_any(),
+                            }}
+                            " " {text} " " {p.message.unwrap_or_default()}
+                        </p>
+                    }
+                })
+            };
+            view! {
+                <div class="result" data-testid="tool-result" data-state="pending" aria-busy="true">
+                    <p class="muted">"Running…"</p>
+                    {progress}
+                </div>
+            }
+            .into_any()
+        }
+        RunState::Failed(message) => view! {
+            <div class="result result-error" data-testid="tool-result" data-state="error" role="alert">
+                <p class="error">{message}</p>
+            </div>
+        }
+        .into_any(),
+        RunState::Done { result, elapsed_ms } => {
+            let is_error = result["isError"].as_bool().unwrap_or(false);
+            let blocks = result["content"].as_array().cloned().unwrap_or_default();
+            let structured = result.get("structuredContent").cloned();
+            let check = output_check_view(&tool, &result);
+            view! {
+                <div
+                    class="result"
+                    class:result-error=is_error
+                    data-testid="tool-result"
+                    data-state=if is_error { "error" } else { "ok" }
+                >
+                    <p class="muted">
+                        {if is_error { "The tool reported an error" } else { "Result" }}
+                        {format!(" · {}", duration_text(elapsed_ms))}
+                    </p>
+                    {blocks.into_iter().map(|block| view! { <ContentBlock block=block /> }).collect_view()}
+                    {check}
+                    {structured.map(|s| view! { <JsonBlock value=s summary="Structured content" open=true /> })}
+                    <JsonBlock value=result.clone() summary="Raw result" />
+                    <ResultActions value=result name=format!("{name}-result") />
+                </div>
+            }
+            .into_any()
+        }
+    }
+    }
+}
