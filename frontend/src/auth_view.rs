@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use crate::api;
+use crate::auth_forget::ForgetControls;
 use crate::network::{ExchangeRow, StepList};
 use crate::oauth;
 use crate::session::{Session, now_ms};
@@ -80,6 +81,7 @@ pub fn AuthTab(session: Session) -> impl IntoView {
             <button type="button" class="small" on:click=move |_| store.refetch()>"Reload"</button>
         </div>
         <h3>"Credentials held for this server"</h3>
+        <ForgetControls session=session on_forgotten=Callback::new(move |()| store.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || store.get().map(|result| match result {
                 Err(error) => view! {

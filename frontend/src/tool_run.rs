@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use keyhole_shared::messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -34,10 +35,11 @@ impl FormSlot {
         }
     }
 
-    /// The open form's values as typed.
+    /// The open form's values as typed (restored ones still waiting for the form, if it is
+    /// not there yet).
     pub fn texts(&self) -> BTreeMap<String, String> {
         self.current.with_value(|current| match current {
-            None => BTreeMap::new(),
+            None => self.pending.get_value().unwrap_or_default(),
             Some((form, raw_mode, raw_text)) => {
                 let mut texts = form.texts();
                 if raw_mode.get_untracked() {
@@ -100,6 +102,12 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
         let form = form.clone();
         let name = name.clone();
         move || {
+            if session
+                .interrupted_call
+                .with_untracked(|t| t.as_ref() == Some(&name))
+            {
+                session.interrupted_call.set(None);
+            }
             let arguments = if raw_mode.get_untracked() {
                 serde_json::from_str::<Value>(&raw_text.get_untracked())
                     .map_err(|e| format!("The arguments are not valid JSON: {e}"))
@@ -142,6 +150,14 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     };
     let description = tool["description"].as_str().map(str::to_owned);
     let empty_form = form.is_empty();
+    let run_again = run.clone();
+    let interrupted = {
+        let name = name.clone();
+        move || {
+            let this = session.interrupted_call.with(|t| t.as_ref() == Some(&name));
+            (this && state.with(|s| *s == RunState::Idle)).then(|| messages::not_sent_again(&name))
+        }
+    };
 
     view! {
         <div class="runner">
@@ -182,6 +198,16 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                 <summary>"Input schema"</summary>
                 <pre class="mono">{serde_json::to_string_pretty(&schema).unwrap_or_default()}</pre>
             </details>
+            {move || interrupted().map(|text| {
+                let run_again = run_again.clone();
+                view! {
+                    <div class="result" role="status" data-testid="tool-rerun-notice">
+                        <p>{text}</p>
+                        <button type="button" data-testid="tool-run-again"
+                            on:click=move |_| run_again()>"Run again"</button>
+                    </div>
+                }
+            })}
             <RunResult session=session state=state />
         </div>
     }

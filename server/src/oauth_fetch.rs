@@ -95,7 +95,7 @@ pub async fn fetch(
         Err(error) => {
             let message = describe_request_error(&url, &error);
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::TransportError { message }));
+            return Ok(Reply::Failed(Failure::transport(message)));
         }
     };
     let status = response.status().as_u16();
@@ -114,7 +114,7 @@ pub async fn fetch(
         Ok(body) => body,
         Err(message) => {
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::TransportError { message }));
+            return Ok(Reply::Failed(Failure::transport(message)));
         }
     };
     recorder.body_chunk(&body);
