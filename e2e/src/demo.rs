@@ -124,6 +124,29 @@ pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
         .await;
 }
 
+/// In the Tools tab: selects `tool`, fills `arguments` and presses Run.
+pub async fn run_tool(browser: &Browser, tool: &str, arguments: &[(&str, &str)]) {
+    browser.click("tab-tools").await;
+    browser.click(&format!("tool-item-{tool}")).await;
+    for (name, value) in arguments {
+        browser.fill(&format!("tool-arg-{name}"), value).await;
+    }
+    browser.click("tool-run").await;
+}
+
+/// The OAuth store the backend shares with the CLI (`GET /api/store/oauth`).
+pub async fn oauth_store(keyhole: &KeyholeProcess) -> Value {
+    Client::new()
+        .get(format!("{}/api/store/oauth", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .expect("the backend answers")
+        .json()
+        .await
+        .expect("the store as JSON")
+}
+
 /// Keyhole with the demo, and a browser signed in to the demo server.
 pub struct SignedIn {
     pub keyhole: KeyholeProcess,
@@ -180,12 +203,7 @@ impl SignedIn {
 
     /// Selects `tool`, fills `arguments` and presses Run.
     pub async fn run_tool(&self, tool: &str, arguments: &[(&str, &str)]) {
-        self.browser.click("tab-tools").await;
-        self.browser.click(&format!("tool-item-{tool}")).await;
-        for (name, value) in arguments {
-            self.browser.fill(&format!("tool-arg-{name}"), value).await;
-        }
-        self.browser.click("tool-run").await;
+        run_tool(&self.browser, tool, arguments).await;
     }
 
     pub async fn close(self) {
