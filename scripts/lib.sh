@@ -50,6 +50,8 @@ ensure_interop_peers() {
     echo "@modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION: present"
   else
     step "Installing @modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION (npm) into $dir/npm"
+    # A package.json of its own, so npm installs here and not into a parent directory's project.
+    [ -f "$dir/npm/package.json" ] || echo '{"private": true}' >"$dir/npm/package.json"
     (cd "$dir/npm" && npm install --no-audit --no-fund --no-save "@modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION" >/dev/null)
   fi
   local python="$dir/venv/bin/python"
@@ -57,6 +59,10 @@ ensure_interop_peers() {
     echo "mcp==$INTEROP_PY_SDK_VERSION (PyPI): present"
   else
     step "Installing mcp==$INTEROP_PY_SDK_VERSION (PyPI) into $dir/venv"
+    # Debian's python3 makes virtual environments only with its python3-venv package.
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+      apt_install python3-venv
+    fi
     python3 -m venv "$dir/venv"
     "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "mcp==$INTEROP_PY_SDK_VERSION"
   fi
