@@ -51,3 +51,36 @@ ensure_peers() {
       "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" >/dev/null)
   fi
 }
+
+# The third-party MCP servers of the interop tests (e2e/tests/interop_*.rs), from the registries,
+# into target/interop/ (or $KEYHOLE_INTEROP_DIR): the TypeScript SDK (its example server) from npm,
+# and the Python SDK in a virtual environment from PyPI. Exact versions; skipped when present.
+INTEROP_TS_SDK_VERSION=1.32.2
+INTEROP_PY_SDK_VERSION=2.3.0
+
+ensure_interop_peers() {
+  local dir="${KEYHOLE_INTEROP_DIR:-$PWD/target/interop}"
+  local sdk="$dir/npm/node_modules/@modelcontextprotocol/sdk/package.json"
+  mkdir -p "$dir/npm"
+  if [ -f "$sdk" ] && grep -q "\"version\": \"$INTEROP_TS_SDK_VERSION\"" "$sdk"; then
+    echo "@modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION: present"
+  else
+    step "Installing @modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION (npm) into $dir/npm"
+    # A package.json of its own, so npm installs here and not into a parent directory's project.
+    [ -f "$dir/npm/package.json" ] || echo '{"private": true}' >"$dir/npm/package.json"
+    (cd "$dir/npm" && npm install --no-audit --no-fund --no-save "@modelcontextprotocol/sdk@$INTEROP_TS_SDK_VERSION" >/dev/null)
+  fi
+  local python="$dir/venv/bin/python"
+  if [ -x "$python" ] && [ "$("$python" -c 'import importlib.metadata as m; print(m.version("mcp"))' 2>/dev/null)" = "$INTEROP_PY_SDK_VERSION" ]; then
+    echo "mcp==$INTEROP_PY_SDK_VERSION (PyPI): present"
+  else
+    step "Installing mcp==$INTEROP_PY_SDK_VERSION (PyPI) into $dir/venv"
+    # Debian's python3 makes virtual environments only with its python3-venv package.
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+      apt_install python3-venv
+    fi
+    python3 -m venv "$dir/venv"
+    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check "mcp==$INTEROP_PY_SDK_VERSION"
+  fi
+  export KEYHOLE_INTEROP_DIR="$dir"
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs Keyhole's whole test suite: formatting, the wasm build of the shared crate, every unit,
-# integration and end-to-end test (real Chromium against the real binary), and the official MCP
-# conformance suite's client scenarios. Installs what it needs.
+# integration and end-to-end test (real Chromium against the real binary), the interop tests
+# against third-party MCP servers (the TypeScript and Python SDKs', installed from npm and PyPI
+# into target/interop/), and the official MCP conformance suite's client scenarios. Installs what
+# it needs.
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 started=$SECONDS
@@ -10,6 +12,9 @@ step "Checking prerequisites"
 ensure_wasm_target
 ensure_chromium
 ensure_peers
+ensure_interop_peers
+# The interop tests fail, rather than skip, when a peer is missing.
+export KEYHOLE_INTEROP=1
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

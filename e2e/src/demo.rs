@@ -161,15 +161,7 @@ pub async fn echo_re_mints_after_expiry(browser: &Browser, control: &TestbedCont
 
 /// The demo servers' MCP URLs, in catalog order (`demo`, then `enterprise`).
 pub async fn demo_server_urls(keyhole: &KeyholeProcess) -> Vec<String> {
-    let config: Value = Client::new()
-        .get(format!("{}/api/config", keyhole.base_url))
-        .header("X-Keyhole-Token", TEST_API_TOKEN)
-        .send()
-        .await
-        .expect("the backend answers")
-        .json()
-        .await
-        .expect("the config as JSON");
+    let config = api_get(keyhole, "/api/config").await;
     config["demoServers"]
         .as_array()
         .expect("demo servers")
@@ -211,6 +203,24 @@ pub async fn run_tool(browser: &Browser, tool: &str, arguments: &[(&str, &str)])
         browser.fill(&format!("tool-arg-{name}"), value).await;
     }
     browser.click("tool-run").await;
+}
+
+/// The OAuth store the backend shares with the CLI (`GET /api/store/oauth`).
+pub async fn oauth_store(keyhole: &KeyholeProcess) -> Value {
+    api_get(keyhole, "/api/store/oauth").await
+}
+
+/// A JSON answer of the backend's API (with the per-launch API token).
+async fn api_get(keyhole: &KeyholeProcess, path: &str) -> Value {
+    Client::new()
+        .get(format!("{}{path}", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .expect("the backend answers")
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{path} answers JSON: {e}"))
 }
 
 /// Keyhole with the demo, and a browser signed in to the demo server.

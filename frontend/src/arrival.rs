@@ -4,10 +4,18 @@
 //!   the tab and forms come back, and a message says what happened (success, partial consent, or
 //!   the reason it failed, with the re-auth banner);
 //! - on a normal load with a snapshot left over: the sign-in was abandoned, so the session is picked
-//!   up again and the banner offers to finish it.
+//!   up again and the banner offers to finish it — unless the authorization server turned the
+//!   user away because it no longer knows Keyhole's client registration (it restarted): the
+//!   abandoned request is checked, and then a new registration is made and the sign-in starts
+//!   again by itself, once. A code exchange refused with `invalid_client` does the same.
+//!
+//! A tool call that needed the sign-in is not sent again by itself (it may have side effects):
+//! its panel says so and offers to run it again.
 
 use keyhole_shared::messages;
-use keyhole_shared::resume::ResumeSnapshot;
+use keyhole_shared::oauth_client::SignInCheck;
+use keyhole_shared::resume::{ResumeSnapshot, Trigger};
+use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
@@ -70,23 +78,65 @@ async fn pick_up(snapshot: &ResumeSnapshot, recovery: Recovery) -> Option<Sessio
     Some(live)
 }
 
+/// The tool whose call the snapshot's sign-in interrupted.
+fn interrupted_tool(snapshot: &ResumeSnapshot) -> Option<String> {
+    match &snapshot.trigger {
+        Trigger::Command { method, target } if method == "tools/call" => target.clone(),
+        _ => None,
+    }
+}
+
+/// The authorization server forgot the client of `snapshot`'s sign-in (its registration was
+/// dropped): registers again and signs in again by itself, once per sign-in. `false` when it
+/// did not (already done once, or the new sign-in could not start).
+async fn sign_in_again(page: Page, snapshot: &ResumeSnapshot, requested: &ScopeSet) -> bool {
+    if snapshot.reregistered {
+        return false;
+    }
+    page.toasts.show(
+        ToastKind::Info,
+        messages::client_forgotten_registering_again(),
+    );
+    match oauth::sign_in_with_new_registration(snapshot.clone(), requested).await {
+        Ok(()) => true,
+        Err(error) => {
+            page.toasts.show(ToastKind::Error, error);
+            false
+        }
+    }
+}
+
 async fn after_callback(page: Page) {
     oauth::load_catalog().await;
     let callback = oauth::complete_callback().await;
     let snapshot = callback.snapshot;
+    if let (Some(snapshot), Some(requested)) = (&snapshot, &callback.client_rejected)
+        && sign_in_again(page, snapshot, requested).await
+    {
+        return;
+    }
     let live = match &snapshot {
         Some(snapshot) => pick_up(snapshot, page.recovery).await,
         None => None,
     };
     let challenge = snapshot.as_ref().map(|s| s.challenge.clone());
+    let interrupted = snapshot.as_ref().and_then(interrupted_tool);
     match (live, callback.grant) {
         (Some(live), Ok(grant)) => {
+            oauth::note_sign_in(&live.url(), false);
+            // The new token first: the views start sending requests as soon as they show.
+            let pushed = live.push_tokens(&grant.tokens).await;
+            if pushed.is_ok() {
+                live.interrupted_call.set(interrupted.clone());
+            }
             page.show.run(live);
-            match live.push_tokens(&grant.tokens).await {
-                Ok(()) if grant.missing.is_empty() => {
-                    page.toasts.show(ToastKind::Success, grant.message)
-                }
-                Ok(()) => page.toasts.show(ToastKind::Warning, grant.message),
+            let message = match &interrupted {
+                Some(tool) if grant.missing.is_empty() => messages::not_sent_again(tool),
+                _ => grant.message,
+            };
+            match pushed {
+                Ok(()) if grant.missing.is_empty() => page.toasts.show(ToastKind::Success, message),
+                Ok(()) => page.toasts.show(ToastKind::Warning, message),
                 Err(error) => page.recovery.show_banner(live.url(), error, challenge),
             }
         }
@@ -125,19 +175,56 @@ fn failed(page: Page, message: String) {
     page.status.set(ConnectionStatus::Error { message });
 }
 
+/// Why the authorization server turned the user away, when it did because of the client.
+async fn check_abandoned(page: Page, snapshot: &ResumeSnapshot) -> Option<String> {
+    if snapshot.state.is_empty() {
+        return None;
+    }
+    let session_id = Some(snapshot.backend_session_id.clone()).filter(|id| !id.is_empty());
+    let check = oauth::client_in(session_id)
+        .check_sign_in(&snapshot.state, false)
+        .await;
+    match check {
+        Ok(SignInCheck::ClientForgotten { requested }) => {
+            if sign_in_again(page, snapshot, &requested).await {
+                // The page is leaving.
+                std::future::pending::<()>().await;
+            }
+            Some(messages::client_refused_after_registering(
+                "it did not know the client Keyhole registered.",
+            ))
+        }
+        Ok(SignInCheck::ClientRefused(detail)) => {
+            Some(messages::client_refused_after_registering(&detail))
+        }
+        _ => None,
+    }
+}
+
 async fn after_abandoned(page: Page, snapshot: ResumeSnapshot) {
+    oauth::load_catalog().await;
+    let refused = check_abandoned(page, &snapshot).await;
+    // The user came back on purpose: nothing sends them to the sign-in again by itself.
+    page.recovery
+        .hold_sign_ins(Some(snapshot.server_url.clone()));
     match pick_up(&snapshot, page.recovery).await {
         Some(live) => {
             page.show.run(live);
+            let command = interrupted_tool(&snapshot).map(|_| snapshot.trigger.clone());
             page.recovery.show_banner(
                 live.url(),
-                messages::abandoned_sign_in(),
+                refused.unwrap_or_else(messages::abandoned_sign_in),
                 Some(snapshot.challenge),
             );
+            page.recovery
+                .banner
+                .update(|banner| banner.iter_mut().for_each(|b| b.command = command.clone()));
         }
         None => page.recovery.show_banner(
             snapshot.server_url,
-            "Signing in was not completed, so Keyhole is not connected to this server.".into(),
+            refused.unwrap_or_else(|| {
+                "Signing in was not completed, so Keyhole is not connected to this server.".into()
+            }),
             None,
         ),
     }

@@ -16,6 +16,7 @@ use keyhole_shared::store::{CredentialRecord, OAuthStore, StoreDocument};
 use leptos::prelude::*;
 use serde_json::Value;
 
+use crate::auth_forget::ForgetControls;
 use crate::network::{ExchangeRow, StepList};
 use crate::oauth::{self, WebStore};
 use crate::protocol::clock;
@@ -94,6 +95,7 @@ pub fn AuthTab(session: Session) -> impl IntoView {
             <button type="button" class="small" on:click=move |_| store.refetch()>"Reload"</button>
         </div>
         <h3>"Credentials held for this server"</h3>
+        <ForgetControls session=session on_forgotten=Callback::new(move |()| store.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || store.get().map(|result| match result {
                 Err(error) => view! {

@@ -55,15 +55,24 @@ fn failure_text(reply: &Value) -> String {
         .to_owned()
 }
 
-/// Connects to `url`, signing in through OAuth when the server asks for it.
+/// Connects to `url`, signing in through OAuth when the server asks for it. A stored token the
+/// server refuses without a challenge (it may have forgotten it, e.g. after a restart) is left
+/// out of a second attempt, so the server can ask for a sign-in.
 pub async fn connect(url: &str, headers: Map<String, Value>) -> ConnectOutcome {
     oauth::clear_steps();
-    let stored = oauth::stored_tokens(url).await;
+    let mut stored = oauth::stored_tokens(url).await;
     let auth_state = stored.as_ref().map(oauth::auth_state);
-    let reply = match post_connect(url, headers, auth_state).await {
+    let mut reply = match post_connect(url, headers.clone(), auth_state).await {
         Ok(reply) => reply,
         Err(error) => return ConnectOutcome::Failed(error),
     };
+    if reply["hint"] == "token_not_recognised" {
+        stored = None;
+        reply = match post_connect(url, headers, None).await {
+            Ok(reply) => reply,
+            Err(error) => return ConnectOutcome::Failed(error),
+        };
+    }
     if reply["ok"] == Value::Bool(true) {
         return ConnectOutcome::Connected {
             reply,

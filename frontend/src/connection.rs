@@ -32,16 +32,31 @@ impl ConnectionStatus {
     }
 }
 
+/// The badge. `trouble` (the server refuses requests without a challenge) marks a connection
+/// that is up but failing: `data-trouble="true"`, and the label says what fails, until a request
+/// succeeds again.
 #[component]
-pub fn StatusBadge(status: RwSignal<ConnectionStatus>) -> impl IntoView {
+pub fn StatusBadge(
+    status: RwSignal<ConnectionStatus>,
+    trouble: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let troubled = move || {
+        status
+            .with(|s| matches!(s, ConnectionStatus::Connected { .. }))
+            .then(|| trouble.get())
+            .flatten()
+    };
     view! {
         <span
             class="status"
+            class:status-trouble=move || troubled().is_some()
             data-testid="connection-status"
             data-status=move || status.with(ConnectionStatus::as_attr)
+            data-trouble=move || troubled().map(|_| "true")
             role="status"
         >
             {move || status.with(ConnectionStatus::label)}
+            {move || troubled().map(|what| format!(", but {what}"))}
         </span>
     }
 }

@@ -2,6 +2,7 @@
 
 mod api;
 mod arrival;
+mod auth_forget;
 mod auth_view;
 mod connect;
 mod connection;
@@ -121,7 +122,7 @@ pub fn App() -> impl IntoView {
                     }}
                 </Suspense>
             </span>
-            <StatusBadge status=status />
+            <StatusBadge status=status trouble=recovery.trouble />
         </header>
         <main class="content">
             <ReauthBanner recovery=recovery session=session on_reconnect=on_reconnect />

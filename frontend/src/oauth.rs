@@ -22,7 +22,7 @@ use keyhole_shared::recovery::{Clock, StepUpGuard};
 use keyhole_shared::resume::{
     RecoveryKind, ResumeSnapshot, SNAPSHOT_KEY, SNAPSHOT_VERSION, Trigger,
 };
-use keyhole_shared::sign_in_guard::{SIGN_IN_HISTORY_KEY, SignInHistory};
+use keyhole_shared::sign_in_guard::{LoopCause, SIGN_IN_HISTORY_KEY, SignInHistory};
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 use serde_json::{Value, json};
 
@@ -351,7 +351,26 @@ pub async fn redirect_for_connect(
             method: "initialize".into(),
             target: None,
         },
+        reregistered: false,
     };
+    leave(&start.authorization_url, snapshot)
+}
+
+/// The authorization server forgot the client of the sign-in `snapshot` describes: signs in
+/// again for `requested` with a new registration (made now), keeping everything else of the
+/// snapshot, and leaves the page.
+pub async fn sign_in_with_new_registration(
+    mut snapshot: ResumeSnapshot,
+    requested: &keyhole_shared::scopes::ScopeSet,
+) -> Result<(), String> {
+    let session_id = Some(snapshot.backend_session_id.clone()).filter(|id| !id.is_empty());
+    let start = client_in(session_id)
+        .begin_authorization(&snapshot.server_url, requested)
+        .await
+        .map_err(|e| e.to_string())?;
+    snapshot.state = start.state;
+    snapshot.created_at = WebClock.now_unix();
+    snapshot.reregistered = true;
     leave(&start.authorization_url, snapshot)
 }
 
@@ -376,6 +395,7 @@ pub fn leave_for_sign_in(
         challenge: challenge.clone(),
         recovery,
         trigger,
+        reregistered: false,
     };
     leave(authorization_url, snapshot)
 }
@@ -414,6 +434,9 @@ pub struct Callback {
     pub snapshot: Option<ResumeSnapshot>,
     /// The new tokens, or why there are none.
     pub grant: Result<CompletedGrant, String>,
+    /// The token endpoint refused the client (`invalid_client`): a registration that predates
+    /// the sign-in was dropped (see `OAuthClient::drop_if_rejected`), the scopes it asked for.
+    pub client_rejected: Option<keyhole_shared::scopes::ScopeSet>,
 }
 
 /// On `/oauth/callback`: reads and removes the snapshot, cleans the address bar, and — only when
@@ -423,6 +446,7 @@ pub async fn complete_callback() -> Callback {
         return Callback {
             snapshot: None,
             grant: Err("no window".into()),
+            client_rejected: None,
         };
     };
     let href = window.location().href().unwrap_or_default();
@@ -441,6 +465,7 @@ pub async fn complete_callback() -> Callback {
             return Callback {
                 snapshot: None,
                 grant: Err(format!("The sign-in could not be completed: {problem}.")),
+                client_rejected: None,
             };
         }
         Some(Ok(snapshot)) => {
@@ -450,6 +475,7 @@ pub async fn complete_callback() -> Callback {
                     grant: Err(format!(
                         "The sign-in answer was rejected and nothing was exchanged: {problem}."
                     )),
+                    client_rejected: None,
                 };
             }
             Some(snapshot)
@@ -459,31 +485,53 @@ pub async fn complete_callback() -> Callback {
         .as_ref()
         .map(|s| s.backend_session_id.clone())
         .filter(|id| !id.is_empty());
-    let grant = client_in(session_id)
-        .complete_authorization(&href)
+    let client = client_in(session_id);
+    let requested = WebStore
+        .read()
         .await
-        .map_err(|e| format!("The authorization did not complete: {e}"));
-    Callback { snapshot, grant }
+        .ok()
+        .and_then(|d| d.pending_for(&state).map(|p| p.requested.clone()));
+    let grant = client.complete_authorization(&href).await;
+    let rejected = grant
+        .as_ref()
+        .err()
+        .and_then(|e| e.oauth_error())
+        .is_some_and(|e| e.error == "invalid_client");
+    Callback {
+        snapshot,
+        grant: grant.map_err(|e| format!("The authorization did not complete: {e}")),
+        client_rejected: requested.filter(|_| rejected),
+    }
 }
 
-/// Counts an automatic sign-in to `server_url` (see [`keyhole_shared::sign_in_guard`]); `false`
-/// when this tab has made too many lately and must not leave by itself again.
-pub fn allow_automatic_sign_in(server_url: &str) -> bool {
+/// Counts an automatic sign-in to `server_url` (see [`keyhole_shared::sign_in_guard`]); the
+/// likely cause of the loop when this tab has made too many lately and must not leave by itself
+/// again.
+pub fn allow_automatic_sign_in(server_url: &str) -> Result<(), LoopCause> {
     let Some(storage) = session_storage() else {
         // Nothing to count with, and nothing to resume from either: leaving fails on its own.
-        return true;
+        return Ok(());
     };
     let mut history = sign_in_history(&storage);
     let allowed = history.try_record(server_url, WebClock.now_unix());
     let _ = storage.set_item(SIGN_IN_HISTORY_KEY, &history.to_text());
-    allowed
+    if allowed {
+        Ok(())
+    } else {
+        Err(history.likely_cause(server_url))
+    }
 }
 
-/// Forgets the automatic sign-ins to `server_url`: the user asked to sign in again.
-pub fn forget_automatic_sign_ins(server_url: &str) {
+/// Changes the sign-in history of `server_url`: `forget` (the user asked to sign in again) or
+/// mark the latest sign-in as come back with tokens.
+pub fn note_sign_in(server_url: &str, forget: bool) {
     if let Some(storage) = session_storage() {
         let mut history = sign_in_history(&storage);
-        history.forget(server_url);
+        if forget {
+            history.forget(server_url);
+        } else {
+            history.mark_done(server_url);
+        }
         let _ = storage.set_item(SIGN_IN_HISTORY_KEY, &history.to_text());
     }
 }

@@ -8,7 +8,8 @@
 //! - `insufficient_scope` asks through the step-up modal (one prompt at a time), then re-mints
 //!   (EMA) or redirects;
 //! - a 401 that needs a sign-in redirects after a short notice, leaving a resume snapshot (at
-//!   most a few times in a row: [`keyhole_shared::sign_in_guard`]);
+//!   most a few times in a row: [`keyhole_shared::sign_in_guard`]; never right after the user
+//!   came back from an unfinished sign-in to that server: the banner asks them first);
 //! - a failure shows the re-auth banner.
 //!
 //! Challenges from the event stream (*ambient*) recover the same way, except that nothing
@@ -50,6 +51,9 @@ pub struct Banner {
     /// The challenge to answer again from the banner's button; `None` when there is no live
     /// session to keep (the button then connects from scratch).
     pub challenge: Option<AuthChallenge>,
+    /// The command that failed, when one did: a sign-in from the banner brings the user back to
+    /// it (its panel then offers to run it again).
+    pub command: Option<Trigger>,
 }
 
 /// The page's recovery state; `Copy`, shared by every session of the page.
@@ -59,12 +63,18 @@ pub struct Recovery {
     pub prompt: RwSignal<Option<StepUpPrompt>>,
     answer: StoredValue<Option<oneshot::Sender<bool>>>,
     pub banner: RwSignal<Option<Banner>>,
+    /// The connection is in trouble: the server refuses requests without a challenge (the header
+    /// badge says so until a request succeeds).
+    pub trouble: RwSignal<Option<String>>,
     /// An ambient challenge waiting for the tab to become visible.
     deferred: StoredValue<Option<(Session, AuthChallenge)>, LocalStorage>,
     /// A recovery decided to leave the page for a sign-in.
     leaving: StoredValue<bool>,
     /// The user was told that this browser has no Web Locks.
     warned_without_locks: StoredValue<bool>,
+    /// The user came back from a sign-in to this server without finishing it: no automatic
+    /// sign-in sends them there again until they ask (the banner).
+    held: StoredValue<Option<String>>,
     toasts: Toasts,
 }
 
@@ -87,9 +97,11 @@ impl Recovery {
             prompt: RwSignal::new(None),
             answer: StoredValue::new(None),
             banner: RwSignal::new(None),
+            trouble: RwSignal::new(None),
             deferred: StoredValue::new_local(None),
             leaving: StoredValue::new(false),
             warned_without_locks: StoredValue::new(false),
+            held: StoredValue::new(None),
             toasts,
         };
         page::on_visible(move || {
@@ -97,7 +109,7 @@ impl Recovery {
                 recovery.deferred.try_update_value(Option::take).flatten()
             {
                 spawn_local(async move {
-                    let _ = recover(session, challenge, Trigger::Ambient).await;
+                    let _ = recover(session, challenge, Trigger::Ambient, false).await;
                 });
             }
         });
@@ -145,6 +157,13 @@ impl Recovery {
             self.answer(false);
         }
         self.banner.set(None);
+        self.trouble.set(None);
+        self.held.set_value(None);
+    }
+
+    /// Automatic sign-ins to `server_url` wait for the user, or resume (`None`).
+    pub fn hold_sign_ins(&self, server_url: Option<String>) {
+        self.held.set_value(server_url);
     }
 
     pub fn show_banner(
@@ -157,6 +176,7 @@ impl Recovery {
             server_url,
             reason,
             challenge,
+            command: None,
         }));
     }
 }
@@ -168,11 +188,13 @@ fn lock_name(server_url: &str) -> String {
 
 /// Answers `challenge` for `session`. `Ok(())`: the session now holds tokens that should answer
 /// it, so the refused message can be sent once more. Interactive flows leave the page (this
-/// future then never finishes).
+/// future then never finishes). `asked`: the user asked for this (the banner's button), which
+/// confirms a step-up and is not an automatic sign-in.
 pub async fn recover(
     session: Session,
     challenge: AuthChallenge,
     trigger: Trigger,
+    asked: bool,
 ) -> Result<(), RpcError> {
     let recovery = session.recovery;
     let url = session.url();
@@ -228,7 +250,7 @@ pub async fn recover(
             }
             RecoveryOutcome::StepUpConfirm(plan) => {
                 kind = RecoveryKind::StepUp;
-                let answer = if trigger == Trigger::Banner {
+                let answer = if asked {
                     // Pressing the banner's button is the confirmation.
                     Answer::Authorize
                 } else {
@@ -263,7 +285,7 @@ pub async fn recover(
                 if recovery.leaving.get_value() {
                     return std::future::pending().await;
                 }
-                let asked = kind == RecoveryKind::StepUp || trigger == Trigger::Banner;
+                let asked = asked || kind == RecoveryKind::StepUp;
                 let authorization_url = match plan.flow {
                     InteractiveFlow::AuthorizationCode { authorization_url } => authorization_url,
                     InteractiveFlow::EnterpriseSignIn => {
@@ -279,9 +301,19 @@ pub async fn recover(
                 if recovery.leaving.get_value() {
                     return std::future::pending().await;
                 }
-                if !asked && !oauth::allow_automatic_sign_in(&url) {
-                    let reason =
-                        messages::sign_in_loop_stopped(MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS);
+                if !asked
+                    && recovery
+                        .held
+                        .with_value(|held| held.as_deref() == Some(&url))
+                {
+                    return Err(RpcError::Recovery(messages::abandoned_sign_in()));
+                }
+                if !asked && let Err(cause) = oauth::allow_automatic_sign_in(&url) {
+                    let reason = messages::sign_in_loop_stopped(
+                        MAX_AUTOMATIC_SIGN_INS,
+                        SIGN_IN_WINDOW_SECS,
+                        cause,
+                    );
                     return Err(failed(session, &challenge, reason));
                 }
                 recovery.leaving.set_value(true);
@@ -324,6 +356,6 @@ pub fn ambient(session: Session, challenge: AuthChallenge) {
         "The server asked for authorization again; Keyhole is recovering.",
     );
     spawn_local(async move {
-        let _ = recover(session, challenge, Trigger::Ambient).await;
+        let _ = recover(session, challenge, Trigger::Ambient, false).await;
     });
 }

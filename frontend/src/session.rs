@@ -56,6 +56,9 @@ pub enum RpcError {
     },
     /// Answering the server's auth challenge did not work out (cancelled, denied, failed).
     Recovery(String),
+    /// The server refused, without a challenge, a token it accepted before (HTTP `status`): it
+    /// may not recognise the token any more.
+    NotRecognised { status: u16, message: String },
     /// The request never got an answer (network, backend, malformed reply).
     Transport(String),
 }
@@ -69,6 +72,11 @@ impl std::fmt::Display for RpcError {
             Self::Auth { message, .. } => write!(f, "Authorization needed: {message}"),
             Self::Recovery(message) => f.write_str(message),
             Self::Transport(message) => f.write_str(message),
+            Self::NotRecognised { status, message } => write!(
+                f,
+                "{message}. {}",
+                messages::token_maybe_not_recognised(*status)
+            ),
         }
     }
 }
@@ -109,6 +117,9 @@ pub struct Session {
     pub list_changed: RwSignal<(u32, u32, u32)>,
     /// The tool calls, prompt gets and resource reads made on this connection, oldest first.
     pub history: RwSignal<Vec<Call>>,
+    /// The tool whose call an interactive sign-in interrupted: it was not sent again, and its
+    /// panel offers to run it again.
+    pub interrupted_call: RwSignal<Option<String>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -138,6 +149,7 @@ impl Session {
             progress: RwSignal::new(None),
             list_changed: RwSignal::new((0, 0, 0)),
             history: RwSignal::new(Vec::new()),
+            interrupted_call: RwSignal::new(None),
         }
     }
 
@@ -268,13 +280,44 @@ impl Session {
                     method: method.to_owned(),
                     target,
                 };
-                recovery::recover(*self, *challenge, trigger).await?;
+                recovery::recover(*self, *challenge, trigger, false).await?;
                 match self.send_once(method, message).await {
                     Err(RpcError::Auth { .. }) => {
                         Err(RpcError::Recovery(messages::challenged_after_retry()))
                     }
                     other => other,
                 }
+            }
+            Err(RpcError::NotRecognised {
+                status,
+                message: text,
+            }) => {
+                // Not answered by itself: the request may have had side effects, and the server
+                // may just be failing. The banner offers to authorize again.
+                let context = ChallengeContext {
+                    method: Some(method.to_owned()),
+                    tool_name: (method == "tools/call")
+                        .then(|| message["params"]["name"].as_str().map(str::to_owned))
+                        .flatten(),
+                };
+                let challenge = AuthChallenge::token_not_recognised(status, context);
+                let target = message["params"]["name"]
+                    .as_str()
+                    .or(message["params"]["uri"].as_str())
+                    .map(str::to_owned);
+                self.recovery.banner.set(Some(recovery::Banner {
+                    server_url: self.url(),
+                    reason: messages::token_maybe_not_recognised(status),
+                    challenge: Some(challenge),
+                    command: Some(Trigger::Command {
+                        method: method.to_owned(),
+                        target,
+                    }),
+                }));
+                Err(RpcError::NotRecognised {
+                    status,
+                    message: text,
+                })
             }
             other => other,
         }
@@ -293,13 +336,30 @@ impl Session {
                 .as_str()
                 .unwrap_or("The request failed.")
                 .to_owned();
-            return Err(match reply["kind"].as_str() {
-                Some("auth_challenge") => RpcError::Auth {
+            let status = reply["httpStatus"].as_u64().map(|s| s as u16);
+            return Err(match (reply["kind"].as_str(), status) {
+                (Some("auth_challenge"), _) => RpcError::Auth {
                     challenge: serde_json::from_value(reply["authChallenge"].clone()).ok(),
                     message: text,
                 },
+                (_, Some(status)) => {
+                    self.recovery
+                        .trouble
+                        .set(Some(format!("the server answers HTTP {status}")));
+                    if reply["hint"] == "token_not_recognised" {
+                        RpcError::NotRecognised {
+                            status,
+                            message: text,
+                        }
+                    } else {
+                        RpcError::Transport(text)
+                    }
+                }
                 _ => RpcError::Transport(text),
             });
+        }
+        if self.recovery.trouble.with_untracked(Option::is_some) {
+            self.recovery.trouble.set(None);
         }
         let response = reply["response"].clone();
         if response.is_null() {

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use keyhole_shared::messages;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -48,10 +49,10 @@ impl FormSlot {
         }
     }
 
-    /// The open form as typed.
+    /// The open form as typed (or a restored one still waiting for its form).
     pub fn capture(&self) -> SavedForm {
         self.current.with_value(|current| match current {
-            None => SavedForm::default(),
+            None => self.pending.get_value().unwrap_or_default(),
             Some((form, raw_mode, raw_text)) => SavedForm {
                 fields: form.texts(),
                 arguments_json: raw_mode.get_untracked().then(|| raw_text.get_untracked()),
@@ -133,7 +134,14 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     };
     let run = {
         let form = form.clone();
+        let name = name.clone();
         move || {
+            if session
+                .interrupted_call
+                .with_untracked(|t| t.as_ref() == Some(&name))
+            {
+                session.interrupted_call.set(None);
+            }
             let arguments = if raw_mode.get_untracked() {
                 serde_json::from_str::<Value>(&raw_text.get_untracked())
                     .map_err(|e| format!("The arguments are not valid JSON: {e}"))
@@ -166,6 +174,14 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     let output_schema = tool.get("outputSchema").cloned();
     let badges = hint_badges(&tool);
     let empty_form = form.is_empty();
+    let run_again = run.clone();
+    let interrupted = {
+        let name = name.clone();
+        move || {
+            let this = session.interrupted_call.with(|t| t.as_ref() == Some(&name));
+            (this && state.with(|s| *s == RunState::Idle)).then(|| messages::not_sent_again(&name))
+        }
+    };
 
     view! {
         <div class="runner">
@@ -206,6 +222,16 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             </form>
             <JsonBlock value=schema summary="Input schema" />
             {output_schema.map(|s| view! { <JsonBlock value=s summary="Output schema" /> })}
+            {move || interrupted().map(|text| {
+                let run_again = run_again.clone();
+                view! {
+                    <div class="result" role="status" data-testid="tool-rerun-notice">
+                        <p>{text}</p>
+                        <button type="button" data-testid="tool-run-again"
+                            on:click=move |_| run_again()>"Run again"</button>
+                    </div>
+                }
+            })}
             <RunResult session=session state=state tool=tool />
             <CallHistory session=session method="tools/call" target=name testid="tool-history"
                 on_rerun=Callback::new(run_with) on_fill=Callback::new(fill) />

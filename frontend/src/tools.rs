@@ -85,8 +85,11 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
     let selected = RwSignal::new(None::<Value>);
     // The selected tool's form, for the resume snapshot; a restored form waits in `pending`.
     let form = FormSlot::new();
+    // A restored selection counts until the list has loaded (a redirect may start before).
+    let restored = StoredValue::new(None::<String>);
     if let Some(saved) = session.ui.take("tools") {
         search.set(saved.filter.unwrap_or_default());
+        restored.set_value(saved.selected.clone());
         select_when_listed(tools, saved.selected, selected);
         form.restore_later(SavedForm {
             fields: saved.form,
@@ -96,7 +99,7 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
     session.ui.register("tools", move || {
         let saved = form.capture();
         TabState {
-            selected: selected_name(selected),
+            selected: selected_name(selected).or_else(|| restored.get_value()),
             form: saved.fields,
             arguments_json: saved.arguments_json,
             filter: Some(search.get_untracked()).filter(|s| !s.is_empty()),

@@ -95,14 +95,14 @@ pub async fn fetch(
         Err(error) => {
             let message = describe_request_error(&url, &error);
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::TransportError { message }));
+            return Ok(Reply::Failed(Failure::transport(message)));
         }
     };
     let status = response.status().as_u16();
     recorder.response(status, response.headers());
     if let Err(message) = crate::upstream_http::check_head(&response) {
         recorder.fail(message.clone());
-        return Ok(Reply::Failed(Failure::TransportError { message }));
+        return Ok(Reply::Failed(Failure::transport(message)));
     }
     let headers: Vec<(String, String)> = response
         .headers()
@@ -118,7 +118,7 @@ pub async fn fetch(
         Ok(body) => body,
         Err(message) => {
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::TransportError { message }));
+            return Ok(Reply::Failed(Failure::transport(message)));
         }
     };
     recorder.body_chunk(&body);

@@ -169,6 +169,19 @@ impl AuthChallenge {
         }
     }
 
+    /// What a re-authorization answers when a server refused a request that carried a token it
+    /// accepted before, without a challenge (an HTTP `status` of 5xx, or a 4xx other than
+    /// 401/403): the server may not recognise the token any more (the TypeScript SDK's example
+    /// answers an unknown token with 500). Treated as an invalid token; `raw` keeps the status.
+    pub fn token_not_recognised(http_status: u16, context: ChallengeContext) -> Self {
+        let mut challenge = Self::build(401, None, &[], context);
+        challenge.reason = ChallengeReason::InvalidToken;
+        challenge.error_description =
+            Some(crate::messages::token_maybe_not_recognised(http_status));
+        challenge.raw.http_status = http_status;
+        challenge
+    }
+
     /// Fills in [`AuthChallenge::authorization_scopes`] by the 401-replaces / 403-unions rule.
     pub fn with_authorization_scopes(
         mut self,

@@ -173,14 +173,105 @@ pub fn challenged_after_retry() -> String {
         .to_owned()
 }
 
+/// Why the web app's automatic sign-ins kept coming back (see `sign_in_guard`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopCause {
+    /// The sign-ins completed, but the server refused (or soon expired) every token.
+    TokensRefused,
+    /// The sign-ins never came back from the authorization server.
+    SignInsNotCompleted,
+}
+
 /// The web app stopped signing in automatically (see `sign_in_guard`).
-pub fn sign_in_loop_stopped(sign_ins: usize, window_secs: u64) -> String {
+pub fn sign_in_loop_stopped(sign_ins: usize, window_secs: u64, cause: LoopCause) -> String {
+    let minutes = window_secs / 60;
+    match cause {
+        LoopCause::TokensRefused => format!(
+            "Keyhole had to sign in to this server {sign_ins} times in the last {minutes} \
+             minutes, so it stopped signing in by itself to avoid a loop: the server keeps \
+             refusing the tokens it gets, or they expire within seconds and come without a \
+             refresh token. Check how the server validates tokens (audience, issuer, clock); \
+             \"Authorize again\" signs in once more."
+        ),
+        LoopCause::SignInsNotCompleted => format!(
+            "Keyhole sent you to this server's authorization server {sign_ins} times in the last \
+             {minutes} minutes without a sign-in coming back, so it stopped doing so by itself: \
+             the authorization server may not know Keyhole's client registration any more (it \
+             forgets it when it restarts). \"Start over with a new registration\" registers \
+             again and signs in."
+        ),
+    }
+}
+
+/// A request that carried a token the server accepted before was refused without a challenge.
+pub fn token_maybe_not_recognised(http_status: u16) -> String {
     format!(
-        "Keyhole had to sign in to this server {sign_ins} times in the last {} minutes, so it \
-         stopped signing in by itself to avoid a loop: the server keeps refusing the tokens it \
-         gets, or they expire within seconds and come without a refresh token. Check how the \
-         server validates tokens (audience, issuer, clock); \"Authorize again\" signs in once more.",
-        window_secs / 60
+        "The server answered HTTP {http_status} to a request carrying the token it accepted \
+         before. It may no longer recognise that token (for example, it restarted and forgot \
+         it). Authorizing again gets a new one."
+    )
+}
+
+/// The authorization server did not know the client registration Keyhole held.
+pub fn client_forgotten_registering_again() -> String {
+    "The authorization server no longer knows Keyhole's client registration (it probably \
+     restarted). Keyhole registered again and is signing you in."
+        .to_owned()
+}
+
+/// The authorization server refused a client registered for this very sign-in.
+pub fn client_refused_after_registering(detail: &str) -> String {
+    format!(
+        "The authorization server refused the client Keyhole registered for this sign-in: \
+         {detail} Registering once more would not help; check the authorization server."
+    )
+}
+
+/// Why a terminal sign-in is starting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInReason {
+    /// Nothing was held for this server.
+    First,
+    /// The held token was refused or expired and could not be renewed silently.
+    Expired,
+    /// The server refused the held token without a challenge (see [`token_maybe_not_recognised`]).
+    NotRecognised,
+}
+
+/// What the CLI says before a sign-in (the web app keeps the session and form; a terminal
+/// command has neither).
+pub fn cli_signing_in(reason: SignInReason) -> String {
+    match reason {
+        SignInReason::First => "This server needs authorization: signing in.".to_owned(),
+        SignInReason::Expired => {
+            "Your sign-in to this server has expired and could not be renewed silently: signing \
+             in again."
+                .to_owned()
+        }
+        SignInReason::NotRecognised => {
+            "The server no longer seems to accept the stored token: signing in again.".to_owned()
+        }
+    }
+}
+
+/// The CLI signed in and goes on with the command.
+pub fn cli_signed_in() -> String {
+    "Signed in.".to_owned()
+}
+
+/// `--non-interactive` met an authorization server that wants a person.
+pub fn non_interactive_needs_a_person(what: &str) -> String {
+    format!(
+        "The authorization server {what}: --non-interactive only works with authorization \
+         servers that approve at once. Run without --non-interactive to sign in with a browser."
+    )
+}
+
+/// After an interactive sign-in, the command that needed it was not sent again.
+pub fn not_sent_again(tool: &str) -> String {
+    format!(
+        "Authorization complete. The call to \"{tool}\" was not sent again, because a tool may \
+         have side effects: press Run again to send it."
     )
 }
 
@@ -289,6 +380,17 @@ mod tests {
             forbidden(None),
             challenged_after_retry(),
             step_up_limit_reached(3),
+            sign_in_loop_stopped(3, 120, LoopCause::TokensRefused),
+            sign_in_loop_stopped(3, 120, LoopCause::SignInsNotCompleted),
+            token_maybe_not_recognised(500),
+            client_forgotten_registering_again(),
+            client_refused_after_registering("no."),
+            cli_signing_in(SignInReason::First),
+            cli_signing_in(SignInReason::Expired),
+            cli_signing_in(SignInReason::NotRecognised),
+            non_interactive_needs_a_person("shows a sign-in page"),
+            not_sent_again("t"),
+            cli_signed_in(),
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(!a.is_empty());

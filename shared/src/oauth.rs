@@ -29,6 +29,36 @@ pub struct OAuthErrorResponse {
     pub error_uri: Option<String>,
 }
 
+impl OAuthErrorResponse {
+    /// Whether the authorization server says it does not know the client (or no longer accepts
+    /// its credentials): `invalid_client`, or an error whose description says the client id is
+    /// unknown, as the MCP SDKs' `/authorize` endpoints answer for a client registered before
+    /// they restarted (TypeScript: `invalid_client` "Invalid client_id"; Python:
+    /// `invalid_request` "Client ID '…' not found").
+    pub fn names_unknown_client(&self) -> bool {
+        if self.error == "invalid_client" {
+            return true;
+        }
+        says_client_unknown(self.error_description.as_deref().unwrap_or_default())
+    }
+}
+
+/// Whether a text (an error description, an error page) says a client id is unknown.
+pub fn says_client_unknown(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    let about_client = text.contains("client id") || text.contains("client_id");
+    let unknown = [
+        "not found",
+        "unknown",
+        "invalid",
+        "not registered",
+        "does not exist",
+    ]
+    .iter()
+    .any(|phrase| text.contains(phrase));
+    about_client && unknown
+}
+
 /// The tokens a client holds for one server and issuer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
@@ -126,6 +156,23 @@ mod tests {
             ..t
         };
         assert!(!forever.is_expired(u64::MAX));
+    }
+
+    #[test]
+    fn unknown_client_answers_of_the_sdks_are_recognised() {
+        let answer = |error: &str, description: Option<&str>| OAuthErrorResponse {
+            error: error.into(),
+            error_description: description.map(str::to_owned),
+            error_uri: None,
+        };
+        assert!(answer("invalid_client", Some("Invalid client_id")).names_unknown_client());
+        assert!(answer("invalid_client", None).names_unknown_client());
+        assert!(
+            answer("invalid_request", Some("Client ID 'abc' not found")).names_unknown_client()
+        );
+        assert!(!answer("invalid_request", Some("Missing code_challenge")).names_unknown_client());
+        assert!(!answer("invalid_scope", Some("Unknown scope x")).names_unknown_client());
+        assert!(!answer("invalid_grant", Some("client_id mismatch")).names_unknown_client());
     }
 
     #[test]

@@ -48,6 +48,10 @@ pub struct ResumeSnapshot {
     pub recovery: RecoveryKind,
     /// What caused it.
     pub trigger: Trigger,
+    /// This sign-in registered the client anew, the authorization server having forgotten the
+    /// previous registration; if it is abandoned too, Keyhole does not register again by itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reregistered: bool,
 }
 
 /// The UI state of one tab.
@@ -202,6 +206,7 @@ mod tests {
                 method: "tools/call".into(),
                 target: Some("get-weather".into()),
             },
+            reregistered: false,
         }
     }
 

@@ -9,6 +9,12 @@
 //! code in the wasm for it) and stops at [`MAX_AUTOMATIC_SIGN_INS`] per server within
 //! [`SIGN_IN_WINDOW_SECS`]. A sign-in the user asked for (the step-up modal, the re-auth banner)
 //! is not automatic and does not count; the banner's button also clears the server's history.
+//!
+//! A sign-in that came back with tokens is marked (` done` after the URL), so the message can
+//! name the likely cause: tokens refused by the server, or sign-ins that never came back from
+//! the authorization server (which may not know the client any more).
+
+pub use crate::messages::LoopCause;
 
 /// The `sessionStorage` key.
 pub const SIGN_IN_HISTORY_KEY: &str = "keyhole.sign-ins";
@@ -30,7 +36,11 @@ pub struct SignInHistory {
 struct RecentSignIn {
     server: String,
     at: u64,
+    /// The sign-in came back with tokens.
+    done: bool,
 }
+
+const DONE_MARK: &str = " done";
 
 impl SignInHistory {
     /// The stored history; unreadable lines count as none.
@@ -38,10 +48,15 @@ impl SignInHistory {
         let recent = text
             .lines()
             .filter_map(|line| {
-                let (at, server) = line.split_once(' ')?;
+                let (at, rest) = line.split_once(' ')?;
+                let (server, done) = match rest.strip_suffix(DONE_MARK) {
+                    Some(server) => (server, true),
+                    None => (rest, false),
+                };
                 Some(RecentSignIn {
                     server: server.to_owned(),
                     at: at.parse().ok()?,
+                    done,
                 })
             })
             .collect();
@@ -51,7 +66,10 @@ impl SignInHistory {
     pub fn to_text(&self) -> String {
         self.recent
             .iter()
-            .map(|s| format!("{} {}\n", s.at, s.server))
+            .map(|s| {
+                let mark = if s.done { DONE_MARK } else { "" };
+                format!("{} {}{mark}\n", s.at, s.server)
+            })
             .collect()
     }
 
@@ -68,8 +86,26 @@ impl SignInHistory {
         self.recent.push(RecentSignIn {
             server: server.to_owned(),
             at: now,
+            done: false,
         });
         true
+    }
+
+    /// The latest sign-in to `server` came back with tokens.
+    pub fn mark_done(&mut self, server: &str) {
+        if let Some(latest) = self.recent.iter_mut().rev().find(|s| s.server == server) {
+            latest.done = true;
+        }
+    }
+
+    /// Why the sign-ins to `server` keep coming (see [`LoopCause`]).
+    pub fn likely_cause(&self, server: &str) -> LoopCause {
+        let mut recent = self.recent.iter().filter(|s| s.server == server);
+        if recent.any(|s| s.done) {
+            LoopCause::TokensRefused
+        } else {
+            LoopCause::SignInsNotCompleted
+        }
     }
 
     /// Forgets `server`'s sign-ins (the user asked to sign in again).
@@ -121,6 +157,20 @@ mod tests {
         stored.forget(A);
         assert!(stored.try_record(A, 4));
         assert!(stored.try_record(B, 4), "B kept its own count");
+    }
+
+    #[test]
+    fn the_likely_cause_follows_whether_sign_ins_came_back() {
+        let mut history = SignInHistory::default();
+        for at in [1, 2, 3] {
+            assert!(history.try_record(A, at));
+        }
+        assert_eq!(history.likely_cause(A), LoopCause::SignInsNotCompleted);
+        history.mark_done(A);
+        let stored = SignInHistory::from_text(&history.to_text());
+        assert_eq!(stored, history);
+        assert_eq!(stored.likely_cause(A), LoopCause::TokensRefused);
+        assert_eq!(stored.likely_cause(B), LoopCause::SignInsNotCompleted);
     }
 
     #[test]

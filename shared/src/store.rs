@@ -129,6 +129,10 @@ pub struct PendingAuthorization {
     pub resource: Option<String>,
     pub requested: ScopeSet,
     pub created_at: u64,
+    /// The client was registered for this very request: if the authorization server refuses it,
+    /// it was not forgotten, and registering once more would not help.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fresh_client: bool,
 }
 
 /// A signed-in session at an enterprise IdP (EMA leg 1), reused to mint tokens silently.
@@ -142,6 +146,39 @@ pub struct IdpSession {
     pub expires_at: Option<u64>,
     #[serde(default)]
     pub subject: Option<String>,
+}
+
+/// What [`StoreDocument::forget`] drops.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Forget {
+    /// The server's tokens (every authorization server) and its in-flight sign-ins.
+    pub tokens: bool,
+    /// The client registrations at the server's authorization servers.
+    pub client: bool,
+}
+
+impl Forget {
+    pub const TOKENS: Self = Self {
+        tokens: true,
+        client: false,
+    };
+    pub const CLIENT: Self = Self {
+        tokens: false,
+        client: true,
+    };
+    pub const ALL: Self = Self {
+        tokens: true,
+        client: true,
+    };
+}
+
+/// How much [`StoreDocument::forget`] dropped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Credential records (tokens at one authorization server each).
+    pub credentials: usize,
+    /// Client registrations.
+    pub clients: usize,
 }
 
 /// Why the store could not be read or written. Messages never include the document.
@@ -259,6 +296,84 @@ impl StoreDocument {
     pub fn forget_server(&mut self, server_url: &str) {
         self.credentials.retain(|r| r.server_url != server_url);
         self.pending.retain(|p| p.server_url != server_url);
+    }
+
+    /// The issuers this document associates with `server_url` (its credentials and in-flight
+    /// sign-ins).
+    pub fn issuers_of(&self, server_url: &str) -> Vec<Issuer> {
+        let mut issuers: Vec<Issuer> = Vec::new();
+        let found = self
+            .credentials
+            .iter()
+            .filter(|r| r.server_url == server_url)
+            .map(|r| &r.issuer)
+            .chain(
+                self.pending
+                    .iter()
+                    .filter(|p| p.server_url == server_url)
+                    .map(|p| &p.issuer),
+            );
+        for issuer in found {
+            if !issuers.contains(issuer) {
+                issuers.push(issuer.clone());
+            }
+        }
+        issuers
+    }
+
+    /// The user's way out: forgets a server's tokens, the client registrations at its
+    /// authorization servers (`issuers`, plus those its records name), or both. A registration
+    /// belongs to an authorization server, so other servers using the same one register again
+    /// too. Tokens issued to a forgotten client go with it: nobody can refresh them any more.
+    pub fn forget(&mut self, server_url: &str, what: Forget, issuers: &[Issuer]) -> Forgotten {
+        let mut at = self.issuers_of(server_url);
+        for issuer in issuers {
+            if !at.contains(issuer) {
+                at.push(issuer.clone());
+            }
+        }
+        let (credentials, clients) = (self.credentials.len(), self.clients.len());
+        if what.client {
+            let dropped: Vec<(Issuer, ClientId)> = self
+                .clients
+                .iter()
+                .filter(|c| at.contains(&c.issuer))
+                .map(|c| (c.issuer.clone(), c.registration.client_id.clone()))
+                .collect();
+            for (issuer, client_id) in dropped {
+                self.forget_client(&issuer, &client_id);
+            }
+        }
+        if what.tokens {
+            self.forget_server(server_url);
+        }
+        Forgotten {
+            credentials: credentials - self.credentials.len(),
+            clients: clients - self.clients.len(),
+        }
+    }
+
+    /// Drops the registration `client_id` at `issuer` (the authorization server no longer knows
+    /// it), the tokens issued to it, and the sign-ins started with it.
+    pub fn forget_client(&mut self, issuer: &Issuer, client_id: &ClientId) {
+        self.clients
+            .retain(|c| !(&c.issuer == issuer && &c.registration.client_id == client_id));
+        self.credentials
+            .retain(|r| !(&r.issuer == issuer && r.client_id.as_ref() == Some(client_id)));
+        self.pending
+            .retain(|p| !(&p.issuer == issuer && &p.client_id == client_id));
+    }
+
+    /// A grant at `issuer` succeeded for `server_url`: what was held there at other authorization
+    /// servers is stale (the server moved, SEP-2352) and must never be presented again.
+    pub fn forget_other_issuers(&mut self, server_url: &str, issuer: &Issuer) {
+        self.credentials
+            .retain(|r| r.server_url != server_url || &r.issuer == issuer);
+    }
+
+    /// The in-flight request for `state`, left in place.
+    pub fn pending_for(&self, state: &str) -> Option<&PendingAuthorization> {
+        self.pending.iter().find(|p| p.state == state)
     }
 
     pub fn client(&self, issuer: &Issuer, redirect_uri: &str) -> Option<&ClientRegistration> {
@@ -397,6 +512,7 @@ mod tests {
             resource: Some("https://rs/mcp".into()),
             requested: ScopeSet::parse("a"),
             created_at,
+            fresh_client: false,
         }
     }
 
@@ -444,6 +560,111 @@ mod tests {
         let back = StoreDocument::from_json(&json).unwrap();
         assert_eq!(back, doc);
         assert!(!format!("{back:?}").contains("t-a"));
+    }
+
+    fn registration(id: &str) -> ClientRegistration {
+        ClientRegistration {
+            client_id: ClientId::new(id),
+            client_secret: None,
+            auth_method: crate::oauth_client::TokenEndpointAuthMethod::None,
+            source: crate::oauth_client::RegistrationSource::Dynamic,
+            client_secret_expires_at: None,
+            registered_at: Some(1),
+        }
+    }
+
+    fn tokens(at: &str) -> Tokens {
+        Tokens {
+            access_token: Secret::new(at),
+            token_type: "Bearer".into(),
+            refresh_token: None,
+            scopes: ScopeSet::parse("a"),
+            expires_at: None,
+        }
+    }
+
+    /// Two servers on one authorization server, one on another.
+    fn three_servers() -> StoreDocument {
+        let mut doc = StoreDocument::default();
+        let (a, b) = (Issuer::new("https://a"), Issuer::new("https://b"));
+        doc.save_client(&a, "cb", registration("ca"));
+        doc.save_client(&b, "cb", registration("cb"));
+        for (server, issuer, client) in [("s1", &a, "ca"), ("s2", &a, "ca"), ("s3", &b, "cb")] {
+            doc.save_tokens(server, issuer, &tokens(server), 1);
+            doc.set_credential_client(server, issuer, ClientId::new(client));
+        }
+        doc.add_pending(pending("st", 1), 1);
+        doc
+    }
+
+    #[test]
+    fn forgetting_tokens_keeps_the_registration() {
+        let mut doc = three_servers();
+        let gone = doc.forget("s1", Forget::TOKENS, &[]);
+        assert_eq!(
+            gone,
+            Forgotten {
+                credentials: 1,
+                clients: 0
+            }
+        );
+        assert!(doc.credential("s1", None).is_none());
+        assert!(doc.credential("s2", None).is_some());
+        assert_eq!(doc.clients.len(), 2);
+    }
+
+    #[test]
+    fn forgetting_the_client_drops_the_tokens_issued_to_it() {
+        let mut doc = three_servers();
+        let gone = doc.forget("s1", Forget::CLIENT, &[]);
+        assert_eq!(
+            gone,
+            Forgotten {
+                credentials: 2,
+                clients: 1
+            }
+        );
+        assert!(doc.client(&Issuer::new("https://a"), "cb").is_none());
+        assert!(
+            doc.credential("s2", None).is_none(),
+            "issued to the same client"
+        );
+        assert!(
+            doc.credential("s3", None).is_some(),
+            "another authorization server"
+        );
+        let all = three_servers().forget("s3", Forget::ALL, &[]);
+        assert_eq!(
+            all,
+            Forgotten {
+                credentials: 1,
+                clients: 1
+            }
+        );
+    }
+
+    #[test]
+    fn a_server_without_records_forgets_at_the_issuers_it_is_given() {
+        let mut doc = three_servers();
+        let gone = doc.forget("new", Forget::CLIENT, &[Issuer::new("https://b")]);
+        assert_eq!(gone.clients, 1);
+        let mut doc = three_servers();
+        assert_eq!(doc.forget("new", Forget::ALL, &[]), Forgotten::default());
+    }
+
+    #[test]
+    fn a_rejected_client_takes_its_sign_ins_and_tokens_along() {
+        let mut doc = three_servers();
+        let mut started = pending("st2", 1);
+        started.issuer = Issuer::new("https://a");
+        started.client_id = ClientId::new("ca");
+        doc.add_pending(started, 1);
+        doc.forget_client(&Issuer::new("https://a"), &ClientId::new("ca"));
+        assert!(doc.pending_for("st2").is_none());
+        assert!(doc.pending_for("st").is_some(), "issued elsewhere");
+        assert_eq!(doc.credentials.len(), 1);
+        doc.forget_other_issuers("s3", &Issuer::new("https://c"));
+        assert!(doc.credentials.is_empty());
     }
 
     #[test]

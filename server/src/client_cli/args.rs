@@ -23,6 +23,11 @@ a silent refresh and one retry; a 403 insufficient_scope asks [y/N] before re-au
 union of scopes (--yes accepts without asking; without a terminal and without --yes the command exits \
 with 3).
 
+When a server or its authorization server forgot what Keyhole holds (a restart during development), \
+`keyhole cli auth status` shows what is stored and `keyhole cli auth forget --url URL --tokens|--client|--all` \
+drops it; a client registration the authorization server no longer knows is also dropped and made again \
+by itself, once.
+
 Exit codes: 0 success, 1 error, 2 bad usage, 3 authorization required, 4 the tool reported an error.")]
 pub struct ClientArgs {
     #[command(subcommand)]
@@ -184,6 +189,27 @@ pub enum PromptsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
+    /// Show what the OAuth store holds (shared with the web app): per server, its authorization
+    /// server, the client registration and the tokens (scopes, expiry — never their values).
+    /// With --url (or --config/--server), that server only.
+    Status,
+    /// Forget what the OAuth store holds for the server given with --url (or --config/--server):
+    /// its tokens, the client registration at its authorization server, or both. Tokens are
+    /// revoked at the authorization server first when it offers revocation. The next command signs
+    /// in again (and registers again, after --client or --all).
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["tokens", "client", "all"])))]
+    Forget {
+        /// The access and refresh tokens.
+        #[arg(long)]
+        tokens: bool,
+        /// The client registration (a dynamic registration the authorization server may have
+        /// forgotten); tokens issued to it go too.
+        #[arg(long)]
+        client: bool,
+        /// Both.
+        #[arg(long)]
+        all: bool,
+    },
     /// Print, as JSON, how `WWW-Authenticate` header values parse: every challenge, the diagnostics
     /// (duplicates, unterminated strings, lenient readings…), and the resulting AuthChallenge.
     ///

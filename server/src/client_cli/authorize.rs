@@ -5,14 +5,34 @@
 //!   receives `/callback?code=…&state=…`; the URL is opened with the browser (or printed), and the
 //!   wait is bounded by `--auth-timeout`.
 //! * Non-interactive mode: for authorization servers that approve at once, the authorization URL
-//!   is fetched without following redirects and the callback is read from `Location`.
+//!   is fetched without following redirects and the callback is read from `Location`. Anything
+//!   else is named: a sign-in page (a person is needed), an unknown client (the caller registers
+//!   again), or the authorization server's refusal.
 
 use std::time::Duration;
 
+use keyhole_shared::http::HttpResponse;
+use keyhole_shared::messages;
+use keyhole_shared::oauth::OAuthErrorResponse;
+use keyhole_shared::oauth_client::forget::unknown_client_answer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use super::{CliError, Terminal};
+
+/// Why no callback came back.
+#[derive(Debug)]
+pub(super) enum CallbackFailure {
+    /// The authorization server does not know the client (it restarted and forgot it).
+    ClientUnknown(OAuthErrorResponse),
+    Other(CliError),
+}
+
+impl From<CliError> for CallbackFailure {
+    fn from(error: CliError) -> Self {
+        Self::Other(error)
+    }
+}
 
 /// How the redirect comes back.
 #[derive(Debug, Clone)]
@@ -42,9 +62,9 @@ pub(super) async fn obtain_callback(
     authorization_url: &str,
     options: &CallbackOptions,
     terminal: &mut dyn Terminal,
-) -> Result<String, CliError> {
+) -> Result<String, CallbackFailure> {
     if options.non_interactive {
-        return follow_once(authorization_url).await;
+        return follow_once(authorization_url, &redirect_uri(options.port)).await;
     }
     let listener = TcpListener::bind(("127.0.0.1", options.port))
         .await
@@ -62,16 +82,21 @@ pub(super) async fn obtain_callback(
     }
     let port = options.port;
     match tokio::time::timeout(options.timeout, wait_for_callback(listener, port)).await {
-        Ok(result) => result,
+        Ok(result) => Ok(result?),
         Err(_) => Err(CliError::auth(format!(
             "no answer from the browser within {} s (--auth-timeout); authorization was not completed",
             options.timeout.as_secs()
-        ))),
+        ))
+        .into()),
     }
 }
 
-/// Non-interactive mode: GET without following redirects; the `Location` is the callback.
-async fn follow_once(authorization_url: &str) -> Result<String, CliError> {
+/// Non-interactive mode: GET without following redirects; a redirect to `redirect_uri` is the
+/// callback.
+async fn follow_once(
+    authorization_url: &str,
+    redirect_uri: &str,
+) -> Result<String, CallbackFailure> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
@@ -83,22 +108,65 @@ async fn follow_once(authorization_url: &str) -> Result<String, CliError> {
         .await
         .map_err(|e| CliError::auth(format!("the authorization request failed: {e}")))?;
     let status = response.status();
+    let base = url::Url::parse(authorization_url)
+        .map_err(|e| CliError::auth(format!("bad authorization URL: {e}")))?;
     let location = response
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .filter(|_| status.is_redirection())
-        .ok_or_else(|| {
-            CliError::auth(format!(
-                "the authorization server did not approve at once (HTTP {status}, no redirect); run \
-                 without --non-interactive to sign in with a browser"
-            ))
-        })?;
-    let base = url::Url::parse(authorization_url)
-        .map_err(|e| CliError::auth(format!("bad authorization URL: {e}")))?;
-    base.join(location)
-        .map(String::from)
-        .map_err(|e| CliError::auth(format!("bad redirect Location: {e}")))
+        .map(|location| base.join(location));
+    let html = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("html"));
+    let target = match location {
+        Some(Ok(target)) => target,
+        Some(Err(e)) => return Err(CliError::auth(format!("bad redirect Location: {e}")).into()),
+        None => {
+            let body = response.bytes().await.unwrap_or_default();
+            let answer = HttpResponse::new(status.as_u16(), body.to_vec());
+            if let Some(error) = unknown_client_answer(&answer, redirect_uri) {
+                return Err(CallbackFailure::ClientUnknown(error));
+            }
+            return Err(CliError::auth(refusal(status.as_u16(), html, &answer.body)).into());
+        }
+    };
+    let ours = url::Url::parse(redirect_uri)
+        .map_err(|e| CliError::error(format!("bad redirect URI: {e}")))?;
+    let back_to_us = target.origin() == ours.origin() && target.path() == ours.path();
+    if !back_to_us {
+        let mut page = target.clone();
+        page.set_query(None);
+        let what = format!("sends the browser to a sign-in page ({page})");
+        return Err(CliError::auth(messages::non_interactive_needs_a_person(&what)).into());
+    }
+    let answer =
+        HttpResponse::new(status.as_u16(), Vec::new()).with_header("location", target.as_str());
+    if let Some(error) = unknown_client_answer(&answer, redirect_uri) {
+        return Err(CallbackFailure::ClientUnknown(error));
+    }
+    Ok(String::from(target))
+}
+
+/// What to say when the authorization request was answered without a redirect.
+fn refusal(status: u16, html: bool, body: &[u8]) -> String {
+    if (200..300).contains(&status) {
+        let what = if html {
+            format!(
+                "shows a page (HTTP {status}, probably a sign-in form) instead of approving at once"
+            )
+        } else {
+            format!("answered HTTP {status} instead of approving at once")
+        };
+        return messages::non_interactive_needs_a_person(&what);
+    }
+    let explained = keyhole_shared::json::value_from_bytes(body)
+        .and_then(|v| serde_json::from_value::<OAuthErrorResponse>(v).ok())
+        .map(|error| format!(": {}", messages::oauth_error(&error)))
+        .unwrap_or_default();
+    format!("the authorization server refused the authorization request (HTTP {status}){explained}")
 }
 
 /// Serves the loopback listener until a `GET /callback…` arrives; other requests get 404.

@@ -4,23 +4,30 @@
 //! * [`terminal`]: the user's terminal (output, the `[y/N]` prompt, opening the browser), a trait
 //!   so tests can answer prompts and play the browser.
 //! * [`session`]: connecting and sending with mid-session recovery (refresh, step-up, retry once).
+//! * [`sign_in`]: new credentials (recovery outcomes, sign-in wording, re-registering a client the
+//!   authorization server forgot).
 //! * [`authorize`]: the interactive legs (loopback callback, non-interactive mode).
 //! * [`commands`]: `tools`, `resources`, `prompts` and their human-readable or JSON output.
 //! * [`conformance`]: the client command for the official MCP conformance suite.
 //! * [`parse_challenge`]: `auth parse-challenge`.
+//! * [`auth_store`]: `auth status` and `auth forget`.
 //!
 //! Exit codes (documented in `--help`): 0 success, 1 error, 2 bad usage, 3 authorization required,
 //! 4 the tool reported an error.
 
 pub mod args;
+mod auth_store;
 mod authorize;
 mod commands;
 mod conformance;
 mod parse_challenge;
 mod session;
+mod sign_in;
 pub mod terminal;
 
 use std::process::ExitCode;
+
+use keyhole_shared::store::Forget;
 
 use crate::oauth_store::FileStore;
 
@@ -126,21 +133,26 @@ pub async fn execute_with_store(
     }
 }
 
-async fn connect<'t>(
-    connection: &args::ConnectionArgs,
-    store: Option<FileStore>,
-    terminal: &'t mut dyn Terminal,
-) -> Result<session::Session<'t>, CliError> {
-    let store = match store {
-        Some(store) => store,
+/// The given store, else the shared one.
+fn open_store(store: Option<FileStore>) -> Result<FileStore, CliError> {
+    match store {
+        Some(store) => Ok(store),
         None => {
             let store = FileStore::from_env().map_err(|e| CliError::error(e.to_string()))?;
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
             }
-            store
+            Ok(store)
         }
-    };
+    }
+}
+
+async fn connect<'t>(
+    connection: &args::ConnectionArgs,
+    store: Option<FileStore>,
+    terminal: &'t mut dyn Terminal,
+) -> Result<session::Session<'t>, CliError> {
+    let store = open_store(store)?;
     session::Session::open_with_store(connection, store, serde_json::json!({}), terminal).await
 }
 
@@ -156,6 +168,20 @@ async fn dispatch(
     match command {
         ClientCommand::Auth(args::AuthCommand::ParseChallenge { status, headers }) => {
             parse_challenge::run(status, &headers, terminal)
+        }
+        ClientCommand::Auth(args::AuthCommand::Status) => {
+            auth_store::status(&connection, open_store(store)?, terminal).await
+        }
+        ClientCommand::Auth(args::AuthCommand::Forget {
+            tokens,
+            client,
+            all,
+        }) => {
+            let what = Forget {
+                tokens: tokens || all,
+                client: client || all,
+            };
+            auth_store::forget(&connection, open_store(store)?, what, terminal).await
         }
         ClientCommand::Conformance { url } => conformance::run(&url, terminal).await,
         ClientCommand::Tools(tools) => {

@@ -5,18 +5,22 @@
 //! * a 401 mid-session: `handle_auth_challenge` (stored token, silent refresh, EMA re-mint, else
 //!   sign-in), then the same message once more;
 //! * a 403 `insufficient_scope`: the `[y/N]` prompt (or `--yes`), the union of scopes, one retry;
-//!   the shared [`StepUpGuard`] stops after three step-ups.
+//!   the shared [`StepUpGuard`] stops after three step-ups;
+//! * an HTTP error without a challenge on a token that worked (or, at connect, a stored token):
+//!   the server may have forgotten the token. Connecting simply tries again without it; a request
+//!   asks first (`--yes`), since sending it again may repeat a side effect.
+//!
+//! Obtaining the new credentials is [`super::sign_in`]'s part.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use keyhole_shared::messages::SignInReason;
 use keyhole_shared::oauth_client::{
     ClientConfig as OAuthConfig, EnterpriseConfig, Issuer, OAuthClient, PreRegisteredClient,
     ServerConfig,
 };
-use keyhole_shared::recovery::{
-    InteractiveFlow, InteractivePlan, MAX_STEP_UP_ATTEMPTS, RecoveryOutcome, StepUpGuard,
-};
+use keyhole_shared::recovery::StepUpGuard;
 use keyhole_shared::store::{IdpSession, OAuthStore};
 use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret, messages};
 use serde_json::{Value, json};
@@ -73,9 +77,18 @@ pub(super) struct Session<'t> {
     pub client: McpClient,
     pub oauth: OAuth,
     pub options: AuthOptions,
-    guard: StepUpGuard,
+    pub(super) guard: StepUpGuard,
     /// Authorization requests made for the current message (sign-in and step-ups together).
-    authorizations: u32,
+    pub(super) authorizations: u32,
+    /// The client was registered again in this run (after the authorization server forgot it):
+    /// never twice.
+    pub(super) reregistered: bool,
+    /// The bearer came from the store, not from a grant of this run.
+    pub(super) bearer_from_store: bool,
+    /// The bearer of the last request that succeeded.
+    accepted_bearer: Option<Secret>,
+    /// Why the next sign-in happens, when the refusal itself does not tell.
+    pub(super) sign_in_reason: Option<SignInReason>,
     next_id: u64,
     pub initialize_result: Value,
     pub server_messages: mpsc::UnboundedReceiver<Value>,
@@ -165,7 +178,7 @@ fn enterprise_config(
 
 /// The OAuth client for `target` as configured on the command line, over `store`, and the
 /// enterprise-managed authorization settings it uses, if any.
-fn oauth_client(
+pub(super) fn oauth_client(
     args: &ConnectionArgs,
     target: &Target,
     store: FileStore,
@@ -244,7 +257,12 @@ impl<'t> Session<'t> {
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;
-        let client = McpClient::new(http, config, Arc::new(Credentials::new(bearer)), events);
+        let client = McpClient::new(
+            http,
+            config,
+            Arc::new(Credentials::new(bearer.clone())),
+            events,
+        );
         let options = AuthOptions {
             yes: args.yes,
             client_credentials: args.client_credentials,
@@ -264,6 +282,10 @@ impl<'t> Session<'t> {
             options,
             guard: StepUpGuard::new(),
             authorizations: 0,
+            reregistered: false,
+            bearer_from_store: bearer.is_some(),
+            accepted_bearer: None,
+            sign_in_reason: None,
             next_id: 1,
             initialize_result: Value::Null,
             server_messages: receiver,
@@ -282,12 +304,27 @@ impl<'t> Session<'t> {
             match self.client.initialize().await {
                 Ok(result) => {
                     self.initialize_result = result;
+                    self.accepted_bearer = bearer;
                     return Ok(());
                 }
                 Err(SendError::Challenge(challenge)) => {
                     self.recover(&challenge, context.clone(), bearer).await?;
                 }
-                Err(SendError::Transport(message)) => return Err(CliError::error(message)),
+                Err(error) => {
+                    // A stored token refused without a challenge: connecting has no side
+                    // effects, so try once without it and let the server ask for a sign-in.
+                    let stored = bearer.is_some() && self.bearer_from_store;
+                    match error.may_be_token_refusal() {
+                        Some(status) if stored => {
+                            self.terminal
+                                .err(&messages::token_maybe_not_recognised(status));
+                            self.bearer_from_store = false;
+                            self.sign_in_reason = Some(SignInReason::NotRecognised);
+                            self.client.credentials().set_bearer(None);
+                        }
+                        _ => return Err(CliError::error(error.to_string())),
+                    }
+                }
             }
         }
         Err(CliError::auth(messages::challenged_after_retry()))
@@ -324,6 +361,7 @@ impl<'t> Session<'t> {
             match self.client.send(&message).await {
                 Ok(Some(response)) => {
                     self.guard.reset(&self.url, &context);
+                    self.accepted_bearer = bearer;
                     return Ok(response);
                 }
                 Ok(None) => {
@@ -331,7 +369,6 @@ impl<'t> Session<'t> {
                         "the server sent no response to {method}"
                     )));
                 }
-                Err(SendError::Transport(text)) => return Err(CliError::error(text)),
                 Err(SendError::Challenge(challenge)) => {
                     if challenge.status == 401 {
                         if unauthorized_retried {
@@ -341,9 +378,56 @@ impl<'t> Session<'t> {
                     }
                     self.recover(&challenge, context.clone(), bearer).await?;
                 }
+                Err(error) => {
+                    let worked_before = bearer.is_some() && bearer == self.accepted_bearer;
+                    let status = error.may_be_token_refusal().filter(|_| worked_before);
+                    match status {
+                        Some(status) if !unauthorized_retried => {
+                            unauthorized_retried = true;
+                            self.offer_sign_in(status, context.clone(), bearer).await?;
+                        }
+                        _ => return Err(CliError::error(error.to_string())),
+                    }
+                }
             }
         }
         Err(CliError::auth(messages::challenged_after_retry()))
+    }
+
+    /// A request refused without a challenge although its token worked before: the server may
+    /// have forgotten the token. Sending the request again may repeat a side effect, so this asks
+    /// first (`--yes` accepts), then authorizes again.
+    async fn offer_sign_in(
+        &mut self,
+        status: u16,
+        context: ChallengeContext,
+        rejected: Option<Secret>,
+    ) -> Result<(), CliError> {
+        let hint = messages::token_maybe_not_recognised(status);
+        self.terminal.err(&hint);
+        let accepted = if self.options.yes {
+            true
+        } else if self.terminal.is_interactive() {
+            self.terminal
+                .confirm("Sign in again and send the request once more?")
+        } else {
+            return Err(CliError::auth(format!(
+                "{hint} Re-run with --yes to sign in again, or forget the stored tokens with \
+                 `keyhole cli auth forget --url {} --tokens`.",
+                self.url
+            )));
+        };
+        if !accepted {
+            return Err(CliError::auth(
+                "Not signing in again: the request was not sent again.",
+            ));
+        }
+        let challenge = AuthChallenge::token_not_recognised(status, context);
+        let outcome = self
+            .oauth
+            .handle_challenge(&self.url, &challenge, rejected.as_ref(), &self.guard)
+            .await;
+        self.apply(outcome, Some(SignInReason::NotRecognised)).await
     }
 
     /// Answers a challenge so the refused message can be sent once more.
@@ -358,9 +442,14 @@ impl<'t> Session<'t> {
             .iter()
             .map(Vec::as_slice)
             .collect();
+        let reason = match (self.sign_in_reason.take(), &rejected) {
+            (Some(reason), _) => reason,
+            (None, None) => SignInReason::First,
+            (None, Some(_)) => SignInReason::Expired,
+        };
         let challenge = match AuthChallenge::from_response(upstream.status, &lines, context) {
             Ok(challenge) => challenge,
-            Err(_) if upstream.status == 401 => return self.sign_in(None).await,
+            Err(_) if upstream.status == 401 => return self.sign_in(None, reason).await,
             Err(why) => {
                 return Err(CliError::auth(format!(
                     "the server refused the request (HTTP {}) without a Bearer challenge: {why}",
@@ -375,131 +464,8 @@ impl<'t> Session<'t> {
             .oauth
             .handle_challenge(&self.url, &challenge, rejected.as_ref(), &self.guard)
             .await;
-        self.apply(outcome).await
-    }
-
-    /// Connect-time authorization without a challenge to go by.
-    async fn sign_in(&mut self, challenge: Option<&AuthChallenge>) -> Result<(), CliError> {
-        if self.options.client_credentials {
-            return self.client_credentials_grant(challenge).await;
-        }
-        let start = self
-            .oauth
-            .connect_authorization(&self.url, challenge)
-            .await
-            .map_err(|e| CliError::auth(e.to_string()))?;
-        self.complete_redirect(&start.authorization_url).await
-    }
-
-    async fn client_credentials_grant(
-        &mut self,
-        challenge: Option<&AuthChallenge>,
-    ) -> Result<(), CliError> {
-        let held = self
-            .client
-            .credentials()
-            .bearer()
-            .and(stored_scopes(&self.oauth, &self.url).await)
-            .unwrap_or_default();
-        let wanted = challenge
-            .map(|c| c.required_scopes.clone())
-            .filter(|s| !s.is_empty())
-            .or_else(|| self.options.scopes.clone())
-            .unwrap_or_default();
-        let scopes = held.union(&wanted);
-        let grant = self
-            .oauth
-            .client_credentials(&self.url, &scopes)
-            .await
-            .map_err(|e| CliError::auth(e.to_string()))?;
-        self.client
-            .credentials()
-            .set_bearer(Some(grant.tokens.access_token.clone()));
-        Ok(())
-    }
-
-    /// Follows a recovery outcome to new credentials, asking before a step-up.
-    async fn apply(&mut self, mut outcome: RecoveryOutcome) -> Result<(), CliError> {
-        loop {
-            match outcome {
-                RecoveryOutcome::Satisfied {
-                    tokens,
-                    via,
-                    storage_error,
-                } => {
-                    self.client
-                        .credentials()
-                        .set_bearer(Some(tokens.access_token.clone()));
-                    self.terminal.err(&messages::recovered_silently(via));
-                    if let Some(error) = storage_error {
-                        self.terminal.err(&format!("warning: {error}"));
-                    }
-                    return Ok(());
-                }
-                RecoveryOutcome::StepUpConfirm(plan) => {
-                    self.terminal.err(&plan.message);
-                    let accepted = if self.options.yes {
-                        true
-                    } else if self.terminal.is_interactive() {
-                        self.terminal.confirm(&format!(
-                            "Authorize again with {}?",
-                            messages::scope_list(&plan.requested)
-                        ))
-                    } else {
-                        return Err(CliError::auth(format!(
-                            "{} Not asking without a terminal: re-run with --yes to authorize.",
-                            plan.message
-                        )));
-                    };
-                    if !accepted {
-                        return Err(CliError::auth(
-                            "Step-up declined: the request was not sent again.",
-                        ));
-                    }
-                    outcome = self.oauth.confirm_step_up(&self.url, &plan).await;
-                }
-                RecoveryOutcome::Interactive(plan) => return self.interactive(plan).await,
-                RecoveryOutcome::Failed { error } => {
-                    return Err(CliError::auth(error.to_string()));
-                }
-            }
-        }
-    }
-
-    async fn interactive(&mut self, plan: InteractivePlan) -> Result<(), CliError> {
-        self.terminal.err(&plan.message);
-        match plan.flow {
-            InteractiveFlow::AuthorizationCode { authorization_url } => {
-                self.complete_redirect(&authorization_url).await
-            }
-            InteractiveFlow::EnterpriseSignIn => Err(CliError::auth(
-                "this server is enterprise-managed and the IdP sign-in has to be renewed: pass a fresh \
-                 --idp-id-token",
-            )),
-        }
-    }
-
-    /// Visits the authorization URL (browser or non-interactive) and exchanges the code.
-    async fn complete_redirect(&mut self, authorization_url: &str) -> Result<(), CliError> {
-        if self.authorizations >= MAX_STEP_UP_ATTEMPTS {
-            return Err(CliError::auth(messages::step_up_limit_reached(
-                self.authorizations,
-            )));
-        }
-        self.authorizations += 1;
-        let callback =
-            authorize::obtain_callback(authorization_url, &self.options.callback, self.terminal)
-                .await?;
-        let grant = self
-            .oauth
-            .complete_authorization(&callback)
-            .await
-            .map_err(|e| CliError::auth(e.to_string()))?;
-        self.client
-            .credentials()
-            .set_bearer(Some(grant.tokens.access_token.clone()));
-        self.terminal.err(&grant.message);
-        Ok(())
+        let reason = challenge.reason.is_unauthorized().then_some(reason);
+        self.apply(outcome, reason).await
     }
 
     /// The JSON-RPC id the next request will carry.
@@ -526,7 +492,7 @@ async fn stored_bearer(oauth: &OAuth, url: &str) -> Option<Secret> {
     (!tokens.is_expired(now)).then_some(tokens.access_token)
 }
 
-async fn stored_scopes(oauth: &OAuth, url: &str) -> Option<ScopeSet> {
+pub(super) async fn stored_scopes(oauth: &OAuth, url: &str) -> Option<ScopeSet> {
     let document = oauth.store().read().await.ok()?;
     Some(document.credential(url, None)?.tokens.clone()?.scopes)
 }

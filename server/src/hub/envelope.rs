@@ -20,15 +20,56 @@ pub enum Failure {
     },
     TransportError {
         message: String,
+        /// The upstream HTTP status, when the server answered with an error status.
+        #[serde(rename = "httpStatus", skip_serializing_if = "Option::is_none")]
+        http_status: Option<u16>,
+        /// What the page may do about it (see [`Hint`]).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        hint: Option<Hint>,
     },
 }
 
+/// Advice carried by a `transport_error` envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hint {
+    /// The refused request carried a token the server accepted before (or the page's stored one,
+    /// at connect), and the refusal came without a challenge: the server may not recognise the
+    /// token any more, and authorizing again may help.
+    TokenNotRecognised,
+}
+
 impl Failure {
+    /// A failure that is not the upstream server's answer (no connection, bad input…).
+    pub fn transport(message: String) -> Self {
+        Self::TransportError {
+            message,
+            http_status: None,
+            hint: None,
+        }
+    }
+
     /// Classifies an upstream failure; a challenge is normalised with `context` by the auth core.
     pub fn from_send_error(error: SendError, context: ChallengeContext) -> Self {
+        Self::from_send_error_with(error, context, false)
+    }
+
+    /// Same; `token_held` says the request carried a token the server accepted before, which
+    /// turns an HTTP error without a challenge into a [`Hint::TokenNotRecognised`].
+    pub fn from_send_error_with(
+        error: SendError,
+        context: ChallengeContext,
+        token_held: bool,
+    ) -> Self {
+        let suspicious = error.may_be_token_refusal().is_some() && token_held;
         match error {
             SendError::Challenge(challenge) => Self::challenge(&challenge, context),
-            SendError::Transport(message) => Self::TransportError { message },
+            SendError::Transport(message) => Self::transport(message),
+            SendError::Status { status, message } => Self::TransportError {
+                message,
+                http_status: Some(status),
+                hint: suspicious.then_some(Hint::TokenNotRecognised),
+            },
         }
     }
 
@@ -51,6 +92,8 @@ impl Failure {
             },
             None => Self::TransportError {
                 message: format!("the MCP server answered HTTP {}", challenge.status),
+                http_status: Some(challenge.status),
+                hint: None,
             },
         }
     }

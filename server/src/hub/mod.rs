@@ -17,7 +17,7 @@ use std::time::Duration;
 use keyhole_shared::ChallengeContext;
 use rand::RngCore;
 
-pub use envelope::{Failure, Reply};
+pub use envelope::{Failure, Hint, Reply};
 pub use event_queue::{Delivery, Frame, Subscription};
 pub use session::{HubEvent, Session, SessionEvents, SessionLimits, dropped_frame};
 
@@ -99,16 +99,19 @@ impl Hub {
             method: Some("initialize".into()),
             tool_name: None,
         };
-        let initialize_result = client
-            .initialize()
-            .await
-            .map_err(|error| Failure::from_send_error(error, context))?;
+        let bearer = client.credentials().bearer();
+        let initialize_result = client.initialize().await.map_err(|error| {
+            // The page offered its stored token: a refusal without a challenge may mean the
+            // server no longer knows it.
+            Failure::from_send_error_with(error, context, bearer.is_some())
+        })?;
         let session = Arc::new(Session::new(
             new_session_id(),
             client,
             events,
             initialize_result,
         ));
+        session.accepted(bearer);
         self.sessions
             .write()
             .unwrap_or_else(|p| p.into_inner())

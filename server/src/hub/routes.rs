@@ -216,18 +216,24 @@ async fn send(
     validate_message(&request.message)?;
     let session = session(&hub, &request.session_id)?;
     let _running = session.events.begin_command();
+    let bearer = session.client.credentials().bearer();
     Ok(match session.client.send(&request.message).await {
-        Ok(response) => Reply::Ok(match response {
-            Some(response) => json!({ "response": response }),
-            None => json!({}),
-        }),
+        Ok(response) => {
+            session.accepted(bearer);
+            Reply::Ok(match response {
+                Some(response) => json!({ "response": response }),
+                None => json!({}),
+            })
+        }
         Err(error) => {
             if let SendError::Challenge(challenge) = &error {
                 session.events.command_challenged(challenge);
             }
-            Reply::Failed(Failure::from_send_error(
+            let worked_before = session.was_accepted(bearer.as_ref());
+            Reply::Failed(Failure::from_send_error_with(
                 error,
                 context_of(&request.message),
+                worked_before,
             ))
         }
     })

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use keyhole_shared::ChallengeContext;
 use keyhole_shared::api::HttpExchange;
+use keyhole_shared::{ChallengeContext, Secret};
 use serde_json::{Value, json};
 
 use super::envelope::Failure;
@@ -320,6 +320,9 @@ pub struct Session {
     pub initialize_result: Value,
     last_seen: Mutex<Instant>,
     subscribers: AtomicUsize,
+    /// The last bearer token a request succeeded with (so a later refusal of the same token
+    /// without a challenge can be told apart: the server may have forgotten it).
+    accepted_bearer: Mutex<Option<Secret>>,
 }
 
 impl Session {
@@ -336,7 +339,29 @@ impl Session {
             initialize_result,
             last_seen: Mutex::new(Instant::now()),
             subscribers: AtomicUsize::new(0),
+            accepted_bearer: Mutex::new(None),
         }
+    }
+
+    /// A request sent with `bearer` succeeded.
+    pub fn accepted(&self, bearer: Option<Secret>) {
+        if bearer.is_some() {
+            *self
+                .accepted_bearer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = bearer;
+        }
+    }
+
+    /// Whether `bearer` is a token a request of this session succeeded with.
+    pub fn was_accepted(&self, bearer: Option<&Secret>) -> bool {
+        bearer.is_some()
+            && self
+                .accepted_bearer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                == bearer
     }
 
     /// The page used this session just now.

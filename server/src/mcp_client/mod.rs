@@ -62,6 +62,24 @@ pub enum SendError {
     Challenge(UpstreamChallenge),
     #[error("{0}")]
     Transport(String),
+    /// The server answered with an HTTP error status that is not a challenge (5xx, or a 4xx other
+    /// than 401/403).
+    #[error("{message}")]
+    Status { status: u16, message: String },
+}
+
+impl SendError {
+    /// A refusal that may mean the server no longer recognises the token it was sent: an HTTP
+    /// error without a challenge (the TypeScript SDK's example answers an unknown token with
+    /// 500), except the statuses that say something else (timeout, rate limit).
+    pub fn may_be_token_refusal(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } if !matches!(status, 401 | 403 | 408 | 429) => {
+                Some(*status)
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The bearer token a session presents, replaceable while the session lives ("hot swap").

@@ -141,14 +141,17 @@ impl McpClient {
         if !status.is_success() {
             let text = read_rest(recorder, response).await.unwrap_or_default();
             let text = String::from_utf8_lossy(&text);
-            return Err(SendError::Transport(format!(
-                "the MCP server answered HTTP {status}{}",
-                if text.trim().is_empty() {
-                    String::new()
-                } else {
-                    format!(": {}", crate::redact::truncate(text.trim(), 300))
-                }
-            )));
+            return Err(SendError::Status {
+                status: status.as_u16(),
+                message: format!(
+                    "the MCP server answered HTTP {status}{}",
+                    if text.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", crate::redact::truncate(text.trim(), 300))
+                    }
+                ),
+            });
         }
         let request_id = message
             .get("id")

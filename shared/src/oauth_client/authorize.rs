@@ -180,6 +180,7 @@ mod tests {
             resource: Some("https://rs/mcp".into()),
             requested: ScopeSet::parse("a b"),
             created_at: 0,
+            fresh_client: false,
         }
     }
 

@@ -19,6 +19,7 @@ use super::authorize::{
 use super::client_auth::ClientCredentials;
 use super::discovery::{
     AuthorizationServerMetadata, Discovery, discover, fetch_authorization_server,
+    fetch_protected_resource, same_issuer,
 };
 use super::ema::EnterpriseConfig;
 use super::grants::{Grant, TokenEndpoint, request_token};
@@ -84,6 +85,8 @@ pub struct CompletedGrant {
 pub(crate) struct ResolvedClient {
     pub registration: ClientRegistration,
     key: Option<(Secret, Option<String>)>,
+    /// Registered just now, for the request being prepared.
+    pub registered_now: bool,
 }
 
 impl ResolvedClient {
@@ -94,6 +97,7 @@ impl ResolvedClient {
                 .private_key_pem
                 .clone()
                 .map(|key| (key, config.key_id.clone())),
+            registered_now: false,
         }
     }
 
@@ -101,6 +105,7 @@ impl ResolvedClient {
         Self {
             registration,
             key: None,
+            registered_now: false,
         }
     }
 
@@ -191,14 +196,53 @@ where
         Ok(found)
     }
 
-    /// What recovery needs to know about a server (runs discovery when needed).
+    /// Discovery for `server_url` with the protected-resource metadata read again (never from
+    /// the cache): a 401 may mean the server moved to another authorization server (SEP-2352).
+    /// The authorization server's metadata is reused when the issuer did not change.
+    pub async fn rediscover(
+        &self,
+        server_url: &str,
+        resource_metadata: Option<&str>,
+    ) -> Result<Arc<Discovery>, OAuthClientError> {
+        let cached = locked(&self.discoveries).get(server_url).cloned();
+        let Some(cached) = cached else {
+            return self.discover(server_url, resource_metadata).await;
+        };
+        let hint = resource_metadata.or(cached.protected_resource_url.as_deref());
+        let found = match fetch_protected_resource(&self.http, server_url, hint).await? {
+            Some((url, prm))
+                if prm
+                    .authorization_servers
+                    .first()
+                    .is_some_and(|issuer| same_issuer(issuer, cached.issuer.as_str())) =>
+            {
+                Discovery {
+                    resource: prm.resource.clone(),
+                    protected_resource: Some(prm),
+                    protected_resource_url: Some(url),
+                    ..(*cached).clone()
+                }
+            }
+            _ => discover(&self.http, server_url, resource_metadata).await?,
+        };
+        let found = Arc::new(found);
+        locked(&self.discoveries).insert(server_url.to_owned(), Arc::clone(&found));
+        Ok(found)
+    }
+
+    /// What recovery needs to know about a server (runs discovery when needed; a 401 reads the
+    /// protected-resource metadata again).
     pub async fn server_auth(
         &self,
         server_url: &str,
         challenge: Option<&AuthChallenge>,
     ) -> Result<ServerAuth, OAuthClientError> {
         let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
-        let discovery = self.discover(server_url, hint).await?;
+        let discovery = if challenge.is_some_and(|c| c.reason.is_unauthorized()) {
+            self.rediscover(server_url, hint).await?
+        } else {
+            self.discover(server_url, hint).await?
+        };
         let server = self.server(server_url);
         Ok(ServerAuth {
             key: CredentialKey {
@@ -228,7 +272,7 @@ where
     }
 
     /// A known identity at `issuer` without touching the network: configured, else stored.
-    async fn known_client(
+    pub(crate) async fn known_client(
         &self,
         server_url: &str,
         issuer: &Issuer,
@@ -270,19 +314,23 @@ where
         {
             return Ok(ResolvedClient::plain(metadata_document_client(url)?));
         }
-        let registration = register_dynamically(&self.http, metadata, &self.config).await?;
+        let mut registration = register_dynamically(&self.http, metadata, &self.config).await?;
+        registration.registered_at = Some(self.now());
         let (issuer, redirect) = (discovery.issuer.clone(), self.config.redirect_uri.clone());
         let saved = registration.clone();
         self.store
             .modify(move |d| d.save_client(&issuer, &redirect, saved))
             .await?;
-        Ok(ResolvedClient::plain(registration))
+        Ok(ResolvedClient {
+            registered_now: true,
+            ..ResolvedClient::plain(registration)
+        })
     }
 
     /// The client the server's stored tokens were issued to, when it is known and differs from
     /// the one [`Self::client_for`] would pick (tokens obtained by the web app, refreshed by the
     /// CLI, whose redirect URI and so registration differ).
-    async fn credential_client(
+    pub(crate) async fn credential_client(
         &self,
         discovery: &Discovery,
     ) -> Result<Option<ResolvedClient>, OAuthClientError> {
@@ -384,6 +432,7 @@ where
             resource: Some(discovery.resource.clone()),
             requested: scopes.clone(),
             created_at: self.now(),
+            fresh_client: client.registered_now,
         };
         self.start(pending, &endpoint, scopes, &[]).await
     }
@@ -472,7 +521,7 @@ where
             verifier: &pending.verifier,
         };
         let resource = pending.resource.as_deref();
-        request_token(
+        let answer = request_token(
             &self.http,
             &self.entropy,
             self.now(),
@@ -480,7 +529,16 @@ where
             grant,
             resource,
         )
-        .await
+        .await;
+        if let Err(error) = &answer {
+            // A client registered for this very sign-in is not a forgotten one: registering
+            // once more would not help, so the error stands.
+            if !pending.fresh_client {
+                self.drop_if_rejected(error, &pending.issuer, &client.registration)
+                    .await;
+            }
+        }
+        answer
     }
 
     /// Stores a grant's tokens (and, when given, the client they were issued to) and reports
@@ -503,6 +561,7 @@ where
         );
         self.store
             .modify(move |d| {
+                d.forget_other_issuers(&url, &iss);
                 d.record_grant(&url, &iss, &asked, &saved, now);
                 if let Some(client_id) = client_id {
                     d.set_credential_client(&url, &iss, client_id);
@@ -547,7 +606,7 @@ where
             scope,
         };
         let resource = Some(discovery.resource.as_str());
-        request_token(
+        let answer = request_token(
             &self.http,
             &self.entropy,
             self.now(),
@@ -555,7 +614,12 @@ where
             grant,
             resource,
         )
-        .await
+        .await;
+        if let Err(error) = &answer {
+            self.drop_if_rejected(error, &discovery.issuer, &client.registration)
+                .await;
+        }
+        answer
     }
 
     /// Refreshes and stores the server's tokens; the old refresh token is kept unless rotated.

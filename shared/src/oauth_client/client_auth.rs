@@ -1,7 +1,11 @@
-//! Authenticating the client at a token endpoint, per its registered method: `none` (client id
-//! in the form), `client_secret_basic` (RFC 6749 §2.3.1: id and secret form-encoded, then HTTP
-//! Basic), `client_secret_post`, or `private_key_jwt` (RFC 7523 §2.2: a short-lived ES256
-//! assertion whose audience is the authorization server's issuer).
+//! Authenticating the client at a token (or revocation) endpoint, per its registered method:
+//! `none` (client id in the form), `client_secret_basic` (RFC 6749 §2.3.1: id and secret
+//! form-encoded, then HTTP Basic), `client_secret_post`, or `private_key_jwt` (RFC 7523 §2.2: a
+//! short-lived ES256 assertion whose audience is the authorization server's issuer).
+//!
+//! Whatever the method, the form names the client with `client_id` too (RFC 6749 §3.2.1 allows
+//! it): the Python MCP SDK's token endpoint reads the client from the body alone and refuses a
+//! Basic-only request with `invalid_client` "Missing client_id".
 
 use crate::web_url::form_component;
 use base64::Engine;
@@ -64,10 +68,10 @@ pub(crate) fn authenticate(
             .as_ref()
             .ok_or_else(|| missing("a client secret"))
     };
+    form.push(("client_id".into(), client_id.clone()));
     match registration.auth_method {
-        TokenEndpointAuthMethod::None => form.push(("client_id".into(), client_id)),
+        TokenEndpointAuthMethod::None => {}
         TokenEndpointAuthMethod::ClientSecretPost => {
-            form.push(("client_id".into(), client_id));
             form.push(("client_secret".into(), secret()?.expose().to_owned()));
         }
         TokenEndpointAuthMethod::ClientSecretBasic => {
@@ -94,7 +98,6 @@ pub(crate) fn authenticate(
                 "exp": now + ASSERTION_LIFETIME_SECS,
             });
             let assertion = sign_es256(&claims, key, key_id).map_err(OAuthClientError::Config)?;
-            form.push(("client_id".into(), client_id));
             form.push(("client_assertion_type".into(), CLIENT_ASSERTION_TYPE.into()));
             form.push(("client_assertion".into(), assertion));
         }

@@ -46,6 +46,9 @@ pub struct AuthorizationServerMetadata {
     pub token_endpoint: Option<String>,
     #[serde(default)]
     pub registration_endpoint: Option<String>,
+    /// RFC 7009 (announced per RFC 8414).
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
     #[serde(default)]
@@ -84,6 +87,7 @@ impl AuthorizationServerMetadata {
             &self.authorization_endpoint,
             &self.token_endpoint,
             &self.registration_endpoint,
+            &self.revocation_endpoint,
         ];
         for endpoint in endpoints.into_iter().flatten() {
             check_endpoint(endpoint, AS_STEP)?;
@@ -277,6 +281,7 @@ fn default_endpoints(origin: &str) -> AuthorizationServerMetadata {
         authorization_endpoint: Some(format!("{origin}/authorize")),
         token_endpoint: Some(format!("{origin}/token")),
         registration_endpoint: Some(format!("{origin}/register")),
+        revocation_endpoint: None,
         scopes_supported: None,
         grant_types_supported: None,
         // That revision made PKCE S256 mandatory for every server, so it is assumed.

@@ -187,6 +187,7 @@ where
             resource: None,
             requested: scopes.clone(),
             created_at: self.now(),
+            fresh_client: false,
         };
         // The IdP is asked for an OpenID sign-in; the server's scopes wait in `requested`.
         self.start(pending, &endpoint, &ema.idp_scope, &[("nonce", &nonce)])

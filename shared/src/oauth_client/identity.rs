@@ -5,7 +5,9 @@
 //!
 //! The token-endpoint authentication method follows what was registered and what the server
 //! announces: public clients use `none`; a secret goes with `client_secret_basic` unless only
-//! `client_secret_post` is announced; a private key means `private_key_jwt`.
+//! `client_secret_post` is announced; a private key means `private_key_jwt`. A registration
+//! response that names a method wins over what was asked (RFC 7591 §3.2.1 lets the server
+//! decide).
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +42,9 @@ pub struct ClientRegistration {
     /// RFC 7591 `client_secret_expires_at` (0 = never).
     #[serde(default)]
     pub client_secret_expires_at: Option<u64>,
+    /// When a dynamic registration was made (Unix seconds), for display.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_at: Option<u64>,
 }
 
 impl ClientRegistration {
@@ -106,6 +111,7 @@ impl PreRegisteredClient {
             auth_method: method,
             source: RegistrationSource::PreRegistered,
             client_secret_expires_at: None,
+            registered_at: None,
         }
     }
 }
@@ -208,6 +214,7 @@ pub fn metadata_document_client(url: &str) -> Result<ClientRegistration, OAuthCl
         auth_method: TokenEndpointAuthMethod::None,
         source: RegistrationSource::MetadataDocument,
         client_secret_expires_at: None,
+        registered_at: None,
     })
 }
 
@@ -247,21 +254,26 @@ pub async fn register_dynamically(
     if answer.client_id.is_empty() {
         return Err(OAuthClientError::invalid(DCR_STEP, "empty client_id"));
     }
-    let method = answer
+    let assigned = answer
         .token_endpoint_auth_method
         .as_deref()
-        .and_then(TokenEndpointAuthMethod::parse)
-        .unwrap_or(if answer.client_secret.is_some() {
-            TokenEndpointAuthMethod::ClientSecretBasic
-        } else {
-            asked
-        });
+        .and_then(TokenEndpointAuthMethod::parse);
+    let method = match (assigned, answer.client_secret.is_some()) {
+        (Some(method), _) => method,
+        // A secret came back although none was asked for: use it the way the server announces.
+        (None, true) if asked == TokenEndpointAuthMethod::None => {
+            choose_auth_method(true, false, advertised)
+        }
+        (None, true) => asked,
+        (None, false) => TokenEndpointAuthMethod::None,
+    };
     Ok(ClientRegistration {
         client_id: ClientId::new(answer.client_id),
         client_secret: answer.client_secret,
         auth_method: method,
         source: RegistrationSource::Dynamic,
         client_secret_expires_at: answer.client_secret_expires_at,
+        registered_at: None,
     })
 }
 
@@ -303,6 +315,40 @@ mod tests {
             web.registration_request(TokenEndpointAuthMethod::None)["application_type"],
             "web"
         );
+    }
+
+    /// The registration response decides (the Python SDK assigns `client_secret_post` by
+    /// default); without one, what was asked for stands.
+    #[test]
+    fn the_registration_response_names_the_method() {
+        use crate::http::{HttpClient, HttpError, HttpRequest, HttpResponse};
+        struct Answer(serde_json::Value);
+        impl HttpClient for Answer {
+            async fn send(&self, _: HttpRequest) -> Result<HttpResponse, HttpError> {
+                Ok(HttpResponse::json(201, &self.0))
+            }
+        }
+        let metadata: AuthorizationServerMetadata = serde_json::from_value(serde_json::json!({
+            "issuer": "https://as.example",
+            "registration_endpoint": "https://as.example/register",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        }))
+        .unwrap();
+        let config = ClientConfig::new("http://127.0.0.1:1/cb");
+        let register = |answer: serde_json::Value| {
+            futures::executor::block_on(register_dynamically(&Answer(answer), &metadata, &config))
+                .unwrap()
+        };
+        let post = register(serde_json::json!({"client_id": "a", "client_secret": "s",
+            "token_endpoint_auth_method": "client_secret_post"}));
+        assert_eq!(post.auth_method, ClientSecretPost);
+        let public =
+            register(serde_json::json!({"client_id": "b", "token_endpoint_auth_method": "none"}));
+        assert_eq!(public.auth_method, TokenEndpointAuthMethod::None);
+        let unnamed = register(serde_json::json!({"client_id": "c", "client_secret": "s"}));
+        assert_eq!(unnamed.auth_method, ClientSecretBasic, "what was asked for");
+        let no_secret = register(serde_json::json!({"client_id": "d"}));
+        assert_eq!(no_secret.auth_method, TokenEndpointAuthMethod::None);
     }
 
     #[test]

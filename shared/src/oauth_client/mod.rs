@@ -13,6 +13,8 @@
 //!   checks (`state`, RFC 9207 `iss`, error responses).
 //! * [`grants`]: the token endpoint (code exchange, refresh, client credentials).
 //! * [`ema`]: enterprise-managed authorization, legs 1–3.
+//! * [`forget`]: forgetting tokens and registrations, on the user's request (with RFC 7009
+//!   revocation) and when the authorization server no longer knows the client.
 //! * [`client`]: [`OAuthClient`], which ties these to the store and implements the recovery
 //!   traits so `handle_auth_challenge` drives real flows.
 //!
@@ -27,6 +29,7 @@ pub mod client;
 pub mod client_auth;
 pub mod discovery;
 pub mod ema;
+pub mod forget;
 pub mod grants;
 pub mod identity;
 pub mod ids;
@@ -41,6 +44,7 @@ pub use authorize::{AuthorizationStart, CallbackError, CallbackParams};
 pub use client::{CompletedGrant, OAuthClient, ServerConfig};
 pub use discovery::{AuthorizationServerMetadata, Discovery, ProtectedResourceMetadata};
 pub use ema::EnterpriseConfig;
+pub use forget::{ForgetReport, SignInCheck};
 pub use identity::{ClientConfig, ClientRegistration, PreRegisteredClient, RegistrationSource};
 pub use ids::{ClientId, Issuer, TokenEndpointAuthMethod};
 

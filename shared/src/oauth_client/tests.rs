@@ -54,6 +54,7 @@ fn registration() -> ClientRegistration {
         auth_method: TokenEndpointAuthMethod::None,
         source: RegistrationSource::PreRegistered,
         client_secret_expires_at: None,
+        registered_at: None,
     }
 }
 
@@ -194,4 +195,44 @@ fn registration_answers_that_cannot_be_used() {
         TokenEndpointAuthMethod::ClientSecretBasic
     );
     assert!(!format!("{registered:?}").contains("S-1"));
+}
+
+/// The Python SDK's token endpoint (`mcp.server.auth`) reads `client_id` from the form body
+/// whatever the method; RFC 6749 §3.2.1 allows it alongside HTTP Basic.
+#[test]
+fn basic_authentication_also_names_the_client_in_the_body() {
+    let body = serde_json::json!({"access_token": "AT", "token_type": "Bearer"});
+    let http = FakeHttp::default().answer(TOKEN_URL, HttpResponse::json(200, &body));
+    let registration = ClientRegistration {
+        client_id: ClientId::new("c:1"),
+        client_secret: Some(Secret::new("S")),
+        auth_method: TokenEndpointAuthMethod::ClientSecretBasic,
+        source: RegistrationSource::Dynamic,
+        client_secret_expires_at: None,
+        registered_at: None,
+    };
+    let endpoint = TokenEndpoint {
+        url: TOKEN_URL,
+        issuer: "https://as.example",
+        client: ClientCredentials::new(&registration),
+    };
+    let refresh_token = Secret::new("RT");
+    let grant = Grant::Refresh {
+        refresh_token: &refresh_token,
+        scope: None,
+    };
+    block_on(request_token(&http, &Zeros, 0, endpoint, grant, None)).unwrap();
+    let seen = http.seen.lock().unwrap();
+    let form: HashMap<String, String> = serde_urlencoded::from_bytes(&seen[0].body).unwrap();
+    assert_eq!(form["client_id"], "c:1");
+    assert!(
+        !form.contains_key("client_secret"),
+        "the secret goes in the header only"
+    );
+    let basic = seen[0]
+        .headers
+        .iter()
+        .find(|(name, _)| name == "authorization")
+        .map(|(_, value)| value.clone());
+    assert!(basic.is_some_and(|b| b.starts_with("Basic ")));
 }
