@@ -114,6 +114,17 @@ impl EventQueue {
         self.published.send_replace(seq + 1);
     }
 
+    /// A reader that starts with the first event ever published: what was evicted before it
+    /// reads comes as one `Dropped`, so nothing goes missing unannounced.
+    pub fn subscribe_from_start(self: &Arc<Self>) -> Subscription {
+        Subscription {
+            queue: self.clone(),
+            next_seq: 0,
+            messages_seen: 0,
+            published: self.published.subscribe(),
+        }
+    }
+
     /// A reader that starts with the next event published.
     pub fn subscribe(self: &Arc<Self>) -> Subscription {
         let ring = self.lock();
@@ -234,5 +245,24 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(matches!(delivered, Delivery::Frame(f) if f.data == "xxx"));
+    }
+
+    #[test]
+    fn a_reader_from_the_start_gets_what_came_before_it_and_hears_of_what_was_evicted() {
+        let queue = Arc::new(EventQueue::new(2_500));
+        queue.push(frame(1_000), true);
+        queue.push(frame(1_000), true);
+        queue.push(frame(1_000), false);
+        let mut late = queue.subscribe();
+        let mut first = queue.subscribe_from_start();
+        match now(first.next()) {
+            Delivery::Dropped { events, messages } => assert_eq!((events, messages), (1, 1)),
+            other => panic!("{other:?}"),
+        }
+        for _ in 0..2 {
+            assert!(matches!(now(first.next()), Delivery::Frame(_)));
+        }
+        assert!(futures_util::FutureExt::now_or_never(first.next()).is_none());
+        assert!(futures_util::FutureExt::now_or_never(late.next()).is_none());
     }
 }

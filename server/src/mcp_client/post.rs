@@ -226,7 +226,7 @@ impl McpClient {
                 Err(error) => {
                     let cut = stream_cut(error);
                     recorder.fail(cut.to_string());
-                    if matches!(cut, StreamCut::EventTooLarge { .. }) {
+                    if !matches!(cut, StreamCut::Broken(_)) {
                         self.inner
                             .events
                             .notice(format!("The MCP server's event stream: {cut}."));
