@@ -4,6 +4,7 @@
 //! (`shared/FACTS.md`): without the background-networking flags Chromium floods the closed network.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -149,7 +150,10 @@ impl Browser {
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
         );
         let port = free_port();
+        // Its own process group, which the Chromium it starts joins: dropping the browser (also
+        // when a test panics) stops them all, instead of leaving Chromium behind.
         let driver = Command::new(&chromedriver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -478,6 +482,12 @@ impl Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // The whole group: ChromeDriver and the Chromium processes it started.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -99,11 +99,6 @@ async fn a_catalog_lists_its_servers_and_connect_brings_the_headers() {
         .wait_attr("connection-status", "data-status", &["connected"])
         .await;
     assert_eq!(headers_seen(&url).await, json!({"x-team": "green"}));
-    assert_eq!(browser.value("server-url-input").await, url);
-    assert_eq!(
-        browser.value("server-headers-input").await,
-        "X-Team: green\n"
-    );
     browser.close().await;
 }
 

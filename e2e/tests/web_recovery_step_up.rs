@@ -71,10 +71,14 @@ async fn authorize_comes_back_to_the_same_tool_and_arguments_on_the_same_session
         .wait_attr("tool-item-get-weather", "class", &["item selected"])
         .await;
     assert_eq!(demo.browser.value("tool-arg-city").await, "Lisbon");
-    let back = messages::recovered_after_redirect(None);
+    // The interrupted call was not sent again by itself: the toast and the panel say so.
+    let back = messages::not_sent_again("get-weather");
     demo.browser.wait_toast("success", |t| t == back).await;
+    demo.browser
+        .wait_text("tool-rerun-notice", |t| t.contains(&back))
+        .await;
 
-    demo.browser.click("tool-run").await;
+    demo.browser.click("tool-run-again").await;
     demo.browser
         .wait_attr("tool-result", "data-state", &["ok"])
         .await;
