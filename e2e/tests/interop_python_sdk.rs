@@ -7,7 +7,7 @@
 //! gone) → Keyhole signs in again with a new registration, on the same connection, tab and form;
 //! restart the MCP server → the next call works. In the browser and through the CLI.
 
-mod common;
+use crate::common;
 
 use common::{Web, python_login};
 use keyhole_e2e::cli::Cli;

@@ -9,7 +9,7 @@
 //! registers again by itself and lands on the same connection, tab and form, where the next
 //! call works. In the browser and through the CLI.
 
-mod common;
+use crate::common;
 
 use common::Web;
 use keyhole_e2e::cli::Cli;

@@ -2,7 +2,7 @@
 //! value), and forgetting its tokens, its client registration or both — the way out when a server
 //! forgot them. Also the wording of a first sign-in against an expired one.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Signing in with the browser: the loopback callback on 127.0.0.1, the time limit, and the
 //! tokens landing in the shared store for the next command.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal, free_port};
 

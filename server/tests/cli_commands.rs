@@ -1,7 +1,7 @@
 //! `keyhole cli` tools / resources / prompts against the testbed: human-readable and `--json`
 //! output, exit codes (0, 2 usage, 4 tool error), headers and the `mcp.json` catalog.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 

@@ -2,7 +2,7 @@
 //! token from the IdP (`--idp-id-token`), the CLI exchanges it for the server's token (legs 2–3);
 //! later runs re-mint from the IdP sign-in kept in the shared store, with no ID token given.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 use keyhole_shared::messages::{self, SilentRecovery};

@@ -1,7 +1,7 @@
 //! `--non-interactive`: the authorization URL is fetched without following redirects and the code
 //! taken from `Location` (authorization servers that approve at once).
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 

@@ -1,6 +1,6 @@
 //! A 401 mid-session: silent refresh with the stored refresh token, then the same request once more.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 use keyhole_shared::messages::{self, SilentRecovery};

@@ -1,7 +1,7 @@
 //! Credentials are shared with the web app through the same store: a token already stored for the
 //! server is used as is, with no authorization flow.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 

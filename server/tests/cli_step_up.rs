@@ -1,7 +1,7 @@
 //! A 403 insufficient_scope: `[y/N]` on a terminal (yes → union of scopes, one retry; no → exit 3),
 //! `--yes` for scripts, exit 3 without a terminal, and at most three step-ups for one call.
 
-mod cli_fixture;
+use crate::cli_fixture;
 
 use cli_fixture::{Bed, FakeTerminal};
 use keyhole_shared::messages;

@@ -1,7 +1,7 @@
 //! A challenge on the GET stream with no command waiting becomes an `auth_challenge` event; one a
 //! command just received is not repeated.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

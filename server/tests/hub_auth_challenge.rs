@@ -1,7 +1,7 @@
 //! Upstream 401/403 become HTTP 200 `auth_challenge` envelopes, and new tokens pushed with
 //! `auth-state` are used on the same upstream session.
 
-mod common;
+use crate::common;
 
 use common::hub::HubFixture;
 use serde_json::json;

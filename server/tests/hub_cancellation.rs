@@ -1,7 +1,7 @@
 //! When the page stops waiting for a command, the upstream request is dropped with it, and the
 //! network log says so.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Connecting through the backend and calling the server: responses come back inline.
 
-mod common;
+use crate::common;
 
 use common::hub::HubFixture;
 use serde_json::json;

@@ -1,6 +1,6 @@
 //! Every upstream exchange is logged, redacted, streamed and kept for a page that comes back.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! `/api/oauth/fetch`: the browser's OAuth legs, proxied without following redirects and recorded.
 
-mod common;
+use crate::common;
 
 use common::hub::HubFixture;
 use serde_json::json;

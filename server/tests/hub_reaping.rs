@@ -1,6 +1,6 @@
 //! Sessions whose page went away are ended after the grace period; open event streams keep them.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

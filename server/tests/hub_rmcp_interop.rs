@@ -1,7 +1,7 @@
 //! A second opinion: the backend against an MCP server built with the official Rust SDK (rmcp),
 //! whose Streamable HTTP transport answers with SSE by default and manages sessions its own way.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! `GET /api/mcp/session`: the same session, its server and its `initialize` result; tokens pushed
 //! afterwards apply to that same upstream session.
 
-mod common;
+use crate::common;
 
 use common::hub::HubFixture;
 use serde_json::json;

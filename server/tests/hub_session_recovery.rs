@@ -1,7 +1,7 @@
 //! The upstream server forgetting the session (404) is repaired by initializing again, on the same
 //! backend session, with the current credentials.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! says so (`hint: "token_not_recognised"`, `httpStatus`) when the token worked before, so the page
 //! can offer to authorize again — and only then.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

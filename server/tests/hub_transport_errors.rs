@@ -1,6 +1,6 @@
 //! Upstream failures are `transport_error` envelopes with a clear message; misuse of our API is 4xx.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

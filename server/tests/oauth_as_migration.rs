@@ -3,7 +3,7 @@
 //! (never from the cache), registers at the new authorization server, and never presents the
 //! first one's client there; once signed in there, what was held at the first one is dropped.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::oauth_client::{ClientConfig, Issuer};
 use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard};

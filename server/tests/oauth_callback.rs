@@ -1,7 +1,7 @@
 //! Callback validation: `iss` (RFC 9207) must match and must be present when announced; `state`
 //! must be known and is single-use.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::oauth_client::{CallbackError, OAuthClientError};

@@ -2,7 +2,7 @@
 //! `private_key_jwt` (an ES256 assertion whose audience is the issuer), against a scripted
 //! authorization server.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

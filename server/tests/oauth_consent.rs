@@ -1,7 +1,7 @@
 //! The authorization-code flow end to end at the testbed's consent page: full consent, partial
 //! consent (the token's scope is authoritative), and denial.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::oauth_client::{CallbackError, OAuthClientError};

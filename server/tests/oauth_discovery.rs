@@ -2,7 +2,7 @@
 //! metadata orders, the 2025-03-26 fallbacks, and the refusals (resource mismatch, issuer
 //! mismatch, no S256, malformed documents).
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::oauth_client::OAuthClientError;

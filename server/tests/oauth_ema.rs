@@ -2,7 +2,7 @@
 //! JWT-bearer grant (leg 3); silent re-mint on 401, step-up by re-mint after confirmation, and
 //! back to leg 1 (never an ordinary redirect) once the ID token is unusable.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;

@@ -4,7 +4,7 @@
 //! registration made for the failing sign-in itself is never dropped. And the user's way out:
 //! forgetting tokens (revoked first) and registrations.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::{

@@ -2,7 +2,7 @@
 //! the server does not rotate it and replaced when it does, and whoever refreshes authenticates as
 //! the client the tokens were issued to.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;

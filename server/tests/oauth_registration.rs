@@ -1,7 +1,7 @@
 //! Client identity: dynamic registration (stored and reused), a pre-registered client, and a
 //! Client ID Metadata Document when the server supports one.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::oauth_client::{

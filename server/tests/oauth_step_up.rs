@@ -2,7 +2,7 @@
 //! user's confirmation, with the refresh grant skipped when it could not widen the token; and a
 //! silent refresh when the union stays within the grant.
 
-mod oauth_fixture;
+use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;

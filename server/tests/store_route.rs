@@ -1,6 +1,6 @@
 //! `/api/store/oauth`: the web app's view of the OAuth store it shares with the CLI.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! DCR → authorize (login + consent) → token → MCP call, with the discovery documents and `iss`.
 
-mod common;
+use crate::common;
 
 use common::{Fixture, REDIRECT_URI};
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! Client authentication at the token endpoint: none, client_secret_basic, client_secret_post.
 
-mod common;
+use crate::common;
 
 use common::{ClientCredentials, Fixture};
 

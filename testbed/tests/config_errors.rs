@@ -1,6 +1,6 @@
 //! Configuration parsing: the demo is valid and complete; invalid files name the offending field.
 
-mod common;
+use crate::common;
 
 use keyhole_testbed::config::{AuthMode, ToolPreset};
 use keyhole_testbed::{CONFIG_HELP, ConfigError, Testbed, TestbedConfig};

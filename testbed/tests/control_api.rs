@@ -1,7 +1,7 @@
 //! Every control action: expire, revoke, change required scopes, force 401/403, ambient
 //! notification and challenge, and the token/session listings (Mcp-Session-Id kept across re-auth).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

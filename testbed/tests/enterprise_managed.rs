@@ -1,7 +1,7 @@
 //! Enterprise-managed authorization: IdP login → ID token → token exchange → ID-JAG →
 //! JWT-bearer grant at the authorization server → MCP call.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,6 +1,6 @@
 //! A call lacking a scope gets 403 `insufficient_scope` naming the scopes; listing is never gated.
 
-mod common;
+use crate::common;
 
 use common::Fixture;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `accessTokenFormat: "jwt"`: access tokens are signed `at+jwt` JWTs with the RFC 9068 claims,
 //! accepted by the MCP server and still subject to expiry like opaque ones.
 
-mod common;
+use crate::common;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

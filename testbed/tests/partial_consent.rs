@@ -1,6 +1,6 @@
 //! The consent page: unticking a scope grants less; denying returns `access_denied`.
 
-mod common;
+use crate::common;
 
 use common::Fixture;
 use serde_json::json;

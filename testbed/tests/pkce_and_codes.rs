@@ -1,6 +1,6 @@
 //! PKCE S256 is enforced; codes are single-use, bound to client and redirect URI, and short-lived.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Streamable HTTP protocol behaviour: version negotiation, headers, sessions and the methods.
 
-mod common;
+use crate::common;
 
 use common::{Fixture, LATEST};
 use serde_json::{Value, json};

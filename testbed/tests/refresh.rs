@@ -1,6 +1,6 @@
 //! Refresh tokens: plain refresh, rotation, scope narrowing, and the errors of RFC 6749 §5.2.
 
-mod common;
+use crate::common;
 
 use common::Fixture;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! another server, or one issued without a resource, is refused with 401 `invalid_token` (the
 //! latter accepted only where `allowTokensWithoutResource` says so).
 
-mod common;
+use crate::common;
 
 use common::{Fixture, McpReply};
 use serde_json::{Value, json};

@@ -1,7 +1,7 @@
 //! The standalone GET stream: event ids, `Last-Event-ID` resumption (GET and POST streams),
 //! replacement by a newer stream, and the end of the stream with the session.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! Token lifetimes are enforced: an expired access token gets 401 `invalid_token`.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,0 +1,75 @@
+//! The e2e crate's integration tests, one module per behaviour, linked into one test
+//! binary (one link instead of one per file). Shared fixtures are the directories.
+
+#[path = "common/mod.rs"]
+mod common;
+#[path = "cli_auth_commands.rs"]
+mod cli_auth_commands;
+#[path = "cli_exit_codes.rs"]
+mod cli_exit_codes;
+#[path = "cli_parse_challenge.rs"]
+mod cli_parse_challenge;
+#[path = "demo_and_testbed.rs"]
+mod demo_and_testbed;
+#[path = "harness.rs"]
+mod harness;
+#[path = "hostile_upstream.rs"]
+mod hostile_upstream;
+#[path = "http_perimeter.rs"]
+mod http_perimeter;
+#[path = "interop_python_sdk.rs"]
+mod interop_python_sdk;
+#[path = "interop_typescript_sdk.rs"]
+mod interop_typescript_sdk;
+#[path = "startup.rs"]
+mod startup;
+#[path = "web_app.rs"]
+mod web_app;
+#[path = "web_auth_forget.rs"]
+mod web_auth_forget;
+#[path = "web_auth_tab.rs"]
+mod web_auth_tab;
+#[path = "web_connect_form.rs"]
+mod web_connect_form;
+#[path = "web_ema_configured.rs"]
+mod web_ema_configured;
+#[path = "web_export.rs"]
+mod web_export;
+#[path = "web_history.rs"]
+mod web_history;
+#[path = "web_keyboard.rs"]
+mod web_keyboard;
+#[path = "web_layout.rs"]
+mod web_layout;
+#[path = "web_oauth.rs"]
+mod web_oauth;
+#[path = "web_recovery_ambient.rs"]
+mod web_recovery_ambient;
+#[path = "web_recovery_ema.rs"]
+mod web_recovery_ema;
+#[path = "web_recovery_limits.rs"]
+mod web_recovery_limits;
+#[path = "web_recovery_relogin.rs"]
+mod web_recovery_relogin;
+#[path = "web_recovery_silent.rs"]
+mod web_recovery_silent;
+#[path = "web_recovery_step_up.rs"]
+mod web_recovery_step_up;
+#[path = "web_recovery_two_tabs.rs"]
+mod web_recovery_two_tabs;
+#[path = "web_resume_form.rs"]
+mod web_resume_form;
+#[path = "web_screenshots.rs"]
+mod web_screenshots;
+#[path = "web_servers_view.rs"]
+mod web_servers_view;
+#[path = "web_tabs.rs"]
+mod web_tabs;
+#[path = "web_theme.rs"]
+mod web_theme;
+#[path = "web_third_party.rs"]
+mod web_third_party;
+#[path = "web_token.rs"]
+mod web_token;
+#[path = "web_tool_panel.rs"]
+mod web_tool_panel;
