@@ -442,6 +442,15 @@ impl Browser {
         self.wait_selector_text(&selector, check).await
     }
 
+    /// On the servers view: connects to the MCP server at `url` through the URL field, and
+    /// waits until the connection is up.
+    pub async fn connect_to(&self, url: &str) {
+        self.fill("server-url-input", url).await;
+        self.click("connect-button").await;
+        self.wait_attr("connection-status", "data-status", &["connected"])
+            .await;
+    }
+
     /// Sends a Chrome DevTools Protocol command through ChromeDriver (for what WebDriver has no
     /// command for, e.g. making requests fail as a dead network would).
     pub async fn devtools(&self, command: &'static str, params: Value) -> Value {

@@ -32,9 +32,5 @@ impl TestbedProcess {
 /// needs no answer) and waits until connected.
 pub async fn connect(browser: &Browser, keyhole: &KeyholeProcess, url: &str) {
     browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.fill("server-url-input", url).await;
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    browser.connect_to(url).await;
 }

@@ -1,14 +1,14 @@
 //! The e2e crate's integration tests, one module per behaviour, linked into one test
 //! binary (one link instead of one per file). Shared fixtures are the directories.
 
-#[path = "common/mod.rs"]
-mod common;
 #[path = "cli_auth_commands.rs"]
 mod cli_auth_commands;
 #[path = "cli_exit_codes.rs"]
 mod cli_exit_codes;
 #[path = "cli_parse_challenge.rs"]
 mod cli_parse_challenge;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "demo_and_testbed.rs"]
 mod demo_and_testbed;
 #[path = "harness.rs"]

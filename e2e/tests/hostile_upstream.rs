@@ -467,11 +467,7 @@ async fn the_protocol_view_says_how_many_messages_were_dropped() {
     .await;
     let browser = Browser::start().await;
     browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.fill("server-url-input", &server.url).await;
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    browser.connect_to(&server.url).await;
     browser.click("tab-protocol").await;
     let shown = browser
         .wait_text("protocol-dropped", |t| t.contains("3 messages dropped"))

@@ -15,21 +15,13 @@ async fn stored_token(browser: &Browser) -> Value {
         .await
 }
 
-async fn connect(browser: &Browser, url: &str) {
-    browser.fill("server-url-input", url).await;
-    browser.click("connect-button").await;
-    browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
-}
-
 #[tokio::test]
 async fn the_tab_keeps_the_token_and_a_second_tab_works_through_the_cookie() {
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let server = HostileServer::start(Attack::None).await;
     let browser = Browser::start().await;
     browser.client.goto(&keyhole.open_url).await.unwrap();
-    connect(&browser, &server.url).await;
+    browser.connect_to(&server.url).await;
     let address = browser.client.current_url().await.unwrap();
     assert!(
         address.query().is_none_or(|q| !q.contains("token")),
@@ -52,7 +44,7 @@ async fn the_tab_keeps_the_token_and_a_second_tab_works_through_the_cookie() {
         .await
         .unwrap();
     assert_eq!(stored_token(&browser).await, Value::Null);
-    connect(&browser, &server.url).await;
+    browser.connect_to(&server.url).await;
     browser.click("tab-protocol").await;
     browser
         .wait_count("[data-testid=\"protocol-entry\"]", 1)

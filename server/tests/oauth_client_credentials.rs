@@ -24,23 +24,12 @@ HtsvolKQzl5VrGfM1zXbFAX5p4JW7UPG+rBKQjcXb5R6SfqkOBwoMkH/
 
 async fn machine_server() -> FakeServer {
     let fake = FakeServer::start().await;
-    fake.json(
-        "GET",
-        "/.well-known/oauth-protected-resource/mcp",
-        200,
-        json!({"resource": "{base}/mcp", "authorization_servers": ["{base}"]}),
-    );
-    fake.json(
-        "GET",
-        "/.well-known/oauth-authorization-server",
-        200,
-        json!({
-            "issuer": "{base}",
-            "token_endpoint": "{base}/token",
-            "grant_types_supported": ["client_credentials"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
-        }),
-    );
+    fake.discovery(json!({
+        "issuer": "{base}",
+        "token_endpoint": "{base}/token",
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
+    }));
     fake.json(
         "POST",
         "/token",

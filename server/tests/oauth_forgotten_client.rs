@@ -21,26 +21,15 @@ use serde_json::json;
 /// A resource and its authorization server, where registering answers `new-client`.
 async fn forgetful_server() -> FakeServer {
     let fake = FakeServer::start().await;
-    fake.json(
-        "GET",
-        "/.well-known/oauth-protected-resource/mcp",
-        200,
-        json!({"resource": "{base}/mcp", "authorization_servers": ["{base}"]}),
-    );
-    fake.json(
-        "GET",
-        "/.well-known/oauth-authorization-server",
-        200,
-        json!({
-            "issuer": "{base}",
-            "authorization_endpoint": "{base}/authorize",
-            "token_endpoint": "{base}/token",
-            "registration_endpoint": "{base}/register",
-            "revocation_endpoint": "{base}/revoke",
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        }),
-    );
+    fake.discovery(json!({
+        "issuer": "{base}",
+        "authorization_endpoint": "{base}/authorize",
+        "token_endpoint": "{base}/token",
+        "registration_endpoint": "{base}/register",
+        "revocation_endpoint": "{base}/revoke",
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+    }));
     fake.json(
         "POST",
         "/register",

@@ -89,25 +89,14 @@ async fn a_pre_registered_client_needs_no_registration() {
 #[tokio::test]
 async fn a_metadata_document_is_used_when_the_server_supports_it() {
     let fake = FakeServer::start().await;
-    fake.json(
-        "GET",
-        "/.well-known/oauth-protected-resource/mcp",
-        200,
-        json!({"resource": "{base}/mcp", "authorization_servers": ["{base}"]}),
-    );
-    fake.json(
-        "GET",
-        "/.well-known/oauth-authorization-server",
-        200,
-        json!({
-            "issuer": "{base}",
-            "authorization_endpoint": "{base}/authorize",
-            "token_endpoint": "{base}/token",
-            "registration_endpoint": "{base}/register",
-            "code_challenge_methods_supported": ["S256"],
-            "client_id_metadata_document_supported": true,
-        }),
-    );
+    fake.discovery(json!({
+        "issuer": "{base}",
+        "authorization_endpoint": "{base}/authorize",
+        "token_endpoint": "{base}/token",
+        "registration_endpoint": "{base}/register",
+        "code_challenge_methods_supported": ["S256"],
+        "client_id_metadata_document_supported": true,
+    }));
     let dir = tempfile::tempdir().unwrap();
     let mut config = ClientConfig::new(REDIRECT_URI);
     config.metadata_document_url = Some("https://keyhole.example/oauth/client.json".into());

@@ -1,12 +1,6 @@
 //! The server crate's integration tests, one module per behaviour, linked into one test
 //! binary (one link instead of one per file). Shared fixtures are the directories.
 
-#[path = "cli_fixture/mod.rs"]
-mod cli_fixture;
-#[path = "common/mod.rs"]
-mod common;
-#[path = "oauth_fixture/mod.rs"]
-mod oauth_fixture;
 #[path = "cli_auth_store.rs"]
 mod cli_auth_store;
 #[path = "cli_callback_flow.rs"]
@@ -15,6 +9,8 @@ mod cli_callback_flow;
 mod cli_commands;
 #[path = "cli_enterprise_catalog.rs"]
 mod cli_enterprise_catalog;
+#[path = "cli_fixture/mod.rs"]
+mod cli_fixture;
 #[path = "cli_non_interactive.rs"]
 mod cli_non_interactive;
 #[path = "cli_refresh_retry.rs"]
@@ -23,6 +19,8 @@ mod cli_refresh_retry;
 mod cli_shared_store;
 #[path = "cli_step_up.rs"]
 mod cli_step_up;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "hub_ambient_challenge.rs"]
 mod hub_ambient_challenge;
 #[path = "hub_auth_challenge.rs"]
@@ -63,6 +61,8 @@ mod oauth_discovery;
 mod oauth_ema;
 #[path = "oauth_file_store.rs"]
 mod oauth_file_store;
+#[path = "oauth_fixture/mod.rs"]
+mod oauth_fixture;
 #[path = "oauth_forgotten_client.rs"]
 mod oauth_forgotten_client;
 #[path = "oauth_refresh.rs"]

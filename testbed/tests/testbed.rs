@@ -1,12 +1,12 @@
 //! The testbed crate's integration tests, one module per behaviour, linked into one test
 //! binary (one link instead of one per file). Shared fixtures are the directories.
 
-#[path = "common/mod.rs"]
-mod common;
 #[path = "authorization_code_flow.rs"]
 mod authorization_code_flow;
 #[path = "client_authentication.rs"]
 mod client_authentication;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "config_errors.rs"]
 mod config_errors;
 #[path = "control_api.rs"]

@@ -74,6 +74,23 @@ impl FakeServer {
         self.raw(method, path, status, "application/json", &body.to_string());
     }
 
+    /// Serves the discovery documents of a resource at `/mcp` whose authorization server is this
+    /// server: its protected-resource metadata, and authorization-server metadata `metadata`.
+    pub fn discovery(&self, metadata: Value) {
+        self.json(
+            "GET",
+            "/.well-known/oauth-protected-resource/mcp",
+            200,
+            serde_json::json!({"resource": "{base}/mcp", "authorization_servers": ["{base}"]}),
+        );
+        self.json(
+            "GET",
+            "/.well-known/oauth-authorization-server",
+            200,
+            metadata,
+        );
+    }
+
     pub fn raw(&self, method: &str, path: &str, status: u16, content_type: &str, body: &str) {
         let body = body.replace("{base}", &self.base);
         self.routes.lock().unwrap().insert(
