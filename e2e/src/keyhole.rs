@@ -134,9 +134,11 @@ impl TargetLayout {
             .expect("target/<profile>/deps")
             .to_path_buf();
         let above = profile_dir.parent().expect("a target directory");
-        // The target directory is the one cargo marks with CACHEDIR.TAG; a level in between is a
-        // `--target` triple.
-        let (target_dir, triple) = if above.join("CACHEDIR.TAG").exists() {
+        // The target directory is the one cargo marks with CACHEDIR.TAG (when it created it) and
+        // keeps `.rustc_info.json` in; a level in between is a `--target` triple.
+        let is_target_dir =
+            |dir: &Path| dir.join("CACHEDIR.TAG").exists() || dir.join(".rustc_info.json").exists();
+        let (target_dir, triple) = if is_target_dir(above) {
             (above.to_path_buf(), None)
         } else {
             let triple = above.file_name().map(|n| n.to_string_lossy().into_owned());
