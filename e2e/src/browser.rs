@@ -1,7 +1,7 @@
 //! A real headless Chromium driven over WebDriver (ChromeDriver + fantoccini).
 //!
-//! The flags are the ones that work on this kind of machine as root with no outside network
-//! (`shared/FACTS.md`): without the background-networking flags Chromium floods the closed network.
+//! The flags are the ones that work on this kind of machine as root with no outside network:
+//! without the background-networking flags Chromium floods the closed network.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;

@@ -1,6 +1,6 @@
-//! The real binary's HTTP perimeter (DESIGN.md §2): the API token (never in a served page; the
-//! store's secrets behind it), the Host/Origin allow-lists, the unauthenticated health check, the
-//! SPA fallback and its pre-compressed assets.
+//! The real binary's HTTP perimeter (see ARCHITECTURE.md, “The perimeter”): the API token (never
+//! in a served page; the store's secrets behind it), the Host/Origin allow-lists, the
+//! unauthenticated health check, the SPA fallback and its pre-compressed assets.
 
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use reqwest::StatusCode;

@@ -1,4 +1,5 @@
-//! What the page does when it loads after leaving for a sign-in (DESIGN §4):
+//! What the page does when it loads after leaving for a sign-in (see ARCHITECTURE.md, “Resume
+//! after a redirect”):
 //! - on `/oauth/callback`: the snapshot is checked against `state` (a mismatch exchanges
 //!   nothing), the still-live backend session is picked up again, the new tokens are pushed to it,
 //!   the tab and forms come back, and a message says what happened (success, partial consent, or

@@ -12,7 +12,7 @@ pub enum ConnectionStatus {
 }
 
 impl ConnectionStatus {
-    /// The `data-status` attribute value (DESIGN.md §4.1).
+    /// The `data-status` attribute value (ARCHITECTURE.md, “Automation attributes”).
     pub fn as_attr(&self) -> &'static str {
         match self {
             Self::Disconnected => "disconnected",

@@ -1,5 +1,6 @@
-//! Mid-session recovery in the browser (DESIGN §3.3, §4): what happens when the MCP server answers
-//! a command, or the event stream, with an auth challenge while the session is up.
+//! Mid-session recovery in the browser (see ARCHITECTURE.md, “Recovery in the web app”): what
+//! happens when the MCP server answers a command, or the event stream, with an auth challenge while
+//! the session is up.
 //!
 //! The decisions are the shared auth core's (`OAuthClient::handle_challenge`, compiled to wasm);
 //! this module carries them out in the page:

@@ -1,5 +1,5 @@
 //! The tabs' UI state (active tab, selected item, form values, filters) as the resume snapshot
-//! carries it across a full-page OAuth redirect (DESIGN §4).
+//! carries it across a full-page OAuth redirect (see ARCHITECTURE.md, “Resume after a redirect”).
 //!
 //! Each tab registers a *capture* function when it mounts; right before a redirect
 //! [`UiState::capture`] asks all of them. After the callback, [`UiState::restore_from`] keeps the

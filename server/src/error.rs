@@ -2,7 +2,7 @@
 //! handlers return `Result<_, AppError>` and never build error responses by hand.
 //!
 //! These statuses are for misuse of *our* API only; upstream outcomes travel inside HTTP 200 envelopes
-//! (DESIGN.md §2).
+//! (see ARCHITECTURE.md, “The envelope”).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -1,4 +1,4 @@
-//! The perimeter of Keyhole's HTTP server (DESIGN.md §2).
+//! The perimeter of Keyhole's HTTP server (see ARCHITECTURE.md, “The perimeter”).
 //!
 //! Keyhole holds OAuth tokens for the servers it inspects and can send requests on the user's behalf,
 //! so its local HTTP port is guarded against the two ways a web page in the same browser could abuse

@@ -1,8 +1,9 @@
 //! `AuthChallenge`: one 401/403 reduced to what recovery needs to decide, in the form the backend
 //! and the browser exchange as JSON (`authChallenge`, camelCase).
 //!
-//! The reason table (DESIGN §3.2) is applied here and nowhere else, so every consumer agrees on
-//! whether a response means "refresh", "step up" or "give up".
+//! The reason table (ARCHITECTURE.md, “Parsing and normalising a challenge”) is applied here and
+//! nowhere else, so every consumer agrees on whether a response means "refresh", "step up" or
+//! "give up".
 
 use serde::{Deserialize, Serialize};
 
@@ -24,7 +25,8 @@ pub enum ChallengeReason {
 }
 
 impl ChallengeReason {
-    /// The reason table of DESIGN §3.2; `None` for statuses that are not auth challenges.
+    /// The reason table (ARCHITECTURE.md, “Parsing and normalising a challenge”); `None` for
+    /// statuses that are not auth challenges.
     /// The `error` code is matched case-insensitively (the parser reports wrong case).
     pub fn classify(http_status: u16, bearer_error: Option<&str>) -> Option<Self> {
         let error = bearer_error.map(str::to_ascii_lowercase);

@@ -1,6 +1,6 @@
 //! The resume snapshot: what the web app writes to `sessionStorage` right before a full-page OAuth
 //! redirect, so that after the callback the user lands on the same server, tab and half-filled form
-//! (DESIGN §4).
+//! (see ARCHITECTURE.md, “Resume after a redirect”).
 //!
 //! The type is versioned and holds **no tokens and no secrets**: no field can carry a [`Secret`]
 //! (the PKCE verifier stays in the backend's OAuth store, keyed by `state`). Reading is strict about

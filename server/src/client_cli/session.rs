@@ -1,5 +1,6 @@
 //! One CLI session: the upstream MCP client ([`McpClient`]) and the OAuth client over the store
-//! shared with the web app, with the recovery rules of DESIGN §3.3 applied to a terminal:
+//! shared with the web app, with the recovery rules applied to a terminal (see ARCHITECTURE.md,
+//! “Recovery in the CLI”):
 //!
 //! * connect: stored tokens first; a challenge runs the authorization flow, then `initialize` again;
 //! * a 401 mid-session: `handle_auth_challenge` (stored token, silent refresh, EMA re-mint, else

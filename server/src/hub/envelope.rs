@@ -1,5 +1,6 @@
-//! The reply envelope of `/api/mcp/*` (DESIGN.md §2): upstream outcomes are never HTTP errors. A
-//! reply is HTTP 200 with `{"ok": true, …}` or `{"ok": false, "kind": …, "message": …}`.
+//! The reply envelope of `/api/mcp/*` (see ARCHITECTURE.md, “The envelope”): upstream outcomes are
+//! never HTTP errors. A reply is HTTP 200 with `{"ok": true, …}` or
+//! `{"ok": false, "kind": …, "message": …}`.
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};

@@ -1,5 +1,5 @@
-//! The `/api/mcp/*` routes (DESIGN.md §2). Misuse of our API is a 4xx [`AppError`]; everything the
-//! upstream server does is an HTTP 200 envelope ([`Reply`]).
+//! The `/api/mcp/*` routes (see ARCHITECTURE.md, “The backend API”). Misuse of our API is a 4xx
+//! [`AppError`]; everything the upstream server does is an HTTP 200 envelope ([`Reply`]).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;

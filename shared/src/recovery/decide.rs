@@ -1,4 +1,5 @@
-//! The recovery rules of DESIGN §3.3, as functions over the injected [`Ports`].
+//! The recovery rules (ARCHITECTURE.md, “The decision”), as functions over the injected
+//! [`Ports`].
 
 use super::{
     AuthorizationUrlBuilder, Clock, CredentialStore, EmaError, EmaReminter, InteractiveFlow,

@@ -1,4 +1,5 @@
-//! Deciding how to answer an auth challenge in the middle of a session (DESIGN §3.3).
+//! Deciding how to answer an auth challenge in the middle of a session (see ARCHITECTURE.md,
+//! “The decision”).
 //!
 //! This is the policy half of recovery: given an [`AuthChallenge`](crate::challenge::AuthChallenge),
 //! what is stored, and the server's configuration, choose between answering silently, asking the

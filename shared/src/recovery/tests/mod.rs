@@ -1,4 +1,4 @@
-//! One test per rule of DESIGN §3.3, over the fakes in `fakes`.
+//! One test per recovery rule (ARCHITECTURE.md, “The decision”), over the fakes in `fakes`.
 
 mod fakes;
 
