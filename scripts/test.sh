@@ -25,6 +25,9 @@ cargo check -p keyhole-shared --target wasm32-unknown-unknown
 step "The shared crate as the web app builds it (without private-key-jwt)"
 cargo test -p keyhole-shared --no-default-features --lib
 
+step "The web app's logic, natively (component tests that need no page)"
+cargo test -p keyhole-frontend --lib
+
 step "cargo clippy (warnings are errors)"
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p keyhole-frontend --target wasm32-unknown-unknown -- -D warnings

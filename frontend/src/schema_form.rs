@@ -438,3 +438,140 @@ fn field_view(field: Field, prefix: &str) -> AnyView {
         .into_any(),
     }
 }
+
+/// The form's logic without a page: schema → inputs → arguments, and back. Run natively
+/// (`cargo test -p keyhole-frontend --lib`); signals work without a DOM.
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn texts(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn weather_schema() -> Value {
+        json!({
+            "type": "object",
+            "required": ["city", "days"],
+            "properties": {
+                "city": { "type": "string", "description": "Where" },
+                "days": { "type": "integer", "default": 3 },
+                "units": { "enum": ["metric", "imperial"] },
+                "ratio": { "type": ["number", "null"] },
+                "tags": { "type": "array", "items": { "type": "string" } },
+                "verbose": { "type": "boolean" },
+                "strict": { "type": "boolean" },
+                "place": {
+                    "type": "object",
+                    "properties": { "lat": { "type": "number" }, "lon": { "type": "number" } }
+                },
+                "extra": { "type": "object" }
+            }
+        })
+    }
+
+    #[test]
+    fn typed_inputs_become_the_arguments_object_with_defaults_and_types() {
+        let form = SchemaForm::new(&weather_schema(), "tool-arg");
+        form.restore(&texts(&[
+            ("city", "Lisbon"),
+            ("units", "metric"),
+            ("ratio", "0.5"),
+            ("tags", "sea\n\nsun\n"),
+            ("verbose", "true"),
+            ("place.lat", "38.7"),
+            ("extra", r#"{"any": [1, 2]}"#),
+        ]));
+        assert_eq!(
+            form.value().unwrap(),
+            json!({
+                "city": "Lisbon", "days": 3, "units": "metric", "ratio": 0.5,
+                "tags": ["sea", "sun"], "verbose": true, "place": { "lat": 38.7 },
+                "extra": { "any": [1, 2] }
+            }),
+            "untouched optional fields (strict, place.lon) are left out"
+        );
+    }
+
+    #[test]
+    fn each_problem_is_named_by_its_field_path() {
+        let cases = [
+            (vec![("days", "3")], "city is required"),
+            (
+                vec![("city", "x"), ("days", "3.5")],
+                "days must be a whole number",
+            ),
+            (
+                vec![("city", "x"), ("units", "kelvin")],
+                "units must be one of the listed values",
+            ),
+            (
+                vec![("city", "x"), ("place.lat", "north")],
+                "place.lat must be a number",
+            ),
+            (
+                vec![("city", "x"), ("extra", "{oops")],
+                "extra is not valid JSON",
+            ),
+        ];
+        for (typed, problem) in cases {
+            let form = SchemaForm::new(&weather_schema(), "tool-arg");
+            form.restore(&texts(&typed));
+            let error = form.value().expect_err(problem);
+            assert!(error.starts_with(problem), "{typed:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_required_boolean_left_alone_is_false() {
+        let schema = json!({
+            "type": "object", "required": ["confirm"],
+            "properties": { "confirm": { "type": "boolean" } }
+        });
+        let form = SchemaForm::new(&schema, "tool-arg");
+        assert_eq!(form.value().unwrap(), json!({ "confirm": false }));
+    }
+
+    #[test]
+    fn what_was_typed_survives_a_snapshot_round_trip() {
+        let typed = texts(&[
+            ("city", "Porto"),
+            ("days", "7"),
+            ("tags", "a\nb"),
+            ("verbose", "false"),
+            ("place.lon", "-8.6"),
+        ]);
+        let before = SchemaForm::new(&weather_schema(), "tool-arg");
+        before.restore(&typed);
+        let saved = before.texts();
+        assert_eq!(saved, typed, "what the snapshot keeps is what was typed");
+        let after = SchemaForm::new(&weather_schema(), "tool-arg");
+        after.restore(&saved);
+        assert_eq!(after.value().unwrap(), before.value().unwrap());
+    }
+
+    #[test]
+    fn filling_from_a_past_call_shows_its_arguments_and_empties_the_rest() {
+        let form = SchemaForm::new(&weather_schema(), "tool-arg");
+        form.restore(&texts(&[("units", "imperial"), ("verbose", "true")]));
+        let call =
+            json!({ "city": "Faro", "days": 2, "tags": ["x", "y"], "place": { "lat": 37.5 } });
+        form.fill(&call);
+        assert_eq!(form.value().unwrap(), call);
+        assert_eq!(form.texts().get("tags").map(String::as_str), Some("x\ny"));
+    }
+
+    #[test]
+    fn a_schema_without_properties_makes_an_empty_form() {
+        for schema in [json!({ "type": "object" }), json!({}), json!(null)] {
+            let form = SchemaForm::new(&schema, "tool-arg");
+            assert!(form.is_empty());
+            assert_eq!(form.value().unwrap(), json!({}));
+        }
+    }
+}

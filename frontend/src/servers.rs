@@ -341,3 +341,36 @@ fn CatalogItem(entry: CatalogEntry, on_use: Callback<(String, String)>) -> impl 
         </li>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::parse_headers;
+
+    #[test]
+    fn header_lines_become_an_object_and_values_keep_their_colons() {
+        let text = "X-Team: green\n\n  Authorization: Bearer a:b  \n";
+        assert_eq!(
+            Value::Object(parse_headers(text).unwrap()),
+            json!({ "X-Team": "green", "Authorization": "Bearer a:b" })
+        );
+        assert!(parse_headers("  \n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_bad_line_is_refused_with_the_line_named() {
+        assert_eq!(
+            parse_headers("X-Team green").unwrap_err(),
+            "The header line \"X-Team green\" needs the form Name: value."
+        );
+        assert_eq!(
+            parse_headers("X Team: green").unwrap_err(),
+            "\"X Team\" is not a valid header name."
+        );
+        assert_eq!(
+            parse_headers(": green").unwrap_err(),
+            "\"\" is not a valid header name."
+        );
+    }
+}
