@@ -210,6 +210,25 @@ pub async fn oauth_store(keyhole: &KeyholeProcess) -> Value {
     api_get(keyhole, "/api/store/oauth").await
 }
 
+/// Replaces the OAuth store the backend shares with the CLI (`PUT /api/store/oauth`; `document`
+/// carries the `revision` it was read at).
+pub async fn replace_oauth_store(keyhole: &KeyholeProcess, document: &Value) -> Value {
+    let response = Client::new()
+        .put(format!("{}/api/store/oauth", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .json(document)
+        .send()
+        .await
+        .expect("the backend answers");
+    let status = response.status();
+    let reply: Value = response.json().await.unwrap_or(Value::Null);
+    assert!(
+        status.is_success(),
+        "PUT /api/store/oauth: {status} {reply}"
+    );
+    reply
+}
+
 /// A JSON answer of the backend's API (with the per-launch API token).
 async fn api_get(keyhole: &KeyholeProcess, path: &str) -> Value {
     Client::new()

@@ -31,6 +31,8 @@ mod web_auth_forget;
 mod web_auth_tab;
 #[path = "web_connect_form.rs"]
 mod web_connect_form;
+#[path = "web_connect_refresh.rs"]
+mod web_connect_refresh;
 #[path = "web_ema_configured.rs"]
 mod web_ema_configured;
 #[path = "web_export.rs"]

@@ -285,15 +285,12 @@ pub fn client_in(session_id: Option<String>) -> WebOAuthClient {
     client
 }
 
-/// Tokens the store holds for `server_url` that have not expired.
+/// Tokens the store holds for `server_url` that have not expired ([`Tokens::is_expired`], the
+/// rule every surface uses).
 pub async fn stored_tokens(server_url: &str) -> Option<Tokens> {
     let document = WebStore.read().await.ok()?;
     let tokens = document.credential(server_url, None)?.tokens.clone()?;
-    let now = WebClock.now_unix();
-    if tokens.expires_at.is_some_and(|at| at <= now + 5) {
-        return None;
-    }
-    Some(tokens)
+    (!tokens.is_expired(WebClock.now_unix())).then_some(tokens)
 }
 
 /// The `authState` body for `/api/mcp/connect` and `/api/mcp/auth-state`.
@@ -337,12 +334,21 @@ pub async fn redirect_for_connect(
         .connect_authorization(server_url, Some(challenge))
         .await
         .map_err(|e| e.to_string())?;
+    leave_for_connect(server_url, challenge, &start.authorization_url)
+}
+
+/// Leaves for `authorization_url`, a sign-in started for a connect-time `challenge`.
+pub fn leave_for_connect(
+    server_url: &str,
+    challenge: &AuthChallenge,
+    authorization_url: &str,
+) -> Result<(), String> {
     let snapshot = ResumeSnapshot {
         version: SNAPSHOT_VERSION,
         created_at: WebClock.now_unix(),
         server_url: server_url.to_owned(),
         backend_session_id: String::new(),
-        state: start.state.clone(),
+        state: state_of(authorization_url)?,
         active_tab: "tools".into(),
         tabs: Default::default(),
         challenge: challenge.clone(),
@@ -353,7 +359,7 @@ pub async fn redirect_for_connect(
         },
         reregistered: false,
     };
-    leave(&start.authorization_url, snapshot)
+    leave(authorization_url, snapshot)
 }
 
 /// The authorization server forgot the client of the sign-in `snapshot` describes: signs in

@@ -242,10 +242,9 @@ pub async fn recover(
                     .toasts
                     .show(ToastKind::Success, messages::recovered_silently(via));
                 if let Some(error) = storage_error {
-                    recovery.toasts.show(
-                        ToastKind::Warning,
-                        format!("The new token works but could not be saved: {error}"),
-                    );
+                    recovery
+                        .toasts
+                        .show(ToastKind::Warning, messages::token_not_saved(&error));
                 }
                 return Ok(());
             }

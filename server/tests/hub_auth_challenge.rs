@@ -59,6 +59,31 @@ async fn expired_token_then_auth_state_retries_on_the_same_upstream_session() {
     );
 }
 
+/// A refusal with no `WWW-Authenticate` at all is read by its status alone, as the CLI reads it
+/// (`AuthChallenge::from_refusal`): a 401 is `token_expired` (stored token → refresh → sign-in),
+/// a 403 `forbidden`.
+#[tokio::test]
+async fn a_refusal_without_a_challenge_is_classified_by_its_status() {
+    let fixture = HubFixture::start().await;
+    let session = fixture.connected(&["mcp"]).await;
+    for (status, reason) in [(401, "token_expired"), (403, "forbidden")] {
+        fixture
+            .control(
+                "servers/demo/fail-next",
+                json!({"status": status, "method": "tools/call", "withoutHeader": true}),
+            )
+            .await;
+        let refused = fixture
+            .call_tool(&session, 7, "echo", json!({"message": "x"}))
+            .await;
+        assert_eq!(refused["kind"], "auth_challenge", "{refused}");
+        let challenge = &refused["authChallenge"];
+        assert_eq!(challenge["reason"], reason, "{challenge}");
+        assert_eq!(challenge["raw"]["httpStatus"], status);
+        assert_eq!(challenge["raw"]["wwwAuthenticate"], json!([]));
+    }
+}
+
 #[tokio::test]
 async fn missing_scope_is_an_insufficient_scope_envelope_with_the_scopes() {
     let fixture = HubFixture::start().await;

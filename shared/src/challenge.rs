@@ -134,6 +134,22 @@ impl AuthChallenge {
         ))
     }
 
+    /// What a refused request (HTTP `status`, its `WWW-Authenticate` lines) asks of recovery, the
+    /// same on every surface: the Bearer challenge when there is one, else the status alone (a 401
+    /// without a Bearer challenge is [`ChallengeReason::TokenExpired`], so stored token →
+    /// refresh → sign-in; a 403 is [`ChallengeReason::Forbidden`]). `None` for statuses other
+    /// than 401 and 403.
+    pub fn from_refusal(
+        http_status: u16,
+        header_lines: &[&[u8]],
+        context: ChallengeContext,
+    ) -> Option<Self> {
+        match Self::from_response(http_status, header_lines, context.clone()) {
+            Ok(challenge) => Some(challenge),
+            Err(_) => Self::from_status_only(http_status, header_lines, context),
+        }
+    }
+
     /// A 401/403 without a usable Bearer challenge (e.g. no header at all): the reason comes from
     /// the status alone. `None` for other statuses.
     pub fn from_status_only(
@@ -285,6 +301,59 @@ mod tests {
         assert!(AuthChallenge::from_status_only(200, &[], ChallengeContext::default()).is_none());
         let forbidden = AuthChallenge::from_status_only(403, &[], ChallengeContext::default());
         assert_eq!(forbidden.unwrap().reason, Forbidden);
+    }
+
+    #[test]
+    fn from_refusal_table() {
+        let refusal = |status: u16, header: Option<&str>| {
+            let lines: Vec<&[u8]> = header.iter().map(|h| h.as_bytes()).collect();
+            AuthChallenge::from_refusal(status, &lines, ChallengeContext::default())
+                .map(|c| (c.reason, c.required_scopes.to_string()))
+        };
+        let cases = [
+            (401, None, Some(TokenExpired)),
+            (401, Some(r#"Basic realm="x""#), Some(TokenExpired)),
+            (401, Some("Bearer"), Some(TokenExpired)),
+            (
+                401,
+                Some(r#"Bearer error="invalid_token""#),
+                Some(InvalidToken),
+            ),
+            (403, None, Some(Forbidden)),
+            (403, Some(r#"Basic realm="x""#), Some(Forbidden)),
+            (
+                403,
+                Some(r#"Bearer error="insufficient_scope", scope="a""#),
+                Some(InsufficientScope),
+            ),
+            (400, None, None),
+            (500, Some(r#"Bearer error="invalid_token""#), None),
+        ];
+        for (status, header, reason) in cases {
+            assert_eq!(
+                refusal(status, header).map(|(r, _)| r),
+                reason,
+                "{status} {header:?}"
+            );
+        }
+        // The Bearer challenge's parameters are kept when there is one.
+        assert_eq!(
+            refusal(
+                403,
+                Some(r#"Bearer error="insufficient_scope", scope="a b""#)
+            ),
+            Some((InsufficientScope, "a b".to_owned()))
+        );
+        let bare = AuthChallenge::from_refusal(
+            401,
+            &[br#"Basic realm="x""#.as_slice()],
+            ChallengeContext::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            bare.raw.www_authenticate,
+            vec![r#"Basic realm="x""#.to_owned()]
+        );
     }
 
     #[test]

@@ -83,6 +83,12 @@ pub fn recovered_silently(how: SilentRecovery) -> String {
     }
 }
 
+/// New tokens work for this session but could not be written to the store (`error` says why);
+/// the next run or page will not find them.
+pub fn token_not_saved(error: &str) -> String {
+    format!("The new token works but could not be saved: {error}")
+}
+
 pub fn recovered_after_redirect(tool: Option<&str>) -> String {
     match tool {
         Some(tool) => format!(
@@ -366,6 +372,7 @@ mod tests {
             recovered_silently(SilentRecovery::Storage),
             recovered_silently(SilentRecovery::Refresh),
             recovered_silently(SilentRecovery::EmaRemint),
+            token_not_saved("disk full"),
             recovered_after_redirect(Some("t")),
             recovered_after_redirect(None),
             partial_consent(&set("a"), &set("b")),
@@ -400,6 +407,14 @@ mod tests {
             );
         }
         assert!(partial_consent(&set(""), &set("x")).contains("no scopes"));
+    }
+
+    #[test]
+    fn a_token_that_could_not_be_saved_is_worded_once() {
+        assert_eq!(
+            token_not_saved("the store is locked"),
+            "The new token works but could not be saved: the store is locked"
+        );
     }
 
     #[test]

@@ -77,6 +77,13 @@ pub struct Tokens {
 /// Tokens are treated as expired this many seconds early, so a request does not race the expiry.
 pub const EXPIRY_LEEWAY_SECS: u64 = 30;
 
+/// The one expiry rule for anything with an absolute expiry (`expires_at`, seconds since the Unix
+/// epoch; `None` = never): past it, or within [`EXPIRY_LEEWAY_SECS`] of it, at `now`. Every
+/// surface asks [`Tokens::is_expired`] (or this, for an ID token) rather than comparing itself.
+pub fn expires_within_leeway(expires_at: Option<u64>, now: u64) -> bool {
+    expires_at.is_some_and(|at| now.saturating_add(EXPIRY_LEEWAY_SECS) >= at)
+}
+
 impl Tokens {
     /// Builds the tokens to keep after a successful grant that asked for `requested`.
     ///
@@ -103,8 +110,7 @@ impl Tokens {
 
     /// Whether the access token is past (or within the leeway of) its expiry.
     pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_at
-            .is_some_and(|at| now.saturating_add(EXPIRY_LEEWAY_SECS) >= at)
+        expires_within_leeway(self.expires_at, now)
     }
 }
 
@@ -151,6 +157,10 @@ mod tests {
         let t = Tokens::from_grant(response(None, None), &ScopeSet::new(), None, 0);
         assert!(!t.is_expired(3000));
         assert!(t.is_expired(3600 - EXPIRY_LEEWAY_SECS));
+        // Within the leeway but not yet past: expired all the same (a surface that used a shorter
+        // margin would still send it).
+        assert!(t.is_expired(3600 - 10));
+        assert!(!t.is_expired(3600 - EXPIRY_LEEWAY_SECS - 1));
         let forever = Tokens {
             expires_at: None,
             ..t

@@ -148,6 +148,14 @@ pub struct IdpSession {
     pub subject: Option<String>,
 }
 
+impl IdpSession {
+    /// Whether the ID token can no longer be exchanged: the same rule (and leeway) as
+    /// [`Tokens::is_expired`](crate::oauth::Tokens::is_expired).
+    pub fn is_expired(&self, now: u64) -> bool {
+        crate::oauth::expires_within_leeway(self.expires_at, now)
+    }
+}
+
 /// What [`StoreDocument::forget`] drops.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Forget {

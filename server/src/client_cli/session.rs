@@ -448,15 +448,13 @@ impl<'t> Session<'t> {
             (None, None) => SignInReason::First,
             (None, Some(_)) => SignInReason::Expired,
         };
-        let challenge = match AuthChallenge::from_response(upstream.status, &lines, context) {
-            Ok(challenge) => challenge,
-            Err(_) if upstream.status == 401 => return self.sign_in(None, reason).await,
-            Err(why) => {
-                return Err(CliError::auth(format!(
-                    "the server refused the request (HTTP {}) without a Bearer challenge: {why}",
-                    upstream.status
-                )));
-            }
+        // The same reading as the hub's: without a Bearer challenge a 401 still goes stored
+        // token → refresh → sign-in, and a 403 is a refusal.
+        let Some(challenge) = AuthChallenge::from_refusal(upstream.status, &lines, context) else {
+            return Err(CliError::auth(format!(
+                "the server refused the request with HTTP {}",
+                upstream.status
+            )));
         };
         if self.options.client_credentials {
             return self.client_credentials_grant(Some(&challenge)).await;

@@ -1,5 +1,5 @@
 //! Obtaining new credentials for a CLI session: following a recovery outcome (silent, step-up
-//! prompt, sign-in), connect-time sign-in, client credentials, and the sign-in itself — with the
+//! prompt, sign-in), client credentials, and the sign-in itself — with the
 //! wording of each situation (first sign-in, expired, token not recognised, step-up) and the
 //! repair of a client registration the authorization server forgot (it restarted): the
 //! registration is dropped and made again, once per run, then the sign-in goes on.
@@ -16,24 +16,6 @@ use super::authorize::{self, CallbackFailure};
 use super::session::{Session, stored_scopes};
 
 impl Session<'_> {
-    /// Connect-time authorization without a challenge to go by.
-    pub(super) async fn sign_in(
-        &mut self,
-        challenge: Option<&AuthChallenge>,
-        reason: SignInReason,
-    ) -> Result<(), CliError> {
-        if self.options.client_credentials {
-            return self.client_credentials_grant(challenge).await;
-        }
-        let start = self
-            .oauth
-            .connect_authorization(&self.url, challenge)
-            .await
-            .map_err(|e| CliError::auth(e.to_string()))?;
-        self.terminal.err(&messages::cli_signing_in(reason));
-        self.complete_redirect(&start.authorization_url).await
-    }
-
     pub(super) async fn client_credentials_grant(
         &mut self,
         challenge: Option<&AuthChallenge>,
@@ -81,7 +63,7 @@ impl Session<'_> {
                         .set_bearer(Some(tokens.access_token.clone()));
                     self.terminal.err(&messages::recovered_silently(via));
                     if let Some(error) = storage_error {
-                        self.terminal.err(&format!("warning: {error}"));
+                        self.terminal.err(&messages::token_not_saved(&error));
                     }
                     return Ok(());
                 }

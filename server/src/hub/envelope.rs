@@ -80,10 +80,7 @@ impl Failure {
             .iter()
             .map(Vec::as_slice)
             .collect();
-        let normalised = AuthChallenge::from_response(challenge.status, &lines, context.clone())
-            .ok()
-            .or_else(|| AuthChallenge::from_status_only(challenge.status, &lines, context));
-        match normalised {
+        match AuthChallenge::from_refusal(challenge.status, &lines, context) {
             Some(auth_challenge) => Self::AuthChallenge {
                 message: format!(
                     "The MCP server answered HTTP {} and asks for authorization.",

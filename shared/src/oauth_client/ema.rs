@@ -107,13 +107,6 @@ pub async fn exchange_for_id_jag(
     Ok(answer.access_token)
 }
 
-/// Whether the cached ID token can still be exchanged (not expired, with a little leeway).
-pub fn session_usable(session: &IdpSession, now: u64) -> bool {
-    session
-        .expires_at
-        .is_none_or(|at| now.saturating_add(crate::oauth::EXPIRY_LEEWAY_SECS) < at)
-}
-
 /// Leg 1, second half: reads the IdP's token response to the code exchange into a session.
 /// The ID token's `nonce` must be the one sent.
 pub(crate) fn id_token_session(
@@ -264,7 +257,7 @@ where
             .await?
             .idp_session(&ema.idp_issuer, &ema.idp_client.client_id)
             .cloned()
-            .filter(|s| session_usable(s, self.now()))
+            .filter(|s| !s.is_expired(self.now()))
             .ok_or(OAuthClientError::IdTokenUnusable)?;
         let idp_endpoint = TokenEndpoint {
             url: idp.token_endpoint()?,

@@ -293,25 +293,37 @@ struct FailNextRequest {
     /// Only requests of this JSON-RPC method (e.g. `tools/call`) count and are refused.
     #[serde(default)]
     method: Option<String>,
+    /// The status alone, without a `WWW-Authenticate` challenge.
+    #[serde(default)]
+    without_header: bool,
 }
 
 fn one() -> u32 {
     1
 }
 
-fn forced_challenge(status: u16, scopes: Option<Vec<String>>) -> Result<ForcedChallenge, Response> {
+fn forced_challenge(
+    status: u16,
+    scopes: Option<Vec<String>>,
+    without_header: bool,
+) -> Result<ForcedChallenge, Response> {
     if status != 401 && status != 403 {
         return Err(failure(
             StatusCode::BAD_REQUEST,
             "status must be 401 or 403",
         ));
     }
-    Ok(ForcedChallenge { status, scopes })
+    Ok(ForcedChallenge {
+        status,
+        scopes,
+        without_header,
+    })
 }
 
-/// `POST /control/api/servers/{server}/fail-next` `{count?, status: 401|403, scopes?, method?}`:
-/// the next `count` POST requests (of that JSON-RPC method, when given) answer with that
-/// challenge.
+/// `POST /control/api/servers/{server}/fail-next`
+/// `{count?, status: 401|403, scopes?, method?, withoutHeader?}`: the next `count` POST requests
+/// (of that JSON-RPC method, when given) answer with that challenge (`withoutHeader`: the status
+/// alone, no `WWW-Authenticate`).
 async fn fail_next(
     State(state): State<Arc<TestbedState>>,
     Path(name): Path<String>,
@@ -320,7 +332,7 @@ async fn fail_next(
     respond((|| {
         let server = find_server(&state, &name)?;
         let request: FailNextRequest = parse_body(&body)?;
-        let challenge = forced_challenge(request.status, request.scopes)?;
+        let challenge = forced_challenge(request.status, request.scopes, request.without_header)?;
         server.force_post_challenges(challenge, request.count, request.method);
         Ok(json!({"armed": request.count}))
     })())
@@ -379,7 +391,7 @@ async fn ambient_challenge(
     respond((|| {
         let server = find_server(&state, &name)?;
         let request: AmbientChallengeRequest = parse_body(&body)?;
-        server.force_get_challenge(forced_challenge(request.status, request.scopes)?);
+        server.force_get_challenge(forced_challenge(request.status, request.scopes, false)?);
         Ok(json!({"armed": true}))
     })())
 }

@@ -28,6 +28,9 @@ pub struct ForcedChallenge {
     /// Scopes named in a 403 challenge; defaults to the server's base scopes.
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
+    /// Answer with the status alone, without a `WWW-Authenticate` header (as some servers do).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub without_header: bool,
 }
 
 #[derive(Debug, Default)]

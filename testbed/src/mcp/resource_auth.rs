@@ -99,7 +99,11 @@ pub fn forced_challenge_response(server: &McpServer, forced: &ForcedChallenge) -
     } else {
         Challenge::InvalidToken("the token was rejected (forced by the control API)".into())
     };
-    challenge_response(server, &challenge)
+    let mut response = challenge_response(server, &challenge);
+    if forced.without_header {
+        response.headers_mut().remove(header::WWW_AUTHENTICATE);
+    }
+    response
 }
 
 /// The caller of an MCP request.
