@@ -3,7 +3,6 @@
 //! The flags are the ones that work on this kind of machine as root with no outside network:
 //! without the background-networking flags Chromium floods the closed network.
 
-use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -135,13 +134,6 @@ fn find_program(env_var: &str, candidates: &[&str]) -> PathBuf {
         })
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 impl Browser {
     pub async fn start() -> Self {
         let chromedriver = find_program("CHROMEDRIVER", &["/usr/bin/chromedriver"]);
@@ -149,7 +141,7 @@ impl Browser {
             "CHROMIUM",
             &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
         );
-        let port = free_port();
+        let port = crate::interop::free_port();
         // Its own process group, which the Chromium it starts joins: dropping the browser (also
         // when a test panics) stops them all, instead of leaving Chromium behind.
         let driver = Command::new(&chromedriver)

@@ -31,8 +31,6 @@ pub struct KeyholeProcess {
     pub open_url: String,
     printed: Arc<Mutex<Vec<String>>>,
     store_dir: tempfile::TempDir,
-    /// Where [`KeyholeProcess::testbed`] wrote the configuration.
-    _config_dir: Option<tempfile::TempDir>,
 }
 
 /// The workspace's crates the `keyhole` binary is built from.
@@ -193,18 +191,6 @@ impl KeyholeProcess {
         Self::spawn(&all)
     }
 
-    /// Starts `keyhole testbed` serving `config` (the testbed's JSON configuration) on a free
-    /// port.
-    pub fn testbed(config: &str) -> Self {
-        let dir = tempfile::tempdir().expect("a temporary directory for the configuration");
-        let path = dir.path().join("testbed.json");
-        std::fs::write(&path, config).expect("the testbed configuration is written");
-        let path = path.to_str().expect("a UTF-8 temporary path");
-        let mut testbed = Self::spawn(&["testbed", "--config", path, "--port", "0"]);
-        testbed._config_dir = Some(dir);
-        testbed
-    }
-
     /// Starts `keyhole <args…>` and waits for the first URL it prints: the address to open for the
     /// web inspector, the base URL for the testbed.
     pub fn spawn(args: &[&str]) -> Self {
@@ -259,7 +245,6 @@ impl KeyholeProcess {
             open_url,
             printed,
             store_dir,
-            _config_dir: None,
         }
     }
 

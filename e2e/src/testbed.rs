@@ -11,15 +11,31 @@ pub struct TestbedProcess {
 
 impl TestbedProcess {
     pub fn start(config: &str) -> Self {
+        Self::start_on(config, 0)
+    }
+
+    /// The same on `port` (0: any free port), e.g. to restart a testbed where it was.
+    pub fn start_on(config: &str, port: u16) -> Self {
         let config_dir = tempfile::tempdir().expect("a temporary directory");
         let path = config_dir.path().join("testbed.json");
         std::fs::write(&path, config).expect("write the testbed config");
         let path = path.to_str().expect("a UTF-8 path");
-        let process = KeyholeProcess::spawn(&["testbed", "--config", path, "--port", "0"]);
+        let port = port.to_string();
+        let process = KeyholeProcess::spawn(&["testbed", "--config", path, "--port", &port]);
         Self {
             process,
             _config_dir: config_dir,
         }
+    }
+
+    /// `http://127.0.0.1:<port>`: the MCP servers, the authorization server, the control API.
+    pub fn base_url(&self) -> &str {
+        &self.process.base_url
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.process.port()
     }
 
     /// The MCP endpoint of the server `name`.

@@ -3,8 +3,8 @@
 //! authorization server first), its client registration, or both — and, when the authorization
 //! server restarts and forgets the client, an unattended command signs in again by itself.
 
-use keyhole_e2e::KeyholeProcess;
 use keyhole_e2e::cli::{Cli, CliOutput};
+use keyhole_e2e::testbed::TestbedProcess;
 use serde_json::{Value, json};
 
 /// One OAuth-protected server; consent is automatic, so `--non-interactive` can sign in.
@@ -26,40 +26,18 @@ fn testbed_config() -> Value {
 }
 
 /// `keyhole testbed` on `port` (0: any free port), with the config above.
-struct TestbedProcess {
-    process: KeyholeProcess,
-    _dir: tempfile::TempDir,
+fn start_testbed(port: u16) -> TestbedProcess {
+    TestbedProcess::start_on(&testbed_config().to_string(), port)
 }
 
-impl TestbedProcess {
-    fn start(port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("testbed.json");
-        std::fs::write(&path, testbed_config().to_string()).unwrap();
-        let port = port.to_string();
-        let process = KeyholeProcess::spawn(&[
-            "testbed",
-            "--config",
-            path.to_str().unwrap(),
-            "--port",
-            &port,
-        ]);
-        Self { process, _dir: dir }
-    }
-
-    fn mcp_url(&self) -> String {
-        format!("{}/servers/main/mcp", self.process.base_url)
-    }
-
-    /// The tokens the authorization server issued (without their values).
-    async fn tokens(&self) -> Vec<Value> {
-        reqwest::get(format!("{}/control/api/tokens", self.process.base_url))
-            .await
-            .unwrap()
-            .json::<Vec<Value>>()
-            .await
-            .unwrap()
-    }
+/// The tokens the authorization server issued (without their values).
+async fn tokens(testbed: &TestbedProcess) -> Vec<Value> {
+    reqwest::get(format!("{}/control/api/tokens", testbed.base_url()))
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
 }
 
 async fn succeeds(cli: &Cli, args: &[&str]) -> CliOutput {
@@ -106,8 +84,8 @@ fn assert_no_token_value(cli: &Cli, output: &CliOutput) {
 
 #[tokio::test]
 async fn status_shows_what_is_held_and_forget_drops_tokens_the_registration_or_both() {
-    let testbed = TestbedProcess::start(0);
-    let url = testbed.mcp_url();
+    let testbed = start_testbed(0);
+    let url = testbed.mcp_url("main");
     let cli = Cli::new();
 
     let empty = succeeds(&cli, &["auth", "status"]).await;
@@ -125,10 +103,7 @@ async fn status_shows_what_is_held_and_forget_drops_tokens_the_registration_or_b
     );
     let held = status(&cli, &url).await;
     assert_eq!(held["serverUrl"], url);
-    assert_eq!(
-        held["issuer"],
-        format!("{}/oauth", testbed.process.base_url)
-    );
+    assert_eq!(held["issuer"], format!("{}/oauth", testbed.base_url()));
     assert_eq!(held["client"]["source"], "dynamic");
     assert_eq!(held["tokens"]["refreshToken"], true);
     assert_eq!(held["tokens"]["expired"], false);
@@ -151,7 +126,7 @@ async fn status_shows_what_is_held_and_forget_drops_tokens_the_registration_or_b
         "{forget:?}"
     );
     assert!(forget.stdout.contains("Revoked"), "{forget:?}");
-    let issued = testbed.tokens().await;
+    let issued = tokens(&testbed).await;
     assert!(!issued.is_empty());
     assert!(
         issued.iter().all(|t| t["revoked"] == true),
@@ -202,17 +177,17 @@ async fn status_shows_what_is_held_and_forget_drops_tokens_the_registration_or_b
 
 #[tokio::test]
 async fn after_the_authorization_server_restarts_an_unattended_command_signs_in_again() {
-    let testbed = TestbedProcess::start(0);
-    let port = testbed.process.port();
-    let url = testbed.mcp_url();
+    let testbed = start_testbed(0);
+    let port = testbed.port();
+    let url = testbed.mcp_url("main");
     let cli = Cli::new();
     succeeds(&cli, &["--url", &url, "--non-interactive", "tools", "list"]).await;
     let before = status(&cli, &url).await;
 
     // Same address, nothing remembered: the refresh token and the client are unknown to it.
     drop(testbed);
-    let restarted = TestbedProcess::start(port);
-    assert_eq!(restarted.mcp_url(), url);
+    let restarted = start_testbed(port);
+    assert_eq!(restarted.mcp_url("main"), url);
     let again = succeeds(&cli, &["--url", &url, "--non-interactive", "tools", "list"]).await;
     assert!(again.stdout.contains("echo"), "{again:?}");
     let after = status(&cli, &url).await;

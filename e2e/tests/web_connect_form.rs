@@ -5,6 +5,7 @@
 //! showing an empty app.
 
 use keyhole_e2e::demo::TestbedControl;
+use keyhole_e2e::testbed::TestbedProcess;
 use keyhole_e2e::{Browser, KeyholeProcess};
 use serde_json::{Value, json};
 
@@ -13,9 +14,9 @@ const TESTBED: &str = r#"{
 }"#;
 
 /// A testbed with one open server, and its MCP URL.
-fn open_testbed() -> (KeyholeProcess, String) {
-    let testbed = KeyholeProcess::testbed(TESTBED);
-    let url = format!("{}/servers/open/mcp", testbed.base_url);
+fn open_testbed() -> (TestbedProcess, String) {
+    let testbed = TestbedProcess::start(TESTBED);
+    let url = testbed.mcp_url("open");
     (testbed, url)
 }
 

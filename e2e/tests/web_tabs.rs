@@ -2,6 +2,7 @@
 //! that needs no authorization: tools (form, run, result, progress), resources, prompts, and the
 //! Protocol and Network views.
 
+use keyhole_e2e::testbed::{TestbedProcess, connect};
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 const TESTBED: &str = r#"{
@@ -30,15 +31,10 @@ const TESTBED: &str = r#"{
 }"#;
 
 /// A testbed with one open server; returns it and its MCP URL.
-fn open_testbed() -> (KeyholeProcess, String) {
-    let testbed = KeyholeProcess::testbed(TESTBED);
-    let url = format!("{}/servers/open/mcp", testbed.base_url);
+fn open_testbed() -> (TestbedProcess, String) {
+    let testbed = TestbedProcess::start(TESTBED);
+    let url = testbed.mcp_url("open");
     (testbed, url)
-}
-
-async fn connect(browser: &Browser, keyhole: &KeyholeProcess, url: &str) {
-    browser.client.goto(&keyhole.open_url).await.unwrap();
-    browser.connect_to(url).await;
 }
 
 #[tokio::test]
