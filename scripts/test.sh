@@ -16,6 +16,12 @@ ensure_interop_peers
 # The interop tests fail, rather than skip, when a peer is missing.
 export KEYHOLE_INTEROP=1
 
+step "The web app and the hub read /api/mcp replies through the shared types only"
+if grep -rnE '\["(ok|kind|hint|httpStatus|authChallenge)"\]' frontend/src server/src/hub; then
+    echo "read the envelope with keyhole_shared::api::mcp (Envelope, Failure), not by its keys" >&2
+    exit 1
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

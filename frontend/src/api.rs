@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use keyhole_shared::api::mcp::{Envelope, Failure};
 use keyhole_shared::api::{API_TOKEN_HEADER, ApiError, ConfigResponse};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -191,4 +192,28 @@ fn js_error_text(error: &JsValue) -> String {
             .as_string()
             .unwrap_or_else(|| "the request failed".into()),
     }
+}
+
+/// A call to `/api/mcp/*` or `/api/oauth/fetch`: the backend's reply envelope, read as `T` or
+/// the upstream [`Failure`] (`keyhole_shared::api::mcp`). The outer error: the backend itself
+/// could not be asked or read.
+pub async fn call<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<Result<T, Failure>, BackendError> {
+    let reply = post_json::<_, serde_json::Value>(path, body).await?;
+    read_envelope(reply)
+}
+
+/// Same, with `GET`.
+pub async fn get_call<T: DeserializeOwned>(path: &str) -> Result<Result<T, Failure>, BackendError> {
+    read_envelope(get_json::<serde_json::Value>(path).await?)
+}
+
+fn read_envelope<T: DeserializeOwned>(
+    reply: serde_json::Value,
+) -> Result<Result<T, Failure>, BackendError> {
+    Envelope::<T>::from_json(reply)
+        .map(Envelope::into_result)
+        .map_err(|e| BackendError::Malformed(e.to_string()))
 }

@@ -13,13 +13,13 @@
 //! A tool call that needed the sign-in is not sent again by itself (it may have side effects):
 //! its panel says so and offers to run it again.
 
+use keyhole_shared::api::mcp::SessionReply;
 use keyhole_shared::messages;
 use keyhole_shared::oauth_client::SignInCheck;
 use keyhole_shared::resume::{ResumeSnapshot, Trigger};
 use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::Value;
 
 use crate::api;
 use crate::connect::{self, ConnectOutcome, Connection};
@@ -63,14 +63,11 @@ async fn pick_up(snapshot: &ResumeSnapshot, recovery: Recovery) -> Option<Sessio
         "/api/mcp/session?sessionId={}",
         encode(&snapshot.backend_session_id)
     );
-    let reply = api::get_json::<Value>(&path).await.ok()?;
-    if reply["ok"] != Value::Bool(true) {
-        return None;
-    }
+    let reply = api::get_call::<SessionReply>(&path).await.ok()?.ok()?;
     let live = Session::new(
         snapshot.backend_session_id.clone(),
         snapshot.server_url.clone(),
-        reply["initializeResult"].clone(),
+        reply.initialize_result,
         None,
         recovery,
     );

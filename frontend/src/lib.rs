@@ -76,11 +76,8 @@ pub fn App() -> impl IntoView {
         status.set(ConnectionStatus::Connected { url: live.url() });
     });
     let on_connected = Callback::new(move |connection: Connection| {
-        let id = connection.reply["sessionId"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
-        let init = connection.reply["initializeResult"].clone();
+        let id = connection.reply.session_id;
+        let init = connection.reply.initialize_result;
         let live = Session::new(id, connection.url, init, connection.bearer, recovery);
         show.run(live);
         toasts.show(ToastKind::Success, format!("Connected to {}.", live.url()));

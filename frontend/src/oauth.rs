@@ -7,9 +7,8 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use keyhole_shared::api::ConfigResponse;
+use keyhole_shared::api::{ConfigResponse, FetchReply};
 use keyhole_shared::challenge::AuthChallenge;
-use keyhole_shared::challenge::ChallengeContext;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
@@ -62,30 +61,14 @@ impl HttpClient for WebHttp {
             body["sessionId"] = Value::String(session_id.clone());
         }
         let started = js_sys::Date::now();
-        let reply: Value = api::post_json("/api/oauth/fetch", &body)
+        let reply = api::call::<_, FetchReply>("/api/oauth/fetch", &body)
             .await
-            .map_err(|e| HttpError::Transport(e.to_string()))?;
-        if reply["ok"] != Value::Bool(true) {
-            return Err(HttpError::Transport(
-                reply["message"]
-                    .as_str()
-                    .unwrap_or("the OAuth request failed")
-                    .to_owned(),
-            ));
-        }
-        let headers = reply["headers"]
-            .as_array()
-            .map(|pairs| {
-                pairs
-                    .iter()
-                    .filter_map(|p| Some((p[0].as_str()?.to_owned(), p[1].as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .map_err(|e| HttpError::Transport(e.to_string()))?
+            .map_err(|failure| HttpError::Transport(failure.message().to_owned()))?;
         Ok(HttpResponse {
-            status: reply["status"].as_u64().unwrap_or(0) as u16,
-            headers,
-            body: reply["body"].as_str().unwrap_or("").as_bytes().to_vec(),
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.body.into_bytes(),
             elapsed_ms: Some((js_sys::Date::now() - started) as u64),
         })
     }
@@ -291,11 +274,6 @@ pub async fn stored_tokens(server_url: &str) -> Option<Tokens> {
     let document = WebStore.read().await.ok()?;
     let tokens = document.credential(server_url, None)?.tokens.clone()?;
     (!tokens.is_expired(WebClock.now_unix())).then_some(tokens)
-}
-
-/// The `authState` body for `/api/mcp/connect` and `/api/mcp/auth-state`.
-pub fn auth_state(tokens: &Tokens) -> Value {
-    json!({ "tokens": { "access_token": tokens.access_token.expose(), "token_type": tokens.token_type } })
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -565,16 +543,6 @@ pub fn save_step_up_guard(guard: &StepUpGuard) {
         } else {
             storage.set_item(STEP_UPS_KEY, &text)
         };
-    }
-}
-
-/// The operation went through: its step-ups count from zero again.
-pub fn forget_step_ups(server_url: &str, context: &ChallengeContext) {
-    let stored = session_storage().and_then(|s| s.get_item(STEP_UPS_KEY).ok().flatten());
-    if stored.is_some_and(|text| !text.is_empty()) {
-        let guard = step_up_guard();
-        guard.reset(server_url, context);
-        save_step_up_guard(&guard);
     }
 }
 

@@ -2,8 +2,8 @@
 //! happens when the MCP server answers a command, or the event stream, with an auth challenge while
 //! the session is up.
 //!
-//! The decisions are the shared auth core's (`OAuthClient::handle_challenge`, compiled to wasm);
-//! this module carries them out in the page:
+//! The decisions and their order are the shared auth core's (`OAuthClient` as the `Authority`,
+//! the recovery `Engine`, compiled to wasm); this module is the page's `Surface`:
 //! - a silent outcome (stored tokens, refresh, EMA re-mint) pushes the tokens to the backend
 //!   session and lets the caller send the same message once more;
 //! - `insufficient_scope` asks through the step-up modal (one prompt at a time), then re-mints
@@ -18,14 +18,24 @@
 //! over, which re-reads the shared store first. Recoveries for one server never overlap, in this tab
 //! or another ([`web_locks`]).
 
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
 use futures_channel::oneshot;
-use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
-use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpPlan};
+use keyhole_shared::oauth::Tokens;
+use keyhole_shared::recovery::{
+    Engine, InteractiveFlow, Notice, Origin, Question, Refused, SignIn, StepUpGuard, StepUpPlan,
+    Stop, Surface,
+};
 use keyhole_shared::resume::{RecoveryKind, Trigger};
+use keyhole_shared::secret::Secret;
 use keyhole_shared::sign_in_guard::{MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use serde_json::Value;
 
 use crate::oauth;
 use crate::page;
@@ -76,6 +86,8 @@ pub struct Recovery {
     /// The user came back from a sign-in to this server without finishing it: no automatic
     /// sign-in sends them there again until they ask (the banner).
     held: StoredValue<Option<String>>,
+    /// The shared recovery engine, one per page.
+    engine: StoredValue<Rc<Engine>, LocalStorage>,
     toasts: Toasts,
 }
 
@@ -103,6 +115,7 @@ impl Recovery {
             leaving: StoredValue::new(false),
             warned_without_locks: StoredValue::new(false),
             held: StoredValue::new(None),
+            engine: StoredValue::new_local(Rc::new(Engine::new())),
             toasts,
         };
         page::on_visible(move || {
@@ -187,166 +200,80 @@ fn lock_name(server_url: &str) -> String {
     format!("keyhole.recovery {server_url}")
 }
 
-/// Answers `challenge` for `session`. `Ok(())`: the session now holds tokens that should answer
-/// it, so the refused message can be sent once more. Interactive flows leave the page (this
-/// future then never finishes). `asked`: the user asked for this (the banner's button), which
-/// confirms a step-up and is not an automatic sign-in.
+/// Sends a message with `send` through the shared recovery engine: a refusal is answered and
+/// the same message sent once more (ARCHITECTURE.md, “One recovery”).
+pub async fn run<F, Fut>(
+    session: Session,
+    context: &ChallengeContext,
+    origin: Origin,
+    send: F,
+) -> Result<Value, RpcError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Value, Refused<RpcError>>>,
+{
+    let engine = session.recovery.engine.get_value();
+    let client = oauth::client_in(Some(session.id()));
+    let mut surface = WebSurface::new(Scope::Session(Box::new(session)), session.url(), &origin);
+    engine
+        .run(
+            &client,
+            &mut surface,
+            &session.url(),
+            context,
+            &origin,
+            send,
+        )
+        .await
+}
+
+/// Connects to `url` through the engine (`initialize` recovers like any message): `sent` holds
+/// the tokens the next connect request carries. A sign-in leaves the page: [`RpcError::Leaving`].
+pub async fn connect<T, F, Fut>(
+    url: &str,
+    sent: Rc<RefCell<Option<Tokens>>>,
+    send: F,
+) -> Result<T, RpcError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Refused<RpcError>>>,
+{
+    let context = ChallengeContext {
+        method: Some("initialize".into()),
+        tool_name: None,
+    };
+    // Pressing Connect is the user's request: a step-up needs no second confirmation, and the
+    // sign-in is not an automatic one.
+    let origin = Origin {
+        asked: true,
+        ..Origin::connect()
+    };
+    let mut surface = WebSurface::new(Scope::Connect(sent), url.to_owned(), &origin);
+    Engine::new()
+        .run(&oauth::client(), &mut surface, url, &context, &origin, send)
+        .await
+}
+
+/// Answers `challenge` for `session` with no message to resend (the event stream, the banner's
+/// button). `asked`: the user asked for this, which confirms a step-up and is not an automatic
+/// sign-in. Interactive flows leave the page (this future then never finishes).
 pub async fn recover(
     session: Session,
     challenge: AuthChallenge,
     trigger: Trigger,
     asked: bool,
 ) -> Result<(), RpcError> {
-    let recovery = session.recovery;
-    let url = session.url();
+    let origin = Origin {
+        trigger,
+        asked,
+        connecting: false,
+    };
+    let engine = session.recovery.engine.get_value();
     let client = oauth::client_in(Some(session.id()));
-    let rejected = session.bearer();
-    if !web_locks::available() {
-        recovery.warn_without_web_locks();
-    }
-    let mut outcome = web_locks::exclusive(&lock_name(&url), async {
-        // Read and written under the lock: another recovery of this tab may be counting too.
-        let guard = oauth::step_up_guard();
-        let outcome = client
-            .handle_challenge(&url, &challenge, rejected.as_ref(), &guard)
-            .await;
-        oauth::save_step_up_guard(&guard);
-        outcome
-    })
-    .await;
-    let mut kind = RecoveryKind::Relogin;
-    loop {
-        let waits =
-            !outcome.replays_automatically() && trigger == Trigger::Ambient && page::is_hidden();
-        if waits {
-            recovery.toasts.show(
-                ToastKind::Info,
-                "The server asked for authorization again. Keyhole will handle it when you come back to this tab.",
-            );
-            recovery.deferred.set_value(Some((session, challenge)));
-            return Err(RpcError::Recovery(
-                "waiting until the tab is visible".into(),
-            ));
-        }
-        match outcome {
-            RecoveryOutcome::Satisfied {
-                tokens,
-                via,
-                storage_error,
-            } => {
-                session
-                    .push_tokens(&tokens)
-                    .await
-                    .map_err(RpcError::Recovery)?;
-                recovery
-                    .toasts
-                    .show(ToastKind::Success, messages::recovered_silently(via));
-                if let Some(error) = storage_error {
-                    recovery
-                        .toasts
-                        .show(ToastKind::Warning, messages::token_not_saved(&error));
-                }
-                return Ok(());
-            }
-            RecoveryOutcome::StepUpConfirm(plan) => {
-                kind = RecoveryKind::StepUp;
-                let answer = if asked {
-                    // Pressing the banner's button is the confirmation.
-                    Answer::Authorize
-                } else {
-                    recovery.ask(url.clone(), plan.clone()).await
-                };
-                match answer {
-                    Answer::Authorize => {
-                        outcome = web_locks::exclusive(
-                            &lock_name(&url),
-                            client.confirm_step_up(&url, &plan),
-                        )
-                        .await;
-                    }
-                    Answer::Cancel => {
-                        return Err(RpcError::Recovery(format!(
-                            "Step-up cancelled: {} was not granted, so the request was not sent again. \
-                             The session is still connected.",
-                            messages::scope_list(&plan.new_scopes)
-                        )));
-                    }
-                    Answer::Busy => {
-                        let text = "Another authorization request is already waiting for your answer; \
-                                    answer it, then try again.";
-                        recovery.toasts.show(ToastKind::Info, text);
-                        return Err(RpcError::Recovery(text.into()));
-                    }
-                }
-            }
-            RecoveryOutcome::Interactive(plan) => {
-                // Another recovery is already taking the page to a sign-in (two lists refused
-                // together, say): this one ends with the page, and does not count as a sign-in.
-                if recovery.leaving.get_value() {
-                    return std::future::pending().await;
-                }
-                let asked = asked || kind == RecoveryKind::StepUp;
-                let authorization_url = match plan.flow {
-                    InteractiveFlow::AuthorizationCode { authorization_url } => authorization_url,
-                    InteractiveFlow::EnterpriseSignIn => {
-                        kind = RecoveryKind::EnterpriseSignIn;
-                        match client.begin_enterprise_sign_in(&url, &plan.requested).await {
-                            Ok(start) => start.authorization_url,
-                            Err(error) => {
-                                return Err(failed(session, &challenge, error.to_string()));
-                            }
-                        }
-                    }
-                };
-                if recovery.leaving.get_value() {
-                    return std::future::pending().await;
-                }
-                if !asked
-                    && recovery
-                        .held
-                        .with_value(|held| held.as_deref() == Some(&url))
-                {
-                    return Err(RpcError::Recovery(messages::abandoned_sign_in()));
-                }
-                if !asked && let Err(cause) = oauth::allow_automatic_sign_in(&url) {
-                    let reason = messages::sign_in_loop_stopped(
-                        MAX_AUTOMATIC_SIGN_INS,
-                        SIGN_IN_WINDOW_SECS,
-                        cause,
-                    );
-                    return Err(failed(session, &challenge, reason));
-                }
-                recovery.leaving.set_value(true);
-                if kind == RecoveryKind::Relogin {
-                    recovery.toasts.show(ToastKind::Info, plan.message.clone());
-                    page::sleep_ms(NOTICE_BEFORE_REDIRECT_MS).await;
-                }
-                if let Err(error) = oauth::leave_for_sign_in(
-                    &session,
-                    &authorization_url,
-                    &challenge,
-                    kind,
-                    trigger.clone(),
-                ) {
-                    recovery.leaving.set_value(false);
-                    return Err(failed(session, &challenge, error));
-                }
-                // The page is leaving; nothing more happens here.
-                return std::future::pending().await;
-            }
-            RecoveryOutcome::Failed { error } => {
-                return Err(failed(session, &challenge, error.to_string()));
-            }
-        }
-    }
-}
-
-/// Shows the banner for a recovery that failed; returns the error for the panel.
-fn failed(session: Session, challenge: &AuthChallenge, reason: String) -> RpcError {
-    session
-        .recovery
-        .show_banner(session.url(), reason.clone(), Some(challenge.clone()));
-    RpcError::Recovery(reason)
+    let mut surface = WebSurface::new(Scope::Session(Box::new(session)), session.url(), &origin);
+    engine
+        .recover(&client, &mut surface, &session.url(), &challenge, &origin)
+        .await
 }
 
 /// A challenge that arrived on the event stream, with no command waiting for it.
@@ -358,4 +285,258 @@ pub fn ambient(session: Session, challenge: AuthChallenge) {
     spawn_local(async move {
         let _ = recover(session, challenge, Trigger::Ambient, false).await;
     });
+}
+
+/// What a recovery works for.
+enum Scope {
+    /// A live session: tokens go to its backend session.
+    Session(Box<Session>),
+    /// A connection being made: the tokens the next `/api/mcp/connect` carries.
+    Connect(Rc<RefCell<Option<Tokens>>>),
+}
+
+/// The page as the recovery engine's surface: toasts, the step-up modal, the re-auth banner, a
+/// redirect for a sign-in (with a resume snapshot), the Web Lock, counts in `sessionStorage`.
+/// Connecting uses the same surface (one engine instance in the wasm, not two): there is no
+/// session to push tokens to or to come back to yet, and nobody to ask.
+struct WebSurface {
+    scope: Scope,
+    url: String,
+    trigger: Trigger,
+}
+
+impl WebSurface {
+    fn new(scope: Scope, url: String, origin: &Origin) -> Self {
+        if let Scope::Session(session) = &scope
+            && !web_locks::available()
+        {
+            session.recovery.warn_without_web_locks();
+        }
+        Self {
+            scope,
+            url,
+            trigger: origin.trigger.clone(),
+        }
+    }
+
+    fn recovery(&self) -> Option<Recovery> {
+        match &self.scope {
+            Scope::Session(session) => Some(session.recovery),
+            Scope::Connect(_) => None,
+        }
+    }
+
+    /// A recovery that failed: the banner for a live session; returns the error for the panel.
+    fn failed(&self, challenge: &AuthChallenge, reason: String) -> RpcError {
+        match self.recovery() {
+            Some(recovery) => {
+                recovery.show_banner(self.url.clone(), reason.clone(), Some(challenge.clone()));
+                RpcError::Recovery(reason)
+            }
+            None => RpcError::Recovery(format!("Signing in to {} failed: {reason}", self.url)),
+        }
+    }
+
+    /// Connecting: leaves for the sign-in with a snapshot that brings the user back connecting.
+    async fn sign_in_to_connect(&self, request: &SignIn<'_>) -> RpcError {
+        let left = match &request.plan.flow {
+            InteractiveFlow::AuthorizationCode { authorization_url } => {
+                oauth::leave_for_connect(&self.url, request.challenge, authorization_url)
+            }
+            InteractiveFlow::EnterpriseSignIn => {
+                oauth::redirect_for_connect(&self.url, request.challenge).await
+            }
+        };
+        match left {
+            Ok(()) => RpcError::Leaving,
+            Err(error) => self.failed(request.challenge, error),
+        }
+    }
+}
+
+impl Surface for WebSurface {
+    type Error = RpcError;
+
+    fn bearer(&self) -> Option<Secret> {
+        match &self.scope {
+            Scope::Session(session) => session.bearer(),
+            Scope::Connect(sent) => sent.borrow().as_ref().map(|t| t.access_token.clone()),
+        }
+    }
+
+    async fn install(&mut self, tokens: Option<&Tokens>) -> Result<(), RpcError> {
+        match (&self.scope, tokens) {
+            (Scope::Session(session), Some(tokens)) => session
+                .push_tokens(tokens)
+                .await
+                .map_err(RpcError::Recovery),
+            // Only connecting drops a token.
+            (Scope::Session(_), None) => Ok(()),
+            (Scope::Connect(sent), tokens) => {
+                *sent.borrow_mut() = tokens.cloned();
+                Ok(())
+            }
+        }
+    }
+
+    fn notify(&mut self, notice: Notice<'_>) {
+        let Notice::Recovered { via, storage_error } = notice else {
+            return;
+        };
+        match self.recovery() {
+            Some(recovery) => {
+                let toasts = recovery.toasts;
+                toasts.show(ToastKind::Success, messages::recovered_silently(via));
+                if let Some(error) = storage_error {
+                    toasts.show(ToastKind::Warning, messages::token_not_saved(error));
+                }
+            }
+            None => {
+                if let Some(error) = storage_error {
+                    leptos::logging::warn!("{}", messages::token_not_saved(error));
+                }
+            }
+        }
+    }
+
+    async fn confirm(&mut self, question: Question<'_, RpcError>) -> Result<(), RpcError> {
+        // Connecting is asked for: the engine asks nothing then.
+        let Some(recovery) = self.recovery() else {
+            return Ok(());
+        };
+        match question {
+            Question::StepUp(plan) => match recovery.ask(self.url.clone(), plan.clone()).await {
+                Answer::Authorize => Ok(()),
+                Answer::Cancel => Err(RpcError::Recovery(format!(
+                    "Step-up cancelled: {} was not granted, so the request was not sent again. \
+                     The session is still connected.",
+                    messages::scope_list(&plan.new_scopes)
+                ))),
+                Answer::Busy => {
+                    let text = "Another authorization request is already waiting for your answer; \
+                                answer it, then try again.";
+                    recovery.toasts.show(ToastKind::Info, text);
+                    Err(RpcError::Recovery(text.into()))
+                }
+            },
+            Question::Reauthorize {
+                status,
+                challenge,
+                refusal,
+            } => {
+                // Not answered by itself: the request may have had side effects, and the server
+                // may just be failing. The banner offers to authorize again.
+                let command =
+                    matches!(self.trigger, Trigger::Command { .. }).then(|| self.trigger.clone());
+                recovery.banner.set(Some(Banner {
+                    server_url: self.url.clone(),
+                    reason: messages::token_maybe_not_recognised(status),
+                    challenge: Some(challenge.clone()),
+                    command,
+                }));
+                Err(refusal.clone())
+            }
+        }
+    }
+
+    async fn sign_in(&mut self, request: SignIn<'_>) -> Result<(), RpcError> {
+        let (session, recovery) = match &self.scope {
+            Scope::Session(session) => (**session, session.recovery),
+            Scope::Connect(_) => return Err(self.sign_in_to_connect(&request).await),
+        };
+        let url = &self.url;
+        // Another recovery is already taking the page to a sign-in (two lists refused together,
+        // say): this one ends with the page, and does not count as a sign-in.
+        if recovery.leaving.get_value() {
+            return std::future::pending().await;
+        }
+        let authorization_url = match &request.plan.flow {
+            InteractiveFlow::AuthorizationCode { authorization_url } => authorization_url.clone(),
+            InteractiveFlow::EnterpriseSignIn => {
+                let client = oauth::client_in(Some(session.id()));
+                match client
+                    .begin_enterprise_sign_in(url, &request.plan.requested)
+                    .await
+                {
+                    Ok(start) => start.authorization_url,
+                    Err(error) => return Err(self.failed(request.challenge, error.to_string())),
+                }
+            }
+        };
+        if recovery.leaving.get_value() {
+            return std::future::pending().await;
+        }
+        if request.automatic
+            && recovery
+                .held
+                .with_value(|held| held.as_deref() == Some(url))
+        {
+            return Err(RpcError::Recovery(messages::abandoned_sign_in()));
+        }
+        if request.automatic
+            && let Err(cause) = oauth::allow_automatic_sign_in(url)
+        {
+            let reason =
+                messages::sign_in_loop_stopped(MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS, cause);
+            return Err(self.failed(request.challenge, reason));
+        }
+        recovery.leaving.set_value(true);
+        if request.kind == RecoveryKind::Relogin {
+            recovery
+                .toasts
+                .show(ToastKind::Info, request.plan.message.clone());
+            page::sleep_ms(NOTICE_BEFORE_REDIRECT_MS).await;
+        }
+        if let Err(error) = oauth::leave_for_sign_in(
+            &session,
+            &authorization_url,
+            request.challenge,
+            request.kind,
+            request.origin.trigger.clone(),
+        ) {
+            recovery.leaving.set_value(false);
+            return Err(self.failed(request.challenge, error));
+        }
+        // The page is leaving; nothing more happens here.
+        std::future::pending().await
+    }
+
+    fn stop(&mut self, stop: Stop<'_>) -> RpcError {
+        match stop {
+            Stop::Failed { error, challenge } => self.failed(challenge, error.to_string()),
+            Stop::ChallengedAfterRetry => RpcError::Recovery(messages::challenged_after_retry()),
+        }
+    }
+
+    fn postpone(&mut self, challenge: &AuthChallenge, origin: &Origin) -> Option<RpcError> {
+        let Scope::Session(session) = &self.scope else {
+            return None;
+        };
+        if origin.trigger != Trigger::Ambient || !page::is_hidden() {
+            return None;
+        }
+        session.recovery.toasts.show(
+            ToastKind::Info,
+            "The server asked for authorization again. Keyhole will handle it when you come back to this tab.",
+        );
+        session
+            .recovery
+            .deferred
+            .set_value(Some((**session, challenge.clone())));
+        Some(RpcError::Recovery(
+            "waiting until the tab is visible".into(),
+        ))
+    }
+
+    async fn exclusive<T>(&self, server_url: &str, work: impl Future<Output = T>) -> T {
+        web_locks::exclusive(&lock_name(server_url), work).await
+    }
+
+    fn step_ups(&self) -> StepUpGuard {
+        oauth::step_up_guard()
+    }
+
+    fn keep_step_ups(&self, guard: &StepUpGuard) {
+        oauth::save_step_up_guard(guard);
+    }
 }

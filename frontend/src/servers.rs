@@ -10,7 +10,9 @@ use keyhole_shared::oauth_client::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 use crate::api;
 use crate::connect::{self, ConnectOutcome, Connection};
@@ -262,7 +264,7 @@ pub fn ServersView(
 /// Connects to `target` (signing in when needed), reporting through `status` and `on_connected`.
 pub fn start_connect(
     target: String,
-    headers: Map<String, Value>,
+    headers: BTreeMap<String, String>,
     status: RwSignal<ConnectionStatus>,
     on_connected: Callback<Connection>,
 ) {
@@ -287,9 +289,9 @@ pub fn start_connect(
     });
 }
 
-/// `Name: value` lines into a JSON object of headers.
-fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
-    let mut headers = Map::new();
+/// `Name: value` lines into headers.
+fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut headers = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some((name, value)) = line.split_once(':') else {
             return Err(format!(
@@ -300,7 +302,7 @@ fn parse_headers(text: &str) -> Result<Map<String, Value>, String> {
         if name.is_empty() || name.contains(char::is_whitespace) {
             return Err(format!("\"{name}\" is not a valid header name."));
         }
-        headers.insert(name.to_owned(), Value::String(value.trim().to_owned()));
+        headers.insert(name.to_owned(), value.trim().to_owned());
     }
     Ok(headers)
 }

@@ -10,7 +10,6 @@ use keyhole_shared::api::HttpExchange;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
 use keyhole_shared::oauth::Tokens;
-use keyhole_shared::resume::Trigger;
 use keyhole_shared::secret::Secret;
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -20,6 +19,10 @@ use crate::history::Call;
 use crate::page::monotonic_ms;
 use crate::recovery::{self, Recovery};
 use crate::ui_state::UiState;
+use keyhole_shared::api::mcp::{
+    AuthState, AuthStateRequest, Done, Failure, Hint, NetworkLogReply, SendReply, SendRequest,
+};
+use keyhole_shared::recovery::{Origin, Refused};
 
 /// Which way a JSON-RPC message travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +64,25 @@ pub enum RpcError {
     NotRecognised { status: u16, message: String },
     /// The request never got an answer (network, backend, malformed reply).
     Transport(String),
+    /// The page is leaving for a sign-in (connecting).
+    Leaving,
+}
+
+impl RpcError {
+    /// The error as the recovery engine reads it.
+    fn refused(self) -> Refused<Self> {
+        match self {
+            Self::Auth {
+                challenge: Some(challenge),
+                ..
+            } => Refused::Challenge(challenge),
+            Self::NotRecognised { status, .. } => Refused::NotRecognised {
+                status,
+                error: self,
+            },
+            other => Refused::Other(other),
+        }
+    }
 }
 
 impl std::fmt::Display for RpcError {
@@ -72,6 +94,7 @@ impl std::fmt::Display for RpcError {
             Self::Auth { message, .. } => write!(f, "Authorization needed: {message}"),
             Self::Recovery(message) => f.write_str(message),
             Self::Transport(message) => f.write_str(message),
+            Self::Leaving => f.write_str("Leaving for the sign-in."),
             Self::NotRecognised { status, message } => write!(
                 f,
                 "{message}. {}",
@@ -168,16 +191,14 @@ impl Session {
 
     /// Hands new tokens to the backend session (`/api/mcp/auth-state`); later requests use them.
     pub async fn push_tokens(&self, tokens: &Tokens) -> Result<(), String> {
-        let body = json!({ "sessionId": self.id(), "authState": crate::oauth::auth_state(tokens) });
-        let reply = api::post_json::<_, Value>("/api/mcp/auth-state", &body)
+        let body = AuthStateRequest {
+            session_id: self.id(),
+            auth_state: AuthState::of(tokens),
+        };
+        api::call::<_, Done>("/api/mcp/auth-state", &body)
             .await
-            .map_err(|e| format!("The new token could not be handed to the session: {e}"))?;
-        if reply["ok"] != Value::Bool(true) {
-            return Err(reply["message"]
-                .as_str()
-                .unwrap_or("The backend refused the new token.")
-                .to_owned());
-        }
+            .map_err(|e| format!("The new token could not be handed to the session: {e}"))?
+            .map_err(|failure| failure.message().to_owned())?;
         self.bearer.set_value(Some(tokens.access_token.clone()));
         Ok(())
     }
@@ -242,126 +263,68 @@ impl Session {
         outcome
     }
 
-    /// Sends one request. An auth challenge is answered by [`recovery::recover`]; when that
-    /// succeeds, the same message (same id) is sent once more. A second challenge is an error.
+    /// Sends one request through the shared recovery engine: an auth challenge is answered and
+    /// the same message (same id) sent once more.
     async fn request_once_more_on_recovery(
         &self,
         id: u64,
         method: &str,
         params: Value,
     ) -> Result<Value, RpcError> {
+        let context = ChallengeContext::of_request(method, &params);
+        let origin = Origin::of_request(method, &params);
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let outcome = self.send_with_recovery(method, &message).await;
-        if outcome.is_ok() {
-            // The operation went through: a later step-up for it starts counting afresh.
-            let context = ChallengeContext {
-                method: Some(method.to_owned()),
-                tool_name: (method == "tools/call")
-                    .then(|| message["params"]["name"].as_str().map(str::to_owned))
-                    .flatten(),
-            };
-            crate::oauth::forget_step_ups(&self.url(), &context);
-        }
-        outcome
-    }
-
-    /// Sends `message`; an auth challenge is answered and the message sent once more.
-    async fn send_with_recovery(&self, method: &str, message: &Value) -> Result<Value, RpcError> {
-        match self.send_once(method, message).await {
-            Err(RpcError::Auth {
-                challenge: Some(challenge),
-                ..
-            }) => {
-                let target = message["params"]["name"]
-                    .as_str()
-                    .or(message["params"]["uri"].as_str())
-                    .map(str::to_owned);
-                let trigger = Trigger::Command {
-                    method: method.to_owned(),
-                    target,
-                };
-                recovery::recover(*self, *challenge, trigger, false).await?;
-                match self.send_once(method, message).await {
-                    Err(RpcError::Auth { .. }) => {
-                        Err(RpcError::Recovery(messages::challenged_after_retry()))
-                    }
-                    other => other,
-                }
-            }
-            Err(RpcError::NotRecognised {
-                status,
-                message: text,
-            }) => {
-                // Not answered by itself: the request may have had side effects, and the server
-                // may just be failing. The banner offers to authorize again.
-                let context = ChallengeContext {
-                    method: Some(method.to_owned()),
-                    tool_name: (method == "tools/call")
-                        .then(|| message["params"]["name"].as_str().map(str::to_owned))
-                        .flatten(),
-                };
-                let challenge = AuthChallenge::token_not_recognised(status, context);
-                let target = message["params"]["name"]
-                    .as_str()
-                    .or(message["params"]["uri"].as_str())
-                    .map(str::to_owned);
-                self.recovery.banner.set(Some(recovery::Banner {
-                    server_url: self.url(),
-                    reason: messages::token_maybe_not_recognised(status),
-                    challenge: Some(challenge),
-                    command: Some(Trigger::Command {
-                        method: method.to_owned(),
-                        target,
-                    }),
-                }));
-                Err(RpcError::NotRecognised {
-                    status,
-                    message: text,
-                })
-            }
-            other => other,
-        }
+        let send = || async {
+            self.send_once(method, &message)
+                .await
+                .map_err(RpcError::refused)
+        };
+        recovery::run(*self, &context, origin, send).await
     }
 
     /// Sends `message` once and returns its `result`.
     async fn send_once(&self, method: &str, message: &Value) -> Result<Value, RpcError> {
         self.record(Direction::Sent, method.to_owned(), None, message.clone());
         let started = monotonic_ms();
-        let body = json!({ "sessionId": self.id(), "message": message });
-        let reply = api::post_json::<_, Value>("/api/mcp/send", &body)
+        let body = SendRequest {
+            session_id: self.id(),
+            message: message.clone(),
+        };
+        let reply = api::call::<_, SendReply>("/api/mcp/send", &body)
             .await
             .map_err(|e| RpcError::Transport(e.to_string()))?;
-        if reply["ok"] != Value::Bool(true) {
-            let text = reply["message"]
-                .as_str()
-                .unwrap_or("The request failed.")
-                .to_owned();
-            let status = reply["httpStatus"].as_u64().map(|s| s as u16);
-            return Err(match (reply["kind"].as_str(), status) {
-                (Some("auth_challenge"), _) => RpcError::Auth {
-                    challenge: serde_json::from_value(reply["authChallenge"].clone()).ok(),
-                    message: text,
-                },
-                (_, Some(status)) => {
-                    self.recovery
-                        .trouble
-                        .set(Some(format!("the server answers HTTP {status}")));
-                    if reply["hint"] == "token_not_recognised" {
-                        RpcError::NotRecognised {
-                            status,
-                            message: text,
-                        }
-                    } else {
-                        RpcError::Transport(text)
-                    }
-                }
-                _ => RpcError::Transport(text),
-            });
-        }
+        let reply = match reply {
+            Ok(reply) => reply,
+            Err(Failure::AuthChallenge {
+                auth_challenge,
+                message,
+            }) => {
+                return Err(RpcError::Auth {
+                    challenge: Some(auth_challenge),
+                    message,
+                });
+            }
+            Err(Failure::TransportError {
+                message,
+                http_status,
+                hint,
+            }) => {
+                let Some(status) = http_status else {
+                    return Err(RpcError::Transport(message));
+                };
+                self.recovery
+                    .trouble
+                    .set(Some(format!("the server answers HTTP {status}")));
+                return Err(match hint {
+                    Some(Hint::TokenNotRecognised) => RpcError::NotRecognised { status, message },
+                    None => RpcError::Transport(message),
+                });
+            }
+        };
         if self.recovery.trouble.with_untracked(Option::is_some) {
             self.recovery.trouble.set(None);
         }
-        let response = reply["response"].clone();
+        let response = reply.response.unwrap_or(Value::Null);
         if response.is_null() {
             return Err(RpcError::Transport(
                 "The backend returned no response to the request.".into(),
@@ -480,11 +443,8 @@ impl Session {
     /// Fetches the backend's network log (everything recorded before the events stream opened).
     pub async fn load_network_log(&self) {
         let path = format!("/api/mcp/log?sessionId={}", encode(&self.id()));
-        if let Ok(reply) = api::get_json::<Value>(&path).await
-            && let Ok(exchanges) =
-                serde_json::from_value::<Vec<HttpExchange>>(reply["exchanges"].clone())
-        {
-            for exchange in exchanges {
+        if let Ok(Ok(reply)) = api::get_call::<NetworkLogReply>(&path).await {
+            for exchange in reply.exchanges {
                 self.exchange(exchange);
             }
         }

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use keyhole_shared::api::ExchangeKind;
+use keyhole_shared::api::{ExchangeKind, FetchReply};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::error::{ApiJson, AppError};
 use crate::hub::{Failure, Hub, Reply};
@@ -57,7 +57,7 @@ impl ClientEvents for Unattached {
 pub async fn fetch(
     State(hub): State<Arc<Hub>>,
     ApiJson(request): ApiJson<FetchRequest>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<FetchReply>, AppError> {
     let url = url::Url::parse(&request.url)
         .map_err(|e| AppError::BadRequest(format!("{:?} is not a URL: {e}", request.url)))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -95,14 +95,14 @@ pub async fn fetch(
         Err(error) => {
             let message = describe_request_error(&url, &error);
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::transport(message)));
+            return Ok(Reply::failed(Failure::transport(message)));
         }
     };
     let status = response.status().as_u16();
     recorder.response(status, response.headers());
     if let Err(message) = crate::upstream_http::check_head(&response) {
         recorder.fail(message.clone());
-        return Ok(Reply::Failed(Failure::transport(message)));
+        return Ok(Reply::failed(Failure::transport(message)));
     }
     let headers: Vec<(String, String)> = response
         .headers()
@@ -118,14 +118,14 @@ pub async fn fetch(
         Ok(body) => body,
         Err(message) => {
             recorder.fail(message.clone());
-            return Ok(Reply::Failed(Failure::transport(message)));
+            return Ok(Reply::failed(Failure::transport(message)));
         }
     };
     recorder.body_chunk(&body);
     recorder.finish();
-    Ok(Reply::Ok(json!({
-        "status": status,
-        "headers": headers,
-        "body": String::from_utf8_lossy(&body),
-    })))
+    Ok(Reply::ok(FetchReply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }))
 }

@@ -6,7 +6,7 @@
 use crate::oauth_fixture;
 
 use keyhole_shared::oauth_client::{ClientConfig, Issuer};
-use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard};
+use keyhole_shared::recovery::{Authority as _, InteractiveFlow, RecoveryOutcome, StepUpGuard};
 use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret};
 use oauth_fixture::fake_server::FakeServer;
 use oauth_fixture::{REDIRECT_URI, new_client, query_param};

@@ -10,7 +10,9 @@ use keyhole_shared::oauth_client::{
     EnterpriseConfig, Issuer, OAuthClientError, PreRegisteredClient, ServerConfig,
     TokenEndpointAuthMethod,
 };
-use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard, StepUpMethod};
+use keyhole_shared::recovery::{
+    Authority as _, InteractiveFlow, RecoveryOutcome, StepUpGuard, StepUpMethod,
+};
 use oauth_fixture::{Bed, config, query_param};
 use serde_json::json;
 

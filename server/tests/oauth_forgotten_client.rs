@@ -11,7 +11,7 @@ use keyhole_shared::oauth_client::{
     ClientConfig, ClientId, ClientRegistration, Issuer, RegistrationSource, SignInCheck,
     TokenEndpointAuthMethod,
 };
-use keyhole_shared::recovery::{InteractiveFlow, RecoveryOutcome, StepUpGuard};
+use keyhole_shared::recovery::{Authority as _, InteractiveFlow, RecoveryOutcome, StepUpGuard};
 use keyhole_shared::store::Forget;
 use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret};
 use oauth_fixture::fake_server::FakeServer;

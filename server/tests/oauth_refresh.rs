@@ -9,7 +9,7 @@ use keyhole_shared::messages::SilentRecovery;
 use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::ClientConfig;
 use keyhole_shared::recovery::{
-    CredentialKey, GrantError, RecoveryOutcome, StepUpGuard, TokenRefresher,
+    Authority as _, CredentialKey, GrantError, RecoveryOutcome, StepUpGuard, TokenRefresher,
 };
 use oauth_fixture::{Bed, config, new_client};
 use serde_json::json;

@@ -29,6 +29,8 @@ mod hub_auth_challenge;
 mod hub_cancellation;
 #[path = "hub_connect_and_call.rs"]
 mod hub_connect_and_call;
+#[path = "hub_contract.rs"]
+mod hub_contract;
 #[path = "hub_network_log.rs"]
 mod hub_network_log;
 #[path = "hub_oauth_fetch.rs"]

@@ -66,6 +66,19 @@ pub struct ChallengeContext {
     pub tool_name: Option<String>,
 }
 
+impl ChallengeContext {
+    /// The context of a refusal of the request `method` with `params`: its method and, for
+    /// `tools/call`, the tool.
+    pub fn of_request(method: &str, params: &serde_json::Value) -> Self {
+        Self {
+            method: Some(method.to_owned()),
+            tool_name: (method == "tools/call")
+                .then(|| params["name"].as_str().map(str::to_owned))
+                .flatten(),
+        }
+    }
+}
+
 /// The response as received, for display.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

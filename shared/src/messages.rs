@@ -16,6 +16,9 @@ pub enum SilentRecovery {
     Refresh,
     /// A new access token was minted through the enterprise IdP.
     EmaRemint,
+    /// The client obtained a token for itself (client-credentials grant, the CLI's
+    /// `--client-credentials`).
+    ClientCredentials,
 }
 
 /// "a", "a and b", "a, b and c".
@@ -79,6 +82,9 @@ pub fn recovered_silently(how: SilentRecovery) -> String {
         SilentRecovery::EmaRemint => {
             "Obtained a fresh token from your organization's sign-in and retried the request."
                 .to_owned()
+        }
+        SilentRecovery::ClientCredentials => {
+            "Obtained a token with the client's own credentials and sent the request.".to_owned()
         }
     }
 }
@@ -372,6 +378,7 @@ mod tests {
             recovered_silently(SilentRecovery::Storage),
             recovered_silently(SilentRecovery::Refresh),
             recovered_silently(SilentRecovery::EmaRemint),
+            recovered_silently(SilentRecovery::ClientCredentials),
             token_not_saved("disk full"),
             recovered_after_redirect(Some("t")),
             recovered_after_redirect(None),

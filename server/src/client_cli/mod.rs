@@ -23,6 +23,7 @@ mod conformance;
 mod parse_challenge;
 mod session;
 mod sign_in;
+mod surface;
 pub mod terminal;
 
 use std::process::ExitCode;

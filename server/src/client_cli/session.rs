@@ -1,34 +1,24 @@
 //! One CLI session: the upstream MCP client ([`McpClient`]) and the OAuth client over the store
-//! shared with the web app, with the recovery rules applied to a terminal (see ARCHITECTURE.md,
-//! “Recovery in the CLI”):
-//!
-//! * connect: stored tokens first; a challenge runs the authorization flow, then `initialize` again;
-//! * a 401 mid-session: `handle_auth_challenge` (stored token, silent refresh, EMA re-mint, else
-//!   sign-in), then the same message once more;
-//! * a 403 `insufficient_scope`: the `[y/N]` prompt (or `--yes`), the union of scopes, one retry;
-//!   the shared [`StepUpGuard`] stops after three step-ups;
-//! * an HTTP error without a challenge on a token that worked (or, at connect, a stored token):
-//!   the server may have forgotten the token. Connecting simply tries again without it; a request
-//!   asks first (`--yes`), since sending it again may repeat a side effect.
-//!
-//! Obtaining the new credentials is [`super::sign_in`]'s part.
+//! shared with the web app (see ARCHITECTURE.md, “Recovery in the CLI”). Connecting starts from
+//! the stored token; every message, `initialize` included, goes through the shared recovery
+//! [`Engine`] with the terminal as its surface ([`super::surface`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use keyhole_shared::messages::SignInReason;
 use keyhole_shared::oauth_client::{
     ClientConfig as OAuthConfig, EnterpriseConfig, Issuer, OAuthClient, PreRegisteredClient,
     ServerConfig,
 };
-use keyhole_shared::recovery::StepUpGuard;
+use keyhole_shared::recovery::{Engine, Origin, Refused};
 use keyhole_shared::store::{IdpSession, OAuthStore};
-use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret, messages};
+use keyhole_shared::{ChallengeContext, ScopeSet, Secret};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::args::ConnectionArgs;
 use super::authorize::{self, CallbackOptions};
+use super::surface::{CliAuthority, CliSurface, SignInState};
 use super::{CliError, Terminal};
 use crate::catalog::{self, Catalog, Transport};
 use crate::mcp_client::{
@@ -38,9 +28,6 @@ use crate::native_http::{NativeHttp, OsEntropy, SystemClock};
 use crate::oauth_store::FileStore;
 
 pub(super) type OAuth = OAuthClient<NativeHttp, FileStore, SystemClock, OsEntropy>;
-
-/// Requests retried after a recovery, at most (step-ups are also limited by the guard).
-const MAX_RECOVERIES: usize = 5;
 
 /// What the session does with authorization, from the command line.
 #[derive(Debug, Clone, Default)]
@@ -78,18 +65,8 @@ pub(super) struct Session<'t> {
     pub client: McpClient,
     pub oauth: OAuth,
     pub options: AuthOptions,
-    pub(super) guard: StepUpGuard,
-    /// Authorization requests made for the current message (sign-in and step-ups together).
-    pub(super) authorizations: u32,
-    /// The client was registered again in this run (after the authorization server forgot it):
-    /// never twice.
-    pub(super) reregistered: bool,
-    /// The bearer came from the store, not from a grant of this run.
-    pub(super) bearer_from_store: bool,
-    /// The bearer of the last request that succeeded.
-    accepted_bearer: Option<Secret>,
-    /// Why the next sign-in happens, when the refusal itself does not tell.
-    pub(super) sign_in_reason: Option<SignInReason>,
+    engine: Engine,
+    sign_ins: SignInState,
     next_id: u64,
     pub initialize_result: Value,
     pub server_messages: mpsc::UnboundedReceiver<Value>,
@@ -258,12 +235,7 @@ impl<'t> Session<'t> {
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;
-        let client = McpClient::new(
-            http,
-            config,
-            Arc::new(Credentials::new(bearer.clone())),
-            events,
-        );
+        let client = McpClient::new(http, config, Arc::new(Credentials::new(bearer)), events);
         let options = AuthOptions {
             yes: args.yes,
             client_credentials: args.client_credentials,
@@ -281,12 +253,8 @@ impl<'t> Session<'t> {
             client,
             oauth,
             options,
-            guard: StepUpGuard::new(),
-            authorizations: 0,
-            reregistered: false,
-            bearer_from_store: bearer.is_some(),
-            accepted_bearer: None,
-            sign_in_reason: None,
+            engine: Engine::new(),
+            sign_ins: SignInState::default(),
             next_id: 1,
             initialize_result: Value::Null,
             server_messages: receiver,
@@ -295,40 +263,51 @@ impl<'t> Session<'t> {
         Ok(session)
     }
 
+    /// The session's parts as the recovery engine's surface and authority.
+    fn recovery(&mut self) -> (&Engine, CliSurface<'_>, CliAuthority<'_>) {
+        let surface = CliSurface {
+            terminal: &mut *self.terminal,
+            client: &self.client,
+            oauth: &self.oauth,
+            url: &self.url,
+            options: &self.options,
+            state: &mut self.sign_ins,
+        };
+        let authority = CliAuthority {
+            oauth: &self.oauth,
+            options: &self.options,
+        };
+        (&self.engine, surface, authority)
+    }
+
+    /// `initialize`, recovering like any message. A stored token refused without a challenge is
+    /// dropped and the connection tried once more without it (connecting has no side effects).
     async fn initialize(&mut self) -> Result<(), CliError> {
         let context = ChallengeContext {
             method: Some("initialize".into()),
             tool_name: None,
         };
-        for _ in 0..MAX_RECOVERIES {
-            let bearer = self.client.credentials().bearer();
-            match self.client.initialize().await {
+        self.sign_ins.authorizations = 0;
+        let url = self.url.clone();
+        let (engine, mut surface, authority) = self.recovery();
+        let client = surface.client;
+        let connect = || async {
+            let bearer = client.credentials().bearer();
+            match client.initialize().await {
                 Ok(result) => {
-                    self.initialize_result = result;
-                    self.accepted_bearer = bearer;
-                    return Ok(());
+                    client.credentials().accept(bearer);
+                    Ok(result)
                 }
-                Err(SendError::Challenge(challenge)) => {
-                    self.recover(&challenge, context.clone(), bearer).await?;
-                }
-                Err(error) => {
-                    // A stored token refused without a challenge: connecting has no side
-                    // effects, so try once without it and let the server ask for a sign-in.
-                    let stored = bearer.is_some() && self.bearer_from_store;
-                    match error.may_be_token_refusal() {
-                        Some(status) if stored => {
-                            self.terminal
-                                .err(&messages::token_maybe_not_recognised(status));
-                            self.bearer_from_store = false;
-                            self.sign_in_reason = Some(SignInReason::NotRecognised);
-                            self.client.credentials().set_bearer(None);
-                        }
-                        _ => return Err(CliError::error(error.to_string())),
-                    }
-                }
+                Err(error) => Err(as_cli_refusal(
+                    error.into_refusal(context.clone(), bearer.is_some()),
+                )),
             }
-        }
-        Err(CliError::auth(messages::challenged_after_retry()))
+        };
+        let origin = Origin::connect();
+        self.initialize_result = engine
+            .run(&authority, &mut surface, &url, &context, &origin, connect)
+            .await?;
+        Ok(())
     }
 
     /// Sends a request and returns its `result`; a JSON-RPC error is an error (exit 1).
@@ -348,123 +327,34 @@ impl<'t> Session<'t> {
     pub async fn request_raw(&mut self, method: &str, params: Value) -> Result<Value, CliError> {
         let id = self.next_id;
         self.next_id += 1;
+        let context = ChallengeContext::of_request(method, &params);
+        let origin = Origin::of_request(method, &params);
         let message = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
-        let context = ChallengeContext {
-            method: Some(method.to_owned()),
-            tool_name: (method == "tools/call")
-                .then(|| params["name"].as_str().map(str::to_owned))
-                .flatten(),
-        };
-        let mut unauthorized_retried = false;
-        self.authorizations = 0;
-        for _ in 0..=MAX_RECOVERIES {
-            let bearer = self.client.credentials().bearer();
-            match self.client.send(&message).await {
+        self.sign_ins.authorizations = 0;
+        let url = self.url.clone();
+        let (engine, mut surface, authority) = self.recovery();
+        let client = surface.client;
+        let send = || async {
+            let bearer = client.credentials().bearer();
+            match client.send(&message).await {
                 Ok(Some(response)) => {
-                    self.guard.reset(&self.url, &context);
-                    self.accepted_bearer = bearer;
-                    return Ok(response);
+                    client.credentials().accept(bearer);
+                    Ok(response)
                 }
-                Ok(None) => {
-                    return Err(CliError::error(format!(
-                        "the server sent no response to {method}"
-                    )));
-                }
-                Err(SendError::Challenge(challenge)) => {
-                    if challenge.status == 401 {
-                        if unauthorized_retried {
-                            return Err(CliError::auth(messages::challenged_after_retry()));
-                        }
-                        unauthorized_retried = true;
-                    }
-                    self.recover(&challenge, context.clone(), bearer).await?;
-                }
+                Ok(None) => Err(Refused::Other(CliError::error(format!(
+                    "the server sent no response to {method}"
+                )))),
                 Err(error) => {
-                    let worked_before = bearer.is_some() && bearer == self.accepted_bearer;
-                    let status = error.may_be_token_refusal().filter(|_| worked_before);
-                    match status {
-                        Some(status) if !unauthorized_retried => {
-                            unauthorized_retried = true;
-                            self.offer_sign_in(status, context.clone(), bearer).await?;
-                        }
-                        _ => return Err(CliError::error(error.to_string())),
-                    }
+                    let worked_before = client.credentials().was_accepted(bearer.as_ref());
+                    Err(as_cli_refusal(
+                        error.into_refusal(context.clone(), worked_before),
+                    ))
                 }
             }
-        }
-        Err(CliError::auth(messages::challenged_after_retry()))
-    }
-
-    /// A request refused without a challenge although its token worked before: the server may
-    /// have forgotten the token. Sending the request again may repeat a side effect, so this asks
-    /// first (`--yes` accepts), then authorizes again.
-    async fn offer_sign_in(
-        &mut self,
-        status: u16,
-        context: ChallengeContext,
-        rejected: Option<Secret>,
-    ) -> Result<(), CliError> {
-        let hint = messages::token_maybe_not_recognised(status);
-        self.terminal.err(&hint);
-        let accepted = if self.options.yes {
-            true
-        } else if self.terminal.is_interactive() {
-            self.terminal
-                .confirm("Sign in again and send the request once more?")
-        } else {
-            return Err(CliError::auth(format!(
-                "{hint} Re-run with --yes to sign in again, or forget the stored tokens with \
-                 `keyhole cli auth forget --url {} --tokens`.",
-                self.url
-            )));
         };
-        if !accepted {
-            return Err(CliError::auth(
-                "Not signing in again: the request was not sent again.",
-            ));
-        }
-        let challenge = AuthChallenge::token_not_recognised(status, context);
-        let outcome = self
-            .oauth
-            .handle_challenge(&self.url, &challenge, rejected.as_ref(), &self.guard)
-            .await;
-        self.apply(outcome, Some(SignInReason::NotRecognised)).await
-    }
-
-    /// Answers a challenge so the refused message can be sent once more.
-    async fn recover(
-        &mut self,
-        upstream: &UpstreamChallenge,
-        context: ChallengeContext,
-        rejected: Option<Secret>,
-    ) -> Result<(), CliError> {
-        let lines: Vec<&[u8]> = upstream
-            .www_authenticate
-            .iter()
-            .map(Vec::as_slice)
-            .collect();
-        let reason = match (self.sign_in_reason.take(), &rejected) {
-            (Some(reason), _) => reason,
-            (None, None) => SignInReason::First,
-            (None, Some(_)) => SignInReason::Expired,
-        };
-        // The same reading as the hub's: without a Bearer challenge a 401 still goes stored
-        // token → refresh → sign-in, and a 403 is a refusal.
-        let Some(challenge) = AuthChallenge::from_refusal(upstream.status, &lines, context) else {
-            return Err(CliError::auth(format!(
-                "the server refused the request with HTTP {}",
-                upstream.status
-            )));
-        };
-        if self.options.client_credentials {
-            return self.client_credentials_grant(Some(&challenge)).await;
-        }
-        let outcome = self
-            .oauth
-            .handle_challenge(&self.url, &challenge, rejected.as_ref(), &self.guard)
-            .await;
-        let reason = challenge.reason.is_unauthorized().then_some(reason);
-        self.apply(outcome, reason).await
+        engine
+            .run(&authority, &mut surface, &url, &context, &origin, send)
+            .await
     }
 
     /// The JSON-RPC id the next request will carry.
@@ -489,6 +379,26 @@ async fn stored_bearer(oauth: &OAuth, url: &str) -> Option<Secret> {
     let tokens = document.credential(url, None)?.tokens.clone()?;
     let now = keyhole_shared::recovery::Clock::now_unix(&SystemClock);
     (!tokens.is_expired(now)).then_some(tokens.access_token)
+}
+
+/// A refusal with the CLI's errors: an upstream failure exits 1, except a 401/403 that carries
+/// no challenge, which is about authorization (exit 3).
+fn as_cli_refusal(refused: Refused<SendError>) -> Refused<CliError> {
+    let upstream = |error: SendError| match error {
+        SendError::Status {
+            status: status @ (401 | 403),
+            ..
+        } => CliError::auth(format!("the server refused the request with HTTP {status}")),
+        other => CliError::error(other.to_string()),
+    };
+    match refused {
+        Refused::Challenge(challenge) => Refused::Challenge(challenge),
+        Refused::NotRecognised { status, error } => Refused::NotRecognised {
+            status,
+            error: upstream(error),
+        },
+        Refused::Other(error) => Refused::Other(upstream(error)),
+    }
 }
 
 pub(super) async fn stored_scopes(oauth: &OAuth, url: &str) -> Option<ScopeSet> {

@@ -1,115 +1,34 @@
-//! Obtaining new credentials for a CLI session: following a recovery outcome (silent, step-up
-//! prompt, sign-in), client credentials, and the sign-in itself — with the
-//! wording of each situation (first sign-in, expired, token not recognised, step-up) and the
-//! repair of a client registration the authorization server forgot (it restarted): the
-//! registration is dropped and made again, once per run, then the sign-in goes on.
+//! The CLI's sign-in, when the recovery engine needs one: the wording of each situation (first
+//! sign-in, expired, token not recognised, step-up), the browser or `--non-interactive` visit,
+//! the code exchange, and the repair of a client registration the authorization server forgot
+//! (it restarted): the registration is dropped and made again, once per run, then the sign-in
+//! goes on.
 
-use keyhole_shared::recovery::{InteractiveFlow, InteractivePlan, RecoveryOutcome};
+use keyhole_shared::recovery::{InteractiveFlow, InteractivePlan};
 use keyhole_shared::store::OAuthStore;
-use keyhole_shared::{AuthChallenge, ScopeSet, messages};
+use keyhole_shared::{ScopeSet, messages};
 
 use keyhole_shared::messages::SignInReason;
 use keyhole_shared::oauth_client::{ClientId, Issuer, SignInCheck};
 
 use super::CliError;
 use super::authorize::{self, CallbackFailure};
-use super::session::{Session, stored_scopes};
+use super::surface::CliSurface;
 
-impl Session<'_> {
-    pub(super) async fn client_credentials_grant(
+impl CliSurface<'_> {
+    /// Says why, then signs in: in a browser or `--non-interactive`.
+    pub(super) async fn interactive(
         &mut self,
-        challenge: Option<&AuthChallenge>,
-    ) -> Result<(), CliError> {
-        let held = self
-            .client
-            .credentials()
-            .bearer()
-            .and(stored_scopes(&self.oauth, &self.url).await)
-            .unwrap_or_default();
-        let wanted = challenge
-            .map(|c| c.required_scopes.clone())
-            .filter(|s| !s.is_empty())
-            .or_else(|| self.options.scopes.clone())
-            .unwrap_or_default();
-        let scopes = held.union(&wanted);
-        let grant = self
-            .oauth
-            .client_credentials(&self.url, &scopes)
-            .await
-            .map_err(|e| CliError::auth(e.to_string()))?;
-        self.client
-            .credentials()
-            .set_bearer(Some(grant.tokens.access_token.clone()));
-        Ok(())
-    }
-
-    /// Follows a recovery outcome to new credentials, asking before a step-up. `reason` words a
-    /// sign-in that answers a 401 (`None`: a step-up, whose own message says what is asked).
-    pub(super) async fn apply(
-        &mut self,
-        mut outcome: RecoveryOutcome,
-        reason: Option<SignInReason>,
-    ) -> Result<(), CliError> {
-        let mut reason = reason;
-        loop {
-            match outcome {
-                RecoveryOutcome::Satisfied {
-                    tokens,
-                    via,
-                    storage_error,
-                } => {
-                    self.client
-                        .credentials()
-                        .set_bearer(Some(tokens.access_token.clone()));
-                    self.terminal.err(&messages::recovered_silently(via));
-                    if let Some(error) = storage_error {
-                        self.terminal.err(&messages::token_not_saved(&error));
-                    }
-                    return Ok(());
-                }
-                RecoveryOutcome::StepUpConfirm(plan) => {
-                    reason = None;
-                    self.terminal.err(&plan.message);
-                    let accepted = if self.options.yes {
-                        true
-                    } else if self.terminal.is_interactive() {
-                        self.terminal.confirm(&format!(
-                            "Authorize again with {}?",
-                            messages::scope_list(&plan.requested)
-                        ))
-                    } else {
-                        return Err(CliError::auth(format!(
-                            "{} Not asking without a terminal: re-run with --yes to authorize.",
-                            plan.message
-                        )));
-                    };
-                    if !accepted {
-                        return Err(CliError::auth(
-                            "Step-up declined: the request was not sent again.",
-                        ));
-                    }
-                    outcome = self.oauth.confirm_step_up(&self.url, &plan).await;
-                }
-                RecoveryOutcome::Interactive(plan) => return self.interactive(plan, reason).await,
-                RecoveryOutcome::Failed { error } => {
-                    return Err(CliError::auth(error.to_string()));
-                }
-            }
-        }
-    }
-
-    async fn interactive(
-        &mut self,
-        plan: InteractivePlan,
+        plan: &InteractivePlan,
         reason: Option<SignInReason>,
     ) -> Result<(), CliError> {
         match reason {
             Some(reason) => self.terminal.err(&messages::cli_signing_in(reason)),
             None => self.terminal.err(&plan.message),
         }
-        match plan.flow {
+        match &plan.flow {
             InteractiveFlow::AuthorizationCode { authorization_url } => {
-                self.complete_redirect(&authorization_url).await
+                self.complete_redirect(authorization_url).await
             }
             InteractiveFlow::EnterpriseSignIn => Err(CliError::auth(
                 "this server is enterprise-managed and the IdP sign-in has to be renewed: pass a fresh \
@@ -124,12 +43,12 @@ impl Session<'_> {
     async fn complete_redirect(&mut self, authorization_url: &str) -> Result<(), CliError> {
         let mut authorization_url = authorization_url.to_owned();
         loop {
-            if self.authorizations >= keyhole_shared::recovery::MAX_STEP_UP_ATTEMPTS {
+            if self.state.authorizations >= keyhole_shared::recovery::MAX_STEP_UP_ATTEMPTS {
                 return Err(CliError::auth(messages::step_up_limit_reached(
-                    self.authorizations,
+                    self.state.authorizations,
                 )));
             }
-            self.authorizations += 1;
+            self.state.authorizations += 1;
             let state = state_of(&authorization_url);
             let pending = self.pending(&state).await;
             let forgotten = match self.sign_in_once(&authorization_url, &state).await {
@@ -142,17 +61,17 @@ impl Session<'_> {
                     "the authorization server does not know the client".to_owned(),
                 ));
             };
-            if self.reregistered {
+            if self.state.reregistered {
                 return Err(CliError::auth(messages::client_refused_after_registering(
                     &format!("it does not know the client `{}`.", started.client_id),
                 )));
             }
-            self.reregistered = true;
+            self.state.reregistered = true;
             self.terminal
                 .err(&messages::client_forgotten_registering_again());
             let start = self
                 .oauth
-                .begin_authorization(&self.url, &started.requested)
+                .begin_authorization(self.url, &started.requested)
                 .await
                 .map_err(|e| CliError::auth(e.to_string()))?;
             authorization_url = start.authorization_url;
@@ -221,7 +140,6 @@ impl Session<'_> {
         self.client
             .credentials()
             .set_bearer(Some(grant.tokens.access_token.clone()));
-        self.bearer_from_store = false;
         // Partial consent says what is missing; otherwise the web app's "back where you were"
         // means nothing in a terminal.
         if grant.missing.is_empty() {

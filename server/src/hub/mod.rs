@@ -17,9 +17,10 @@ use std::time::Duration;
 use keyhole_shared::ChallengeContext;
 use rand::RngCore;
 
-pub use envelope::{Failure, Hint, Reply};
+pub use envelope::{Reply, ambient_failure, upstream_failure};
 pub use event_queue::{Delivery, Frame, Subscription};
-pub use session::{HubEvent, Session, SessionEvents, SessionLimits, dropped_frame};
+pub use keyhole_shared::api::mcp::{Failure, Hint};
+pub use session::{Session, SessionEvents, SessionLimits, dropped_frame};
 
 use crate::mcp_client::{ClientConfig, Credentials, McpClient};
 
@@ -103,7 +104,7 @@ impl Hub {
         let initialize_result = client.initialize().await.map_err(|error| {
             // The page offered its stored token: a refusal without a challenge may mean the
             // server no longer knows it.
-            Failure::from_send_error_with(error, context, bearer.is_some())
+            upstream_failure(error, context, bearer.is_some())
         })?;
         let session = Arc::new(Session::new(
             new_session_id(),
@@ -111,7 +112,7 @@ impl Hub {
             events,
             initialize_result,
         ));
-        session.accepted(bearer);
+        session.client.credentials().accept(bearer);
         self.sessions
             .write()
             .unwrap_or_else(|p| p.into_inner())

@@ -1,20 +1,22 @@
 //! The `/api/mcp/*` routes (see ARCHITECTURE.md, “The backend API”). Misuse of our API is a 4xx
 //! [`AppError`]; everything the upstream server does is an HTTP 200 envelope ([`Reply`]).
 
-use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
-use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use keyhole_shared::Secret;
-use serde::Deserialize;
+use keyhole_shared::api::mcp::{
+    AuthState, AuthStateRequest, ConnectRequest, Done, NetworkLogReply, SendReply, SendRequest,
+    SessionRef, SessionReply, TransportConfig,
+};
 use serde_json::{Value, json};
 
-use super::envelope::{Failure, Reply, context_of};
+use super::envelope::{Reply, context_of, upstream_failure};
 use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
 use crate::error::{ApiJson, AppError};
 use crate::mcp_client::{ClientConfig, Credentials, SendError};
@@ -30,67 +32,16 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/disconnect", post(disconnect))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ConnectRequest {
-    config: TransportConfig,
-    #[serde(default)]
-    auth_state: Option<AuthState>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TransportConfig {
-    #[serde(rename = "type")]
-    kind: String,
-    url: String,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-}
-
-/// What the page holds for a server. Deliberately not `Debug`: it carries tokens.
-#[derive(Deserialize)]
-struct AuthState {
-    tokens: TokenSet,
-}
-
-#[derive(Deserialize)]
-struct TokenSet {
-    access_token: Secret,
-    #[serde(default)]
-    token_type: Option<String>,
-}
-
-impl AuthState {
-    fn bearer(self) -> Result<Secret, AppError> {
-        match self.tokens.token_type.as_deref() {
-            None => Ok(self.tokens.access_token),
-            Some(kind) if kind.eq_ignore_ascii_case("bearer") => Ok(self.tokens.access_token),
-            Some(kind) => Err(AppError::BadRequest(format!(
-                "token_type {kind:?} is not supported; use Bearer"
-            ))),
-        }
+/// The token the page hands over; only Bearer tokens are sent upstream.
+fn bearer_of(auth_state: AuthState) -> Result<Secret, AppError> {
+    let tokens = auth_state.tokens;
+    match tokens.token_type.as_deref() {
+        None => Ok(tokens.access_token),
+        Some(kind) if kind.eq_ignore_ascii_case("bearer") => Ok(tokens.access_token),
+        Some(kind) => Err(AppError::BadRequest(format!(
+            "token_type {kind:?} is not supported; use Bearer"
+        ))),
     }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SessionRef {
-    session_id: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SendRequest {
-    session_id: String,
-    message: Value,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AuthStateRequest {
-    session_id: String,
-    auth_state: AuthState,
 }
 
 fn session(hub: &Hub, id: &str) -> Result<Arc<Session>, AppError> {
@@ -151,28 +102,28 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
 async fn connect(
     State(hub): State<Arc<Hub>>,
     ApiJson(request): ApiJson<ConnectRequest>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<SessionReply>, AppError> {
     let config = client_config(request.config)?;
-    let bearer = request.auth_state.map(AuthState::bearer).transpose()?;
+    let bearer = request.auth_state.map(bearer_of).transpose()?;
     let spec = ConnectSpec {
         config,
         credentials: Credentials::new(bearer),
     };
     Ok(match hub.connect(spec).await {
-        Ok(session) => Reply::Ok(describe(&session)),
-        Err(failure) => Reply::Failed(failure),
+        Ok(session) => Reply::ok(describe(&session)),
+        Err(failure) => Reply::failed(failure),
     })
 }
 
 /// What a page needs to show a session: the `connect` reply, plus the server URL.
-fn describe(session: &Session) -> Value {
-    json!({
-        "sessionId": session.id,
-        "serverUrl": session.client.endpoint().as_str(),
-        "initializeResult": session.initialize_result,
-        "protocolVersion": session.client.protocol_version(),
-        "upstreamSessionId": session.client.session_id(),
-    })
+fn describe(session: &Session) -> SessionReply {
+    SessionReply {
+        session_id: session.id.clone(),
+        server_url: session.client.endpoint().to_string(),
+        initialize_result: session.initialize_result.clone(),
+        protocol_version: session.client.protocol_version(),
+        upstream_session_id: session.client.session_id(),
+    }
 }
 
 /// `GET /api/mcp/session?sessionId=…`: a page that came back from an OAuth redirect picks up
@@ -180,9 +131,9 @@ fn describe(session: &Session) -> Value {
 async fn describe_session(
     State(hub): State<Arc<Hub>>,
     Query(query): Query<SessionRef>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<SessionReply>, AppError> {
     let session = session(&hub, &query.session_id)?;
-    Ok(Reply::Ok(describe(&session)))
+    Ok(Reply::ok(describe(&session)))
 }
 
 fn validate_message(message: &Value) -> Result<(), AppError> {
@@ -212,25 +163,22 @@ fn validate_message(message: &Value) -> Result<(), AppError> {
 async fn send(
     State(hub): State<Arc<Hub>>,
     ApiJson(request): ApiJson<SendRequest>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<SendReply>, AppError> {
     validate_message(&request.message)?;
     let session = session(&hub, &request.session_id)?;
     let _running = session.events.begin_command();
     let bearer = session.client.credentials().bearer();
     Ok(match session.client.send(&request.message).await {
         Ok(response) => {
-            session.accepted(bearer);
-            Reply::Ok(match response {
-                Some(response) => json!({ "response": response }),
-                None => json!({}),
-            })
+            session.client.credentials().accept(bearer);
+            Reply::ok(SendReply { response })
         }
         Err(error) => {
             if let SendError::Challenge(challenge) = &error {
                 session.events.command_challenged(challenge);
             }
-            let worked_before = session.was_accepted(bearer.as_ref());
-            Reply::Failed(Failure::from_send_error_with(
+            let worked_before = session.client.credentials().was_accepted(bearer.as_ref());
+            Reply::failed(upstream_failure(
                 error,
                 context_of(&request.message),
                 worked_before,
@@ -274,31 +222,31 @@ async fn events(
 async fn network_log(
     State(hub): State<Arc<Hub>>,
     Query(query): Query<SessionRef>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<NetworkLogReply>, AppError> {
     let session = session(&hub, &query.session_id)?;
-    Ok(Reply::Ok(
-        json!({ "exchanges": session.events.network_log() }),
-    ))
+    Ok(Reply::ok(NetworkLogReply {
+        exchanges: session.events.network_log(),
+    }))
 }
 
 async fn auth_state(
     State(hub): State<Arc<Hub>>,
     ApiJson(request): ApiJson<AuthStateRequest>,
-) -> Result<Reply, AppError> {
+) -> Result<Reply<Done>, AppError> {
     let session = session(&hub, &request.session_id)?;
     session
         .client
         .credentials()
-        .set_bearer(Some(request.auth_state.bearer()?));
-    Ok(Reply::Ok(json!({})))
+        .set_bearer(Some(bearer_of(request.auth_state)?));
+    Ok(Reply::ok(Done {}))
 }
 
 async fn disconnect(
     State(hub): State<Arc<Hub>>,
     ApiJson(request): ApiJson<SessionRef>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Reply<Done>, AppError> {
     if hub.disconnect(&request.session_id).await {
-        Ok(Json(json!({ "ok": true })))
+        Ok(Reply::ok(Done {}))
     } else {
         Err(AppError::NotFound(format!(
             "no Keyhole session {:?}",

@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keyhole_shared::api::HttpExchange;
-use keyhole_shared::{ChallengeContext, Secret};
-use serde_json::{Value, json};
+use keyhole_shared::api::mcp::{Dropped, Notice, SessionEvent};
+use serde_json::Value;
 
-use super::envelope::Failure;
+use super::envelope::ambient_failure;
 use super::event_queue::{EventQueue, Frame, Subscription};
 use crate::mcp_client::{ClientEvents, McpClient, UpstreamChallenge};
 use crate::upstream_http::size;
@@ -44,54 +44,23 @@ impl Default for SessionLimits {
     }
 }
 
-/// Something the page should learn about without asking.
-#[derive(Debug, Clone)]
-pub enum HubEvent {
-    /// A notification or request from the MCP server.
-    Message(Value),
-    /// An upstream HTTP exchange for the Network view.
-    Http(Box<HttpExchange>),
-    /// A challenge no command was waiting for.
-    AuthChallenge(Box<Failure>),
-    /// Information the user should see (e.g. the upstream session was re-created).
-    Notice(String),
-}
-
-impl HubEvent {
-    /// The SSE event: its name is the kind, its data JSON.
-    pub fn to_frame(&self) -> Frame {
-        let data = match self {
-            Self::Message(message) => message.to_string(),
-            Self::Http(exchange) => serde_json::to_string(exchange).unwrap_or_default(),
-            Self::AuthChallenge(failure) => {
-                let mut envelope = serde_json::to_value(failure).unwrap_or_else(|_| json!({}));
-                envelope["ok"] = Value::Bool(false);
-                envelope.to_string()
-            }
-            Self::Notice(message) => json!({ "message": message }).to_string(),
-        };
+impl From<&SessionEvent> for Frame {
+    /// The SSE event: its name is the kind, its data JSON (`keyhole_shared::api::mcp`).
+    fn from(event: &SessionEvent) -> Self {
         Frame {
-            name: self.name(),
-            data,
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Self::Message(_) => "message",
-            Self::Http(_) => "http",
-            Self::AuthChallenge(_) => "auth_challenge",
-            Self::Notice(_) => "notice",
+            name: event.name(),
+            data: event.data(),
         }
     }
 }
 
-/// The `dropped` event: `events` were not delivered, `messages` of them server messages.
+/// The event that stands for events dropped on the way to the page.
 pub fn dropped_frame(events: u64, messages: u64, reason: &str) -> Frame {
-    Frame {
-        name: "dropped",
-        data: json!({ "events": events, "messages": messages, "reason": reason }).to_string(),
-    }
+    Frame::from(&SessionEvent::Dropped(Dropped {
+        events,
+        messages,
+        reason: reason.to_owned(),
+    }))
 }
 
 /// The network log: exchanges, newest last, and their total size.
@@ -191,9 +160,9 @@ impl SessionEvents {
             .unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), challenge.clone()));
     }
 
-    fn publish(&self, event: HubEvent) {
-        let is_message = matches!(event, HubEvent::Message(_));
-        let frame = event.to_frame();
+    fn publish(&self, event: SessionEvent) {
+        let is_message = matches!(event, SessionEvent::Message(_));
+        let frame = Frame::from(&event);
         if frame.data.len() > self.limits.max_message_bytes {
             let reason = format!(
                 "the MCP server sent a {} of {}; Keyhole forwards at most {} per message",
@@ -234,8 +203,7 @@ impl SessionEvents {
             *self.held_ambient.lock().unwrap_or_else(|p| p.into_inner()) = Some(challenge);
             return;
         }
-        let failure = Failure::challenge(&challenge, ChallengeContext::default());
-        self.publish(HubEvent::AuthChallenge(Box::new(failure)));
+        self.publish(SessionEvent::AuthChallenge(ambient_failure(&challenge)));
     }
 
     fn command_finished(&self) {
@@ -254,7 +222,7 @@ impl SessionEvents {
 
 impl ClientEvents for SessionEvents {
     fn server_message(&self, message: Value) {
-        self.publish(HubEvent::Message(message));
+        self.publish(SessionEvent::Message(message));
     }
 
     fn exchange(&self, mut exchange: HttpExchange) {
@@ -273,7 +241,7 @@ impl ClientEvents for SessionEvents {
                 }
             }
         }
-        self.publish(HubEvent::Http(Box::new(exchange)));
+        self.publish(SessionEvent::Http(Box::new(exchange)));
     }
 
     fn ambient_challenge(&self, challenge: UpstreamChallenge) {
@@ -281,20 +249,21 @@ impl ClientEvents for SessionEvents {
     }
 
     fn notice(&self, message: String) {
-        self.publish(HubEvent::Notice(message));
+        self.publish(SessionEvent::Notice(Notice { message }));
     }
 }
 
 /// Words for the kind of an event, for messages.
-fn event_kind(event: &HubEvent) -> String {
+fn event_kind(event: &SessionEvent) -> String {
     match event {
-        HubEvent::Message(message) => match message["method"].as_str() {
+        SessionEvent::Message(message) => match message["method"].as_str() {
             Some(method) => format!("`{}` message", crate::redact::truncate(method, 64)),
             None => "message".into(),
         },
-        HubEvent::Http(_) => "network log entry".into(),
-        HubEvent::AuthChallenge(_) => "challenge".into(),
-        HubEvent::Notice(_) => "notice".into(),
+        SessionEvent::Http(_) => "network log entry".into(),
+        SessionEvent::AuthChallenge(_) => "challenge".into(),
+        SessionEvent::Notice(_) => "notice".into(),
+        SessionEvent::Dropped(_) => "notice of dropped events".into(),
     }
 }
 
@@ -329,9 +298,6 @@ pub struct Session {
     pub initialize_result: Value,
     last_seen: Mutex<Instant>,
     subscribers: AtomicUsize,
-    /// The last bearer token a request succeeded with (so a later refusal of the same token
-    /// without a challenge can be told apart: the server may have forgotten it).
-    accepted_bearer: Mutex<Option<Secret>>,
 }
 
 impl Session {
@@ -348,29 +314,7 @@ impl Session {
             initialize_result,
             last_seen: Mutex::new(Instant::now()),
             subscribers: AtomicUsize::new(0),
-            accepted_bearer: Mutex::new(None),
         }
-    }
-
-    /// A request sent with `bearer` succeeded.
-    pub fn accepted(&self, bearer: Option<Secret>) {
-        if bearer.is_some() {
-            *self
-                .accepted_bearer
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = bearer;
-        }
-    }
-
-    /// Whether `bearer` is a token a request of this session succeeded with.
-    pub fn was_accepted(&self, bearer: Option<&Secret>) -> bool {
-        bearer.is_some()
-            && self
-                .accepted_bearer
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                == bearer
     }
 
     /// The page used this session just now.

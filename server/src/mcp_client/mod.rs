@@ -17,8 +17,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use keyhole_shared::Secret;
 use keyhole_shared::api::HttpExchange;
+use keyhole_shared::recovery::Refused;
+use keyhole_shared::{AuthChallenge, ChallengeContext, Secret};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -55,6 +56,15 @@ pub struct UpstreamChallenge {
     pub www_authenticate: Vec<Vec<u8>>,
 }
 
+impl UpstreamChallenge {
+    /// The refusal normalised by the auth core (`AuthChallenge::from_refusal`: a 401 without a
+    /// Bearer challenge still reads as one); `None` for a 403 without one.
+    pub fn auth_challenge(&self, context: ChallengeContext) -> Option<AuthChallenge> {
+        let lines: Vec<&[u8]> = self.www_authenticate.iter().map(Vec::as_slice).collect();
+        AuthChallenge::from_refusal(self.status, &lines, context)
+    }
+}
+
 /// Why a message did not produce an answer.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SendError {
@@ -69,6 +79,26 @@ pub enum SendError {
 }
 
 impl SendError {
+    /// The failure as the recovery engine reads it: a challenge (normalised with `context` by the
+    /// auth core), a refusal of a token the server may have forgotten (`token_held`: the request
+    /// carried a token the server accepted before, or a stored one at connect), or neither. A
+    /// 401/403 that is not a challenge (403 without `Bearer`) is an HTTP error like any other.
+    pub fn into_refusal(self, context: ChallengeContext, token_held: bool) -> Refused<Self> {
+        match self {
+            Self::Challenge(upstream) => match upstream.auth_challenge(context) {
+                Some(challenge) => Refused::Challenge(Box::new(challenge)),
+                None => Refused::Other(Self::Status {
+                    status: upstream.status,
+                    message: format!("the MCP server answered HTTP {}", upstream.status),
+                }),
+            },
+            error => match error.may_be_token_refusal().filter(|_| token_held) {
+                Some(status) => Refused::NotRecognised { status, error },
+                None => Refused::Other(error),
+            },
+        }
+    }
+
     /// A refusal that may mean the server no longer recognises the token it was sent: an HTTP
     /// error without a challenge (the TypeScript SDK's example answers an unknown token with
     /// 500), except the statuses that say something else (timeout, rate limit).
@@ -87,6 +117,9 @@ impl SendError {
 pub struct Credentials {
     bearer: RwLock<Option<Secret>>,
     generation: watch::Sender<u64>,
+    /// The last token a request succeeded with: a later refusal of the same token without a
+    /// challenge can then be told apart (the server may have forgotten it).
+    accepted: RwLock<Option<Secret>>,
 }
 
 impl Default for Credentials {
@@ -94,6 +127,7 @@ impl Default for Credentials {
         Self {
             bearer: RwLock::new(None),
             generation: watch::channel(0).0,
+            accepted: RwLock::new(None),
         }
     }
 }
@@ -112,6 +146,24 @@ impl Credentials {
     pub fn set_bearer(&self, bearer: Option<Secret>) {
         *self.bearer.write().unwrap_or_else(|p| p.into_inner()) = bearer;
         self.generation.send_modify(|g| *g += 1);
+    }
+
+    /// A request sent with `bearer` succeeded.
+    pub fn accept(&self, bearer: Option<Secret>) {
+        if bearer.is_some() {
+            *self.accepted.write().unwrap_or_else(|p| p.into_inner()) = bearer;
+        }
+    }
+
+    /// Whether `bearer` is a token a request succeeded with.
+    pub fn was_accepted(&self, bearer: Option<&Secret>) -> bool {
+        bearer.is_some()
+            && self
+                .accepted
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+                == bearer
     }
 
     pub fn bearer(&self) -> Option<Secret> {

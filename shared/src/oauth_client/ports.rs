@@ -10,9 +10,9 @@ use crate::http::HttpClient;
 use crate::oauth::{TokenResponse, Tokens};
 use crate::random::Entropy;
 use crate::recovery::{
-    AuthorizationUrlBuilder, Clock, CredentialKey, CredentialStore, EmaError, EmaReminter,
-    GrantError, Ports, RecoveryOutcome, StepUpGuard, StepUpPlan, TokenRefresher, confirm_step_up,
-    handle_auth_challenge,
+    Authority, AuthorizationUrlBuilder, Clock, CredentialKey, CredentialStore, EmaError,
+    EmaReminter, GrantError, Ports, RecoveryOutcome, StepUpGuard, StepUpPlan, TokenRefresher,
+    confirm_step_up, handle_auth_challenge,
 };
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
@@ -36,9 +36,31 @@ where
         }
     }
 
+    async fn issuer_of(&self, key: &CredentialKey) -> Result<Issuer, OAuthClientError> {
+        match &key.issuer {
+            Some(issuer) => Ok(Issuer::new(issuer.clone())),
+            None => Ok(self.discover(&key.server_url, None).await?.issuer.clone()),
+        }
+    }
+}
+
+fn failed(error: OAuthClientError) -> RecoveryOutcome {
+    RecoveryOutcome::Failed {
+        error: crate::recovery::RecoveryError::Authorization(error.into()),
+    }
+}
+
+/// The decisions of the recovery engine, with discovery: what the product's surfaces use.
+impl<H, S, C, E> Authority for OAuthClient<H, S, C, E>
+where
+    H: HttpClient,
+    S: OAuthStore,
+    C: Clock,
+    E: Entropy,
+{
     /// Runs `handle_auth_challenge` for a challenge from `server_url` (discovery included).
     /// `rejected` is the access token the refused request carried.
-    pub async fn handle_challenge(
+    async fn handle_challenge(
         &self,
         server_url: &str,
         challenge: &AuthChallenge,
@@ -54,24 +76,11 @@ where
     }
 
     /// The user confirmed a step-up: re-mint (EMA) or prepare the redirect for the union.
-    pub async fn confirm_step_up(&self, server_url: &str, plan: &StepUpPlan) -> RecoveryOutcome {
+    async fn confirm_step_up(&self, server_url: &str, plan: &StepUpPlan) -> RecoveryOutcome {
         match self.server_auth(server_url, None).await {
             Ok(server) => confirm_step_up(self.ports(), &server, plan).await,
             Err(error) => failed(error),
         }
-    }
-
-    async fn issuer_of(&self, key: &CredentialKey) -> Result<Issuer, OAuthClientError> {
-        match &key.issuer {
-            Some(issuer) => Ok(Issuer::new(issuer.clone())),
-            None => Ok(self.discover(&key.server_url, None).await?.issuer.clone()),
-        }
-    }
-}
-
-fn failed(error: OAuthClientError) -> RecoveryOutcome {
-    RecoveryOutcome::Failed {
-        error: crate::recovery::RecoveryError::Authorization(error.into()),
     }
 }
 

@@ -9,15 +9,15 @@
 //!
 //! * [`decide`]: the rules themselves ([`check_satisfied`], [`handle_auth_challenge`],
 //!   [`confirm_step_up`], [`record_grant`]).
-//! * [`policy`]: the retry-once rule and the step-up loop guard.
-//! * [`single_flight`]: per-server serialisation and sharing of identical recoveries, plus
-//!   [`Recoverer`], which ties everything together for callers.
+//! * [`policy`]: the step-up loop guard.
+//! * [`engine`]: the one driver every surface runs: send, recover, send the same message once
+//!   more; what differs per surface is its [`Surface`] trait.
 //!
 //! The traits use `async fn` without `Send` bounds on purpose: in the browser nothing is `Send`.
 
 pub mod decide;
+pub mod engine;
 pub mod policy;
-pub mod single_flight;
 #[cfg(test)]
 mod tests;
 
@@ -29,8 +29,8 @@ use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 
 pub use decide::{check_satisfied, confirm_step_up, handle_auth_challenge, record_grant};
-pub use policy::{ChallengeVerdict, MAX_STEP_UP_ATTEMPTS, RequestId, RetryOnce, StepUpGuard};
-pub use single_flight::{Recoverer, SingleFlight};
+pub use engine::{Authority, Engine, Notice, Origin, Question, Refused, SignIn, Stop, Surface};
+pub use policy::{MAX_STEP_UP_ATTEMPTS, StepUpGuard};
 
 /// Credentials are kept per MCP server **and** authorization server.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -158,6 +158,9 @@ pub enum RecoveryError {
     Ema(GrantError),
     #[error("could not prepare the authorization request: {0}")]
     Authorization(GrantError),
+    /// The client-credentials grant failed (the CLI's `--client-credentials`).
+    #[error("{0}")]
+    ClientCredentials(GrantError),
 }
 
 /// How a challenge can be answered.

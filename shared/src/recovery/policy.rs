@@ -1,13 +1,14 @@
-//! Bookkeeping that stops recovery from looping: the retry-once rule for replayed requests and
-//! the limit on step-up attempts per server and operation.
+//! The limit on step-up attempts per server and operation, which stops a server that keeps asking
+//! for scopes from looping the user through sign-ins. (Retry-once is structural in
+//! [`Engine::run`](super::engine::Engine::run).)
 //!
-//! Both use a `std::sync::Mutex` held only for a map update (never across an `.await`), which
-//! works on every target, including single-threaded wasm.
+//! The counts sit behind a `std::sync::Mutex` held only for a map update (never across an
+//! `.await`), which works on every target, including single-threaded wasm.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{RecoveryError, RecoveryOutcome};
+use super::RecoveryError;
 use crate::challenge::ChallengeContext;
 
 /// At most this many step-up attempts per server and operation.
@@ -32,6 +33,14 @@ fn operation(server: &str, context: &ChallengeContext) -> OperationKey {
 #[derive(Debug, Default)]
 pub struct StepUpGuard {
     attempts: Mutex<HashMap<OperationKey, u32>>,
+}
+
+impl Clone for StepUpGuard {
+    fn clone(&self) -> Self {
+        Self {
+            attempts: Mutex::new(locked(&self.attempts).clone()),
+        }
+    }
 }
 
 impl StepUpGuard {
@@ -102,70 +111,5 @@ impl StepUpGuard {
         Self {
             attempts: Mutex::new(attempts),
         }
-    }
-}
-
-/// A JSON-RPC request id, compared by its JSON form (so `1` and `"1"` differ).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct RequestId(String);
-
-impl RequestId {
-    pub fn from_json(id: &serde_json::Value) -> Self {
-        Self(id.to_string())
-    }
-}
-
-impl From<i64> for RequestId {
-    fn from(id: i64) -> Self {
-        Self::from_json(&id.into())
-    }
-}
-
-impl From<&str> for RequestId {
-    fn from(id: &str) -> Self {
-        Self::from_json(&id.into())
-    }
-}
-
-/// What to do with a challenge to a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChallengeVerdict {
-    /// First challenge for this request: run recovery.
-    Recover,
-    /// The request was already replayed once after a recovery: report this error instead.
-    GiveUp(RecoveryError),
-}
-
-/// The retry-once rule: after a silent recovery the same message (same id) is sent once more;
-/// a challenge to that replay is an error, never a second recovery.
-#[derive(Debug, Default)]
-pub struct RetryOnce {
-    replayed: Mutex<HashSet<(String, RequestId)>>,
-}
-
-impl RetryOnce {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    pub fn on_challenge(&self, server: &str, id: &RequestId) -> ChallengeVerdict {
-        let replayed = locked(&self.replayed);
-        if replayed.contains(&(server.to_owned(), id.clone())) {
-            ChallengeVerdict::GiveUp(RecoveryError::ChallengedAfterRetry)
-        } else {
-            ChallengeVerdict::Recover
-        }
-    }
-
-    /// Whether to resend the request now that recovery produced `outcome`; records the replay.
-    /// Only silent successes replay, and only once.
-    pub fn should_replay(&self, server: &str, id: &RequestId, outcome: &RecoveryOutcome) -> bool {
-        outcome.replays_automatically()
-            && locked(&self.replayed).insert((server.to_owned(), id.clone()))
-    }
-
-    /// The request got its final answer: forget it.
-    pub fn settle(&self, server: &str, id: &RequestId) {
-        locked(&self.replayed).remove(&(server.to_owned(), id.clone()));
     }
 }

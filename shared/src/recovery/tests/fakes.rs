@@ -224,3 +224,20 @@ pub fn step_up_challenge(scope: &str, tool: &str) -> AuthChallenge {
 pub fn expired_challenge() -> AuthChallenge {
     challenge(401, r#"Bearer error="invalid_token""#, Some("t"))
 }
+
+/// The fakes as the engine's authority, as `OAuthClient` is in the product.
+impl Authority for World {
+    async fn handle_challenge(
+        &self,
+        _: &str,
+        challenge: &AuthChallenge,
+        rejected: Option<&Secret>,
+        guard: &StepUpGuard,
+    ) -> RecoveryOutcome {
+        handle_auth_challenge(self.ports(), &self.server, challenge, rejected, guard).await
+    }
+
+    async fn confirm_step_up(&self, _: &str, plan: &StepUpPlan) -> RecoveryOutcome {
+        confirm_step_up(self.ports(), &self.server, plan).await
+    }
+}

@@ -1,11 +1,9 @@
 //! One test per recovery rule (ARCHITECTURE.md, “The decision”), over the fakes in `fakes`.
 
+mod engine;
 mod fakes;
 
-use std::cell::RefCell;
-
 use futures::executor::block_on;
-use futures::future::join;
 
 use self::fakes::*;
 use super::*;
@@ -352,42 +350,7 @@ fn ema_step_up_asks_first_then_remints_the_union() {
     assert_eq!(world.authorizer.calls.get(), 0);
 }
 
-// --- retry once, loop guard ---------------------------------------------------------------------
-
-#[test]
-fn a_replayed_request_is_retried_only_once() {
-    let retries = RetryOnce::new();
-    let id = RequestId::from(7);
-    let satisfied = RecoveryOutcome::Satisfied {
-        tokens: tokens("t", "", None),
-        via: SilentRecovery::Refresh,
-        storage_error: None,
-    };
-    assert_eq!(retries.on_challenge("s", &id), ChallengeVerdict::Recover);
-    assert!(retries.should_replay("s", &id, &satisfied));
-    assert!(!retries.should_replay("s", &id, &satisfied), "never twice");
-    assert_eq!(
-        retries.on_challenge("s", &id),
-        ChallengeVerdict::GiveUp(RecoveryError::ChallengedAfterRetry)
-    );
-    assert_eq!(
-        retries.on_challenge("other", &id),
-        ChallengeVerdict::Recover
-    );
-    assert_eq!(
-        retries.on_challenge("s", &RequestId::from("7")),
-        ChallengeVerdict::Recover
-    );
-    retries.settle("s", &id);
-    assert_eq!(retries.on_challenge("s", &id), ChallengeVerdict::Recover);
-
-    let interactive = RecoveryOutcome::Interactive(InteractivePlan {
-        flow: InteractiveFlow::EnterpriseSignIn,
-        requested: set(""),
-        message: String::new(),
-    });
-    assert!(!retries.should_replay("s", &RequestId::from(8), &interactive));
-}
+// --- loop guard ---------------------------------------------------------------------
 
 #[test]
 fn at_most_three_step_ups_per_server_and_operation() {
@@ -451,106 +414,4 @@ fn step_up_counts_survive_a_page_load_as_text() {
         1
     );
     assert_eq!(StepUpGuard::from_text("garbage\n3\tonly-two").to_text(), "");
-}
-
-// --- single flight ------------------------------------------------------------------------------
-
-#[test]
-fn concurrent_identical_challenges_share_one_recovery() {
-    let world = World::new(false);
-    world.hold(tokens("old", "read", Some("rt")));
-    world.script_refresh(Ok(response("fresh", None)));
-    let recoverer = Recoverer::new(world.ports());
-    let c = expired_challenge();
-    let old = Secret::new("old");
-    let (a, b) = block_on(async {
-        join(
-            recoverer.handle(&world.server, &c, Some(&old)),
-            recoverer.handle(&world.server, &c, Some(&old)),
-        )
-        .await
-    });
-    assert_eq!(world.refresher.calls.borrow().len(), 1);
-    assert_eq!(a, b);
-    assert_eq!(via_of(&a), SilentRecovery::Refresh);
-}
-
-#[test]
-fn recoveries_are_serialised_per_server_but_not_across_servers() {
-    let log = RefCell::new(Vec::new());
-    let flights: SingleFlight<'_, &str, ()> = SingleFlight::new();
-    let step = |name: &'static str| {
-        let log = &log;
-        move || async move {
-            log.borrow_mut().push(format!("{name} start"));
-            yield_now().await;
-            log.borrow_mut().push(format!("{name} end"));
-        }
-    };
-    block_on(async {
-        join(
-            flights.run("s1", "a", step("a")),
-            flights.run("s1", "b", step("b")),
-        )
-        .await;
-    });
-    assert_eq!(*log.borrow(), ["a start", "a end", "b start", "b end"]);
-    log.borrow_mut().clear();
-    block_on(async {
-        join(
-            flights.run("s1", "a", step("a")),
-            flights.run("s2", "b", step("b")),
-        )
-        .await;
-    });
-    assert_eq!(*log.borrow(), ["a start", "b start", "a end", "b end"]);
-    assert_eq!(flights.in_flight(), 0, "finished work is forgotten");
-}
-
-#[test]
-fn confirmations_are_shared_too() {
-    let world = World::new(false);
-    let recoverer = Recoverer::new(world.ports());
-    let plan = plan_of(block_on(recoverer.handle(
-        &world.server,
-        &step_up_challenge("write", "t"),
-        None,
-    )));
-    let (a, b) = block_on(async {
-        join(
-            recoverer.confirm(&world.server, &plan),
-            recoverer.confirm(&world.server, &plan),
-        )
-        .await
-    });
-    assert_eq!(a, b);
-    assert!(url_of(&a).ends_with("scope=write"));
-    assert_eq!(
-        recoverer
-            .step_up_guard()
-            .attempts(&world.server.key.server_url, &plan_context()),
-        1
-    );
-    assert!(
-        recoverer.retries().on_challenge("x", &RequestId::from(1)) == ChallengeVerdict::Recover
-    );
-}
-
-fn plan_context() -> ChallengeContext {
-    step_up_challenge("write", "t").context
-}
-
-#[test]
-fn abandoned_recovery_releases_the_server() {
-    use futures::FutureExt;
-    let flights: SingleFlight<'_, &str, u8> = SingleFlight::new();
-    // A caller starts work that never finishes, then gives up on it.
-    let abandoned = flights
-        .run("s1", "stuck", futures::future::pending::<u8>)
-        .now_or_never();
-    assert_eq!(abandoned, None);
-    assert_eq!(flights.in_flight(), 0, "nobody waits for it any more");
-    // Other work for the same server is not blocked by the abandoned one's lock.
-    let next = flights.run("s1", "next", || async { 7 }).now_or_never();
-    assert_eq!(next, Some(7));
 }

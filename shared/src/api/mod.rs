@@ -116,3 +116,16 @@ pub enum ExchangeKind {
     /// An OAuth leg: metadata, registration, token.
     Oauth,
 }
+
+/// The `/api/oauth/fetch` reply (inside the envelope): the authorization server's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+pub mod mcp;
+#[cfg(test)]
+mod tests;
