@@ -30,44 +30,59 @@ struct Toast {
     text: String,
 }
 
+/// The toasts on screen, without signals or timers (so it is tested natively).
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ToastQueue {
+    items: Vec<Toast>,
+    next: u64,
+}
+
+impl ToastQueue {
+    /// Adds a toast at the bottom; returns its id and how long it stays (errors stay longer).
+    fn push(&mut self, kind: ToastKind, text: String) -> (u64, Duration) {
+        let id = self.next;
+        self.next += 1;
+        self.items.push(Toast { id, kind, text });
+        let linger = if kind == ToastKind::Error { 12 } else { 6 };
+        (id, Duration::from_secs(linger))
+    }
+
+    /// Removes one toast (dismissed, or its time is up); the others stay in order.
+    fn dismiss(&mut self, id: u64) {
+        self.items.retain(|t| t.id != id);
+    }
+}
+
 /// The toast queue; `Copy`, get it with `use_context::<Toasts>()`.
 #[derive(Debug, Clone, Copy)]
 pub struct Toasts {
-    items: RwSignal<Vec<Toast>>,
-    next: StoredValue<u64>,
+    queue: RwSignal<ToastQueue>,
 }
 
 impl Toasts {
     pub fn new() -> Self {
         Self {
-            items: RwSignal::new(Vec::new()),
-            next: StoredValue::new(0),
+            queue: RwSignal::new(ToastQueue::default()),
         }
     }
 
     /// Shows a toast; it goes away after a while or when dismissed.
     pub fn show(&self, kind: ToastKind, text: impl Into<String>) {
-        let id = self.next.get_value();
-        self.next.set_value(id + 1);
-        self.items.update(|items| {
-            items.push(Toast {
-                id,
-                kind,
-                text: text.into(),
-            })
-        });
-        let items = self.items;
-        let linger = if kind == ToastKind::Error { 12 } else { 6 };
+        let mut shown = None;
+        self.queue
+            .update(|queue| shown = Some(queue.push(kind, text.into())));
+        let Some((id, linger)) = shown else { return };
+        let queue = self.queue;
         set_timeout(
             move || {
-                let _ = items.try_update(|items| items.retain(|t| t.id != id));
+                let _ = queue.try_update(|queue| queue.dismiss(id));
             },
-            Duration::from_secs(linger),
+            linger,
         );
     }
 
     fn dismiss(&self, id: u64) {
-        self.items.update(|items| items.retain(|t| t.id != id));
+        self.queue.update(|queue| queue.dismiss(id));
     }
 }
 
@@ -82,7 +97,7 @@ impl Default for Toasts {
 pub fn ToastStack(toasts: Toasts) -> impl IntoView {
     view! {
         <div class="toasts" aria-live="polite">
-            <For each=move || toasts.items.get() key=|t| t.id let:toast>
+            <For each=move || toasts.queue.with(|q| q.items.clone()) key=|t| t.id let:toast>
                 <div class="toast" data-testid="toast" data-kind=toast.kind.as_attr()>
                     <span>{toast.text.clone()}</span>
                     <button
@@ -96,5 +111,39 @@ pub fn ToastStack(toasts: Toasts) -> impl IntoView {
                 </div>
             </For>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(queue: &ToastQueue) -> Vec<&str> {
+        queue.items.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn toasts_stack_in_order_and_a_dismissed_one_leaves_the_others() {
+        let mut queue = ToastQueue::default();
+        let (first, _) = queue.push(ToastKind::Info, "one".into());
+        let (second, _) = queue.push(ToastKind::Success, "two".into());
+        queue.push(ToastKind::Warning, "three".into());
+        assert_ne!(first, second);
+        assert_eq!(texts(&queue), ["one", "two", "three"]);
+        queue.dismiss(second);
+        assert_eq!(texts(&queue), ["one", "three"]);
+        queue.dismiss(second);
+        assert_eq!(texts(&queue), ["one", "three"], "dismissing twice is harmless");
+        let (again, _) = queue.push(ToastKind::Info, "four".into());
+        assert!(again > second, "ids are never reused");
+    }
+
+    #[test]
+    fn errors_stay_longer_than_the_rest() {
+        let mut queue = ToastQueue::default();
+        let (_, info) = queue.push(ToastKind::Info, String::new());
+        let (_, error) = queue.push(ToastKind::Error, String::new());
+        assert!(error > info);
+        assert_eq!(info, Duration::from_secs(6));
     }
 }

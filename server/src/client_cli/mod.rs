@@ -47,32 +47,39 @@ pub const EXIT_AUTH: u8 = 3;
 /// The tool ran and reported an error (`isError: true`).
 pub const EXIT_TOOL_ERROR: u8 = 4;
 
-/// A failure with the exit code it maps to. The message is for a human (stderr).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError {
-    pub code: u8,
-    pub message: String,
+/// Why a command failed, each kind with its exit code (`keyhole cli --help` lists them). The
+/// text is for a person (stderr).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    /// The command line or a configuration file is wrong: exit 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The server, the network or a local resource failed: exit 1.
+    #[error("{0}")]
+    Failed(String),
+    /// Authorization could not be obtained (declined, refused, no terminal to ask): exit 3.
+    #[error("{0}")]
+    Auth(String),
 }
 
 impl CliError {
     pub fn usage(message: impl Into<String>) -> Self {
-        Self {
-            code: EXIT_USAGE,
-            message: message.into(),
-        }
+        Self::Usage(message.into())
     }
 
     pub fn error(message: impl Into<String>) -> Self {
-        Self {
-            code: EXIT_ERROR,
-            message: message.into(),
-        }
+        Self::Failed(message.into())
     }
 
     pub fn auth(message: impl Into<String>) -> Self {
-        Self {
-            code: EXIT_AUTH,
-            message: message.into(),
+        Self::Auth(message.into())
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => EXIT_USAGE,
+            Self::Failed(_) => EXIT_ERROR,
+            Self::Auth(_) => EXIT_AUTH,
         }
     }
 }
@@ -128,8 +135,8 @@ pub async fn execute_with_store(
     match dispatch(args, store, terminal).await {
         Ok(code) => code,
         Err(error) => {
-            terminal.err(&format!("error: {}", error.message));
-            error.code
+            terminal.err(&format!("error: {error}"));
+            error.exit_code()
         }
     }
 }

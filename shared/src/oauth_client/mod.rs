@@ -119,7 +119,7 @@ impl From<OAuthClientError> for GrantError {
     fn from(error: OAuthClientError) -> Self {
         match error {
             OAuthClientError::OAuth { error, .. } => GrantError::OAuth(error),
-            other => GrantError::Other(other.to_string()),
+            other => GrantError::Flow(Box::new(other)),
         }
     }
 }

@@ -103,9 +103,7 @@ pub struct NoEma;
 
 impl EmaReminter for NoEma {
     async fn remint(&self, _: &CredentialKey, _: &ScopeSet) -> Result<TokenResponse, EmaError> {
-        Err(EmaError::Failed(GrantError::Other(
-            "this server is not enterprise-managed".into(),
-        )))
+        Err(EmaError::Failed(GrantError::NotEnterpriseManaged))
     }
 }
 
@@ -131,8 +129,11 @@ impl<S, R, M, C, A> Copy for Ports<'_, S, R, M, C, A> {}
 pub enum GrantError {
     #[error("{}", messages::oauth_error(.0))]
     OAuth(OAuthErrorResponse),
-    #[error("{0}")]
-    Other(String),
+    /// The flow stopped before the authorization server answered with an OAuth error.
+    #[error(transparent)]
+    Flow(Box<crate::oauth_client::OAuthClientError>),
+    #[error("this server is not enterprise-managed")]
+    NotEnterpriseManaged,
 }
 
 /// Why re-minting through the enterprise IdP failed.

@@ -71,7 +71,7 @@ impl TokenRefresher for FakeRefresher {
             .push(scope.map(ScopeSet::to_scope_string));
         yield_now().await;
         let next = self.results.borrow_mut().pop_front();
-        next.unwrap_or_else(|| Err(GrantError::Other("nothing scripted".into())))
+        next.unwrap_or_else(|| Err(flow_failure("nothing scripted")))
     }
 }
 
@@ -240,4 +240,12 @@ impl Authority for World {
     async fn confirm_step_up(&self, _: &str, plan: &StepUpPlan) -> RecoveryOutcome {
         confirm_step_up(self.ports(), &self.server, plan).await
     }
+}
+
+/// A grant that failed before any OAuth error (the IdP or the token endpoint did not answer).
+pub fn flow_failure(step: &str) -> GrantError {
+    GrantError::Flow(Box::new(crate::oauth_client::OAuthClientError::Status {
+        step: step.to_owned(),
+        status: 503,
+    }))
 }

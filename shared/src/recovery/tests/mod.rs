@@ -118,7 +118,7 @@ fn failed_refresh_leads_to_sign_in_with_the_challenge_scope() {
     let mut world = World::new(false);
     world.server.configured_scopes = Some(set("conf"));
     world.hold(tokens("old", "read write admin", Some("rt")));
-    world.script_refresh(Err(GrantError::Other("invalid_grant".into())));
+    world.script_refresh(Err(flow_failure("invalid_grant")));
     let c = challenge(401, r#"Bearer error="invalid_token", scope="read""#, None);
     let outcome = world.handle(&c, Some("old"));
     assert_eq!(
@@ -320,7 +320,7 @@ fn ema_never_falls_back_to_an_ordinary_redirect() {
     };
     assert_eq!(plan.flow, InteractiveFlow::EnterpriseSignIn);
 
-    world.script_ema(Err(EmaError::Failed(GrantError::Other("IdP down".into()))));
+    world.script_ema(Err(EmaError::Failed(flow_failure("IdP down"))));
     let outcome = world.handle(&expired_challenge(), None);
     assert!(matches!(
         outcome,
