@@ -133,7 +133,11 @@ mod tests {
         queue.dismiss(second);
         assert_eq!(texts(&queue), ["one", "three"]);
         queue.dismiss(second);
-        assert_eq!(texts(&queue), ["one", "three"], "dismissing twice is harmless");
+        assert_eq!(
+            texts(&queue),
+            ["one", "three"],
+            "dismissing twice is harmless"
+        );
         let (again, _) = queue.push(ToastKind::Info, "four".into());
         assert!(again > second, "ids are never reused");
     }

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use keyhole_server::hub::{Hub, HubOptions};
-use keyhole_server::security::ApiToken;
+use keyhole_server::web::hub::{Hub, HubOptions};
+use keyhole_server::web::security::ApiToken;
 use keyhole_server::web::{AppState, app};
 use keyhole_testbed::{Testbed, TestbedConfig};
 use serde_json::{Value, json};

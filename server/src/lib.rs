@@ -1,22 +1,17 @@
-//! The `keyhole` binary's library: the web inspector's backend, the CLI and the launcher of the
-//! built-in demo. `main.rs` only calls [`cli::main`]; tests drive [`web::app`] directly.
+//! The `keyhole` binary's library, one folder per part (see ARCHITECTURE.md, “Module map”):
+//!
+//! * [`launcher`]: the `keyhole` command itself — starting the web inspector with the built-in
+//!   demo, `keyhole testbed`, and handing `keyhole cli` over. `main.rs` only calls
+//!   [`launcher::main`].
+//! * [`web`]: the web inspector's backend — the router ([`web::app`], which tests drive
+//!   directly), the hub of upstream sessions, the OAuth and store routes, the perimeter.
+//! * [`cli`]: `keyhole cli`, the terminal client.
+//! * [`native`]: what the web backend and the CLI share on this machine — the MCP client, HTTP
+//!   for the OAuth core, the file store, redaction.
+//! * [`catalog`]: `mcp.json` catalogs, read by the web backend and the CLI.
 
-pub mod accept_encoding;
-pub mod assets;
 pub mod catalog;
 pub mod cli;
-pub mod client_cli;
-pub mod demo;
-pub mod error;
-pub mod hub;
-pub mod mcp_client;
-pub mod native_http;
-pub mod oauth_fetch;
-pub mod oauth_store;
-pub mod redact;
-pub mod security;
-pub mod servers_config;
-pub mod store_routes;
-pub mod testbed_cmd;
-pub mod upstream_http;
+pub mod launcher;
+pub mod native;
 pub mod web;

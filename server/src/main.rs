@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    keyhole_server::cli::main()
+    keyhole_server::launcher::main()
 }

@@ -97,7 +97,7 @@ async fn forget_needs_to_be_told_what() {
     let bed = Bed::start().await;
     let url = bed.mcp_url("main");
     let mut t = FakeTerminal::new();
-    let args = keyhole_server::client_cli::parse_args(["--url", &url, "auth", "forget"]);
+    let args = keyhole_server::cli::parse_args(["--url", &url, "auth", "forget"]);
     assert!(args.is_err(), "clap refuses it");
     let code = bed.run(&["auth", "status"], &mut t).await;
     assert_eq!(code, 0, "{}", t.stderr());

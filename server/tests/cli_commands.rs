@@ -189,7 +189,7 @@ async fn usage_errors_exit_with_2() {
         .await,
         2
     );
-    assert!(keyhole_server::client_cli::parse_args(["tools", "frobnicate"]).is_err());
+    assert!(keyhole_server::cli::parse_args(["tools", "frobnicate"]).is_err());
 }
 
 #[tokio::test]

@@ -49,7 +49,7 @@ async fn exchanges_are_streamed_and_kept_without_secrets() {
         .iter()
         .find(|h| h[0] == "authorization")
         .unwrap();
-    assert_eq!(authorization[1], keyhole_server::redact::REDACTED);
+    assert_eq!(authorization[1], keyhole_server::native::redact::REDACTED);
     assert!(
         !log.to_string().contains(&token),
         "the token leaked into the log"

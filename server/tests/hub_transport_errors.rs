@@ -5,7 +5,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::hub::{API_TOKEN, HubFixture, quick_options};
-use keyhole_server::hub::HubOptions;
+use keyhole_server::web::hub::HubOptions;
 use keyhole_testbed::TestbedConfig;
 use serde_json::json;
 

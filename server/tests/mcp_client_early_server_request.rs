@@ -17,7 +17,7 @@ use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use futures_util::StreamExt;
-use keyhole_server::mcp_client::{
+use keyhole_server::native::mcp_client::{
     ClientConfig, ClientEvents, Credentials, McpClient, UpstreamChallenge,
 };
 use keyhole_shared::api::HttpExchange;

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::thread;
 
-use keyhole_server::oauth_store::FileStore;
+use keyhole_server::native::oauth_store::FileStore;
 use keyhole_shared::ScopeSet;
 use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::Issuer;

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use keyhole_server::security::ApiToken;
+use keyhole_server::web::security::ApiToken;
 use keyhole_server::web::{AppState, app};
 use tower::ServiceExt;
 

@@ -5,7 +5,7 @@ use crate::common;
 use std::sync::Arc;
 
 use common::hub::{API_TOKEN, quick_options, start_backend};
-use keyhole_server::oauth_store::FileStore;
+use keyhole_server::native::oauth_store::FileStore;
 use serde_json::Value;
 
 async fn put(base: &str, document: &Value) -> (u16, Value) {

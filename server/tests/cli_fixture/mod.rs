@@ -6,8 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use keyhole_server::client_cli::{self, Terminal};
-use keyhole_server::oauth_store::FileStore;
+use keyhole_server::cli::{self, Terminal};
+use keyhole_server::native::oauth_store::FileStore;
 use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::Issuer;
 use keyhole_shared::{ScopeSet, Secret};
@@ -148,8 +148,8 @@ impl Bed {
 
     /// Runs `keyhole cli ARGS…` in-process against this bed's store.
     pub async fn run(&self, argv: &[&str], terminal: &mut FakeTerminal) -> u8 {
-        let args = client_cli::parse_args(argv).expect("arguments parse");
-        client_cli::execute_with_store(args, Some(self.store()), terminal).await
+        let args = cli::parse_args(argv).expect("arguments parse");
+        cli::execute_with_store(args, Some(self.store()), terminal).await
     }
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use keyhole_server::hub::{Hub, HubOptions};
-use keyhole_server::security::ApiToken;
+use keyhole_server::web::hub::{Hub, HubOptions};
+use keyhole_server::web::security::ApiToken;
 use keyhole_server::web::{AppState, app};
 use keyhole_testbed::{RunningTestbed, Testbed, TestbedConfig};
 use serde_json::{Value, json};
@@ -240,7 +240,7 @@ impl EventStream {
 /// The real router on a loopback port.
 pub async fn start_backend(
     options: HubOptions,
-    store: Option<Arc<keyhole_server::oauth_store::FileStore>>,
+    store: Option<Arc<keyhole_server::native::oauth_store::FileStore>>,
 ) -> (String, Arc<Hub>, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bound: SocketAddr = listener.local_addr().unwrap();

@@ -6,8 +6,8 @@
 
 pub mod fake_server;
 
-use keyhole_server::native_http::{NativeHttp, OsEntropy, SystemClock};
-use keyhole_server::oauth_store::FileStore;
+use keyhole_server::native::native_http::{NativeHttp, OsEntropy, SystemClock};
+use keyhole_server::native::oauth_store::FileStore;
 use keyhole_shared::http::{HttpExchange, Observed, RecordingObserver};
 use keyhole_shared::oauth_client::{ClientConfig, OAuthClient, ServerConfig};
 use keyhole_shared::store::StoreDocument;

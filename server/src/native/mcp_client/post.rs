@@ -15,7 +15,7 @@ use super::exchange::ExchangeRecorder;
 use super::reconnect;
 use super::sse_limits::{IDLE_LIMIT, LimitedBody, MAX_EVENT_BYTES, StreamCut};
 use super::{McpClient, SendError, UpstreamChallenge};
-use crate::upstream_http;
+use crate::native::upstream_http;
 
 const SESSION_HEADER: &str = "mcp-session-id";
 const VERSION_HEADER: &str = "mcp-protocol-version";
@@ -148,7 +148,7 @@ impl McpClient {
                     if text.trim().is_empty() {
                         String::new()
                     } else {
-                        format!(": {}", crate::redact::truncate(text.trim(), 300))
+                        format!(": {}", crate::native::redact::truncate(text.trim(), 300))
                     }
                 ),
             });

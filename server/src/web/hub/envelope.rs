@@ -10,7 +10,7 @@ use keyhole_shared::recovery::Refused;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::mcp_client::{SendError, UpstreamChallenge};
+use crate::native::mcp_client::{SendError, UpstreamChallenge};
 
 /// An upstream failure as the page reads it; a challenge is normalised with `context` by the
 /// auth core. `token_held` says the request carried a token the server accepted before, which

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub(crate) use crate::upstream_http::read_capped;
+pub(crate) use crate::native::upstream_http::read_capped;
 use post::PostOutcome;
 pub(crate) use post::describe_request_error;
 

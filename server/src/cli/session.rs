@@ -21,11 +21,11 @@ use super::authorize::{self, CallbackOptions};
 use super::surface::{CliAuthority, CliSurface, SignInState};
 use super::{CliError, Terminal};
 use crate::catalog::{self, Catalog, Transport};
-use crate::mcp_client::{
+use crate::native::mcp_client::{
     ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
 };
-use crate::native_http::{NativeHttp, OsEntropy, SystemClock};
-use crate::oauth_store::FileStore;
+use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
+use crate::native::oauth_store::FileStore;
 
 pub(super) type OAuth = OAuthClient<NativeHttp, FileStore, SystemClock, OsEntropy>;
 
@@ -231,7 +231,7 @@ impl<'t> Session<'t> {
         config.capabilities = capabilities;
         let (sender, receiver) = mpsc::unbounded_channel();
         let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
-        let http = crate::upstream_http::client_builder()
+        let http = crate::native::upstream_http::client_builder()
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;

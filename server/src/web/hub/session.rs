@@ -15,8 +15,8 @@ use serde_json::Value;
 
 use super::envelope::ambient_failure;
 use super::event_queue::{EventQueue, Frame, Subscription};
-use crate::mcp_client::{ClientEvents, McpClient, UpstreamChallenge};
-use crate::upstream_http::size;
+use crate::native::mcp_client::{ClientEvents, McpClient, UpstreamChallenge};
+use crate::native::upstream_http::size;
 
 /// The byte limits of one session.
 #[derive(Debug, Clone, Copy)]
@@ -257,7 +257,7 @@ impl ClientEvents for SessionEvents {
 fn event_kind(event: &SessionEvent) -> String {
     match event {
         SessionEvent::Message(message) => match message["method"].as_str() {
-            Some(method) => format!("`{}` message", crate::redact::truncate(method, 64)),
+            Some(method) => format!("`{}` message", crate::native::redact::truncate(method, 64)),
             None => "message".into(),
         },
         SessionEvent::Http(_) => "network log entry".into(),

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use keyhole_shared::api::{API_TOKEN_COOKIE, API_TOKEN_HEADER, OAUTH_CALLBACK_PATH};
 use rand::RngCore;
 
-use crate::error::AppError;
+use crate::web::error::AppError;
 
 /// The per-launch API token. Its `Debug` never shows the value.
 #[derive(Clone, PartialEq, Eq)]

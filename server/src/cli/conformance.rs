@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use super::args::ConnectionArgs;
 use super::session::Session;
 use super::{CliError, EXIT_OK, Terminal};
-use crate::oauth_store::FileStore;
+use crate::native::oauth_store::FileStore;
 
 /// The client id URL the suite expects when the authorization server supports metadata documents.
 const CLIENT_METADATA_URL: &str = "https://conformance-test.local/client-metadata.json";

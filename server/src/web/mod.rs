@@ -1,6 +1,15 @@
 //! The web inspector's HTTP server: [`app`] builds the router (tests drive it with `oneshot`),
 //! [`serve`] binds it and runs until Ctrl+C.
 
+pub mod accept_encoding;
+pub mod assets;
+pub mod error;
+pub mod hub;
+pub mod oauth_fetch;
+pub mod security;
+pub mod servers_config;
+pub mod store_routes;
+
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -16,16 +25,15 @@ use tower_http::trace::TraceLayer;
 
 use keyhole_testbed::RunningTestbed;
 
-use crate::assets::{self, WebApp};
 use crate::catalog::Catalog;
-use crate::demo;
-use crate::error::AppError;
-use crate::hub::{self, Hub, HubOptions};
-use crate::oauth_fetch;
-use crate::oauth_store::FileStore;
-use crate::security::{self, ApiToken, Guard};
-use crate::servers_config::{self, ServersConfig};
-use crate::store_routes::{self, SharedStore};
+use crate::launcher::demo;
+use crate::native::oauth_store::FileStore;
+use assets::WebApp;
+use error::AppError;
+use hub::{Hub, HubOptions};
+use security::{ApiToken, Guard};
+use servers_config::ServersConfig;
+use store_routes::SharedStore;
 
 /// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \

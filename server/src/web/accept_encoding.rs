@@ -1,7 +1,7 @@
 //! Which content coding to answer a request with, from its `Accept-Encoding` (RFC 9110 §12.5.3).
 //!
 //! The web app's files are compressed once, at build time, with slower and better encoders than a
-//! per-request one can afford; [`crate::assets`] serves those bytes as they are, in the coding this
+//! per-request one can afford; [`crate::web::assets`] serves those bytes as they are, in the coding this
 //! module picks. tower-http's compression layer parses this header too, but keeps its parser private,
 //! so the few lines it takes are here.
 

@@ -22,7 +22,7 @@ pub use event_queue::{Delivery, Frame, Subscription};
 pub use keyhole_shared::api::mcp::{Failure, Hint};
 pub use session::{Session, SessionEvents, SessionLimits, dropped_frame};
 
-use crate::mcp_client::{ClientConfig, Credentials, McpClient};
+use crate::native::mcp_client::{ClientConfig, Credentials, McpClient};
 
 /// Limits and timings of the hub.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(options: HubOptions) -> Arc<Self> {
-        let http = crate::upstream_http::client_builder()
+        let http = crate::native::upstream_http::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
             .build()

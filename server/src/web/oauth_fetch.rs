@@ -12,11 +12,11 @@ use keyhole_shared::api::{ExchangeKind, FetchReply};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::{ApiJson, AppError};
-use crate::hub::{Failure, Hub, Reply};
-use crate::mcp_client::ClientEvents;
-use crate::mcp_client::exchange::ExchangeRecorder;
-use crate::mcp_client::{describe_request_error, read_capped};
+use crate::native::mcp_client::ClientEvents;
+use crate::native::mcp_client::exchange::ExchangeRecorder;
+use crate::native::mcp_client::{describe_request_error, read_capped};
+use crate::web::error::{ApiJson, AppError};
+use crate::web::hub::{Failure, Hub, Reply};
 
 /// The largest response body passed back to the page.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -50,7 +50,7 @@ impl ClientEvents for Unattached {
     fn exchange(&self, exchange: keyhole_shared::api::HttpExchange) {
         tracing::debug!(method = %exchange.method, url = %exchange.url, status = ?exchange.status, "oauth fetch");
     }
-    fn ambient_challenge(&self, _: crate::mcp_client::UpstreamChallenge) {}
+    fn ambient_challenge(&self, _: crate::native::mcp_client::UpstreamChallenge) {}
     fn notice(&self, _: String) {}
 }
 
@@ -100,7 +100,7 @@ pub async fn fetch(
     };
     let status = response.status().as_u16();
     recorder.response(status, response.headers());
-    if let Err(message) = crate::upstream_http::check_head(&response) {
+    if let Err(message) = crate::native::upstream_http::check_head(&response) {
         recorder.fail(message.clone());
         return Ok(Reply::failed(Failure::transport(message)));
     }

@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 
 use super::envelope::{Reply, context_of, upstream_failure};
 use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
-use crate::error::{ApiJson, AppError};
-use crate::mcp_client::{ClientConfig, Credentials, SendError};
+use crate::native::mcp_client::{ClientConfig, Credentials, SendError};
+use crate::web::error::{ApiJson, AppError};
 
 pub fn router() -> Router<Arc<Hub>> {
     Router::new()

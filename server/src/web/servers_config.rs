@@ -13,7 +13,7 @@ use axum::extract::State;
 use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse};
 use serde_json::{Value, json};
 
-use crate::error::{ApiJson, AppError};
+use crate::web::error::{ApiJson, AppError};
 
 /// Form-entered servers kept at most (the oldest is forgotten first).
 const MAX_ADDED_SERVERS: usize = 64;

@@ -42,7 +42,7 @@ impl NativeHttp {
     }
 
     pub fn with_limits(timeout: Duration, max_body: usize) -> Self {
-        let client = crate::upstream_http::client_builder()
+        let client = crate::native::upstream_http::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -72,7 +72,7 @@ impl NativeHttp {
             .url()
             .map(|url| keyhole_shared::http::redact_url(url.as_str()))
             .unwrap_or_else(|| "the server".into());
-        HttpError::Transport(crate::upstream_http::describe(&shown, &error))
+        HttpError::Transport(crate::native::upstream_http::describe(&shown, &error))
     }
 
     async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, HttpError> {
@@ -123,7 +123,7 @@ impl HttpClient for NativeHttp {
         }
         let started = Instant::now();
         let response = builder.send().await.map_err(|e| self.transport_error(e))?;
-        crate::upstream_http::check_head(&response).map_err(HttpError::Transport)?;
+        crate::native::upstream_http::check_head(&response).map_err(HttpError::Transport)?;
         let status = response.status().as_u16();
         let headers = response
             .headers()

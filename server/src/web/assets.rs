@@ -1,7 +1,7 @@
 //! The web app embedded in the binary by `build.rs`, and the handlers that serve it.
 //!
 //! `index.html` is served for every client route (SPA fallback) to a browser that brings the
-//! per-launch API token (see [`Guard::page_access`](crate::security::Guard::page_access)); it never
+//! per-launch API token (see [`Guard::page_access`](crate::web::security::Guard::page_access)); it never
 //! contains the token. Any other request gets a short page saying how to open Keyhole. The
 //! hashed-free asset names are fine because the binary and its app are always one version.
 //! The other files were compressed at build time (brotli and gzip) and go out as they are, in the
@@ -11,10 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::accept_encoding::{Coding, preferred_coding};
-use crate::error::AppError;
-use crate::security::PageAccess;
 use crate::web::AppState;
+use crate::web::accept_encoding::{Coding, preferred_coding};
+use crate::web::error::AppError;
+use crate::web::security::PageAccess;
 
 /// The built web app, as bytes compiled into the binary.
 pub struct WebApp {

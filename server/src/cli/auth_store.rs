@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use super::args::ConnectionArgs;
 use super::session::{oauth_client, resolve_target};
 use super::{CliError, EXIT_OK, Terminal};
-use crate::native_http::SystemClock;
-use crate::oauth_store::FileStore;
+use crate::native::native_http::SystemClock;
+use crate::native::oauth_store::FileStore;
 
 /// `auth forget --url URL --tokens|--client|--all`.
 pub(super) async fn forget(

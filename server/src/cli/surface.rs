@@ -7,7 +7,7 @@
 //! `--client-credentials`, where every challenge is answered with that grant (the client acts for
 //! itself: there is nobody to sign in).
 //!
-//! [`Credentials`]: crate::mcp_client::Credentials
+//! [`Credentials`]: crate::native::mcp_client::Credentials
 
 use std::cell::RefCell;
 
@@ -21,7 +21,7 @@ use keyhole_shared::{AuthChallenge, Secret};
 
 use super::session::{AuthOptions, OAuth, stored_scopes};
 use super::{CliError, Terminal};
-use crate::mcp_client::McpClient;
+use crate::native::mcp_client::McpClient;
 
 /// What the sign-ins of one CLI session remember.
 #[derive(Debug, Default)]

@@ -12,7 +12,7 @@
 //! and handing the page only access tokens — a redesign well beyond closing the leak.
 //!
 //! The leak itself was that any local process could read the API token from `GET /`. Now no
-//! response carries that token ([`crate::security`]): only someone who has the address `keyhole`
+//! response carries that token ([`crate::web::security`]): only someone who has the address `keyhole`
 //! printed — the user, or whoever can read their terminal or run code as them, who can read the
 //! 0600 store file anyway — can call this route. So the token guards the store as well as the file
 //! mode does, and the current design stays.
@@ -26,8 +26,8 @@ use axum::response::{IntoResponse, Response};
 use keyhole_shared::store::{StoreDocument, StoreError};
 use serde_json::json;
 
-use crate::error::{ApiJson, AppError};
-use crate::oauth_store::FileStore;
+use crate::native::oauth_store::FileStore;
+use crate::web::error::{ApiJson, AppError};
 
 /// The store, when this process has one.
 pub type SharedStore = Option<Arc<FileStore>>;

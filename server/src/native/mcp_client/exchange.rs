@@ -9,7 +9,7 @@ use keyhole_shared::api::{ExchangeKind, HttpExchange};
 use reqwest::header::HeaderMap;
 
 use super::ClientEvents;
-use crate::redact;
+use crate::native::redact;
 
 /// The error of an exchange whose request was dropped before it completed.
 pub const ABANDONED: &str = "abandoned before it completed (the page went away, the request timed out, \

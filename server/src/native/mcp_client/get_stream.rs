@@ -19,7 +19,7 @@ use super::McpClient;
 use super::exchange::ExchangeRecorder;
 use super::post::{StreamPosition, challenge_of, describe_request_error, is_event_stream};
 use super::reconnect::Backoff;
-use crate::upstream_http;
+use crate::native::upstream_http;
 
 pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
     let mut opened = Some(opened);

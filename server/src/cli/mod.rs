@@ -30,7 +30,7 @@ use std::process::ExitCode;
 
 use keyhole_shared::store::Forget;
 
-use crate::oauth_store::FileStore;
+use crate::native::oauth_store::FileStore;
 
 pub use args::ClientArgs;
 use args::{ClientCommand, PromptsCommand, ResourcesCommand, ToolsCommand};

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::time::{Instant, Sleep};
 
-use crate::upstream_http;
+use crate::native::upstream_http;
 
 /// The largest event (or line) of an event stream; the same as the largest JSON body.
 pub const MAX_EVENT_BYTES: usize = super::post::MAX_BODY_BYTES;

@@ -1,6 +1,9 @@
 //! The `keyhole` command line: argument definitions and dispatch to the web server, the testbed and
 //! the CLI client. Exit codes: 0 success, 1 runtime error, 2 bad usage.
 
+pub mod demo;
+pub mod testbed;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,12 +12,11 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::catalog::Catalog;
-use crate::client_cli::{self, ClientArgs};
-use crate::demo::DEFAULT_DEMO_PORT;
-use crate::hub::HubOptions;
-use crate::security::ApiToken;
-use crate::testbed_cmd;
+use crate::cli::{self, ClientArgs};
+use crate::web::hub::HubOptions;
+use crate::web::security::ApiToken;
 use crate::web::{self, ServeOptions};
+use demo::DEFAULT_DEMO_PORT;
 
 /// The port the web inspector listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 6274;
@@ -105,7 +107,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Some(Command::Web(args)) => run_web(args),
         Some(Command::Testbed(args)) => run_testbed(args),
-        Some(Command::Cli(args)) => client_cli::run(args),
+        Some(Command::Cli(args)) => cli::run(args),
         None => run_web(cli.web),
     }
 }
@@ -168,14 +170,14 @@ fn run_web(args: WebArgs) -> ExitCode {
 }
 
 fn run_testbed(args: TestbedArgs) -> ExitCode {
-    let config = match testbed_cmd::load_config(args.config.as_deref()) {
+    let config = match testbed::load_config(args.config.as_deref()) {
         Ok(config) => config,
         Err(message) => {
             eprintln!("error: {message}");
-            return ExitCode::from(client_cli::EXIT_USAGE);
+            return ExitCode::from(cli::EXIT_USAGE);
         }
     };
-    report(runtime().and_then(|rt| rt.block_on(testbed_cmd::run(config, args.port))))
+    report(runtime().and_then(|rt| rt.block_on(testbed::run(config, args.port))))
 }
 
 fn report(outcome: Result<(), String>) -> ExitCode {
