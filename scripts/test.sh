@@ -17,7 +17,7 @@ ensure_interop_peers
 export KEYHOLE_INTEROP=1
 
 step "The web app and the hub read /api/mcp replies through the shared types only"
-if grep -rnE '\["(ok|kind|hint|httpStatus|authChallenge)"\]' frontend/src server/src/hub; then
+if grep -rnE '\["(ok|kind|hint|httpStatus|authChallenge)"\]' frontend/src server/src/web/hub; then
     echo "read the envelope with keyhole_shared::api::mcp (Envelope, Failure), not by its keys" >&2
     exit 1
 fi

@@ -1,53 +1,26 @@
 //! Keyhole's web app. `App` is the root component; `main.rs` only mounts it.
 
-mod api;
-mod arrival;
-mod auth_forget;
-mod auth_view;
-mod connect;
-mod connection;
-mod content;
-mod dialog;
-mod events;
-mod export;
-mod history;
-mod item_list;
-mod keys;
-mod markdown_view;
-mod network;
-mod oauth;
-mod page;
-mod prompts;
-mod protocol;
-mod reauth;
-mod recovery;
-mod resources;
-mod schema_form;
-mod servers;
-mod session;
-mod step_up;
-mod text;
-mod toast;
-mod tool_result;
-mod tool_run;
-mod tools;
-mod ui_state;
-mod web_locks;
-mod workspace;
+mod flows;
+mod model;
+mod platform;
+mod views;
 
+use crate::flows::{arrival, oauth};
+use crate::platform::{api, events, keys};
+use crate::views::servers;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::connect::Connection;
-use crate::connection::{ConnectionStatus, StatusBadge};
-use crate::events::EventStream;
-use crate::reauth::ReauthBanner;
-use crate::recovery::Recovery;
-use crate::servers::ServersView;
-use crate::session::Session;
-use crate::step_up::StepUpModal;
-use crate::toast::{ToastKind, ToastStack, Toasts};
-use crate::workspace::Workspace;
+use crate::flows::connect::Connection;
+use crate::flows::recovery::Recovery;
+use crate::flows::session::Session;
+use crate::platform::events::EventStream;
+use crate::views::reauth::ReauthBanner;
+use crate::views::servers::ServersView;
+use crate::views::status_badge::{ConnectionStatus, StatusBadge};
+use crate::views::step_up::StepUpModal;
+use crate::views::toast::{ToastKind, ToastStack, Toasts};
+use crate::views::workspace::Workspace;
 
 /// The root component: a header with the Keyhole version and connection status, the re-auth
 /// banner, then the servers view, or the connection's workspace once connected.

@@ -4,8 +4,8 @@
 use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 
-use crate::dialog::Dialog;
-use crate::recovery::{Recovery, StepUpPrompt};
+use crate::flows::recovery::{Recovery, StepUpPrompt};
+use crate::views::dialog::Dialog;
 
 #[component]
 pub fn StepUpModal(recovery: Recovery) -> impl IntoView {

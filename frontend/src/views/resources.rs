@@ -10,13 +10,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
-use crate::content::{JsonBlock, ResourceContents};
-use crate::export::ResultActions;
-use crate::history::CallHistory;
-use crate::item_list::ItemRow;
-use crate::keys::submit_on_ctrl_enter;
-use crate::session::Session;
-use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
+use crate::flows::session::Session;
+use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
+use crate::platform::keys::submit_on_ctrl_enter;
+use crate::views::content::{JsonBlock, ResourceContents};
+use crate::views::export::ResultActions;
+use crate::views::history::CallHistory;
+use crate::views::item_list::ItemRow;
 
 /// How a selected template is named in the resume snapshot (a resource is named by its URI).
 const TEMPLATE_PREFIX: &str = "template:";

@@ -25,8 +25,8 @@ use keyhole_shared::sign_in_guard::{LoopCause, SIGN_IN_HISTORY_KEY, SignInHistor
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 use serde_json::{Value, json};
 
-use crate::api;
-use crate::session::Session;
+use crate::flows::session::Session;
+use crate::platform::api;
 
 /// The `sessionStorage` keys of the OAuth steps (redacted exchanges) of the current connection:
 /// those taken before its backend session existed, and those taken during it (which the

@@ -8,11 +8,11 @@ use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::item_list::ItemRow;
-use crate::session::Session;
-use crate::text::fold_case;
-use crate::tool_run::{FormSlot, SavedForm, ToolRunner};
-use crate::ui_state::{select_when_listed, selected_name};
+use crate::flows::session::Session;
+use crate::model::ui_state::{select_when_listed, selected_name};
+use crate::platform::text::fold_case;
+use crate::views::item_list::ItemRow;
+use crate::views::tool_run::{FormSlot, SavedForm, ToolRunner};
 
 /// Whether `tool` matches the search text (name, title or description).
 fn matches(tool: &Value, needle: &str) -> bool {

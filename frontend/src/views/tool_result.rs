@@ -10,10 +10,10 @@ use keyhole_shared::output_schema::{OutputCheck, check_tool_result};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::content::{ContentBlock, JsonBlock};
-use crate::export::ResultActions;
-use crate::session::Session;
-use crate::text::{duration_text, number_text};
+use crate::flows::session::Session;
+use crate::platform::text::{duration_text, number_text};
+use crate::views::content::{ContentBlock, JsonBlock};
+use crate::views::export::ResultActions;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunState {

@@ -5,14 +5,14 @@
 
 use leptos::prelude::*;
 
-use crate::auth_view::AuthTab;
-use crate::markdown_view::Markdown;
-use crate::network::NetworkTab;
-use crate::prompts::PromptsTab;
-use crate::protocol::ProtocolTab;
-use crate::resources::ResourcesTab;
-use crate::session::Session;
-use crate::tools::ToolsTab;
+use crate::flows::session::Session;
+use crate::views::auth_view::AuthTab;
+use crate::views::markdown_view::Markdown;
+use crate::views::network::NetworkTab;
+use crate::views::prompts::PromptsTab;
+use crate::views::protocol::ProtocolTab;
+use crate::views::resources::ResourcesTab;
+use crate::views::tools::ToolsTab;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {

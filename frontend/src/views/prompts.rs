@@ -9,13 +9,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
-use crate::content::{ContentBlock, JsonBlock};
-use crate::export::ResultActions;
-use crate::history::CallHistory;
-use crate::item_list::ItemRow;
-use crate::keys::submit_on_ctrl_enter;
-use crate::session::Session;
-use crate::ui_state::{FieldsSlot, select_when_listed, selected_name};
+use crate::flows::session::Session;
+use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
+use crate::platform::keys::submit_on_ctrl_enter;
+use crate::views::content::{ContentBlock, JsonBlock};
+use crate::views::export::ResultActions;
+use crate::views::history::CallHistory;
+use crate::views::item_list::ItemRow;
 
 #[derive(Debug, Clone, PartialEq)]
 enum GetState {

@@ -11,16 +11,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
-use crate::content::JsonBlock;
-use crate::dialog::Dialog;
-use crate::history::CallHistory;
-use crate::keys::submit_on_ctrl_enter;
-use crate::markdown_view::Markdown;
-use crate::page::monotonic_ms;
-use crate::schema_form::{SchemaForm, SchemaFormView};
-use crate::session::Session;
-use crate::tool_result::{RunResult, RunState};
-use crate::tools::{hint_badges, is_destructive};
+use crate::flows::session::Session;
+use crate::platform::keys::submit_on_ctrl_enter;
+use crate::platform::page::monotonic_ms;
+use crate::views::content::JsonBlock;
+use crate::views::dialog::Dialog;
+use crate::views::history::CallHistory;
+use crate::views::markdown_view::Markdown;
+use crate::views::schema_form::{SchemaForm, SchemaFormView};
+use crate::views::tool_result::{RunResult, RunState};
+use crate::views::tools::{hint_badges, is_destructive};
 
 /// The open form: its fields, whether the raw-JSON editor is on, and the raw JSON.
 type OpenForm = (SchemaForm, RwSignal<bool>, RwSignal<String>);

@@ -1,5 +1,5 @@
 //! One live connection to an MCP server through Keyhole's backend: sending JSON-RPC requests with
-//! `/api/mcp/send` (answering auth challenges through [`crate::recovery`] and sending the same
+//! `/api/mcp/send` (answering auth challenges through [`crate::flows::recovery`] and sending the same
 //! message once more), pushing tokens with `/api/mcp/auth-state`, and the protocol and network
 //! logs the Protocol and Network views show.
 //!
@@ -14,11 +14,11 @@ use keyhole_shared::secret::Secret;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::api;
-use crate::history::Call;
-use crate::page::monotonic_ms;
-use crate::recovery::{self, Recovery};
-use crate::ui_state::UiState;
+use crate::flows::recovery::{self, Recovery};
+use crate::model::ui_state::UiState;
+use crate::platform::api;
+use crate::platform::page::monotonic_ms;
+use crate::views::history::Call;
 use keyhole_shared::api::mcp::{
     AuthState, AuthStateRequest, Done, Failure, Hint, NetworkLogReply, SendReply, SendRequest,
 };
@@ -255,10 +255,17 @@ impl Session {
         params: Value,
     ) -> Result<Value, RpcError> {
         let started = (now_ms(), monotonic_ms());
-        let kept = crate::history::kept(method, &params);
+        let kept = crate::views::history::kept(method, &params);
         let outcome = self.request_once_more_on_recovery(id, method, params).await;
         if let Some((target, arguments)) = kept {
-            crate::history::remember(self.history, method, target, arguments, &outcome, started);
+            crate::views::history::remember(
+                self.history,
+                method,
+                target,
+                arguments,
+                &outcome,
+                started,
+            );
         }
         outcome
     }

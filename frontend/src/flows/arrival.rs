@@ -21,13 +21,13 @@ use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api;
-use crate::connect::{self, ConnectOutcome, Connection};
-use crate::connection::ConnectionStatus;
-use crate::oauth;
-use crate::recovery::Recovery;
-use crate::session::{Session, encode};
-use crate::toast::{ToastKind, Toasts};
+use crate::flows::connect::{self, ConnectOutcome, Connection};
+use crate::flows::oauth;
+use crate::flows::recovery::Recovery;
+use crate::flows::session::{Session, encode};
+use crate::platform::api;
+use crate::views::status_badge::ConnectionStatus;
+use crate::views::toast::{ToastKind, Toasts};
 
 /// What the arrival needs from the app.
 #[derive(Clone, Copy)]

@@ -13,11 +13,11 @@ use keyhole_shared::http::HttpExchange as RecordedStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::export::CopyButton;
-use crate::oauth;
-use crate::protocol::clock;
-use crate::session::Session;
-use crate::text::duration_text;
+use crate::flows::oauth;
+use crate::flows::session::Session;
+use crate::platform::text::duration_text;
+use crate::views::export::CopyButton;
+use crate::views::protocol::clock;
 
 #[component]
 pub fn NetworkTab(session: Session) -> impl IntoView {

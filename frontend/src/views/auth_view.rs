@@ -16,11 +16,11 @@ use keyhole_shared::store::{CredentialRecord, OAuthStore, StoreDocument};
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::auth_forget::ForgetControls;
-use crate::network::{ExchangeRow, StepList};
-use crate::oauth::{self, WebStore};
-use crate::protocol::clock;
-use crate::session::{Session, now_ms};
+use crate::flows::oauth::{self, WebStore};
+use crate::flows::session::{Session, now_ms};
+use crate::views::auth_forget::ForgetControls;
+use crate::views::network::{ExchangeRow, StepList};
+use crate::views::protocol::clock;
 
 /// Decodes a JWT part: base64url, padded or not (the standard alphabet's `+` and `/` are taken
 /// too); `None` on bad input.
@@ -59,9 +59,15 @@ fn expiry_text(expires_at: Option<u64>) -> String {
             let left = at as f64 - now_ms() / 1000.0;
             let when = clock(at as f64 * 1000.0);
             if left <= 0.0 {
-                format!("expired {} s ago ({when})", crate::text::whole(-left))
+                format!(
+                    "expired {} s ago ({when})",
+                    crate::platform::text::whole(-left)
+                )
             } else {
-                format!("expires in {} s ({when})", crate::text::whole(left))
+                format!(
+                    "expires in {} s ({when})",
+                    crate::platform::text::whole(left)
+                )
             }
         }
     }

@@ -7,9 +7,9 @@
 
 use leptos::prelude::*;
 
-use crate::export::CopyButton;
-use crate::session::{Direction, ProtocolEntry, Session};
-use crate::text::{duration_text, fold_case};
+use crate::flows::session::{Direction, ProtocolEntry, Session};
+use crate::platform::text::{duration_text, fold_case};
+use crate::views::export::CopyButton;
 
 /// `HH:MM:SS.mmm` local time.
 pub fn clock(at_ms: f64) -> String {

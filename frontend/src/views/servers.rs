@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::api;
-use crate::connect::{self, ConnectOutcome, Connection};
-use crate::connection::ConnectionStatus;
-use crate::oauth;
+use crate::flows::connect::{self, ConnectOutcome, Connection};
+use crate::flows::oauth;
+use crate::platform::api;
+use crate::views::status_badge::ConnectionStatus;
 
 /// The connect form's enterprise-managed authorization (SEP-990) fields.
 #[derive(Clone, Copy)]

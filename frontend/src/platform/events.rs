@@ -7,9 +7,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use crate::recovery;
-use crate::session::{Session, encode};
-use crate::toast::ToastKind;
+use crate::flows::recovery;
+use crate::flows::session::{Session, encode};
+use crate::views::toast::ToastKind;
 
 /// An open event stream; closed on drop.
 pub struct EventStream {

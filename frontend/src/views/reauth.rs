@@ -11,9 +11,9 @@ use keyhole_shared::store::Forget;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::oauth;
-use crate::recovery::{self, Banner, Recovery};
-use crate::session::Session;
+use crate::flows::oauth;
+use crate::flows::recovery::{self, Banner, Recovery};
+use crate::flows::session::Session;
 
 #[component]
 pub fn ReauthBanner(

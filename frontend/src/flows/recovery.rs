@@ -37,11 +37,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;
 
-use crate::oauth;
-use crate::page;
-use crate::session::{RpcError, Session};
-use crate::toast::{ToastKind, Toasts};
-use crate::web_locks;
+use crate::flows::oauth;
+use crate::flows::session::{RpcError, Session};
+use crate::platform::page;
+use crate::platform::web_locks;
+use crate::views::toast::{ToastKind, Toasts};
 
 /// How long the "signing in again" notice shows before the page leaves for the sign-in.
 const NOTICE_BEFORE_REDIRECT_MS: i32 = 1500;

@@ -9,9 +9,9 @@ use keyhole_shared::store::Forget;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::oauth;
-use crate::session::Session;
-use crate::toast::{ToastKind, Toasts};
+use crate::flows::oauth;
+use crate::flows::session::Session;
+use crate::views::toast::{ToastKind, Toasts};
 
 fn summary(report: &ForgetReport, what: Forget) -> String {
     let mut done = Vec::new();

@@ -8,11 +8,11 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::content::JsonBlock;
-use crate::page::monotonic_ms;
-use crate::protocol::clock;
-use crate::session::{RpcError, Session};
-use crate::text::duration_text;
+use crate::flows::session::{RpcError, Session};
+use crate::platform::page::monotonic_ms;
+use crate::platform::text::duration_text;
+use crate::views::content::JsonBlock;
+use crate::views::protocol::clock;
 
 /// One request the history keeps.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,11 +12,11 @@ use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use crate::session::RpcError;
+use crate::flows::session::RpcError;
 
 type Capture = Arc<dyn Fn() -> TabState + Send + Sync>;
 
-/// `Copy`; one per connection (it lives in the [`Session`](crate::session::Session)).
+/// `Copy`; one per connection (it lives in the [`Session`](crate::flows::session::Session)).
 #[derive(Clone, Copy)]
 pub struct UiState {
     /// The active tab's slug (`tools`, `resources`, …).

@@ -1,7 +1,7 @@
 //! Connecting to an MCP server: reuse stored tokens when the OAuth store has good ones, and
 //! answer a connect-time auth challenge through the shared recovery engine (refresh or EMA
 //! re-mint first), else with the browser OAuth flow (a full-page redirect; `/oauth/callback`
-//! comes back through [`crate::arrival`]).
+//! comes back through [`crate::flows::arrival`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 
 use keyhole_shared::api::mcp::{AuthState, ConnectRequest, Failure, SessionReply, TransportConfig};
 
-use crate::api;
-use crate::oauth;
-use crate::recovery;
-use crate::session::RpcError;
+use crate::flows::oauth;
+use crate::flows::recovery;
+use crate::flows::session::RpcError;
+use crate::platform::api;
 
 /// A connection that was just made.
 pub struct Connection {

@@ -168,7 +168,7 @@ fn parse_scalar(kind: &Scalar, text: &str, path: &str) -> Result<Value, String> 
             .parse::<i64>()
             .map(Value::from)
             .map_err(|_| format!("{path} must be a whole number")),
-        Scalar::Number => crate::text::parse_number(text)
+        Scalar::Number => crate::platform::text::parse_number(text)
             .and_then(serde_json::Number::from_f64)
             .map(Value::Number)
             .ok_or_else(|| format!("{path} must be a number")),

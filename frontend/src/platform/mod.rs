@@ -1,0 +1,8 @@
+//! The browser underneath the app: calls to our backend ([`api`]), the event stream ([`events`]), Web Locks, page visibility and time ([`page`]), keyboard shortcuts, and text/number conversions done by JavaScript built-ins ([`text`]).
+
+pub mod api;
+pub mod events;
+pub mod keys;
+pub mod page;
+pub mod text;
+pub mod web_locks;
