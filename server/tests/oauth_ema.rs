@@ -143,7 +143,7 @@ async fn an_unusable_id_token_leads_back_to_the_idp_never_to_a_redirect() {
         .begin_authorization(&server, &ScopeSet::parse("mcp"))
         .await
         .unwrap_err();
-    assert!(matches!(error, OAuthClientError::Config(_)), "{error}");
+    assert_eq!(error, OAuthClientError::EnterpriseManaged, "{error}");
 
     // The ID token the IdP no longer accepts is dropped, and leg 1 is asked for again.
     let start = bed

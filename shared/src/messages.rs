@@ -91,7 +91,7 @@ pub fn recovered_silently(how: SilentRecovery) -> String {
 
 /// New tokens work for this session but could not be written to the store (`error` says why);
 /// the next run or page will not find them.
-pub fn token_not_saved(error: &str) -> String {
+pub fn token_not_saved(error: impl std::fmt::Display) -> String {
     format!("The new token works but could not be saved: {error}")
 }
 

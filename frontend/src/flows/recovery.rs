@@ -38,7 +38,7 @@ use leptos::task::spawn_local;
 use serde_json::Value;
 
 use crate::flows::oauth;
-use crate::flows::session::{RpcError, Session};
+use crate::flows::session::{RecoveryFailure, RpcError, Session};
 use crate::platform::page;
 use crate::platform::web_locks;
 use crate::views::toast::{ToastKind, Toasts};
@@ -331,9 +331,12 @@ impl WebSurface {
         match self.recovery() {
             Some(recovery) => {
                 recovery.show_banner(self.url.clone(), reason.clone(), Some(challenge.clone()));
-                RpcError::Recovery(reason)
+                RpcError::Recovery(RecoveryFailure::Failed(reason))
             }
-            None => RpcError::Recovery(format!("Signing in to {} failed: {reason}", self.url)),
+            None => RpcError::Recovery(RecoveryFailure::Failed(format!(
+                "Signing in to {} failed: {reason}",
+                self.url
+            ))),
         }
     }
 
@@ -369,7 +372,7 @@ impl Surface for WebSurface {
             (Scope::Session(session), Some(tokens)) => session
                 .push_tokens(tokens)
                 .await
-                .map_err(RpcError::Recovery),
+                .map_err(|reason| RpcError::Recovery(RecoveryFailure::TokenNotHandedOver(reason))),
             // Only connecting drops a token.
             (Scope::Session(_), None) => Ok(()),
             (Scope::Connect(sent), tokens) => {
@@ -407,16 +410,13 @@ impl Surface for WebSurface {
         match question {
             Question::StepUp(plan) => match recovery.ask(self.url.clone(), plan.clone()).await {
                 Answer::Authorize => Ok(()),
-                Answer::Cancel => Err(RpcError::Recovery(format!(
-                    "Step-up cancelled: {} was not granted, so the request was not sent again. \
-                     The session is still connected.",
-                    messages::scope_list(&plan.new_scopes)
-                ))),
+                Answer::Cancel => Err(RpcError::Recovery(RecoveryFailure::StepUpCancelled {
+                    not_granted: plan.new_scopes.clone(),
+                })),
                 Answer::Busy => {
-                    let text = "Another authorization request is already waiting for your answer; \
-                                answer it, then try again.";
-                    recovery.toasts.show(ToastKind::Info, text);
-                    Err(RpcError::Recovery(text.into()))
+                    let busy = RecoveryFailure::PromptBusy;
+                    recovery.toasts.show(ToastKind::Info, busy.to_string());
+                    Err(RpcError::Recovery(busy))
                 }
             },
             Question::Reauthorize {
@@ -471,7 +471,7 @@ impl Surface for WebSurface {
                 .held
                 .with_value(|held| held.as_deref() == Some(url))
         {
-            return Err(RpcError::Recovery(messages::abandoned_sign_in()));
+            return Err(RpcError::Recovery(RecoveryFailure::AbandonedSignIn));
         }
         if request.automatic
             && let Err(cause) = oauth::allow_automatic_sign_in(url)
@@ -504,7 +504,7 @@ impl Surface for WebSurface {
     fn stop(&mut self, stop: Stop<'_>) -> RpcError {
         match stop {
             Stop::Failed { error, challenge } => self.failed(challenge, error.to_string()),
-            Stop::ChallengedAfterRetry => RpcError::Recovery(messages::challenged_after_retry()),
+            Stop::ChallengedAfterRetry => RpcError::Recovery(RecoveryFailure::ChallengedAfterRetry),
         }
     }
 
@@ -523,9 +523,7 @@ impl Surface for WebSurface {
             .recovery
             .deferred
             .set_value(Some((**session, challenge.clone())));
-        Some(RpcError::Recovery(
-            "waiting until the tab is visible".into(),
-        ))
+        Some(RpcError::Recovery(RecoveryFailure::Postponed))
     }
 
     async fn exclusive<T>(&self, server_url: &str, work: impl Future<Output = T>) -> T {

@@ -10,6 +10,7 @@ use keyhole_shared::api::HttpExchange;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
 use keyhole_shared::oauth::Tokens;
+use keyhole_shared::scopes::ScopeSet;
 use keyhole_shared::secret::Secret;
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -58,7 +59,7 @@ pub enum RpcError {
         message: String,
     },
     /// Answering the server's auth challenge did not work out (cancelled, denied, failed).
-    Recovery(String),
+    Recovery(RecoveryFailure),
     /// The server refused, without a challenge, a token it accepted before (HTTP `status`): it
     /// may not recognise the token any more.
     NotRecognised { status: u16, message: String },
@@ -66,6 +67,46 @@ pub enum RpcError {
     Transport(String),
     /// The page is leaving for a sign-in (connecting).
     Leaving,
+}
+
+/// Why answering an auth challenge did not lead to the request being sent again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecoveryFailure {
+    /// The user cancelled the step-up: these scopes were not granted.
+    StepUpCancelled { not_granted: ScopeSet },
+    /// Another authorization prompt is already open.
+    PromptBusy,
+    /// The tab is hidden: the recovery waits until it is visible.
+    Postponed,
+    /// The user came back from an unfinished sign-in to this server: the banner asks first.
+    AbandonedSignIn,
+    /// Refused again right after the recovery.
+    ChallengedAfterRetry,
+    /// The new token could not be handed to the backend session (the reason, for a person).
+    TokenNotHandedOver(String),
+    /// The decision or the sign-in failed; the sentence the banner shows.
+    Failed(String),
+}
+
+impl std::fmt::Display for RecoveryFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::StepUpCancelled { not_granted } => write!(
+                f,
+                "Step-up cancelled: {} was not granted, so the request was not sent again. \
+                 The session is still connected.",
+                messages::scope_list(not_granted)
+            ),
+            Self::PromptBusy => f.write_str(
+                "Another authorization request is already waiting for your answer; answer it, \
+                 then try again.",
+            ),
+            Self::Postponed => f.write_str("waiting until the tab is visible"),
+            Self::AbandonedSignIn => f.write_str(&messages::abandoned_sign_in()),
+            Self::ChallengedAfterRetry => f.write_str(&messages::challenged_after_retry()),
+            Self::TokenNotHandedOver(reason) | Self::Failed(reason) => f.write_str(reason),
+        }
+    }
 }
 
 impl RpcError {
@@ -92,7 +133,7 @@ impl std::fmt::Display for RpcError {
                 write!(f, "The server answered with error {code}: {message}")
             }
             Self::Auth { message, .. } => write!(f, "Authorization needed: {message}"),
-            Self::Recovery(message) => f.write_str(message),
+            Self::Recovery(failure) => failure.fmt(f),
             Self::Transport(message) => f.write_str(message),
             Self::Leaving => f.write_str("Leaving for the sign-in."),
             Self::NotRecognised { status, message } => write!(

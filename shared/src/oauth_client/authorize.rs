@@ -7,6 +7,7 @@
 //! issuer the request went to by simple string comparison, and must be present when the issuer
 //! announces it; an `error` is reported as the server's refusal; finally a `code` must be there.
 
+use crate::oauth_client::OAuthClientError;
 use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde::{Deserialize, Serialize};
 
@@ -50,9 +51,9 @@ pub(crate) fn authorization_url(
     pending: &PendingAuthorization,
     scope: &ScopeSet,
     extra: &[(&str, &str)],
-) -> Result<String, String> {
-    let mut url =
-        AbsoluteUrl::parse(endpoint).map_err(|_| format!("`{endpoint}` is not an absolute URL"))?;
+) -> Result<String, OAuthClientError> {
+    let mut url = AbsoluteUrl::parse(endpoint)
+        .map_err(|_| OAuthClientError::AuthorizationEndpoint(endpoint.to_owned()))?;
     let challenge = s256_challenge(&pending.verifier);
     let scope = (!scope.is_empty()).then(|| scope.to_scope_string());
     let pairs = [

@@ -386,8 +386,7 @@ where
         scope: &ScopeSet,
         extra: &[(&str, &str)],
     ) -> Result<AuthorizationStart, OAuthClientError> {
-        let authorization_url = authorization_url(endpoint, &pending, scope, extra)
-            .map_err(OAuthClientError::Config)?;
+        let authorization_url = authorization_url(endpoint, &pending, scope, extra)?;
         let state = pending.state.clone();
         let now = self.now();
         self.store
@@ -406,9 +405,7 @@ where
         scopes: &ScopeSet,
     ) -> Result<AuthorizationStart, OAuthClientError> {
         if self.server(server_url).enterprise.is_some() {
-            return Err(OAuthClientError::Config(
-                "this server is enterprise-managed: its tokens come from the enterprise IdP, never from a redirect".into(),
-            ));
+            return Err(OAuthClientError::EnterpriseManaged);
         }
         let discovery = self.discover(server_url, None).await?;
         let metadata = &discovery.authorization_server;
@@ -631,12 +628,13 @@ where
             .await?
             .credential(server_url, Some(&discovery.issuer))
             .cloned();
-        let held = record.and_then(|r| r.tokens).ok_or_else(|| {
-            OAuthClientError::Config("no tokens are stored for this server".into())
-        })?;
-        let refresh_token = held.refresh_token.clone().ok_or_else(|| {
-            OAuthClientError::Config("the stored tokens have no refresh token".into())
-        })?;
+        let held = record
+            .and_then(|r| r.tokens)
+            .ok_or(OAuthClientError::NoStoredTokens)?;
+        let refresh_token = held
+            .refresh_token
+            .clone()
+            .ok_or(OAuthClientError::NoRefreshToken)?;
         let response = self
             .refresh_response(server_url, &refresh_token, None)
             .await?;

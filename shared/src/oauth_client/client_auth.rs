@@ -97,7 +97,7 @@ pub(crate) fn authenticate(
                 "iat": now,
                 "exp": now + ASSERTION_LIFETIME_SECS,
             });
-            let assertion = sign_es256(&claims, key, key_id).map_err(OAuthClientError::Config)?;
+            let assertion = sign_es256(&claims, key, key_id)?;
             form.push(("client_assertion_type".into(), CLIENT_ASSERTION_TYPE.into()));
             form.push(("client_assertion".into(), assertion));
         }

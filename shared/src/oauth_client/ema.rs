@@ -191,9 +191,9 @@ where
         &self,
         server_url: &str,
     ) -> Result<EnterpriseConfig, OAuthClientError> {
-        self.server(server_url).enterprise.ok_or_else(|| {
-            OAuthClientError::Config(format!("`{server_url}` is not enterprise-managed"))
-        })
+        self.server(server_url)
+            .enterprise
+            .ok_or_else(|| OAuthClientError::NotEnterpriseManaged(server_url.to_owned()))
     }
 
     async fn idp_client(

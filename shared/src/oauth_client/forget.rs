@@ -221,8 +221,7 @@ where
             return Ok(SignInCheck::Unknown);
         }
         let endpoint = discovery.authorization_server.authorization_endpoint()?;
-        let url = authorization_url(endpoint, &pending, &pending.requested, &[])
-            .map_err(OAuthClientError::Config)?;
+        let url = authorization_url(endpoint, &pending, &pending.requested, &[])?;
         let response = send(&self.http, HttpRequest::get(url), CHECK_STEP).await?;
         let Some(refusal) = unknown_client_answer(&response, &pending.redirect_uri) else {
             return Ok(if response.status < 400 {

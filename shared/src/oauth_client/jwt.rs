@@ -20,9 +20,8 @@ pub(crate) fn sign_es256(
     claims: &serde_json::Value,
     private_key_pem: &Secret,
     key_id: Option<&str>,
-) -> Result<String, String> {
-    let key = SigningKey::from_pkcs8_pem(private_key_pem.expose())
-        .map_err(|_| "the client's private key is not a PKCS#8 PEM P-256 key".to_owned())?;
+) -> Result<String, JwtError> {
+    let key = SigningKey::from_pkcs8_pem(private_key_pem.expose()).map_err(|_| JwtError::Key)?;
     let mut header = serde_json::json!({"alg": "ES256", "typ": "JWT"});
     if let Some(kid) = key_id {
         header["kid"] = kid.into();
@@ -46,8 +45,17 @@ pub(crate) fn sign_es256(
     _claims: &serde_json::Value,
     _private_key_pem: &Secret,
     _key_id: Option<&str>,
-) -> Result<String, String> {
-    Err("private_key_jwt needs the `private-key-jwt` feature, which this build lacks".to_owned())
+) -> Result<String, JwtError> {
+    Err(JwtError::Unsupported)
+}
+
+/// Why a client assertion could not be signed. Never includes the key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("the client's private key is not a PKCS#8 PEM P-256 key")]
+    Key,
+    #[error("private_key_jwt needs the `private-key-jwt` feature, which this build lacks")]
+    Unsupported,
 }
 
 /// The claims of a compact JWS, unverified; `None` when it is not one.
@@ -91,7 +99,8 @@ HtsvolKQzl5VrGfM1zXbFAX5p4JW7UPG+rBKQjcXb5R6SfqkOBwoMkH/
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         let error = sign_es256(&serde_json::json!({}), &Secret::new("nope"), None).unwrap_err();
-        assert!(!error.contains("nope"));
+        assert_eq!(error, JwtError::Key);
+        assert!(!error.to_string().contains("nope"));
         for jwt in ["", "a.b", "a.b.c.d", "a.!!.c", "a.bnVsbA.c"] {
             assert_eq!(unverified_claims(jwt), None, "{jwt}");
         }
@@ -106,7 +115,8 @@ mod without_signing_tests {
     fn private_key_jwt_is_a_clear_error_without_the_feature() {
         let key = Secret::new("-----BEGIN PRIVATE KEY-----");
         let error = sign_es256(&serde_json::json!({}), &key, None).unwrap_err();
-        assert!(error.contains("private-key-jwt"), "{error}");
-        assert!(!error.contains("BEGIN"));
+        assert_eq!(error, JwtError::Unsupported);
+        assert!(error.to_string().contains("private-key-jwt"), "{error}");
+        assert!(!error.to_string().contains("BEGIN"));
     }
 }

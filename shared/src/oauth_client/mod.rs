@@ -47,6 +47,7 @@ pub use ema::EnterpriseConfig;
 pub use forget::{ForgetReport, SignInCheck};
 pub use identity::{ClientConfig, ClientRegistration, PreRegisteredClient, RegistrationSource};
 pub use ids::{ClientId, Issuer, TokenEndpointAuthMethod};
+pub use jwt::JwtError;
 
 use crate::http::HttpError;
 use crate::messages;
@@ -90,8 +91,23 @@ pub enum OAuthClientError {
     Callback(#[from] CallbackError),
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// Keyhole's own configuration for the server or client is wrong or incomplete.
     #[error("{0}")]
     Config(String),
+    #[error("no tokens are stored for this server")]
+    NoStoredTokens,
+    #[error("the stored tokens have no refresh token")]
+    NoRefreshToken,
+    #[error(
+        "this server is enterprise-managed: its tokens come from the enterprise IdP, never from a redirect"
+    )]
+    EnterpriseManaged,
+    #[error("`{0}` is not enterprise-managed")]
+    NotEnterpriseManaged(String),
+    #[error("the client's assertion could not be signed: {0}")]
+    Jwt(#[from] JwtError),
+    #[error("the authorization request could not be built: `{0}` is not an absolute URL")]
+    AuthorizationEndpoint(String),
     /// EMA: the cached ID token is missing, expired or refused; leg 1 is needed.
     #[error("the identity provider sign-in has to be renewed")]
     IdTokenUnusable,

@@ -100,13 +100,13 @@ where
             .clone()
     }
 
-    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), String> {
-        let issuer = self.issuer_of(key).await.map_err(|e| e.to_string())?;
+    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), OAuthClientError> {
+        let issuer = self.issuer_of(key).await?;
         let (url, saved, now) = (key.server_url.clone(), tokens.clone(), self.now());
         self.store
             .modify(move |d| d.save_tokens(&url, &issuer, &saved, now))
-            .await
-            .map_err(|e| e.to_string())
+            .await?;
+        Ok(())
     }
 }
 

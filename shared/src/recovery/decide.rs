@@ -9,6 +9,7 @@ use super::{
 use crate::challenge::{AuthChallenge, ChallengeReason};
 use crate::messages::{self, SilentRecovery};
 use crate::oauth::{TokenResponse, Tokens};
+use crate::oauth_client::OAuthClientError;
 use crate::scopes::{GrantPurpose, ScopeInputs, ScopeSet, refresh_can_cover, scopes_to_request};
 use crate::secret::Secret;
 
@@ -294,7 +295,7 @@ pub async fn record_grant<S: CredentialStore>(
     requested: &ScopeSet,
     response: TokenResponse,
     now: u64,
-) -> (Tokens, Result<(), String>) {
+) -> (Tokens, Result<(), OAuthClientError>) {
     let tokens = Tokens::from_grant(response, requested, None, now);
     let saved = store.save(&server.key, &tokens).await;
     (tokens, saved)

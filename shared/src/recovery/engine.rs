@@ -36,6 +36,7 @@ use super::{
 use crate::challenge::{AuthChallenge, ChallengeContext, ChallengeReason};
 use crate::messages::{SignInReason, SilentRecovery};
 use crate::oauth::Tokens;
+use crate::oauth_client::OAuthClientError;
 use crate::resume::{RecoveryKind, Trigger};
 use crate::secret::Secret;
 
@@ -128,7 +129,7 @@ pub enum Notice<'a> {
     /// Tokens were obtained without the user; `storage_error`: they could not be saved.
     Recovered {
         via: SilentRecovery,
-        storage_error: Option<&'a str>,
+        storage_error: Option<&'a OAuthClientError>,
     },
     /// Connecting: the stored token was refused without a challenge; trying without it.
     StoredTokenDropped { status: u16 },
@@ -398,7 +399,7 @@ impl Engine {
                     surface.install(Some(&tokens)).await?;
                     surface.notify(Notice::Recovered {
                         via,
-                        storage_error: storage_error.as_deref(),
+                        storage_error: storage_error.as_ref(),
                     });
                     return Ok(());
                 }

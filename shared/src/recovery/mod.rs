@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::messages::{self, SilentRecovery};
 use crate::oauth::{OAuthErrorResponse, TokenResponse, Tokens};
+use crate::oauth_client::OAuthClientError;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 
@@ -57,7 +58,7 @@ pub struct ServerAuth {
 #[allow(async_fn_in_trait)]
 pub trait CredentialStore {
     async fn load(&self, key: &CredentialKey) -> Option<Tokens>;
-    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), String>;
+    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), OAuthClientError>;
 }
 
 /// Performs the refresh-token grant.
@@ -131,7 +132,7 @@ pub enum GrantError {
     OAuth(OAuthErrorResponse),
     /// The flow stopped before the authorization server answered with an OAuth error.
     #[error(transparent)]
-    Flow(Box<crate::oauth_client::OAuthClientError>),
+    Flow(Box<OAuthClientError>),
     #[error("this server is not enterprise-managed")]
     NotEnterpriseManaged,
 }
@@ -172,7 +173,7 @@ pub enum RecoveryOutcome {
         tokens: Tokens,
         via: SilentRecovery,
         /// Saving the new tokens failed; they still work for this session.
-        storage_error: Option<String>,
+        storage_error: Option<OAuthClientError>,
     },
     /// More scopes are needed; ask the user, then call [`confirm_step_up`].
     StepUpConfirm(StepUpPlan),

@@ -8,9 +8,11 @@ use std::task::{Context, Poll};
 
 use crate::challenge::{AuthChallenge, ChallengeContext};
 use crate::oauth::{TokenResponse, Tokens};
+use crate::oauth_client::OAuthClientError;
 use crate::recovery::*;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
+use crate::store::StoreError;
 
 /// Returns `Pending` once, so concurrent futures get a chance to interleave.
 pub struct YieldNow(bool);
@@ -42,9 +44,9 @@ impl CredentialStore for FakeStore {
     async fn load(&self, key: &CredentialKey) -> Option<Tokens> {
         self.tokens.borrow().get(key).cloned()
     }
-    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), String> {
+    async fn save(&self, key: &CredentialKey, tokens: &Tokens) -> Result<(), OAuthClientError> {
         if self.fail_saves.get() {
-            return Err("disk full".into());
+            return Err(OAuthClientError::Store(StoreError::Io("disk full".into())));
         }
         self.saves.set(self.saves.get() + 1);
         self.tokens.borrow_mut().insert(key.clone(), tokens.clone());

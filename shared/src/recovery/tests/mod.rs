@@ -9,6 +9,7 @@ use self::fakes::*;
 use super::*;
 use crate::challenge::ChallengeContext;
 use crate::scopes::ScopeSet;
+use crate::store::StoreError;
 
 fn set(s: &str) -> ScopeSet {
     ScopeSet::parse(s)
@@ -292,7 +293,12 @@ fn storage_failure_does_not_void_fresh_tokens() {
     let RecoveryOutcome::Satisfied { storage_error, .. } = outcome else {
         panic!("{outcome:?}")
     };
-    assert_eq!(storage_error.as_deref(), Some("disk full"));
+    let error = storage_error.expect("the save failed");
+    assert_eq!(
+        error,
+        OAuthClientError::Store(StoreError::Io("disk full".into()))
+    );
+    assert!(messages::token_not_saved(&error).ends_with("could not be accessed: disk full"));
 }
 
 // --- enterprise-managed authorization -----------------------------------------------------------
