@@ -17,6 +17,8 @@ mod cli_non_interactive;
 mod cli_refresh_retry;
 #[path = "cli_shared_store.rs"]
 mod cli_shared_store;
+#[path = "cli_stateless.rs"]
+mod cli_stateless;
 #[path = "cli_step_up.rs"]
 mod cli_step_up;
 #[path = "common/mod.rs"]

@@ -95,6 +95,11 @@ pub struct ConnectionArgs {
     /// Use the client-credentials grant with --client-id and --client-secret or --private-key.
     #[arg(long, global = true)]
     pub client_credentials: bool,
+    /// The MCP protocol version to speak: 2026-07-28 is the stateless revision (no initialize,
+    /// `server/discover` instead); 2025-11-25, 2025-06-18 or 2025-03-26 ask for exactly that in
+    /// the initialize handshake. Default: the handshake, newest 2025 revision first.
+    #[arg(long, global = true, value_name = "VERSION", value_parser = protocol_version)]
+    pub protocol_version: Option<String>,
     /// Enterprise-managed authorization: an ID token from the enterprise IdP (needs --idp-issuer,
     /// --idp-client-id and --client-id for the resource's authorization server).
     #[arg(
@@ -223,4 +228,14 @@ pub enum AuthCommand {
         #[arg(required = true, value_name = "HEADER")]
         headers: Vec<std::ffi::OsString>,
     },
+}
+
+/// A protocol version this client speaks.
+fn protocol_version(text: &str) -> Result<String, String> {
+    let known = crate::native::mcp_client::KNOWN_PROTOCOL_VERSIONS;
+    if known.contains(&text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("Keyhole speaks {}", known.join(", ")))
+    }
 }

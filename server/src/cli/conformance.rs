@@ -63,6 +63,10 @@ fn connection_args(
         client_metadata_url: Some(CLIENT_METADATA_URL.to_owned()),
         client_id: text("client_id"),
         client_secret: text("client_secret"),
+        // The runner says which revision a scenario runs at; 2026-07-28 is stateless.
+        protocol_version: std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
+            .ok()
+            .filter(|v| crate::native::mcp_client::KNOWN_PROTOCOL_VERSIONS.contains(&v.as_str())),
         ..ConnectionArgs::default()
     };
     if let Some(pem) = text("private_key_pem") {
@@ -123,19 +127,24 @@ async fn exercise(
         // (SSE resumption); whichever way it arrives first answers the call.
         let id = json!(session.next_request_id());
         let params = json!({ "name": name, "arguments": arguments });
-        let result = {
-            let mut call = std::pin::pin!(session.request("tools/call", params));
+        let response = {
+            let mut call = std::pin::pin!(session.request_raw("tools/call", params));
             tokio::select! {
-                result = &mut call => result?,
+                response = &mut call => response?,
                 Some(response) = response_with_id(responses, &id) => {
                     // Let the client finish resuming its broken stream (`Last-Event-ID`, after
                     // the server's `retry`) before moving on.
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), &mut call).await;
-                    response["result"].clone()
+                    response
                 }
             }
         };
-        session.terminal.err(&format!("{name}: {result}"));
+        // A JSON-RPC error is the server's answer, not the client's failure (some scenarios'
+        // servers only list their tools).
+        let answer = response.get("result").or(response.get("error"));
+        session
+            .terminal
+            .err(&format!("{name}: {}", answer.unwrap_or(&Value::Null)));
     }
     Ok(())
 }

@@ -229,6 +229,7 @@ impl<'t> Session<'t> {
         config.headers = target.headers;
         config.timeout = Duration::from_secs(args.timeout.max(1));
         config.capabilities = capabilities;
+        config.protocol_version = args.protocol_version.clone();
         let (sender, receiver) = mpsc::unbounded_channel();
         let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
         let http = crate::native::upstream_http::client_builder()

@@ -1,5 +1,6 @@
 //! Keyhole's own MCP client for the Streamable HTTP transport (2025-11-25, also talking to
-//! 2025-06-18 and 2025-03-26 servers). Used by the web backend's sessions and by `keyhole cli`.
+//! 2025-06-18 and 2025-03-26 servers, and the stateless 2026-07-28 revision when asked for it:
+//! [`stateless`]). Used by the web backend's sessions and by `keyhole cli`.
 //!
 //! Why not the official SDK: an inspector must show every HTTP exchange and hand every 401/403 with
 //! its raw `WWW-Authenticate` to the auth core, and it must swap the bearer token of a live session
@@ -12,6 +13,7 @@ mod get_stream;
 mod post;
 mod reconnect;
 pub mod sse_limits;
+pub mod stateless;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -33,7 +35,17 @@ pub(crate) use post::describe_request_error;
 /// stream must not stall every connection).
 const GET_STREAM_OPEN_WAIT: Duration = Duration::from_secs(3);
 
-/// The protocol versions this client speaks, newest first; the first is the one it asks for.
+/// Every protocol version this client speaks, newest first (the stateless one, then the
+/// handshake ones).
+pub const KNOWN_PROTOCOL_VERSIONS: [&str; 4] = [
+    stateless::MODERN_PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOL_VERSIONS[0],
+    SUPPORTED_PROTOCOL_VERSIONS[1],
+    SUPPORTED_PROTOCOL_VERSIONS[2],
+];
+
+/// The protocol versions of the `initialize` handshake, newest first; the first is the one it
+/// asks for.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
 
 /// What the client tells its owner about, as it happens.
@@ -186,8 +198,12 @@ pub struct ClientConfig {
     pub headers: Vec<(String, String)>,
     /// How long one request may take before it is abandoned.
     pub timeout: Duration,
-    /// The `capabilities` announced in `initialize`.
+    /// The `capabilities` announced in `initialize` (or, stateless, on every request).
     pub capabilities: Value,
+    /// The protocol version to speak. `None`: the `initialize` handshake, asking for the newest
+    /// 2025 revision. A 2026-07-28 or later version: the stateless protocol
+    /// ([`stateless`]). An older one: the handshake asking for exactly it.
+    pub protocol_version: Option<String>,
 }
 
 impl ClientConfig {
@@ -197,6 +213,7 @@ impl ClientConfig {
             headers: Vec::new(),
             timeout: Duration::from_secs(60),
             capabilities: json!({}),
+            protocol_version: None,
         }
     }
 }
@@ -285,7 +302,18 @@ impl McpClient {
     /// a server may send a request on it as soon as it hears that notification, and many servers
     /// drop what they send while no GET stream is open.
     pub async fn initialize(&self) -> Result<Value, SendError> {
-        let outcome = self.initialize_once().await;
+        match self.inner.config.protocol_version.clone() {
+            Some(version) if stateless::is_stateless(&version) => self.discover(&version).await,
+            pinned => {
+                let version = pinned.as_deref().unwrap_or(SUPPORTED_PROTOCOL_VERSIONS[0]);
+                self.handshake(version).await
+            }
+        }
+    }
+
+    /// The `initialize` handshake asking for `version`.
+    async fn handshake(&self, version: &str) -> Result<Value, SendError> {
+        let outcome = self.initialize_once(version).await;
         if outcome.is_err() {
             self.stop_get_stream();
             if self.session_id().is_some() {
@@ -298,7 +326,7 @@ impl McpClient {
         outcome
     }
 
-    async fn initialize_once(&self) -> Result<Value, SendError> {
+    async fn initialize_once(&self, version: &str) -> Result<Value, SendError> {
         self.set_state(SessionState::default());
         let id = format!(
             "keyhole-init-{}",
@@ -309,7 +337,7 @@ impl McpClient {
             "id": id,
             "method": "initialize",
             "params": {
-                "protocolVersion": SUPPORTED_PROTOCOL_VERSIONS[0],
+                "protocolVersion": version,
                 "capabilities": self.inner.config.capabilities,
                 "clientInfo": { "name": "keyhole", "title": "Keyhole", "version": keyhole_shared::VERSION },
             },
@@ -350,6 +378,53 @@ impl McpClient {
         let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
         self.post(&initialized).await?;
         Ok(result)
+    }
+
+    /// Stateless: `server/discover` at `version` stands in for the handshake; its result, read
+    /// as an `InitializeResult` ([`stateless::read_discover`]), is what `initialize` returns.
+    ///
+    /// A server that answers with the versions it speaks (`-32022`) is asked once more, with the
+    /// first of those this client speaks — also when that is the one just asked for; a 2025
+    /// version means the handshake.
+    async fn discover(&self, version: &str) -> Result<Value, SendError> {
+        let versions = match self.discover_once(version).await? {
+            stateless::Discovered::OtherVersions(versions) => versions,
+            answer => return discovered(answer, version),
+        };
+        let Some(next) = versions
+            .iter()
+            .find(|v| KNOWN_PROTOCOL_VERSIONS.contains(&v.as_str()))
+        else {
+            return discovered(stateless::Discovered::OtherVersions(versions), version);
+        };
+        if stateless::is_stateless(next) {
+            let answer = self.discover_once(next).await?;
+            discovered(answer, next)
+        } else {
+            self.handshake(next).await
+        }
+    }
+
+    async fn discover_once(&self, version: &str) -> Result<stateless::Discovered, SendError> {
+        self.set_state(SessionState {
+            session_id: None,
+            protocol_version: Some(version.to_owned()),
+        });
+        let id = format!(
+            "keyhole-discover-{}",
+            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        );
+        let request =
+            json!({ "jsonrpc": "2.0", "id": id, "method": "server/discover", "params": {} });
+        let response = match self.post(&request).await? {
+            PostOutcome::Response(response) => response,
+            PostOutcome::Accepted | PostOutcome::SessionGone => {
+                return Err(SendError::Transport(
+                    "the MCP server did not answer `server/discover` with a response".into(),
+                ));
+            }
+        };
+        Ok(stateless::read_discover(&response, version))
     }
 
     /// Sends one JSON-RPC message and returns the response to it (for a request) or `None` (for a
@@ -421,5 +496,17 @@ impl McpClient {
             old.abort();
         }
         answered
+    }
+}
+
+/// The end of a `server/discover` exchange at `version`.
+fn discovered(answer: stateless::Discovered, version: &str) -> Result<Value, SendError> {
+    match answer {
+        stateless::Discovered::Speaks(view) => Ok(view),
+        stateless::Discovered::OtherVersions(versions) => Err(SendError::Transport(format!(
+            "the MCP server does not speak protocol version {version}; it speaks {}",
+            versions.join(", ")
+        ))),
+        stateless::Discovered::Refused(message) => Err(SendError::Transport(message)),
     }
 }

@@ -14,7 +14,7 @@ use sse_stream::SseByteStream;
 use super::exchange::ExchangeRecorder;
 use super::reconnect;
 use super::sse_limits::{IDLE_LIMIT, LimitedBody, MAX_EVENT_BYTES, StreamCut};
-use super::{McpClient, SendError, UpstreamChallenge};
+use super::{McpClient, SendError, UpstreamChallenge, stateless};
 use crate::native::upstream_http;
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -85,11 +85,29 @@ impl McpClient {
     }
 
     async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
-        let body = serde_json::to_vec(message).map_err(|e| SendError::Transport(e.to_string()))?;
-        let request = self
+        let stateless = self
+            .protocol_version()
+            .filter(|version| stateless::is_stateless(version));
+        let mut builder = self
             .request(Method::POST)
             .header(header::ACCEPT, "application/json, text/event-stream")
-            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_TYPE, "application/json");
+        let body = match &stateless {
+            Some(version) => {
+                for (name, value) in stateless::standard_headers(message) {
+                    builder = builder.header(name, value);
+                }
+                let capabilities = &self.inner.config.capabilities;
+                serde_json::to_vec(&stateless::with_request_meta(
+                    message,
+                    version,
+                    capabilities,
+                ))
+            }
+            None => serde_json::to_vec(message),
+        }
+        .map_err(|e| SendError::Transport(e.to_string()))?;
+        let request = builder
             .body(body.clone())
             .build()
             .map_err(|e| SendError::Transport(format!("cannot build the request: {e}")))?;
@@ -140,6 +158,14 @@ impl McpClient {
         }
         if !status.is_success() {
             let text = read_rest(recorder, response).await.unwrap_or_default();
+            // Stateless servers put a JSON-RPC error in their 400s and 404s: that is the answer.
+            if stateless.is_some()
+                && let Ok(answer) = serde_json::from_slice::<Value>(&text)
+                && answer.get("jsonrpc").is_some()
+                && answer.get("error").is_some()
+            {
+                return Ok(PostOutcome::Response(answer));
+            }
             let text = String::from_utf8_lossy(&text);
             return Err(SendError::Status {
                 status: status.as_u16(),
