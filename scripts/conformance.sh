@@ -73,9 +73,8 @@ run_each() {
 
 run_each "$runner" "$results" -- "${scenarios[@]}"
 
-# The 2026-07-28 client scenarios Keyhole passes at that revision's wire. Not yet (issue #18):
-# sep-2322-client-request-state (input-required results), http-custom-headers and
-# http-invalid-tool-headers (`x-mcp-header`).
+# Every client scenario 0.2.0-alpha.12 requires for 2026-07-28 (`list --requirements`), plus
+# json-schema-2020-12-preservation (not scored yet), each run at that revision's wire.
 ALPHA_SCENARIOS=(
   tools_call request-metadata
   auth/metadata-default auth/metadata-var1 auth/metadata-var2 auth/metadata-var3 auth/basic-cimd
@@ -86,7 +85,8 @@ ALPHA_SCENARIOS=(
   auth/offline-access-not-supported auth/authorization-server-migration
   auth/iss-supported auth/iss-not-advertised auth/iss-supported-missing auth/iss-wrong-issuer
   auth/iss-unexpected auth/iss-normalized auth/metadata-issuer-mismatch
-  http-standard-headers json-schema-ref-no-deref
+  sep-2322-client-request-state http-standard-headers http-custom-headers
+  http-invalid-tool-headers json-schema-ref-no-deref json-schema-2020-12-preservation
 )
 if [[ "${CONFORMANCE_ALPHA:-1}" != 0 && -z "${CONFORMANCE_SCENARIO:-}" ]]; then
   alpha="$cache/alpha"

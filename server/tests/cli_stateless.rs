@@ -76,9 +76,18 @@ fn answer(body: &Value, discovers: usize) -> Response {
             "resultType": "complete", "supportedVersions": ["2026-07-28"],
             "capabilities": {"tools": {}},
             "_meta": {"io.modelcontextprotocol/serverInfo": {"name": "stateless", "version": "1"}}}),
-        "tools/list" => json!({"resultType": "complete", "tools": [{
-            "name": "echo", "inputSchema": {"type": "object",
-                "properties": {"message": {"type": "string"}}}}]}),
+        "tools/list" => json!({"resultType": "complete", "tools": [
+            {"name": "echo", "inputSchema": {"type": "object",
+                "properties": {"message": {"type": "string"}}}},
+            {"name": "regional", "inputSchema": {"type": "object",
+                "properties": {"region": {"type": "string", "x-mcp-header": "Region"}}}},
+            {"name": "broken", "inputSchema": {"type": "object",
+                "properties": {"region": {"type": "string", "x-mcp-header": "My Region"}}}},
+            {"name": "confirm", "inputSchema": {"type": "object", "properties": {}}}]}),
+        "tools/call" if body["params"]["name"] == "confirm" => json!({
+            "resultType": "input_required", "requestState": "opaque",
+            "inputRequests": {"ok": {"method": "elicitation/create",
+                "params": {"message": "Sure?", "requestedSchema": {"type": "object"}}}}}),
         "tools/call" => json!({"resultType": "complete",
             "content": [{"type": "text", "text": body["params"]["arguments"]["message"]}]}),
         _ => {
@@ -116,8 +125,13 @@ async fn a_call_speaks_the_stateless_protocol_from_discover_to_the_tool() {
         .collect();
     assert_eq!(
         methods,
-        ["server/discover", "server/discover", "tools/call"],
-        "no initialize, and discover asked once more after -32022"
+        [
+            "server/discover",
+            "server/discover",
+            "tools/list",
+            "tools/call"
+        ],
+        "no initialize; discover asked once more after -32022; the tool looked up for its headers"
     );
     for request in &seen {
         let meta = &request.body["params"]["_meta"];
@@ -137,7 +151,7 @@ async fn a_call_speaks_the_stateless_protocol_from_discover_to_the_tool() {
         );
         assert_eq!(request.header("mcp-session-id"), None);
     }
-    let call = &seen[2];
+    let call = &seen[3];
     assert_eq!(call.header("mcp-name"), Some("echo"));
     assert_eq!(call.body["params"]["arguments"]["message"], "hé there");
 }
@@ -188,5 +202,71 @@ async fn a_server_that_does_not_speak_the_version_is_named_and_an_unknown_versio
     assert!(
         t.stdout().contains("echo"),
         "the handshake at a pinned 2025 version"
+    );
+}
+
+#[tokio::test]
+async fn tools_follow_their_header_annotations_and_a_bad_one_is_not_offered() {
+    let bed = Bed::start().await;
+    let (url, seen) = stateless_server().await;
+    let modern = |rest: &[&'static str]| {
+        let mut argv = vec!["--url".to_owned(), url.clone()];
+        argv.extend(["--protocol-version", "2026-07-28"].map(str::to_owned));
+        argv.extend(rest.iter().map(|s| (*s).to_owned()));
+        argv
+    };
+    let bed = &bed;
+    let run = |argv: Vec<String>| async move {
+        let mut t = FakeTerminal::new();
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        let code = bed.run(&argv, &mut t).await;
+        (code, t)
+    };
+
+    let (code, t) = run(modern(&["tools", "list"])).await;
+    assert_eq!(code, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("regional"), "{}", t.stdout());
+    assert!(
+        !t.stdout().contains("broken"),
+        "an invalid annotation drops the tool"
+    );
+
+    seen.lock().unwrap().clear();
+    let (code, t) = run(modern(&[
+        "tools",
+        "call",
+        "regional",
+        "--arg",
+        "region=us-west1",
+    ]))
+    .await;
+    assert_eq!(code, 0, "{}", t.stderr());
+    let call = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| s.body["method"] == "tools/call")
+        .cloned()
+        .expect("the call reached the server");
+    assert_eq!(call.header("mcp-param-region"), Some("us-west1"));
+
+    seen.lock().unwrap().clear();
+    let (code, t) = run(modern(&["tools", "call", "broken", "--arg", "region=x"])).await;
+    assert_eq!(code, 1);
+    assert!(t.stderr().contains("is not offered"), "{}", t.stderr());
+    let calls = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.body["method"] == "tools/call")
+        .count();
+    assert_eq!(calls, 0, "a tool that is not offered is not called");
+
+    let (code, t) = run(modern(&["tools", "call", "confirm"])).await;
+    assert_eq!(code, 1);
+    assert!(
+        t.stderr().contains("asks for input (elicitation/create)"),
+        "{}",
+        t.stderr()
     );
 }

@@ -30,7 +30,8 @@ pub(super) async fn run(url: &str, terminal: &mut dyn Terminal) -> Result<u8, Cl
     let store = FileStore::new(dir.join("store.json"));
     let args = connection_args(url, &context, &dir)?;
     terminal.err(&format!("conformance scenario {scenario:?} against {url}"));
-    let outcome = drive(&scenario, &args, store, terminal).await;
+    let calls = tool_calls(&context);
+    let outcome = drive(&scenario, &args, &calls, store, terminal).await;
     let _ = std::fs::remove_dir_all(&dir);
     outcome
 }
@@ -93,17 +94,30 @@ fn is_client_credentials(context: &Value) -> bool {
     name.contains("client-credentials")
 }
 
+/// The arguments a scenario asks each tool to be called with (`toolCalls` in its context).
+fn tool_calls(context: &Value) -> Map<String, Value> {
+    let mut calls = Map::new();
+    for call in context["toolCalls"].as_array().into_iter().flatten() {
+        if let Some(name) = call["name"].as_str() {
+            calls.insert(name.to_owned(), call["arguments"].clone());
+        }
+    }
+    calls
+}
+
 async fn drive(
     scenario: &str,
     args: &ConnectionArgs,
+    calls: &Map<String, Value>,
     store: FileStore,
     terminal: &mut dyn Terminal,
 ) -> Result<u8, CliError> {
     let capabilities = json!({ "elicitation": { "form": {} } });
     let mut session = Session::open_with_store(args, store, capabilities, terminal).await?;
+    session.answer_input = Some(answer_input);
     let (responses_in, mut responses) = mpsc::unbounded_channel();
     let answering = answer_server_requests(&mut session, responses_in);
-    let outcome = exercise(scenario, &mut session, &mut responses).await;
+    let outcome = exercise(scenario, &mut session, calls, &mut responses).await;
     answering.abort();
     session.close().await;
     outcome.map(|()| EXIT_OK)
@@ -113,6 +127,7 @@ async fn drive(
 async fn exercise(
     scenario: &str,
     session: &mut Session<'_>,
+    calls: &Map<String, Value>,
     responses: &mut mpsc::UnboundedReceiver<Value>,
 ) -> Result<(), CliError> {
     if scenario == "initialize" {
@@ -120,9 +135,14 @@ async fn exercise(
     }
     let listed = session.request("tools/list", json!({})).await?;
     let tools = listed["tools"].as_array().cloned().unwrap_or_default();
-    for tool in tools {
+    for tool in &tools {
         let name = tool["name"].as_str().unwrap_or_default().to_owned();
-        let arguments = sample_arguments(&tool["inputSchema"]);
+        let arguments = match calls.get(&name) {
+            Some(arguments) => arguments.clone(),
+            // The scenario checks that a schema comes back exactly as the server sent it.
+            None if name == "json_schema_echo" => json!({ "schema": focal_schema(&tools) }),
+            None => sample_arguments(&tool["inputSchema"]),
+        };
         // A server may deliver the response on the GET stream after a broken POST stream
         // (SSE resumption); whichever way it arrives first answers the call.
         let id = json!(session.next_request_id());
@@ -147,6 +167,15 @@ async fn exercise(
             .err(&format!("{name}: {}", answer.unwrap_or(&Value::Null)));
     }
     Ok(())
+}
+
+/// The JSON Schema 2020-12 scenario's tool schema, as listed (keywords and all).
+fn focal_schema(tools: &[Value]) -> Value {
+    tools
+        .iter()
+        .find(|tool| tool["name"] == "json_schema_2020_12_tool")
+        .map(|tool| tool["inputSchema"].clone())
+        .unwrap_or_else(|| json!({}))
 }
 
 /// The first response with `id` among the messages the server sent outside a POST.
@@ -219,6 +248,19 @@ fn answer_server_requests(
             }
         }
     })
+}
+
+/// Answers a 2026-07-28 input request as [`answer_server_requests`] answers a server request:
+/// elicitation accepted with the schema's defaults, roots as none; sampling is not offered.
+fn answer_input(method: &str, params: &Value) -> Option<Value> {
+    match method {
+        "elicitation/create" => Some(json!({
+            "action": "accept",
+            "content": elicitation_defaults(&params["requestedSchema"]),
+        })),
+        "roots/list" => Some(json!({ "roots": [] })),
+        _ => None,
+    }
 }
 
 /// The content of an accepted elicitation: every property's `default`.

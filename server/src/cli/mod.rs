@@ -20,6 +20,7 @@ mod auth_store;
 mod authorize;
 mod commands;
 mod conformance;
+mod input_required;
 mod parse_challenge;
 mod session;
 mod sign_in;

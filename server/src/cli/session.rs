@@ -68,6 +68,9 @@ pub(super) struct Session<'t> {
     engine: Engine,
     sign_ins: SignInState,
     next_id: u64,
+    /// Answers a server's input request (2026-07-28 `input_required` results); `None`: this
+    /// command cannot give input.
+    pub answer_input: Option<super::input_required::Answerer>,
     pub initialize_result: Value,
     pub server_messages: mpsc::UnboundedReceiver<Value>,
 }
@@ -257,6 +260,7 @@ impl<'t> Session<'t> {
             engine: Engine::new(),
             sign_ins: SignInState::default(),
             next_id: 1,
+            answer_input: None,
             initialize_result: Value::Null,
             server_messages: receiver,
         };
@@ -324,8 +328,13 @@ impl<'t> Session<'t> {
         Ok(response.get("result").cloned().unwrap_or(Value::Null))
     }
 
-    /// Sends a request (recovering from challenges) and returns the whole JSON-RPC response.
-    pub async fn request_raw(&mut self, method: &str, params: Value) -> Result<Value, CliError> {
+    /// Sends one request (recovering from challenges) with a new id and returns the whole
+    /// JSON-RPC response.
+    pub(super) async fn send_request(
+        &mut self,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, CliError> {
         let id = self.next_id;
         self.next_id += 1;
         let context = ChallengeContext::of_request(method, &params);

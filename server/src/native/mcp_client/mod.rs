@@ -15,6 +15,7 @@ mod reconnect;
 pub mod sse_limits;
 pub mod stateless;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -34,6 +35,9 @@ pub(crate) use post::describe_request_error;
 /// `notifications/initialized` anyway (a server that holds back the response headers of its event
 /// stream must not stall every connection).
 const GET_STREAM_OPEN_WAIT: Duration = Duration::from_secs(3);
+
+/// Stateless: how many `tools/list` pages a call looks through for its tool's schema.
+const MAX_TOOL_PAGES: usize = 20;
 
 /// Every protocol version this client speaks, newest first (the stateless one, then the
 /// handshake ones).
@@ -234,6 +238,9 @@ struct Inner {
     reinitializing: tokio::sync::Mutex<()>,
     next_id: AtomicU64,
     get_stream: Mutex<Option<JoinHandle<()>>>,
+    /// Stateless: each listed tool's `x-mcp-header` annotations, for its calls' `Mcp-Param-*`
+    /// headers, or why the tool is not offered.
+    param_headers: Mutex<HashMap<String, Result<stateless::ParamHeaders, String>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -258,6 +265,7 @@ impl McpClient {
             reinitializing: tokio::sync::Mutex::new(()),
             next_id: AtomicU64::new(1),
             get_stream: Mutex::new(None),
+            param_headers: Mutex::new(HashMap::new()),
         };
         Self {
             inner: Arc::new(inner),
@@ -380,6 +388,98 @@ impl McpClient {
         Ok(result)
     }
 
+    fn is_stateless(&self) -> bool {
+        self.protocol_version()
+            .is_some_and(|version| stateless::is_stateless(&version))
+    }
+
+    /// Stateless, a `tools/list` answer: a tool whose `x-mcp-header` annotations are invalid is
+    /// not offered (the specification asks clients to drop it), and the user is told why; the
+    /// others' annotations are kept for their calls.
+    fn admit_tools(&self, response: &mut Value) {
+        let Some(tools) = response["result"]["tools"].as_array_mut() else {
+            return;
+        };
+        let mut kept = self
+            .inner
+            .param_headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        tools.retain(|tool| {
+            let name = tool["name"].as_str().unwrap_or_default().to_owned();
+            let headers = stateless::param_headers(&tool["inputSchema"]);
+            if let Err(reason) = &headers {
+                self.inner.events.notice(format!(
+                    "The MCP server's tool {name:?} is not offered: {reason}."
+                ));
+            }
+            let offered = headers.is_ok();
+            kept.insert(name, headers);
+            offered
+        });
+    }
+
+    /// Stateless, before a `tools/call`: its `Mcp-Param-*` headers come from the tool's schema,
+    /// so a tool not listed yet is looked up (`tools/list`, page by page); a tool that is not
+    /// offered is not called.
+    async fn check_tool_call(&self, message: &Value) -> Result<(), SendError> {
+        let name = message["params"]["name"].as_str().unwrap_or_default();
+        let mut cursor: Option<Value> = None;
+        for page in 0..MAX_TOOL_PAGES {
+            if let Some(known) = self.known_tool(name) {
+                return known.map_err(|reason| {
+                    SendError::Transport(format!("the tool {name:?} is not offered: {reason}"))
+                });
+            }
+            if page > 0 && cursor.is_none() {
+                break;
+            }
+            let id = format!(
+                "keyhole-tools-{}",
+                self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+            );
+            let mut list =
+                json!({ "jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {} });
+            if let Some(cursor) = cursor.take() {
+                list["params"]["cursor"] = cursor;
+            }
+            let PostOutcome::Response(mut listed) = self.post(&list).await? else {
+                break;
+            };
+            self.admit_tools(&mut listed);
+            cursor = listed["result"].get("nextCursor").cloned();
+        }
+        Ok(()) // not listed: the server will say what it makes of the call
+    }
+
+    fn known_tool(&self, name: &str) -> Option<Result<(), String>> {
+        let kept = self
+            .inner
+            .param_headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        kept.get(name).map(|headers| headers.clone().map(|_| ()))
+    }
+
+    /// Stateless: the `Mcp-Param-*` headers of a `tools/call`.
+    fn param_headers_of(&self, message: &Value) -> Vec<(String, String)> {
+        if message["method"] != "tools/call" {
+            return Vec::new();
+        }
+        let name = message["params"]["name"].as_str().unwrap_or_default();
+        let kept = self
+            .inner
+            .param_headers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match kept.get(name) {
+            Some(Ok(headers)) => {
+                stateless::param_header_values(headers, &message["params"]["arguments"])
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// Stateless: `server/discover` at `version` stands in for the handshake; its result, read
     /// as an `InitializeResult` ([`stateless::read_discover`]), is what `initialize` returns.
     ///
@@ -432,9 +532,17 @@ impl McpClient {
     /// (404), the session is initialized again with the current credentials and the message is
     /// sent once more.
     pub async fn send(&self, message: &Value) -> Result<Option<Value>, SendError> {
+        if message["method"] == "tools/call" && self.is_stateless() {
+            self.check_tool_call(message).await?;
+        }
         let session_before = self.session_id();
         match self.post(message).await? {
-            PostOutcome::Response(response) => return Ok(Some(response)),
+            PostOutcome::Response(mut response) => {
+                if message["method"] == "tools/list" && self.is_stateless() {
+                    self.admit_tools(&mut response);
+                }
+                return Ok(Some(response));
+            }
             PostOutcome::Accepted => return Ok(None),
             PostOutcome::SessionGone => {}
         }

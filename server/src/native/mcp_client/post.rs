@@ -97,6 +97,9 @@ impl McpClient {
                 for (name, value) in stateless::standard_headers(message) {
                     builder = builder.header(name, value);
                 }
+                for (name, value) in self.param_headers_of(message) {
+                    builder = builder.header(name, value);
+                }
                 let capabilities = &self.inner.config.capabilities;
                 serde_json::to_vec(&stateless::with_request_meta(
                     message,

@@ -142,6 +142,98 @@ pub fn read_discover(response: &Value, version: &str) -> Discovered {
     Discovered::Speaks(view)
 }
 
+/// A tool's `x-mcp-header` annotations: each header's name (`Mcp-Param-<name>`) and the path of
+/// `properties` keys to the argument it mirrors.
+pub type ParamHeaders = Vec<(String, Vec<String>)>;
+
+/// The `x-mcp-header` annotations of a tool's `inputSchema`, checked as the specification asks:
+/// a non-empty token name, unique ignoring case, on a `string`, `integer` or `boolean` property
+/// reached from the root through `properties` alone. `Err` says why the tool must not be offered.
+pub fn param_headers(schema: &Value) -> Result<ParamHeaders, String> {
+    let mut found = Vec::new();
+    collect_param_headers(schema, &mut Vec::new(), &mut found)?;
+    let anywhere = count_annotations(schema);
+    if anywhere != found.len() {
+        return Err("an `x-mcp-header` sits where only `properties` may lead to it".into());
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for (name, _) in &found {
+        let folded = name.to_ascii_lowercase();
+        if seen.contains(&folded) {
+            return Err(format!("the header name {name:?} is used twice"));
+        }
+        seen.push(folded);
+    }
+    Ok(found)
+}
+
+fn collect_param_headers(
+    schema: &Value,
+    path: &mut Vec<String>,
+    found: &mut ParamHeaders,
+) -> Result<(), String> {
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (key, property) in properties {
+        path.push(key.clone());
+        if let Some(annotation) = property.get("x-mcp-header") {
+            let name = annotation.as_str().unwrap_or_default();
+            if name.is_empty() || !name.bytes().all(is_tchar) {
+                return Err(format!(
+                    "the header name {annotation} of `{}` is not a token",
+                    path.join(".")
+                ));
+            }
+            let kind = property.get("type").and_then(Value::as_str);
+            if !matches!(kind, Some("string" | "integer" | "boolean")) {
+                return Err(format!(
+                    "`{}` carries a header but is not a string, integer or boolean",
+                    path.join(".")
+                ));
+            }
+            found.push((name.to_owned(), path.clone()));
+        }
+        collect_param_headers(property, path, found)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+/// RFC 9110 `tchar`.
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+fn count_annotations(value: &Value) -> usize {
+    match value {
+        Value::Object(object) => {
+            usize::from(object.contains_key("x-mcp-header"))
+                + object.values().map(count_annotations).sum::<usize>()
+        }
+        Value::Array(items) => items.iter().map(count_annotations).sum(),
+        _ => 0,
+    }
+}
+
+/// The `Mcp-Param-*` headers of a call with `arguments`: a string as is (base64 when not plain),
+/// an integer in decimal, a boolean as `true`/`false`; an absent or `null` argument, none.
+pub fn param_header_values(headers: &ParamHeaders, arguments: &Value) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter_map(|(name, path)| {
+            let value = path.iter().try_fold(arguments, |v, key| v.get(key))?;
+            let text = match value {
+                Value::String(text) => header_value(text),
+                Value::Bool(flag) => flag.to_string(),
+                Value::Number(number) if number.is_i64() || number.is_u64() => number.to_string(),
+                _ => return None,
+            };
+            Some((format!("mcp-param-{name}"), text))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +353,81 @@ mod tests {
             read_discover(&legacy, "2026-07-28"),
             Discovered::Refused(_)
         ));
+    }
+
+    #[test]
+    fn header_annotations_are_checked_as_the_specification_asks() {
+        let tool = |properties: Value| json!({"type": "object", "properties": properties});
+        let ok = tool(json!({
+            "region": {"type": "string", "x-mcp-header": "Region"},
+            "nested": {"type": "object", "properties": {
+                "flag": {"type": "boolean", "x-mcp-header": "Flag"}}},
+            "plain": {"type": "number"}}));
+        let headers = param_headers(&ok).unwrap();
+        assert_eq!(headers.len(), 2);
+        assert!(headers.contains(&("Flag".into(), vec!["nested".into(), "flag".into()])));
+
+        for (bad, why) in [
+            (
+                tool(json!({"a": {"type": "string", "x-mcp-header": ""}})),
+                "empty",
+            ),
+            (
+                tool(json!({"a": {"type": "object", "x-mcp-header": "A"}})),
+                "object",
+            ),
+            (
+                tool(json!({"a": {"type": "number", "x-mcp-header": "A"}})),
+                "number",
+            ),
+            (
+                tool(json!({"a": {"type": "string", "x-mcp-header": "My Region"}})),
+                "space",
+            ),
+            (
+                tool(json!({"a": {"type": "string", "x-mcp-header": "Région"}})),
+                "non-ASCII",
+            ),
+            (
+                tool(json!({"a": {"type": "string", "x-mcp-header": "A:B"}})),
+                "colon",
+            ),
+            (
+                tool(json!({"a": {"type": "string", "x-mcp-header": "X"},
+                         "b": {"type": "string", "x-mcp-header": "x"}})),
+                "duplicate",
+            ),
+            (
+                tool(
+                    json!({"a": {"type": "array", "items": {"type": "string", "x-mcp-header": "A"}}}),
+                ),
+                "under items",
+            ),
+        ] {
+            assert!(param_headers(&bad).is_err(), "{why}: {bad}");
+        }
+    }
+
+    #[test]
+    fn header_values_mirror_the_arguments() {
+        let headers: ParamHeaders = vec![
+            ("Region".into(), vec!["region".into()]),
+            ("Priority".into(), vec!["priority".into()]),
+            ("Verbose".into(), vec!["verbose".into()]),
+            ("Empty".into(), vec!["empty".into()]),
+            ("Missing".into(), vec!["missing".into()]),
+            ("Tab".into(), vec!["tab".into()]),
+        ];
+        let arguments = json!({"region": "us-west1", "priority": 42, "verbose": null,
+                               "empty": "", "tab": "\tindented"});
+        assert_eq!(
+            param_header_values(&headers, &arguments),
+            [
+                ("mcp-param-Region".into(), "us-west1".into()),
+                ("mcp-param-Priority".into(), "42".into()),
+                ("mcp-param-Empty".into(), String::new()),
+                ("mcp-param-Tab".into(), "=?base64?CWluZGVudGVk?=".into()),
+            ]
+        );
     }
 }
