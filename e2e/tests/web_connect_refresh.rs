@@ -1,12 +1,12 @@
 //! Connecting with a stored token that can no longer be used renews it first, as a call
 //! mid-session and the CLI do (refresh token, through the shared OAuth client): no trip to the
 //! authorization server. "Can no longer be used" is the one expiry rule of
-//! `keyhole_shared::oauth::Tokens::is_expired`, leeway included.
+//! `keyhole_shared::tokens::Tokens::is_expired`, leeway included.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use keyhole_e2e::demo::{SignedIn, oauth_store, replace_oauth_store};
-use keyhole_shared::oauth::EXPIRY_LEEWAY_SECS;
+use keyhole_shared::tokens::EXPIRY_LEEWAY_SECS;
 use serde_json::json;
 
 /// Opens Keyhole's page again and connects to the demo server; it must get connected without

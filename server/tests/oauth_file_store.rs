@@ -7,10 +7,10 @@ use std::thread;
 
 use keyhole_server::native::oauth_store::FileStore;
 use keyhole_shared::ScopeSet;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::Issuer;
 use keyhole_shared::secret::Secret;
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
+use keyhole_shared::tokens::Tokens;
 
 fn tokens(value: &str) -> Tokens {
     Tokens {

@@ -6,13 +6,13 @@
 
 use crate::oauth_fixture;
 
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::{
     ClientConfig, ClientId, ClientRegistration, Issuer, RegistrationSource, SignInCheck,
     TokenEndpointAuthMethod,
 };
 use keyhole_shared::recovery::{Authority as _, InteractiveFlow, RecoveryOutcome, StepUpGuard};
 use keyhole_shared::store::Forget;
+use keyhole_shared::tokens::Tokens;
 use keyhole_shared::{AuthChallenge, ChallengeContext, ScopeSet, Secret};
 use oauth_fixture::fake_server::FakeServer;
 use oauth_fixture::{Client, REDIRECT_URI, new_client, query_param};

@@ -6,11 +6,11 @@ use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::ClientConfig;
 use keyhole_shared::recovery::{
     Authority as _, CredentialKey, GrantError, RecoveryOutcome, StepUpGuard, TokenRefresher,
 };
+use keyhole_shared::tokens::Tokens;
 use oauth_fixture::{Bed, config, new_client};
 use serde_json::json;
 

@@ -6,10 +6,10 @@ use crate::oauth_fixture;
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::messages::SilentRecovery;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::recovery::{
     Authority as _, InteractiveFlow, RecoveryOutcome, StepUpGuard, StepUpMethod,
 };
+use keyhole_shared::tokens::Tokens;
 use oauth_fixture::{Bed, config, query_param};
 use serde_json::json;
 

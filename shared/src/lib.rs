@@ -25,7 +25,6 @@ pub mod http;
 pub mod json;
 pub mod markdown;
 pub mod messages;
-pub mod oauth;
 pub mod oauth_client;
 pub mod output_schema;
 pub mod random;
@@ -36,6 +35,7 @@ pub mod scopes;
 pub mod secret;
 pub mod sign_in_guard;
 pub mod store;
+pub mod tokens;
 pub mod web_url;
 pub mod www_authenticate;
 

@@ -4,8 +4,8 @@
 //! wording change is one edit. Messages explain what happened and what happens next; they never
 //! contain tokens, and OAuth errors are rendered as prose, never as raw JSON.
 
-use crate::oauth::OAuthErrorResponse;
 use crate::scopes::ScopeSet;
+use crate::tokens::OAuthErrorResponse;
 
 /// How a challenge was answered without the user seeing anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

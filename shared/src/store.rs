@@ -18,11 +18,11 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
-use crate::oauth::Tokens;
 use crate::oauth_client::identity::ClientRegistration;
 use crate::oauth_client::ids::{ClientId, Issuer};
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
+use crate::tokens::Tokens;
 
 /// The schema version written by this code.
 pub const STORE_VERSION: u32 = 1;
@@ -150,9 +150,9 @@ pub struct IdpSession {
 
 impl IdpSession {
     /// Whether the ID token can no longer be exchanged: the same rule (and leeway) as
-    /// [`Tokens::is_expired`](crate::oauth::Tokens::is_expired).
+    /// [`Tokens::is_expired`](crate::tokens::Tokens::is_expired).
     pub fn is_expired(&self, now: u64) -> bool {
-        crate::oauth::expires_within_leeway(self.expires_at, now)
+        crate::tokens::expires_within_leeway(self.expires_at, now)
     }
 }
 

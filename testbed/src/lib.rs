@@ -13,9 +13,9 @@
 #![allow(clippy::result_large_err)]
 
 mod app;
-mod authorization;
 mod authz;
 mod clients;
+mod code_grant;
 pub mod config;
 mod control;
 mod idp;

@@ -7,9 +7,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use keyhole_shared::challenge::ChallengeReason;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::recovery::Refused;
 use keyhole_shared::secret::Secret;
+use keyhole_shared::tokens::Tokens;
 use std::collections::BTreeMap;
 
 use keyhole_shared::api::mcp::{AuthState, ConnectRequest, Failure, SessionReply, TransportConfig};

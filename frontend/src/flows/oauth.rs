@@ -12,7 +12,6 @@ use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::{
     ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, ServerConfig,
 };
@@ -23,6 +22,7 @@ use keyhole_shared::resume::{
 };
 use keyhole_shared::sign_in_guard::{LoopCause, SIGN_IN_HISTORY_KEY, SignInHistory};
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
+use keyhole_shared::tokens::Tokens;
 use serde_json::{Value, json};
 
 use crate::flows::session::Session;

@@ -25,7 +25,6 @@ use std::rc::Rc;
 use futures_channel::oneshot;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::recovery::{
     Engine, InteractiveFlow, Notice, Origin, Question, Refused, SignIn, StepUpGuard, StepUpPlan,
     Stop, Surface,
@@ -33,6 +32,7 @@ use keyhole_shared::recovery::{
 use keyhole_shared::resume::{RecoveryKind, Trigger};
 use keyhole_shared::secret::Secret;
 use keyhole_shared::sign_in_guard::{MAX_AUTOMATIC_SIGN_INS, SIGN_IN_WINDOW_SECS};
+use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::Value;

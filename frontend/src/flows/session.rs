@@ -9,9 +9,9 @@
 use keyhole_shared::api::HttpExchange;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::scopes::ScopeSet;
 use keyhole_shared::secret::Secret;
+use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 

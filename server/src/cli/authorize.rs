@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use keyhole_shared::http::HttpResponse;
 use keyhole_shared::messages;
-use keyhole_shared::oauth::OAuthErrorResponse;
 use keyhole_shared::oauth_client::forget::unknown_client_answer;
+use keyhole_shared::tokens::OAuthErrorResponse;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -12,11 +12,11 @@
 use std::cell::RefCell;
 
 use keyhole_shared::messages::{self, SilentRecovery};
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::recovery::{
     Authority, Notice, Question, RecoveryError, RecoveryOutcome, SignIn, StepUpGuard, StepUpPlan,
     Stop, Surface,
 };
+use keyhole_shared::tokens::Tokens;
 use keyhole_shared::{AuthChallenge, Secret};
 
 use super::session::{AuthOptions, OAuth, stored_scopes};

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use keyhole_server::cli::{self, Terminal};
 use keyhole_server::native::oauth_store::FileStore;
-use keyhole_shared::oauth::Tokens;
 use keyhole_shared::oauth_client::Issuer;
+use keyhole_shared::tokens::Tokens;
 use keyhole_shared::{ScopeSet, Secret};
 use keyhole_testbed::{RunningTestbed, Testbed, TestbedConfig};
 use serde_json::{Value, json};

@@ -45,7 +45,7 @@ pub struct AuthState {
 
 impl AuthState {
     /// The state that hands `tokens`' access token to a session.
-    pub fn of(tokens: &crate::oauth::Tokens) -> Self {
+    pub fn of(tokens: &crate::tokens::Tokens) -> Self {
         Self {
             tokens: BearerToken {
                 access_token: tokens.access_token.clone(),

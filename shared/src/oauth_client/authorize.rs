@@ -12,11 +12,11 @@ use oauth2::{CsrfToken, PkceCodeChallenge, PkceCodeVerifier};
 use serde::{Deserialize, Serialize};
 
 use crate::messages;
-use crate::oauth::OAuthErrorResponse;
 use crate::random::{Entropy, random_token};
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 use crate::store::PendingAuthorization;
+use crate::tokens::OAuthErrorResponse;
 use crate::web_url::{self, AbsoluteUrl};
 
 /// What the caller needs to send the user on their way.

@@ -31,12 +31,12 @@ use super::ids::{ClientId, Issuer, TokenEndpointAuthMethod};
 use crate::challenge::AuthChallenge;
 use crate::http::HttpClient;
 use crate::messages;
-use crate::oauth::{TokenResponse, Tokens};
 use crate::random::Entropy;
 use crate::recovery::{Clock, CredentialKey, ServerAuth};
 use crate::scopes::{GrantPurpose, ScopeInputs, ScopeSet, scopes_to_request};
 use crate::secret::Secret;
 use crate::store::{OAuthStore, PendingAuthorization, PendingKind};
+use crate::tokens::{TokenResponse, Tokens};
 
 fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)

@@ -29,12 +29,12 @@ use super::ids::{ClientId, Issuer};
 use super::jwt::unverified_claims;
 use super::wire::read_answer;
 use crate::http::{HttpClient, HttpResponse};
-use crate::oauth::TokenResponse;
 use crate::random::{Entropy, random_token};
 use crate::recovery::Clock;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 use crate::store::{IdpSession, OAuthStore, PendingAuthorization, PendingKind};
+use crate::tokens::TokenResponse;
 
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";

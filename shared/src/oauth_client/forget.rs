@@ -23,11 +23,11 @@ use super::identity::{ClientRegistration, RegistrationSource};
 use super::ids::Issuer;
 use super::wire::{check_endpoint, send};
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::oauth::{OAuthErrorResponse, says_client_unknown};
 use crate::random::Entropy;
 use crate::recovery::Clock;
 use crate::scopes::ScopeSet;
 use crate::store::{Forget, OAuthStore, PendingKind};
+use crate::tokens::{OAuthErrorResponse, says_client_unknown};
 use crate::web_url::AbsoluteUrl;
 
 const REVOKE_STEP: &str = "token revocation";

@@ -6,10 +6,10 @@ use super::client_auth::{ClientCredentials, authenticate};
 use super::ema::{ID_JAG_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};
 use super::wire::{check_endpoint, read_answer, send};
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::oauth::TokenResponse;
 use crate::random::Entropy;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
+use crate::tokens::TokenResponse;
 
 /// Where and as whom a token request is made.
 #[derive(Clone, Copy, Debug)]

@@ -51,9 +51,9 @@ pub use jwt::JwtError;
 
 use crate::http::HttpError;
 use crate::messages;
-use crate::oauth::OAuthErrorResponse;
 use crate::recovery::GrantError;
 use crate::store::StoreError;
+use crate::tokens::OAuthErrorResponse;
 
 /// Why a flow stopped. Messages name URLs and issuers, never tokens, codes or secrets.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

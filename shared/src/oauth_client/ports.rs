@@ -7,7 +7,6 @@ use super::client::OAuthClient;
 use super::ids::Issuer;
 use crate::challenge::AuthChallenge;
 use crate::http::HttpClient;
-use crate::oauth::{TokenResponse, Tokens};
 use crate::random::Entropy;
 use crate::recovery::{
     Authority, AuthorizationUrlBuilder, Clock, CredentialKey, CredentialStore, EmaError,
@@ -17,6 +16,7 @@ use crate::recovery::{
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 use crate::store::OAuthStore;
+use crate::tokens::{TokenResponse, Tokens};
 
 impl<H, S, C, E> OAuthClient<H, S, C, E>
 where

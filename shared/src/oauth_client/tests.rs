@@ -58,7 +58,7 @@ fn registration() -> ClientRegistration {
     }
 }
 
-fn refresh(http: &FakeHttp) -> Result<crate::oauth::TokenResponse, OAuthClientError> {
+fn refresh(http: &FakeHttp) -> Result<crate::tokens::TokenResponse, OAuthClientError> {
     let registration = registration();
     let endpoint = TokenEndpoint {
         url: TOKEN_URL,

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use super::OAuthClientError;
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::oauth::OAuthErrorResponse;
+use crate::tokens::OAuthErrorResponse;
 use crate::web_url::AbsoluteUrl;
 
 /// Sends `request`, tagging it with `step` for the observer.

@@ -8,10 +8,10 @@ use super::{
 };
 use crate::challenge::{AuthChallenge, ChallengeReason};
 use crate::messages::{self, SilentRecovery};
-use crate::oauth::{TokenResponse, Tokens};
 use crate::oauth_client::OAuthClientError;
 use crate::scopes::{GrantPurpose, ScopeInputs, ScopeSet, refresh_can_cover, scopes_to_request};
 use crate::secret::Secret;
+use crate::tokens::{TokenResponse, Tokens};
 
 /// Do the stored tokens already answer `challenge`?
 ///

@@ -35,10 +35,10 @@ use super::{
 };
 use crate::challenge::{AuthChallenge, ChallengeContext, ChallengeReason};
 use crate::messages::{SignInReason, SilentRecovery};
-use crate::oauth::Tokens;
 use crate::oauth_client::OAuthClientError;
 use crate::resume::{RecoveryKind, Trigger};
 use crate::secret::Secret;
+use crate::tokens::Tokens;
 
 /// The decisions: `OAuthClient` in the product, the fakes in tests.
 #[allow(async_fn_in_trait)]

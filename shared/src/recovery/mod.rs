@@ -24,10 +24,10 @@ mod tests;
 use serde::{Deserialize, Serialize};
 
 use crate::messages::{self, SilentRecovery};
-use crate::oauth::{OAuthErrorResponse, TokenResponse, Tokens};
 use crate::oauth_client::OAuthClientError;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
+use crate::tokens::{OAuthErrorResponse, TokenResponse, Tokens};
 
 pub use decide::{check_satisfied, confirm_step_up, handle_auth_challenge, record_grant};
 pub use engine::{Authority, Engine, Notice, Origin, Question, Refused, SignIn, Stop, Surface};

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::authorization::{
+use crate::code_grant::{
     AuthorizationRequest, AuthorizeError, check_credentials, check_request, first_value,
     parse_pairs, redirect_to_client,
 };

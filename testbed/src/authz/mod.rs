@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::authorization::AuthorizationFlows;
 use crate::clients::ClientRegistry;
+use crate::code_grant::AuthorizationFlows;
 use crate::config::OAuthConfig;
 use crate::state::TestbedState;
 use token_log::TokenRequestLog;

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::IdentityProvider;
-use crate::authorization::{
+use crate::code_grant::{
     AuthorizationRequest, check_credentials, check_request, first_value, parse_pairs,
     redirect_to_client,
 };

@@ -15,8 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
 
-use crate::authorization::AuthorizationFlows;
 use crate::clients::ClientRegistry;
+use crate::code_grant::AuthorizationFlows;
 use crate::config::EmaConfig;
 use crate::jwt::Es256Key;
 use crate::state::TestbedState;

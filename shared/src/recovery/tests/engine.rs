@@ -12,10 +12,10 @@ use futures::future::join;
 use super::fakes::*;
 use crate::challenge::{AuthChallenge, ChallengeContext};
 use crate::messages::SilentRecovery;
-use crate::oauth::Tokens;
 use crate::recovery::*;
 use crate::resume::Trigger;
 use crate::secret::Secret;
+use crate::tokens::Tokens;
 
 const URL: &str = "https://mcp.example/mcp";
 
@@ -576,4 +576,21 @@ fn recoveries_for_different_servers_do_not_wait_for_each_other() {
         2,
         "both refreshed at once: the turns are per server"
     );
+}
+
+#[test]
+fn a_stored_token_within_30_s_of_expiry_is_refreshed_not_offered_again() {
+    let world = World::new(false);
+    let mut almost = tokens("almost", "read", Some("rt"));
+    almost.expires_at = Some(NOW + crate::tokens::EXPIRY_LEEWAY_SECS - 1);
+    world.hold(almost);
+    world.script_refresh(Ok(response("fresh", None)));
+    let mut surface = FakeSurface::new(Some("old"));
+    let wire = surface.wire().answers([refused(expired_challenge())]);
+    assert_eq!(run(&world, &mut surface, &wire, &command()), Ok("ok"));
+    assert_eq!(
+        surface.log[1], "recovered Refresh saved=true",
+        "one expiry rule: a token about to expire counts as expired"
+    );
+    assert_eq!(wire.sends(), carried(&["old", "fresh"]));
 }

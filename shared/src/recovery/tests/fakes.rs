@@ -7,12 +7,12 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use crate::challenge::{AuthChallenge, ChallengeContext};
-use crate::oauth::{TokenResponse, Tokens};
 use crate::oauth_client::OAuthClientError;
 use crate::recovery::*;
 use crate::scopes::ScopeSet;
 use crate::secret::Secret;
 use crate::store::StoreError;
+use crate::tokens::{TokenResponse, Tokens};
 
 /// Returns `Pending` once, so concurrent futures get a chance to interleave.
 pub struct YieldNow(bool);
