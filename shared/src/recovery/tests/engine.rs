@@ -178,6 +178,21 @@ fn run(
     block_on(engine.run(world, surface, URL, &call_context(), origin, || wire.send()))
 }
 
+/// A world holding `old` (its refresh gives `fresh`), and a surface sending `old`.
+fn refreshable() -> (World, FakeSurface) {
+    let world = World::new(false);
+    world.hold(tokens("old", "read", Some("rt")));
+    world.script_refresh(Ok(response("fresh", None)));
+    (world, FakeSurface::new(Some("old")))
+}
+
+/// A world holding `t` with the scope `read`, and a surface sending `t`.
+fn holding_read() -> (World, FakeSurface) {
+    let world = World::new(false);
+    world.hold(tokens("t", "read", Some("rt")));
+    (world, FakeSurface::new(Some("t")))
+}
+
 fn command() -> Origin {
     Origin::command("tools/call", Some("t".into()))
 }
@@ -199,10 +214,7 @@ fn carried(tokens: &[&str]) -> Vec<Option<String>> {
 
 #[test]
 fn a_silent_refresh_installs_the_token_and_sends_the_same_message_once_more() {
-    let world = World::new(false);
-    world.hold(tokens("old", "read", Some("rt")));
-    world.script_refresh(Ok(response("fresh", None)));
-    let mut surface = FakeSurface::new(Some("old"));
+    let (world, mut surface) = refreshable();
     let wire = surface.wire().answers([refused(expired_challenge())]);
     assert_eq!(run(&world, &mut surface, &wire, &command()), Ok("ok"));
     assert_eq!(wire.sends(), carried(&["old", "fresh"]));
@@ -229,10 +241,7 @@ fn tokens_that_could_not_be_saved_still_work_and_the_surface_says_so() {
 
 #[test]
 fn a_401_refused_again_after_the_recovery_is_final() {
-    let world = World::new(false);
-    world.hold(tokens("old", "read", Some("rt")));
-    world.script_refresh(Ok(response("fresh", None)));
-    let mut surface = FakeSurface::new(Some("old"));
+    let (world, mut surface) = refreshable();
     let wire = surface
         .wire()
         .answers([refused(expired_challenge()), refused(expired_challenge())]);
@@ -265,10 +274,7 @@ fn a_401_without_a_token_signs_in_for_the_first_time() {
 
 #[test]
 fn a_401_without_a_bearer_challenge_refreshes_before_signing_in() {
-    let world = World::new(false);
-    world.hold(tokens("old", "read", Some("rt")));
-    world.script_refresh(Ok(response("fresh", None)));
-    let mut surface = FakeSurface::new(Some("old"));
+    let (world, mut surface) = refreshable();
     let status_only = AuthChallenge::from_refusal(401, &[], call_context()).unwrap();
     let wire = surface.wire().answers([refused(status_only)]);
     assert_eq!(run(&world, &mut surface, &wire, &command()), Ok("ok"));
@@ -290,9 +296,7 @@ fn an_expired_token_that_cannot_be_refreshed_signs_in_again() {
 
 #[test]
 fn a_step_up_asks_then_signs_in_with_the_union_and_resends() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     let wire = surface
         .wire()
         .answers([refused(step_up_challenge("write", "t"))]);
@@ -310,9 +314,7 @@ fn a_step_up_asks_then_signs_in_with_the_union_and_resends() {
 
 #[test]
 fn a_declined_step_up_sends_nothing_more() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     surface.consents = false;
     let wire = surface
         .wire()
@@ -327,9 +329,7 @@ fn a_declined_step_up_sends_nothing_more() {
 
 #[test]
 fn asking_from_the_banner_is_the_confirmation() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     let origin = Origin {
         trigger: Trigger::Banner,
         asked: true,
@@ -368,9 +368,7 @@ fn an_ema_step_up_is_reminted_after_the_user_agrees() {
 
 #[test]
 fn a_server_that_keeps_asking_for_scope_gets_three_step_ups_then_the_limit() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     let wire = surface
         .wire()
         .answers((0..10).map(|_| refused(step_up_challenge("write", "t"))));
@@ -395,9 +393,7 @@ fn a_server_that_keeps_asking_for_scope_gets_three_step_ups_then_the_limit() {
 
 #[test]
 fn success_resets_the_step_up_count_and_a_failure_keeps_it() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     surface.consents = false;
     let context = step_up_challenge("write", "t").context;
     let declined = surface
@@ -483,9 +479,7 @@ fn a_forbidden_refusal_stops_with_the_reason() {
 
 #[test]
 fn a_postponed_recovery_asks_nothing_and_sends_nothing_more() {
-    let world = World::new(false);
-    world.hold(tokens("t", "read", Some("rt")));
-    let mut surface = FakeSurface::new(Some("t"));
+    let (world, mut surface) = holding_read();
     surface.postpones = true;
     let wire = surface
         .wire()
@@ -500,10 +494,7 @@ fn a_postponed_recovery_asks_nothing_and_sends_nothing_more() {
 
 #[test]
 fn a_silent_answer_is_not_postponed() {
-    let world = World::new(false);
-    world.hold(tokens("old", "read", Some("rt")));
-    world.script_refresh(Ok(response("fresh", None)));
-    let mut surface = FakeSurface::new(Some("old"));
+    let (world, mut surface) = refreshable();
     surface.postpones = true;
     let wire = surface.wire().answers([refused(expired_challenge())]);
     assert_eq!(run(&world, &mut surface, &wire, &command()), Ok("ok"));
