@@ -98,7 +98,7 @@ async fn sign_in_again(page: Page, snapshot: &ResumeSnapshot, requested: &ScopeS
     match oauth::sign_in_with_new_registration(snapshot.clone(), requested).await {
         Ok(()) => true,
         Err(error) => {
-            page.toasts.show(ToastKind::Error, error);
+            page.toasts.show(ToastKind::Error, error.to_string());
             false
         }
     }

@@ -13,7 +13,7 @@ use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
 use keyhole_shared::oauth_client::{
-    ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, ServerConfig,
+    ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, OAuthClientError, ServerConfig,
 };
 use keyhole_shared::random::Entropy;
 use keyhole_shared::recovery::{Clock, StepUpGuard};
@@ -280,38 +280,64 @@ fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.session_storage().ok().flatten())
 }
 
+/// Why the page did not leave for a sign-in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignInError {
+    /// The OAuth client could not prepare the authorization request.
+    Flow(OAuthClientError),
+    /// The page could not record where to come back, or could not navigate.
+    Page(&'static str),
+}
+
+impl From<OAuthClientError> for SignInError {
+    fn from(error: OAuthClientError) -> Self {
+        Self::Flow(error)
+    }
+}
+
+impl std::fmt::Display for SignInError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Flow(error) => error.fmt(f),
+            Self::Page(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Writes the resume snapshot for the redirect to `authorization_url` (whose `state` it
 /// records) and leaves the page.
-fn leave(authorization_url: &str, snapshot: ResumeSnapshot) -> Result<(), String> {
-    let storage = session_storage().ok_or("this browser offers no sessionStorage")?;
+fn leave(authorization_url: &str, snapshot: ResumeSnapshot) -> Result<(), SignInError> {
+    let storage =
+        session_storage().ok_or(SignInError::Page("this browser offers no sessionStorage"))?;
     storage
         .set_item(SNAPSHOT_KEY, &snapshot.to_json())
-        .map_err(|_| "the sign-in state could not be saved in sessionStorage")?;
+        .map_err(|_| SignInError::Page("the sign-in state could not be saved in sessionStorage"))?;
     web_sys::window()
-        .ok_or("no window")?
+        .ok_or(SignInError::Page("no window"))?
         .location()
         .assign(authorization_url)
-        .map_err(|_| "the browser refused to navigate".to_owned())
+        .map_err(|_| SignInError::Page("the browser refused to navigate"))
 }
 
 /// The `state` parameter of an authorization URL.
-fn state_of(authorization_url: &str) -> Result<String, String> {
+fn state_of(authorization_url: &str) -> Result<String, SignInError> {
     web_sys::Url::new(authorization_url)
         .ok()
         .and_then(|u| u.search_params().get("state"))
-        .ok_or_else(|| "the authorization request carries no state".to_owned())
+        .ok_or(SignInError::Page(
+            "the authorization request carries no state",
+        ))
 }
 
 /// Starts the authorization for a connect-time challenge and leaves the page.
 pub async fn redirect_for_connect(
     server_url: &str,
     challenge: &AuthChallenge,
-) -> Result<(), String> {
+) -> Result<(), SignInError> {
     clear_steps();
     let start = client()
         .connect_authorization(server_url, Some(challenge))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     leave_for_connect(server_url, challenge, &start.authorization_url)
 }
 
@@ -320,7 +346,7 @@ pub fn leave_for_connect(
     server_url: &str,
     challenge: &AuthChallenge,
     authorization_url: &str,
-) -> Result<(), String> {
+) -> Result<(), SignInError> {
     let snapshot = ResumeSnapshot {
         version: SNAPSHOT_VERSION,
         created_at: WebClock.now_unix(),
@@ -346,12 +372,11 @@ pub fn leave_for_connect(
 pub async fn sign_in_with_new_registration(
     mut snapshot: ResumeSnapshot,
     requested: &keyhole_shared::scopes::ScopeSet,
-) -> Result<(), String> {
+) -> Result<(), SignInError> {
     let session_id = Some(snapshot.backend_session_id.clone()).filter(|id| !id.is_empty());
     let start = client_in(session_id)
         .begin_authorization(&snapshot.server_url, requested)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     snapshot.state = start.state;
     snapshot.created_at = WebClock.now_unix();
     snapshot.reregistered = true;
@@ -366,7 +391,7 @@ pub fn leave_for_sign_in(
     challenge: &AuthChallenge,
     recovery: RecoveryKind,
     trigger: Trigger,
-) -> Result<(), String> {
+) -> Result<(), SignInError> {
     let (active_tab, tabs) = session.ui.capture();
     let snapshot = ResumeSnapshot {
         version: SNAPSHOT_VERSION,

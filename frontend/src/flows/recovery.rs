@@ -352,7 +352,7 @@ impl WebSurface {
         };
         match left {
             Ok(()) => RpcError::Leaving,
-            Err(error) => self.failed(request.challenge, error),
+            Err(error) => self.failed(request.challenge, error.to_string()),
         }
     }
 }
@@ -495,7 +495,7 @@ impl Surface for WebSurface {
             request.origin.trigger.clone(),
         ) {
             recovery.leaving.set_value(false);
-            return Err(self.failed(request.challenge, error));
+            return Err(self.failed(request.challenge, error.to_string()));
         }
         // The page is leaving; nothing more happens here.
         std::future::pending().await
