@@ -336,28 +336,15 @@ impl McpClient {
 
     async fn initialize_once(&self, version: &str) -> Result<Value, SendError> {
         self.set_state(SessionState::default());
-        let id = format!(
-            "keyhole-init-{}",
-            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
-        );
-        let request = json!({
-            "jsonrpc": "2.0",
-            "id": id,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": version,
-                "capabilities": self.inner.config.capabilities,
-                "clientInfo": { "name": "keyhole", "title": "Keyhole", "version": keyhole_shared::VERSION },
-            },
+        let params = json!({
+            "protocolVersion": version,
+            "capabilities": self.inner.config.capabilities,
+            "clientInfo": { "name": "keyhole", "title": "Keyhole", "version": keyhole_shared::VERSION },
         });
-        let response = match self.post(&request).await? {
-            PostOutcome::Response(response) => response,
-            PostOutcome::Accepted | PostOutcome::SessionGone => {
-                return Err(SendError::Transport(
-                    "the MCP server did not answer `initialize` with a response".into(),
-                ));
-            }
-        };
+        let response = self
+            .own_request("init", "initialize", params)
+            .await?
+            .ok_or_else(|| no_response("initialize"))?;
         if let Some(error) = response.get("error") {
             let message = error["message"].as_str().unwrap_or("no message");
             return Err(SendError::Transport(format!(
@@ -434,16 +421,11 @@ impl McpClient {
             if page > 0 && cursor.is_none() {
                 break;
             }
-            let id = format!(
-                "keyhole-tools-{}",
-                self.inner.next_id.fetch_add(1, Ordering::Relaxed)
-            );
-            let mut list =
-                json!({ "jsonrpc": "2.0", "id": id, "method": "tools/list", "params": {} });
-            if let Some(cursor) = cursor.take() {
-                list["params"]["cursor"] = cursor;
-            }
-            let PostOutcome::Response(mut listed) = self.post(&list).await? else {
+            let params = match cursor.take() {
+                Some(cursor) => json!({ "cursor": cursor }),
+                None => json!({}),
+            };
+            let Some(mut listed) = self.own_request("tools", "tools/list", params).await? else {
                 break;
             };
             self.admit_tools(&mut listed);
@@ -510,21 +492,30 @@ impl McpClient {
             session_id: None,
             protocol_version: Some(version.to_owned()),
         });
+        let response = self
+            .own_request("discover", "server/discover", json!({}))
+            .await?
+            .ok_or_else(|| no_response("server/discover"))?;
+        Ok(stateless::read_discover(&response, version))
+    }
+
+    /// Sends a request of Keyhole's own (the handshake, discovery, a tool lookup), whose id
+    /// (`keyhole-<label>-N`) tells it apart from the user's; `None` when no response came.
+    async fn own_request(
+        &self,
+        label: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Option<Value>, SendError> {
         let id = format!(
-            "keyhole-discover-{}",
+            "keyhole-{label}-{}",
             self.inner.next_id.fetch_add(1, Ordering::Relaxed)
         );
-        let request =
-            json!({ "jsonrpc": "2.0", "id": id, "method": "server/discover", "params": {} });
-        let response = match self.post(&request).await? {
-            PostOutcome::Response(response) => response,
-            PostOutcome::Accepted | PostOutcome::SessionGone => {
-                return Err(SendError::Transport(
-                    "the MCP server did not answer `server/discover` with a response".into(),
-                ));
-            }
-        };
-        Ok(stateless::read_discover(&response, version))
+        let request = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
+        Ok(match self.post(&request).await? {
+            PostOutcome::Response(response) => Some(response),
+            PostOutcome::Accepted | PostOutcome::SessionGone => None,
+        })
     }
 
     /// Sends one JSON-RPC message and returns the response to it (for a request) or `None` (for a
@@ -617,4 +608,10 @@ fn discovered(answer: stateless::Discovered, version: &str) -> Result<Value, Sen
         ))),
         stateless::Discovered::Refused(message) => Err(SendError::Transport(message)),
     }
+}
+
+fn no_response(method: &str) -> SendError {
+    SendError::Transport(format!(
+        "the MCP server did not answer `{method}` with a response"
+    ))
 }
