@@ -273,6 +273,22 @@ impl Browser {
         }
     }
 
+    /// Picks `value` in the `<select>` with `testid`, firing `change` as a choice by hand does.
+    pub async fn choose(&self, testid: &str, value: &str) {
+        let select = self.wait_testid(testid).await;
+        let element = serde_json::to_value(&select).expect("element reference");
+        self.client
+            .execute(
+                "arguments[0].value = arguments[1]; \
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![element, serde_json::json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| {
+                panic!("could not choose {value:?} in data-testid={testid:?}: {e}")
+            });
+    }
+
     /// Waits until `testid`'s attribute `name` equals one of `values`, returning it.
     pub async fn wait_attr(&self, testid: &str, name: &str, values: &[&str]) -> String {
         let selector = testid_selector(testid);

@@ -160,6 +160,16 @@ pub async fn echo_re_mints_after_expiry(browser: &Browser, control: &TestbedCont
 }
 
 /// The demo servers' MCP URLs, in catalog order (`demo`, then `enterprise`).
+/// The MCP URL of the demo's server named `name`.
+pub async fn demo_server_url(keyhole: &KeyholeProcess, name: &str) -> String {
+    let suffix = format!("/servers/{name}/mcp");
+    demo_server_urls(keyhole)
+        .await
+        .into_iter()
+        .find(|url| url.ends_with(&suffix))
+        .unwrap_or_else(|| panic!("the demo has no server {name:?}"))
+}
+
 pub async fn demo_server_urls(keyhole: &KeyholeProcess) -> Vec<String> {
     let config = api_get(keyhole, "/api/config").await;
     config["demoServers"]
@@ -251,9 +261,15 @@ pub struct SignedIn {
 }
 
 impl SignedIn {
+    /// Signed in to the demo server (MCP 2025-11-25).
     pub async fn start() -> Self {
+        Self::start_on("demo").await
+    }
+
+    /// Signed in to the demo's server named `server` (`demo`, or `modern` for MCP 2026-07-28).
+    pub async fn start_on(server: &str) -> Self {
         let keyhole = KeyholeProcess::web(&[]);
-        let server_url = demo_server_urls(&keyhole).await.remove(0);
+        let server_url = demo_server_url(&keyhole, server).await;
         let browser = Browser::start().await;
         browser.client.goto(&keyhole.open_url).await.unwrap();
         browser.fill("server-url-input", &server_url).await;

@@ -63,15 +63,6 @@ async fn sign_in_and_re_mint(browser: &Browser, ema: &EmaServer) {
     }
 }
 
-async fn choose(browser: &Browser, testid: &str, value: &str) {
-    browser
-        .script(&format!(
-            "const s = document.querySelector('[data-testid=\"{testid}\"]'); \
-             s.value = '{value}'; s.dispatchEvent(new Event('change', {{ bubbles: true }}));"
-        ))
-        .await;
-}
-
 #[tokio::test]
 async fn settings_from_the_connect_form_sign_in_at_the_idp_and_re_mint() {
     let ema = ema_testbed();
@@ -98,12 +89,9 @@ async fn settings_from_the_connect_form_sign_in_at_the_idp_and_re_mint() {
     browser
         .fill("server-ema-idp-client-secret-input", IDP_CLIENT_SECRET)
         .await;
-    choose(
-        &browser,
-        "server-ema-idp-auth-method-select",
-        "client_secret_post",
-    )
-    .await;
+    browser
+        .choose("server-ema-idp-auth-method-select", "client_secret_post")
+        .await;
     browser
         .fill("server-ema-client-id-input", "keyhole-ema")
         .await;

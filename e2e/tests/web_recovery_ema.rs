@@ -3,15 +3,14 @@
 //! step-up asks first, then re-mints silently and retries — never an ordinary redirect.
 
 use keyhole_e2e::demo::{
-    TestbedControl, demo_server_urls, echo_re_mints_after_expiry, sign_in_at_the_idp,
+    TestbedControl, demo_server_url, echo_re_mints_after_expiry, sign_in_at_the_idp,
 };
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 #[tokio::test]
 async fn an_ema_step_up_asks_then_re_mints_silently_and_the_call_succeeds() {
     let keyhole = KeyholeProcess::web(&[]);
-    let url = demo_server_urls(&keyhole).await.remove(1);
-    assert!(url.contains("enterprise"), "{url}");
+    let url = demo_server_url(&keyhole, "enterprise").await;
     let control = TestbedControl::for_server(&url);
     let browser = Browser::start().await;
     browser.client.goto(&keyhole.open_url).await.unwrap();

@@ -185,7 +185,7 @@ async fn a_server_that_does_not_speak_the_version_is_named_and_an_unknown_versio
         .unwrap_err()
         .to_string();
     assert!(
-        refused.contains("Keyhole speaks 2026-07-28, 2025-11-25"),
+        refused.contains("Keyhole speaks MCP 2026-07-28, 2025-11-25"),
         "{refused}"
     );
 

@@ -18,6 +18,14 @@ async fn exchanges_are_streamed_and_kept_without_secrets() {
         .call_tool(&session, 4, "echo", json!({"message": "logged"}))
         .await;
 
+    // The connection's own exchanges come first: the `server/discover` probe (400 from this
+    // 2025 server), then the handshake.
+    let probe = events
+        .next_named("http", Duration::from_secs(5))
+        .await
+        .expect("an http event");
+    assert_eq!(probe["method"], "POST");
+    assert_eq!(probe["status"], 400, "{probe}");
     let streamed = events
         .next_named("http", Duration::from_secs(5))
         .await

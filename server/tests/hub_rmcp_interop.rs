@@ -1,5 +1,7 @@
 //! A second opinion: the backend against an MCP server built with the official Rust SDK (rmcp),
 //! whose Streamable HTTP transport answers with SSE by default and manages sessions its own way.
+//! rmcp 3.11 speaks both eras, so a negotiated connection is stateless (2026-07-28) and one pinned
+//! to 2025-11-25 gets a session.
 
 use crate::common;
 
@@ -30,11 +32,35 @@ async fn start_rmcp_server() -> String {
 }
 
 #[tokio::test]
-async fn connect_ping_and_disconnect_against_rmcp() {
+async fn negotiation_with_rmcp_lands_on_the_stateless_revision() {
     let fixture = HubFixture::with(TestbedConfig::demo(), quick_options()).await;
     let url = start_rmcp_server().await;
     let reply = fixture.connect(&url, None).await;
     assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["protocolVersion"], "2026-07-28", "{reply}");
+    assert_eq!(reply["upstreamSessionId"], serde_json::Value::Null);
+    assert_eq!(reply["initializeResult"]["serverInfo"]["name"], "rmcp");
+    let session = reply["sessionId"].as_str().unwrap().to_owned();
+    let listed = fixture
+        .send(
+            &session,
+            json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}),
+        )
+        .await;
+    assert_eq!(listed["ok"], true, "{listed}");
+    assert_eq!(listed["response"]["id"], 1, "{listed}");
+}
+
+#[tokio::test]
+async fn connect_ping_and_disconnect_against_rmcp() {
+    let fixture = HubFixture::with(TestbedConfig::demo(), quick_options()).await;
+    let url = start_rmcp_server().await;
+    let body =
+        json!({"config": {"type": "streamable-http", "url": url, "protocolVersion": "2025-11-25"}});
+    let (status, reply) = fixture.api("/api/mcp/connect", body).await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(reply["protocolVersion"], "2025-11-25", "{reply}");
     assert!(
         reply["upstreamSessionId"].is_string(),
         "rmcp assigns a session: {reply}"

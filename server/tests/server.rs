@@ -37,6 +37,8 @@ mod hub_contract;
 mod hub_network_log;
 #[path = "hub_oauth_fetch.rs"]
 mod hub_oauth_fetch;
+#[path = "hub_protocol_eras.rs"]
+mod hub_protocol_eras;
 #[path = "hub_reaping.rs"]
 mod hub_reaping;
 #[path = "hub_rmcp_interop.rs"]

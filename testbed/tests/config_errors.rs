@@ -165,7 +165,16 @@ async fn the_demo_starts_and_exposes_its_urls() {
     assert_eq!(testbed.issuer_url(), format!("{base}/oauth"));
     assert_eq!(testbed.idp_url().unwrap(), format!("{base}/idp"));
     assert_eq!(testbed.control_url(), format!("{base}/control"));
-    assert_eq!(testbed.servers().len(), 2);
+    let names: Vec<String> = testbed
+        .servers()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        names,
+        ["demo", "modern", "enterprise"],
+        "one server per era, and EMA"
+    );
     testbed.shutdown().await;
     assert!(
         reqwest::get(format!("{base}/control")).await.is_err(),

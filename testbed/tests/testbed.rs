@@ -29,5 +29,7 @@ mod refresh;
 mod resource_binding;
 #[path = "sse_stream.rs"]
 mod sse_stream;
+#[path = "stateless_era.rs"]
+mod stateless_era;
 #[path = "token_expiry.rs"]
 mod token_expiry;

@@ -43,6 +43,7 @@ pub enum ConnectOutcome {
 async fn post_connect(
     url: &str,
     headers: BTreeMap<String, String>,
+    protocol_version: Option<String>,
     tokens: Option<&Tokens>,
 ) -> Result<Result<SessionReply, Failure>, String> {
     let body = ConnectRequest {
@@ -50,6 +51,7 @@ async fn post_connect(
             kind: "streamable-http".into(),
             url: url.to_owned(),
             headers,
+            protocol_version,
         },
         auth_state: tokens.map(AuthState::of),
     };
@@ -68,7 +70,7 @@ pub async fn connect(url: &str, headers: BTreeMap<String, String>) -> ConnectOut
     let sent = Rc::new(RefCell::new(oauth::stored_tokens(url).await));
     let send = || async {
         let tokens = sent.borrow().clone();
-        let reply = post_connect(url, headers.clone(), tokens.as_ref())
+        let reply = post_connect(url, headers.clone(), None, tokens.as_ref())
             .await
             .map_err(|error| Refused::Other(RpcError::Transport(error)))?;
         reply.map_err(refusal)
@@ -107,7 +109,7 @@ fn refusal(failure: Failure) -> Refused<RpcError> {
 
 /// Connects to `url` with tokens just granted.
 pub async fn connect_with(url: &str, tokens: &Tokens) -> ConnectOutcome {
-    match post_connect(url, BTreeMap::new(), Some(tokens)).await {
+    match post_connect(url, BTreeMap::new(), None, Some(tokens)).await {
         Ok(Ok(reply)) => ConnectOutcome::Connected {
             reply,
             bearer: Some(tokens.access_token.clone()),

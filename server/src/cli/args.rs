@@ -97,8 +97,9 @@ pub struct ConnectionArgs {
     pub client_credentials: bool,
     /// The MCP protocol version to speak: 2026-07-28 is the stateless revision (no initialize,
     /// `server/discover` instead); 2025-11-25, 2025-06-18 or 2025-03-26 ask for exactly that in
-    /// the initialize handshake. Default: the handshake, newest 2025 revision first.
-    #[arg(long, global = true, value_name = "VERSION", value_parser = protocol_version)]
+    /// the initialize handshake. Default: negotiate — `server/discover` at 2026-07-28 first, and
+    /// the handshake when the server does not speak it.
+    #[arg(long, global = true, value_name = "VERSION", value_parser = crate::native::mcp_client::known_protocol_version)]
     pub protocol_version: Option<String>,
     /// Enterprise-managed authorization: an ID token from the enterprise IdP (needs --idp-issuer,
     /// --idp-client-id and --client-id for the resource's authorization server).
@@ -228,14 +229,4 @@ pub enum AuthCommand {
         #[arg(required = true, value_name = "HEADER")]
         headers: Vec<std::ffi::OsString>,
     },
-}
-
-/// A protocol version this client speaks.
-fn protocol_version(text: &str) -> Result<String, String> {
-    let known = crate::native::mcp_client::KNOWN_PROTOCOL_VERSIONS;
-    if known.contains(&text) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!("Keyhole speaks {}", known.join(", ")))
-    }
 }

@@ -35,6 +35,14 @@ pub struct TransportConfig {
     pub url: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
+    /// The MCP protocol version to speak; absent: negotiate (2026-07-28 first, then the 2025
+    /// handshake).
+    #[serde(
+        rename = "protocolVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub protocol_version: Option<String>,
 }
 
 /// What the page holds for a server: the token the session sends.

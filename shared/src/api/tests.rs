@@ -151,6 +151,7 @@ fn request_bodies_are_pinned() {
             kind: "streamable-http".into(),
             url: "http://127.0.0.1:1/mcp".into(),
             headers: [("X-Team".to_owned(), "a".to_owned())].into(),
+            protocol_version: Some("2026-07-28".into()),
         },
         auth_state: Some(AuthState {
             tokens: BearerToken {
@@ -161,7 +162,7 @@ fn request_bodies_are_pinned() {
     };
     let json = json!({
         "config": {"type": "streamable-http", "url": "http://127.0.0.1:1/mcp",
-                   "headers": {"X-Team": "a"}},
+                   "headers": {"X-Team": "a"}, "protocolVersion": "2026-07-28"},
         "authState": {"tokens": {"access_token": "tok", "token_type": "Bearer"}},
     });
     assert_eq!(serde_json::to_value(&connect).unwrap(), json);

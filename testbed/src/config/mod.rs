@@ -38,6 +38,9 @@ pub struct ServerConfig {
     pub auth: ServerAuthConfig,
     #[serde(default)]
     pub response_mode: ResponseMode,
+    /// Which revisions of MCP the server speaks.
+    #[serde(default)]
+    pub era: ProtocolEra,
     #[serde(default)]
     pub tools: Vec<ToolConfig>,
     #[serde(default)]
@@ -104,6 +107,30 @@ pub enum ResponseMode {
     Sse,
 }
 
+/// The revisions of MCP a server speaks (the specification's “Versioning” terms).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ProtocolEra {
+    /// 2025-11-25 and older: the `initialize` handshake and `Mcp-Session-Id`.
+    #[default]
+    Legacy,
+    /// 2026-07-28 only: stateless, no handshake (`server/discover`, `_meta` on every request).
+    Modern,
+    /// Both: a request with a 2026-07-28 `MCP-Protocol-Version` header is served statelessly,
+    /// anything else as a 2025 session.
+    Dual,
+}
+
+impl ProtocolEra {
+    pub fn speaks_legacy(self) -> bool {
+        self != ProtocolEra::Modern
+    }
+
+    pub fn speaks_modern(self) -> bool {
+        self != ProtocolEra::Legacy
+    }
+}
+
 /// A tool built from a preset.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -143,6 +170,8 @@ pub enum ToolPreset {
     Structured,
     /// `{id}` → claims to have deleted a note (nothing is stored); annotated `destructiveHint`.
     DeleteNote,
+    /// `{}` → asks for the user's name (2026-07-28 input required), then greets them.
+    AskName,
 }
 
 impl ToolPreset {
@@ -154,6 +183,7 @@ impl ToolPreset {
             ToolPreset::LongRunning => "long-running",
             ToolPreset::Structured => "get-forecast",
             ToolPreset::DeleteNote => "delete-note",
+            ToolPreset::AskName => "ask-name",
         }
     }
 }

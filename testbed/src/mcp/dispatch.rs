@@ -145,6 +145,21 @@ pub async fn handle_request(
     method: &str,
     params: &Value,
 ) -> Result<Value, RpcError> {
+    if super::stateless::is_modern(context.protocol_version()) {
+        super::stateless::handle(server, context, method, params).await
+    } else {
+        handle_common(server, context, method, params).await
+    }
+}
+
+/// The methods both eras share (and the 2025 ones the stateless revision dropped, which
+/// [`super::stateless`] never routes here).
+pub(super) async fn handle_common(
+    server: &McpServer,
+    context: &RequestContext,
+    method: &str,
+    params: &Value,
+) -> Result<Value, RpcError> {
     let version = context.protocol_version();
     match method {
         "ping" => Ok(json!({})),
@@ -191,6 +206,9 @@ async fn call_tool(
         .tool(name)
         .map(|tool| tool.preset)
         .ok_or_else(|| RpcError::new(RpcError::INVALID_PARAMS, format!("unknown tool `{name}`")))?;
+    if preset == crate::config::ToolPreset::AskName {
+        return super::input_required::call(params, context);
+    }
     let arguments = params.get("arguments").cloned().unwrap_or(json!({}));
     Ok(presets::call(preset, &arguments, context).await)
 }

@@ -1,11 +1,14 @@
 //! The MCP servers of the testbed (Streamable HTTP, protocol 2025-11-25 with 2025-06-18 and
-//! 2025-03-26 clients answered too). Each configured server lives at `/servers/<name>/mcp`.
+//! 2025-03-26 clients answered too, and the stateless 2026-07-28 per the server's `era`:
+//! [`stateless`]). Each configured server lives at `/servers/<name>/mcp`.
 
 pub mod catalog;
 pub mod dispatch;
+pub mod input_required;
 pub mod presets;
 pub mod resource_auth;
 pub mod session;
+pub mod stateless;
 pub mod transport;
 
 use std::sync::{Mutex, RwLock, RwLockReadGuard};
@@ -108,8 +111,18 @@ impl McpServer {
             .filter(|s| session_id.is_none_or(|id| s.id == id));
         let mut count = 0;
         for session in targets {
-            session.publish(GET_STREAM, message.clone(), false);
-            count += 1;
+            match session.listening() {
+                Some(listen) => {
+                    if let Some(carried) = listen.carry(&message) {
+                        session.publish(listen.stream, carried, false);
+                        count += 1;
+                    }
+                }
+                None => {
+                    session.publish(GET_STREAM, message.clone(), false);
+                    count += 1;
+                }
+            }
         }
         count
     }

@@ -19,6 +19,7 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
         ToolPreset::DeleteNote => {
             "Deletes a note by id. (The testbed stores no notes: nothing is really deleted.)"
         }
+        ToolPreset::AskName => super::input_required::description(),
     }
 }
 
@@ -37,6 +38,7 @@ pub fn annotations(preset: ToolPreset) -> Value {
 
 pub fn input_schema(preset: ToolPreset) -> Value {
     match preset {
+        ToolPreset::AskName => super::input_required::input_schema(),
         ToolPreset::Echo => json!({
             "type": "object",
             "properties": {"message": {"type": "string", "description": "Text to echo"}},
@@ -158,6 +160,8 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
         ToolPreset::LongRunning => long_running(arguments, context).await,
         ToolPreset::DeleteNote => string_argument(arguments, "id")
             .map(|id| text_result(format!("Deleted note {id} (nothing was stored)."))),
+        // Answered by `input_required::call`, which needs the whole request.
+        ToolPreset::AskName => Err(error_result("ask-name is answered elsewhere")),
     };
     outcome.unwrap_or_else(|error| error)
 }

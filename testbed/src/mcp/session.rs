@@ -56,8 +56,52 @@ pub struct Session {
     pub custom_headers: Vec<(String, String)>,
     pub created_at: u64,
     log_level: Mutex<String>,
+    /// A stateless `subscriptions/listen` stream: what it listens for.
+    listen: std::sync::OnceLock<Listen>,
     log: Mutex<EventLog>,
     signal: watch::Sender<Signal>,
+}
+
+/// A `subscriptions/listen` stream (stateless): the notifications it agreed to carry.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    /// The listen request's id, tagged on every notification of the stream.
+    pub subscription_id: Value,
+    /// The POST stream that carries them.
+    pub stream: u64,
+    pub tools: bool,
+    pub prompts: bool,
+    pub resources: bool,
+}
+
+impl Listen {
+    /// `message` as this stream carries it (tagged with the subscription), or `None` when it
+    /// did not ask for it.
+    pub fn carry(&self, message: &Value) -> Option<Value> {
+        let wanted = match message["method"].as_str()? {
+            "notifications/tools/list_changed" => self.tools,
+            "notifications/prompts/list_changed" => self.prompts,
+            "notifications/resources/list_changed" => self.resources,
+            _ => false,
+        };
+        if !wanted {
+            return None;
+        }
+        let mut message = message.clone();
+        let params = message
+            .as_object_mut()?
+            .entry("params")
+            .or_insert_with(|| Value::Object(Default::default()));
+        let meta = params
+            .as_object_mut()?
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Default::default()));
+        meta.as_object_mut()?.insert(
+            super::stateless::META_SUBSCRIPTION.into(),
+            self.subscription_id.clone(),
+        );
+        Some(message)
+    }
 }
 
 /// Where an SSE event resumes: the stream and the last sequence number the client saw.
@@ -111,6 +155,7 @@ impl Session {
             custom_headers,
             created_at: now_secs(),
             log_level: Mutex::new("debug".into()),
+            listen: std::sync::OnceLock::new(),
             log: Mutex::new(EventLog {
                 next_seq: 1,
                 next_stream: 1,
@@ -136,13 +181,31 @@ impl Session {
         true
     }
 
+    /// No `notifications/message` at all (a stateless request that did not ask for them).
+    pub fn silence_logs(&self) {
+        *self
+            .log_level
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = "off".into();
+    }
+
     pub fn wants_log_level(&self, level: &str) -> bool {
         let minimum = self
             .log_level
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone();
-        level_rank(level).unwrap_or(0) >= level_rank(&minimum).unwrap_or(0)
+        level_rank(&minimum).is_some_and(|minimum| level_rank(level).unwrap_or(0) >= minimum)
+    }
+
+    /// Makes this the session of a `subscriptions/listen` stream.
+    pub fn start_listening(&self, listen: Listen) {
+        let _ = self.listen.set(listen);
+    }
+
+    /// What this session's listen stream listens for, if it is one.
+    pub fn listening(&self) -> Option<&Listen> {
+        self.listen.get()
     }
 
     /// Allocates the id of a new POST stream.

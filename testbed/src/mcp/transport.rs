@@ -22,11 +22,12 @@ use super::resource_auth::{
     Caller, authenticate, challenge_response, check_scopes, forced_challenge_response,
 };
 use super::session::{EventPosition, GET_STREAM, Session};
+use super::stateless;
 use crate::config::{ResponseMode, ToolPreset};
 use crate::state::TestbedState;
 
 const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
-const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
+pub(super) const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 
 pub fn router() -> Router<Arc<TestbedState>> {
@@ -37,7 +38,7 @@ pub fn router() -> Router<Arc<TestbedState>> {
 }
 
 /// An HTTP-level failure with a JSON-RPC error body.
-fn transport_error(status: StatusCode, message: &str) -> Response {
+pub(super) fn transport_error(status: StatusCode, message: &str) -> Response {
     let code = if status == StatusCode::BAD_REQUEST {
         RpcError::INVALID_REQUEST
     } else {
@@ -47,7 +48,7 @@ fn transport_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
+pub(super) fn header_str<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -180,6 +181,9 @@ async fn handle_post(
             "Invalid Request: expected one JSON-RPC 2.0 message (batches are not supported)",
         ));
     }
+    if stateless::serves(&server, headers) {
+        return stateless::post(server, &caller, headers, &message).await;
+    }
     let method = message.get("method").and_then(Value::as_str);
     let id = message.get("id").cloned();
     if method == Some("initialize") {
@@ -198,13 +202,27 @@ async fn handle_post(
         return Ok(StatusCode::ACCEPTED.into_response());
     };
     let params = message.get("params").cloned().unwrap_or(json!({}));
+    answer_request(server, &caller, session, headers, method, id, params).await
+}
+
+/// Checks the scopes `method` needs, runs it and answers with JSON or an SSE stream (progress and
+/// log messages, then the response), as the server's `responseMode` says.
+pub(super) async fn answer_request(
+    server: Arc<McpServer>,
+    caller: &Caller,
+    session: Arc<Session>,
+    headers: &HeaderMap,
+    method: &str,
+    id: Value,
+    params: Value,
+) -> Result<Response, Response> {
     if let Some((kind, item)) = gated_item(method, &params) {
         let scopes = server.catalog().required_scopes(kind, &item);
         if let Some(scopes) = scopes {
-            check_scopes(&server, &caller, &scopes).map_err(|c| challenge_response(&server, &c))?;
+            check_scopes(&server, caller, &scopes).map_err(|c| challenge_response(&server, &c))?;
         }
     } else {
-        check_scopes(&server, &caller, &[]).map_err(|c| challenge_response(&server, &c))?;
+        check_scopes(&server, caller, &[]).map_err(|c| challenge_response(&server, &c))?;
     }
     let use_sse = match server.config.response_mode {
         ResponseMode::Json => false,
@@ -287,6 +305,9 @@ async fn open_stream(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(refused) = stateless::refuse_sessionful(&state, &name) {
+        return refused;
+    }
     if !accepts(&headers, "text/event-stream") {
         return transport_error(
             StatusCode::NOT_ACCEPTABLE,
@@ -327,6 +348,9 @@ async fn end_session(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(refused) = stateless::refuse_sessionful(&state, &name) {
+        return refused;
+    }
     let (server, caller) = match admit(&state, &name, &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,

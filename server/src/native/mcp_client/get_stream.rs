@@ -1,5 +1,6 @@
-//! The GET stream: the channel on which the server sends notifications and requests that are not
-//! tied to a POST. It is reopened with `Last-Event-ID` when it ends — after the server's `retry`,
+//! The server's own channel: the stream on which it sends notifications (and, before 2026-07-28,
+//! requests) that are not tied to a request of the client — the GET stream of the 2025 revisions,
+//! or the `subscriptions/listen` POST of the stateless one ([`Channel`]). It is reopened with `Last-Event-ID` when it ends — after the server's `retry`,
 //! within bounds and with backoff when streams bring nothing (see [`reconnect`](super::reconnect)) —
 //! stops for good if the server has none (405, or 404 from a stateless server), and after a 401/403
 //! waits for new credentials instead of hammering the server.
@@ -9,6 +10,7 @@
 //! TypeScript SDK's among them) drop a server-to-client message sent while no GET stream is open,
 //! and a server may send one as soon as it hears that the client is initialized.
 
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 use keyhole_shared::api::ExchangeKind;
@@ -21,7 +23,60 @@ use super::post::{StreamPosition, challenge_of, describe_request_error, is_event
 use super::reconnect::Backoff;
 use crate::native::upstream_http;
 
-pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
+/// Which stream carries the server's own messages.
+#[derive(Debug, Clone)]
+pub enum Channel {
+    /// The 2025 revisions' GET stream, resumed with `Last-Event-ID`.
+    Get,
+    /// 2026-07-28: a `subscriptions/listen` request whose answer is a stream of the
+    /// notifications named in `notifications` (`toolsListChanged`, …). There is no resumption:
+    /// each reopening is a new request.
+    Listen { notifications: Value },
+}
+
+impl Channel {
+    /// The request that opens the stream (its JSON-RPC id, when it is a POST).
+    fn open(&self, client: &McpClient, position: &StreamPosition) -> Option<Opening> {
+        match self {
+            Channel::Get => {
+                let mut builder = client
+                    .request(Method::GET)
+                    .header(header::ACCEPT, "text/event-stream");
+                if let Some(id) = &position.last_event_id {
+                    builder = builder.header("last-event-id", id);
+                }
+                Some(Opening {
+                    request: builder.build().ok()?,
+                    body: None,
+                    id: None,
+                })
+            }
+            Channel::Listen { notifications } => {
+                let id = json!(client.next_own_id("listen"));
+                let message = json!({
+                    "jsonrpc": "2.0",
+                    "id": id,
+                    "method": "subscriptions/listen",
+                    "params": { "notifications": notifications },
+                });
+                let (request, body) = client.post_request(&message).ok()?;
+                Some(Opening {
+                    request,
+                    body: Some(body),
+                    id: Some(id),
+                })
+            }
+        }
+    }
+}
+
+struct Opening {
+    request: reqwest::Request,
+    body: Option<Vec<u8>>,
+    id: Option<Value>,
+}
+
+pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()>) {
     let mut opened = Some(opened);
     let mut settled = move || {
         if let Some(opened) = opened.take() {
@@ -32,17 +87,13 @@ pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
     let mut credential_changes = client.inner.credentials.changes();
     let mut backoff = Backoff::default();
     loop {
-        let mut builder = client
-            .request(Method::GET)
-            .header(header::ACCEPT, "text/event-stream");
-        if let Some(id) = &position.last_event_id {
-            builder = builder.header("last-event-id", id);
-        }
-        let Ok(request) = builder.build() else { return };
+        let Some(Opening { request, body, id }) = channel.open(&client, &position) else {
+            return;
+        };
         let mut recorder = ExchangeRecorder::start(
             client.inner.events.clone(),
             &request,
-            None,
+            body.as_deref(),
             ExchangeKind::Mcp,
         );
         credential_changes.mark_unchanged();
@@ -71,7 +122,16 @@ pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
         }
         match status {
             StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => {
-                tracing::debug!(%status, "the MCP server offers no GET stream");
+                tracing::debug!(%status, ?channel, "the MCP server offers no such stream");
+                return;
+            }
+            StatusCode::BAD_REQUEST if id.is_some() => {
+                recorder.fail("the MCP server refused `subscriptions/listen`");
+                client.inner.events.notice(
+                    "The MCP server refused `subscriptions/listen` (HTTP 400): Keyhole will not hear \
+                     when its lists change."
+                        .into(),
+                );
                 return;
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
@@ -85,9 +145,12 @@ pub async fn run(client: McpClient, opened: oneshot::Sender<()>) {
             }
             _ if status.is_success() && is_event_stream(response.headers()) => {
                 let outcome = client
-                    .read_stream(response, &mut recorder, None, &mut position)
+                    .read_stream(response, &mut recorder, id.as_ref(), &mut position)
                     .await;
                 recorder.finish();
+                if outcome.response.is_some() {
+                    return; // the server ended the subscription on purpose
+                }
                 let wait = if outcome.messages > 0 {
                     backoff.after_useful(position.retry)
                 } else {

@@ -48,6 +48,18 @@ pub const KNOWN_PROTOCOL_VERSIONS: [&str; 4] = [
     SUPPORTED_PROTOCOL_VERSIONS[2],
 ];
 
+/// `text` when it is a protocol version this client speaks; else what it speaks.
+pub fn known_protocol_version(text: &str) -> Result<String, String> {
+    if KNOWN_PROTOCOL_VERSIONS.contains(&text) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "Keyhole speaks MCP {}",
+            KNOWN_PROTOCOL_VERSIONS.join(", ")
+        ))
+    }
+}
+
 /// The protocol versions of the `initialize` handshake, newest first; the first is the one it
 /// asks for.
 pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
@@ -204,8 +216,12 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// The `capabilities` announced in `initialize` (or, stateless, on every request).
     pub capabilities: Value,
-    /// The protocol version to speak. `None`: the `initialize` handshake, asking for the newest
-    /// 2025 revision. A 2026-07-28 or later version: the stateless protocol
+    /// Stateless: the capabilities announced on every request instead of `capabilities`, when
+    /// the owner answers more in input-required rounds (the web app's elicitation form) than it
+    /// can over a 2025 session's stream.
+    pub stateless_capabilities: Option<Value>,
+    /// The protocol version to speak. `None`: negotiate (`server/discover` at the newest
+    /// version, the `initialize` handshake when the server does not speak it). A 2026-07-28 or later version: the stateless protocol
     /// ([`stateless`]). An older one: the handshake asking for exactly it.
     pub protocol_version: Option<String>,
 }
@@ -217,6 +233,7 @@ impl ClientConfig {
             headers: Vec::new(),
             timeout: Duration::from_secs(60),
             capabilities: json!({}),
+            stateless_capabilities: None,
             protocol_version: None,
         }
     }
@@ -312,10 +329,29 @@ impl McpClient {
     pub async fn initialize(&self) -> Result<Value, SendError> {
         match self.inner.config.protocol_version.clone() {
             Some(version) if stateless::is_stateless(&version) => self.discover(&version).await,
-            pinned => {
-                let version = pinned.as_deref().unwrap_or(SUPPORTED_PROTOCOL_VERSIONS[0]);
-                self.handshake(version).await
+            Some(version) => self.handshake(&version).await,
+            None => self.negotiate().await,
+        }
+    }
+
+    /// No version pinned: `server/discover` at the newest version first. A server that answers
+    /// it, or names the versions it speaks, is stateless; one that answers with anything else — a
+    /// JSON-RPC error that is not one of the stateless revision's, or an HTTP error without one
+    /// (the specification's backward-compatibility rule) — gets the 2025 handshake. A challenge or
+    /// a failure to reach the server is the caller's: authorization comes first, then the probe
+    /// again.
+    async fn negotiate(&self) -> Result<Value, SendError> {
+        let version = stateless::MODERN_PROTOCOL_VERSION;
+        let answer = match self.discover_once(version).await {
+            Ok(answer) => answer,
+            Err(SendError::Status { .. }) => stateless::Discovered::Refused(String::new()),
+            Err(error) => return Err(error),
+        };
+        match answer {
+            stateless::Discovered::Refused(_) => {
+                self.handshake(SUPPORTED_PROTOCOL_VERSIONS[0]).await
             }
+            answer => self.after_discover(answer, version).await,
         }
     }
 
@@ -469,22 +505,53 @@ impl McpClient {
     /// first of those this client speaks — also when that is the one just asked for; a 2025
     /// version means the handshake.
     async fn discover(&self, version: &str) -> Result<Value, SendError> {
-        let versions = match self.discover_once(version).await? {
+        let answer = self.discover_once(version).await?;
+        self.after_discover(answer, version).await
+    }
+
+    /// What follows a `server/discover` at `version`: its answer, or the one retry the versions
+    /// it names call for.
+    async fn after_discover(
+        &self,
+        answer: stateless::Discovered,
+        version: &str,
+    ) -> Result<Value, SendError> {
+        let versions = match answer {
             stateless::Discovered::OtherVersions(versions) => versions,
-            answer => return discovered(answer, version),
+            answer => return self.discovered(answer, version),
         };
         let Some(next) = versions
             .iter()
             .find(|v| KNOWN_PROTOCOL_VERSIONS.contains(&v.as_str()))
         else {
-            return discovered(stateless::Discovered::OtherVersions(versions), version);
+            return self.discovered(stateless::Discovered::OtherVersions(versions), version);
         };
         if stateless::is_stateless(next) {
             let answer = self.discover_once(next).await?;
-            discovered(answer, next)
+            self.discovered(answer, next)
         } else {
             self.handshake(next).await
         }
+    }
+
+    /// The end of a `server/discover` exchange at `version`; a server that speaks it and announces
+    /// list changes gets a `subscriptions/listen` stream for them.
+    fn discovered(&self, answer: stateless::Discovered, version: &str) -> Result<Value, SendError> {
+        let view = discover_outcome(answer, version)?;
+        let capabilities = &view["capabilities"];
+        let announces = |kind: &str| capabilities[kind]["listChanged"] == json!(true);
+        if ["tools", "prompts", "resources"]
+            .iter()
+            .any(|kind| announces(kind))
+        {
+            let notifications = json!({
+                "toolsListChanged": announces("tools"),
+                "promptsListChanged": announces("prompts"),
+                "resourcesListChanged": announces("resources"),
+            });
+            drop(self.restart_stream(get_stream::Channel::Listen { notifications }));
+        }
+        Ok(view)
     }
 
     async fn discover_once(&self, version: &str) -> Result<stateless::Discovered, SendError> {
@@ -494,9 +561,19 @@ impl McpClient {
         });
         let response = self
             .own_request("discover", "server/discover", json!({}))
-            .await?
-            .ok_or_else(|| no_response("server/discover"))?;
-        Ok(stateless::read_discover(&response, version))
+            .await?;
+        Ok(match response {
+            Some(response) => stateless::read_discover(&response, version),
+            None => stateless::Discovered::Refused(no_response("server/discover").to_string()),
+        })
+    }
+
+    /// The id of a request of Keyhole's own: `keyhole-<label>-N`.
+    fn next_own_id(&self, label: &str) -> String {
+        format!(
+            "keyhole-{label}-{}",
+            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
+        )
     }
 
     /// Sends a request of Keyhole's own (the handshake, discovery, a tool lookup), whose id
@@ -507,10 +584,7 @@ impl McpClient {
         method: &str,
         params: Value,
     ) -> Result<Option<Value>, SendError> {
-        let id = format!(
-            "keyhole-{label}-{}",
-            self.inner.next_id.fetch_add(1, Ordering::Relaxed)
-        );
+        let id = self.next_own_id(label);
         let request = json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params });
         Ok(match self.post(&request).await? {
             PostOutcome::Response(response) => Some(response),
@@ -583,8 +657,14 @@ impl McpClient {
 
     /// (Re)starts the GET stream; the receiver hears when its first request has an answer.
     fn restart_get_stream(&self) -> tokio::sync::oneshot::Receiver<()> {
+        self.restart_stream(get_stream::Channel::Get)
+    }
+
+    /// (Re)starts the server's own channel; the receiver hears when its first request has an
+    /// answer.
+    fn restart_stream(&self, channel: get_stream::Channel) -> tokio::sync::oneshot::Receiver<()> {
         let (opened, answered) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(get_stream::run(self.clone(), opened));
+        let task = tokio::spawn(get_stream::run(self.clone(), channel, opened));
         if let Some(old) = self
             .inner
             .get_stream
@@ -599,7 +679,7 @@ impl McpClient {
 }
 
 /// The end of a `server/discover` exchange at `version`.
-fn discovered(answer: stateless::Discovered, version: &str) -> Result<Value, SendError> {
+fn discover_outcome(answer: stateless::Discovered, version: &str) -> Result<Value, SendError> {
     match answer {
         stateless::Discovered::Speaks(view) => Ok(view),
         stateless::Discovered::OtherVersions(versions) => Err(SendError::Transport(format!(

@@ -84,7 +84,12 @@ impl McpClient {
         }
     }
 
-    async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
+    /// The POST carrying `message`, and its body: at a stateless version with its `Mcp-*`
+    /// headers and `params._meta`.
+    pub(super) fn post_request(
+        &self,
+        message: &Value,
+    ) -> Result<(reqwest::Request, Vec<u8>), SendError> {
         let stateless = self
             .protocol_version()
             .filter(|version| stateless::is_stateless(version));
@@ -100,7 +105,11 @@ impl McpClient {
                 for (name, value) in self.param_headers_of(message) {
                     builder = builder.header(name, value);
                 }
-                let capabilities = &self.inner.config.capabilities;
+                let config = &self.inner.config;
+                let capabilities = config
+                    .stateless_capabilities
+                    .as_ref()
+                    .unwrap_or(&config.capabilities);
                 serde_json::to_vec(&stateless::with_request_meta(
                     message,
                     version,
@@ -114,6 +123,12 @@ impl McpClient {
             .body(body.clone())
             .build()
             .map_err(|e| SendError::Transport(format!("cannot build the request: {e}")))?;
+        Ok((request, body))
+    }
+
+    async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
+        let stateless = self.is_stateless();
+        let (request, body) = self.post_request(message)?;
         let had_session = self.session_id().is_some();
         let mut recorder = ExchangeRecorder::start(
             self.inner.events.clone(),
@@ -162,7 +177,7 @@ impl McpClient {
         if !status.is_success() {
             let text = read_rest(recorder, response).await.unwrap_or_default();
             // Stateless servers put a JSON-RPC error in their 400s and 404s: that is the answer.
-            if stateless.is_some()
+            if stateless
                 && let Ok(answer) = serde_json::from_slice::<Value>(&text)
                 && answer.get("jsonrpc").is_some()
                 && answer.get("error").is_some()

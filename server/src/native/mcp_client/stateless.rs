@@ -125,6 +125,15 @@ pub fn read_discover(response: &Value, version: &str) -> Discovered {
         ));
     }
     let result = response.get("result").cloned().unwrap_or(Value::Null);
+    // A lax 2025 server may answer any method with some result: only one that describes a
+    // server (its versions or its capabilities) is a `DiscoverResult`.
+    if !result["supportedVersions"].is_array() && !result["capabilities"].is_object() {
+        return Discovered::Refused(
+            "the MCP server's answer to `server/discover` does not describe a server (no \
+             `supportedVersions`, no `capabilities`)"
+                .into(),
+        );
+    }
     let server_info = result["_meta"]["io.modelcontextprotocol/serverInfo"]
         .as_object()
         .or_else(|| result["serverInfo"].as_object())

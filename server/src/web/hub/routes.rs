@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::envelope::{Reply, context_of, upstream_failure};
 use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
-use crate::native::mcp_client::{ClientConfig, Credentials, SendError};
+use crate::native::mcp_client::{ClientConfig, Credentials, SendError, known_protocol_version};
 use crate::web::error::{ApiJson, AppError};
 
 pub fn router() -> Router<Arc<Hub>> {
@@ -80,6 +80,20 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
         )));
     }
     let mut client_config = ClientConfig::new(endpoint);
+    // The page answers an input-required round's elicitation form (2026-07-28); over a 2025
+    // session it answers no server request yet, so it announces nothing there.
+    client_config.stateless_capabilities = Some(json!({ "elicitation": { "form": {} } }));
+    client_config.protocol_version = config
+        .protocol_version
+        .as_deref()
+        .map(known_protocol_version)
+        .transpose()
+        .map_err(|speaks| {
+            AppError::BadRequest(format!(
+                "`protocolVersion` {:?} is not one Keyhole speaks: {speaks}",
+                config.protocol_version.as_deref().unwrap_or_default()
+            ))
+        })?;
     for (name, value) in config.headers {
         reqwest::header::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
