@@ -10,6 +10,11 @@
 //! on loopback http included) and gzip (zopfli in release builds, about 4% smaller than `gzip -9`),
 //! for clients without brotli. Both are too slow to run per request; debug builds use fast settings.
 //!
+//! Components marked Leptos `#[lazy]` are split out of the main wasm into chunks the page fetches on
+//! first use (`wasm_split_cli_support`, what cargo-leptos runs): the split comes before wasm-bindgen,
+//! which then keeps the function table the chunks' loader (`__wasm_split.js`) needs. Every file of
+//! `web/` is embedded; the chunks' names come from the split, so the asset table is generated.
+//!
 //! `KEYHOLE_SKIP_FRONTEND=1` skips the web build (for quick backend iterations); the binary then says
 //! clearly that it was built without the web app instead of serving a blank page.
 
@@ -22,9 +27,8 @@ const FRONTEND_PACKAGE: &str = "keyhole-frontend";
 const WASM_FILE: &str = "keyhole-frontend.wasm";
 /// Files copied verbatim from `frontend/static/` next to the wasm-bindgen output.
 const STATIC_FILES: &[&str] = &["index.html", "style.css", "boot.js"];
-/// Files served from `/assets/`, each also stored as `<name>.br` and `<name>.gz`. (`index.html` is
-/// not: the server fills it in per launch.)
-const COMPRESSED_FILES: &[&str] = &["style.css", "boot.js", "keyhole.js", "keyhole_bg.wasm"];
+/// The loader of the lazily loaded chunks, next to `keyhole.js` (which imports it).
+const SPLIT_LOADER: &str = "__wasm_split.js";
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -72,9 +76,12 @@ fn main() {
         .join(profile)
         .join(WASM_FILE);
     let dist = out_dir.join("web");
+    // Chunk names change with the code: start empty so no stale chunk is embedded.
+    let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).expect("create web output dir");
+    let (main_wasm, chunks) = split_lazy_chunks(&wasm, &out_dir, &dist);
     wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
+        .input_path(&main_wasm)
         .web(true)
         .expect("wasm-bindgen web mode")
         .typescript(false)
@@ -82,14 +89,26 @@ fn main() {
         // `strip = true` in the profile: that also drops the target-features section bindgen reads.)
         .remove_name_section(release)
         .remove_producers_section(release)
+        // The chunks' loader calls through the function table lld exports.
+        .keep_lld_exports(true)
+        .demangle(false)
         .out_name("keyhole")
         .generate(&dist)
-        .unwrap_or_else(|e| panic!("wasm-bindgen failed on {}: {e:#}", wasm.display()));
+        .unwrap_or_else(|e| panic!("wasm-bindgen failed on {}: {e:#}", main_wasm.display()));
     for name in STATIC_FILES {
         fs::copy(frontend.join("static").join(name), dist.join(name))
             .unwrap_or_else(|e| panic!("copy frontend/static/{name}: {e}"));
     }
-    for name in COMPRESSED_FILES {
+    // Served from `/assets/`, each also stored as `<name>.br` and `<name>.gz`. (`index.html` is
+    // not: the server fills it in per launch.)
+    let mut served: Vec<String> = ["style.css", "boot.js", "keyhole.js", "keyhole_bg.wasm"]
+        .map(String::from)
+        .to_vec();
+    if dist.join(SPLIT_LOADER).exists() {
+        served.push(SPLIT_LOADER.to_owned());
+    }
+    served.extend(chunks);
+    for name in &served {
         let path = dist.join(name);
         let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         fs::write(dist.join(format!("{name}.gz")), gzip(&bytes, release))
@@ -97,7 +116,28 @@ fn main() {
         fs::write(dist.join(format!("{name}.br")), brotli(&bytes, release))
             .unwrap_or_else(|e| panic!("write {name}.br: {e}"));
     }
-    fs::write(&assets_rs, assets_source(&dist)).expect("write web_assets.rs");
+    fs::write(&assets_rs, assets_source(&dist, &served)).expect("write web_assets.rs");
+}
+
+/// Splits the `#[lazy]` functions out of the frontend's wasm: the chunks (and their loader) go to
+/// `dist`, the main module to `out_dir`, for wasm-bindgen. Returns the main module's path and the
+/// chunks' file names.
+fn split_lazy_chunks(wasm: &Path, out_dir: &Path, dist: &Path) -> (PathBuf, Vec<String>) {
+    let bytes = fs::read(wasm).unwrap_or_else(|e| panic!("read {}: {e}", wasm.display()));
+    let main_wasm = out_dir.join("keyhole-main.wasm");
+    let mut options = wasm_split_cli_support::Options::new(&bytes);
+    options.output_dir = dist;
+    options.main_out_path = &main_wasm;
+    options.link_name = "./__wasm_split.js";
+    options.main_module = "./keyhole.js";
+    let split = wasm_split_cli_support::transform(options)
+        .unwrap_or_else(|e| panic!("splitting the lazy parts out of {}: {e:#}", wasm.display()));
+    let chunks = split
+        .split_modules
+        .iter()
+        .filter_map(|path| Some(path.file_name()?.to_str()?.to_owned()))
+        .collect();
+    (main_wasm, chunks)
 }
 
 /// `<target>/frontend`, derived from OUT_DIR (`<target>/<profile>/build/<pkg>-<hash>/out`).
@@ -155,6 +195,8 @@ fn wasm_rustflags() -> Vec<String> {
     // Leptos's type-erased components: views are boxed at component boundaries instead of nesting
     // their types, so far less generic code is monomorphised (about 9% less gzipped wasm).
     let mut flags = vec!["--cfg".to_owned(), "erase_components".to_owned()];
+    // The wasm splitter reads the linker's relocations to find what each `#[lazy]` part uses.
+    flags.push("-Clink-args=--emit-relocs".to_owned());
     // Panic locations embed source paths: make the registry's relative (shorter, and no build
     // machine paths in the binary).
     let cargo_home = env::var_os("CARGO_HOME")
@@ -200,28 +242,34 @@ fn brotli(bytes: &[u8], release: bool) -> Vec<u8> {
     out
 }
 
-fn assets_source(dist: &Path) -> String {
+fn assets_source(dist: &Path, served: &[String]) -> String {
     let file = |name: &str| {
         format!(
             "include_bytes!({:?})",
             dist.join(name).display().to_string()
         )
     };
-    let asset = |name: &str| {
-        format!(
-            "Asset {{ plain: {}, gzip: {}, brotli: {} }}",
-            file(name),
-            file(&format!("{name}.gz")),
-            file(&format!("{name}.br"))
-        )
-    };
+    let assets: String = served
+        .iter()
+        .map(|name| {
+            let mime = if name.ends_with(".wasm") {
+                "application/wasm"
+            } else if name.ends_with(".css") {
+                "text/css; charset=utf-8"
+            } else {
+                "text/javascript; charset=utf-8"
+            };
+            format!(
+                "        ({name:?}, {mime:?}, Asset {{ plain: {}, gzip: {}, brotli: {} }}),\n",
+                file(name),
+                file(&format!("{name}.gz")),
+                file(&format!("{name}.br"))
+            )
+        })
+        .collect();
     format!(
         "pub const WEB_APP: Option<WebApp> = Some(WebApp {{\n    \
-         index_html: {},\n    style_css: {},\n    boot_js: {},\n    app_js: {},\n    app_wasm: {},\n}});\n",
+         index_html: {},\n    assets: &[\n{assets}    ],\n}});\n",
         file("index.html"),
-        asset("style.css"),
-        asset("boot.js"),
-        asset("keyhole.js"),
-        asset("keyhole_bg.wasm"),
     )
 }

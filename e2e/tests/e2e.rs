@@ -45,6 +45,8 @@ mod web_keyboard;
 mod web_layout;
 #[path = "web_oauth.rs"]
 mod web_oauth;
+#[path = "web_protocol_2026.rs"]
+mod web_protocol_2026;
 #[path = "web_recovery_ambient.rs"]
 mod web_recovery_ambient;
 #[path = "web_recovery_ema.rs"]

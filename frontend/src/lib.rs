@@ -56,7 +56,7 @@ pub fn App() -> impl IntoView {
         toasts.show(ToastKind::Success, format!("Connected to {}.", live.url()));
     });
     let on_reconnect = Callback::new(move |url: String| {
-        servers::start_connect(url, Default::default(), status, on_connected);
+        servers::start_connect(url, Default::default(), None, status, on_connected);
     });
     arrival::on_load(arrival::Page {
         recovery,

@@ -2,8 +2,11 @@
 //!
 //! `cargo bench -p keyhole-server --bench hub_overhead` starts the demo testbed and the real router
 //! on loopback, sends `ping` straight to the testbed and through `/api/mcp/send` (interleaved, in the
-//! same run), and prints both medians; then opens 1,000 sessions and prints the resident memory they
-//! added, per session (this includes the testbed's side of each session, which runs in-process).
+//! same run), and prints both medians; then the same for a `tools/call` of `echo` on both eras of
+//! MCP (the demo's 2025-11-25 server with its session, and its stateless 2026-07-28 server, where
+//! every request carries `_meta` and the `Mcp-*` headers); then opens 1,000 sessions on each and
+//! prints the resident memory they added, per session (this includes the testbed's side of each
+//! session, which runs in-process; a 2026-07-28 connection holds a `subscriptions/listen` stream).
 
 use std::time::{Duration, Instant};
 
@@ -40,22 +43,9 @@ async fn run() {
     let http = reqwest::Client::new();
 
     let session = connect(&http, &base, &mcp_url, &bearer).await;
-    let direct = DirectSession::open(&http, &mcp_url, &bearer).await;
+    let direct = Direct::open(&http, &mcp_url, &bearer, Era::Legacy).await;
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
-    for _ in 0..200 {
-        direct.send(&http, &ping).await;
-        via_hub(&http, &base, &session["sessionId"], &ping).await;
-    }
-    let (mut straight, mut proxied) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        direct.send(&http, &ping).await;
-        straight.push(started.elapsed());
-        let started = Instant::now();
-        via_hub(&http, &base, &session["sessionId"], &ping).await;
-        proxied.push(started.elapsed());
-    }
-    let (straight, proxied) = (median(&mut straight), median(&mut proxied));
+    let (straight, proxied) = measure(&http, &base, &session, &direct, &ping).await;
     println!(
         "ping straight to the testbed:     median {:.3} ms ({ROUNDS} rounds)",
         ms(straight)
@@ -69,18 +59,71 @@ async fn run() {
         ms(proxied.saturating_sub(straight))
     );
 
-    let before = resident_kib();
-    for _ in 0..SESSIONS {
-        connect(&http, &base, &mcp_url, &bearer).await;
+    let echo = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                      "params": {"name": "echo", "arguments": {"message": "bench"}}});
+    let modern_url = testbed.mcp_url("modern").unwrap();
+    let modern_bearer = testbed.mint_access_token("modern", &["mcp"], 3600).unwrap();
+    let modern = connect(&http, &base, &modern_url, &modern_bearer).await;
+    assert_eq!(modern["protocolVersion"], "2026-07-28", "{modern}");
+    let eras = [
+        ("2025-11-25", &session, direct),
+        (
+            "2026-07-28",
+            &modern,
+            Direct::open(&http, &modern_url, &modern_bearer, Era::Modern).await,
+        ),
+    ];
+    for (version, session, direct) in &eras {
+        let (straight, proxied) = measure(&http, &base, session, direct, &echo).await;
+        println!(
+            "tools/call echo, {version}: straight {:.3} ms, through the backend {:.3} ms, added {:.3} ms",
+            ms(straight),
+            ms(proxied),
+            ms(proxied.saturating_sub(straight))
+        );
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let after = resident_kib();
-    println!(
-        "{SESSIONS} idle sessions: +{} KiB resident, {:.1} KiB per session (testbed side included); hub holds {}",
-        after.saturating_sub(before),
-        after.saturating_sub(before) as f64 / SESSIONS as f64,
-        hub.len()
-    );
+
+    for (version, url, bearer) in [
+        ("2025-11-25", &mcp_url, &bearer),
+        ("2026-07-28", &modern_url, &modern_bearer),
+    ] {
+        let before = resident_kib();
+        for _ in 0..SESSIONS {
+            connect(&http, &base, url, bearer).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let after = resident_kib();
+        println!(
+            "{SESSIONS} idle sessions at {version}: +{} KiB resident, {:.1} KiB per session (testbed side included); hub holds {}",
+            after.saturating_sub(before),
+            after.saturating_sub(before) as f64 / SESSIONS as f64,
+            hub.len()
+        );
+    }
+}
+
+/// Medians of `message` sent straight and through the backend, interleaved (after a warm-up).
+async fn measure(
+    http: &reqwest::Client,
+    base: &str,
+    session: &Value,
+    direct: &Direct,
+    message: &Value,
+) -> (Duration, Duration) {
+    for _ in 0..200 {
+        direct.send(http, message).await;
+        via_hub(http, base, &session["sessionId"], message).await;
+    }
+    let (mut straight, mut proxied) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        direct.send(http, message).await;
+        straight.push(started.elapsed());
+        let started = Instant::now();
+        via_hub(http, base, &session["sessionId"], message).await;
+        proxied.push(started.elapsed());
+    }
+    (median(&mut straight), median(&mut proxied))
 }
 
 async fn connect(http: &reqwest::Client, base: &str, url: &str, bearer: &str) -> Value {
@@ -116,49 +159,79 @@ async fn via_hub(http: &reqwest::Client, base: &str, session: &Value, message: &
     assert_eq!(reply["ok"], true, "{reply}");
 }
 
-/// A session opened straight against the testbed, as a client without Keyhole would.
-struct DirectSession {
-    url: String,
-    bearer: String,
-    session_id: String,
+#[derive(Clone, Copy, PartialEq)]
+enum Era {
+    /// 2025-11-25: `initialize`, then the session's id and version on every request.
+    Legacy,
+    /// 2026-07-28: no handshake; `_meta` and the `Mcp-*` headers on every request.
+    Modern,
 }
 
-impl DirectSession {
-    async fn open(http: &reqwest::Client, url: &str, bearer: &str) -> Self {
-        let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}});
-        let response = http
-            .post(url)
-            .bearer_auth(bearer)
-            .header("Accept", "application/json, text/event-stream")
-            .json(&initialize)
-            .send()
-            .await
-            .unwrap();
-        let session_id = response.headers()["mcp-session-id"]
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let _ = response.bytes().await;
-        Self {
+/// A client talking straight to the testbed, as one without Keyhole would.
+struct Direct {
+    url: String,
+    bearer: String,
+    era: Era,
+    session_id: Option<String>,
+}
+
+impl Direct {
+    async fn open(http: &reqwest::Client, url: &str, bearer: &str, era: Era) -> Self {
+        let mut direct = Self {
             url: url.to_owned(),
             bearer: bearer.to_owned(),
-            session_id,
+            era,
+            session_id: None,
+        };
+        if era == Era::Legacy {
+            let initialize = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}});
+            let response = http
+                .post(url)
+                .bearer_auth(bearer)
+                .header("Accept", "application/json, text/event-stream")
+                .json(&initialize)
+                .send()
+                .await
+                .unwrap();
+            direct.session_id = Some(
+                response.headers()["mcp-session-id"]
+                    .to_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            let _ = response.bytes().await;
         }
+        direct
     }
 
     async fn send(&self, http: &reqwest::Client, message: &Value) {
-        let response = http
+        let mut request = http
             .post(&self.url)
             .bearer_auth(&self.bearer)
-            .header("Accept", "application/json, text/event-stream")
-            .header("Mcp-Session-Id", &self.session_id)
-            .header("MCP-Protocol-Version", "2025-11-25")
-            .json(message)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success());
+            .header("Accept", "application/json, text/event-stream");
+        let mut message = message.clone();
+        match self.era {
+            Era::Legacy => {
+                request = request
+                    .header("Mcp-Session-Id", self.session_id.as_deref().unwrap_or(""))
+                    .header("MCP-Protocol-Version", "2025-11-25");
+            }
+            Era::Modern => {
+                request = request
+                    .header("MCP-Protocol-Version", "2026-07-28")
+                    .header("Mcp-Method", message["method"].as_str().unwrap_or(""));
+                if let Some(name) = message["params"]["name"].as_str() {
+                    request = request.header("Mcp-Name", name);
+                }
+                message["params"]["_meta"] = json!({
+                    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                });
+            }
+        }
+        let response = request.json(&message).send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
         let _ = response.bytes().await;
     }
 }

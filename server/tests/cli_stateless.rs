@@ -1,6 +1,6 @@
-//! `keyhole cli --protocol-version 2026-07-28` against a small stateless server: no `initialize`
-//! and no session, `server/discover` first (asked once more when the server names its versions),
-//! and every request carrying `_meta` and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`
+//! `keyhole cli` against a small stateless server (pinned with `--protocol-version 2026-07-28`, or
+//! negotiated): no `initialize` and no session, `server/discover` first (asked once more when the
+//! server names its versions), and every request carrying `_meta` and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name`
 //! headers. What the server received is checked, not what Keyhole says it sent.
 
 use crate::cli_fixture;
@@ -269,4 +269,36 @@ async fn tools_follow_their_header_annotations_and_a_bad_one_is_not_offered() {
         "{}",
         t.stderr()
     );
+}
+
+#[tokio::test]
+async fn without_a_version_the_client_negotiates_the_era_each_server_speaks() {
+    let bed = Bed::start().await;
+    let (url, seen) = stateless_server().await;
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--url",
+        &url,
+        "tools",
+        "call",
+        "echo",
+        "--arg",
+        "message=hi",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("hi"), "{}", t.stdout());
+    let methods: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.body["method"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    assert_eq!(methods[0], "server/discover", "{methods:?}");
+    assert!(!methods.contains(&"initialize".to_owned()), "{methods:?}");
+
+    // A 2025 server refuses the probe; the handshake follows and the command works.
+    let mut t = FakeTerminal::new();
+    let argv = ["--url", &bed.mcp_url("open"), "tools", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("echo"), "{}", t.stdout());
 }

@@ -47,9 +47,20 @@ pub fn on_load(page: Page) {
         page.status.set(ConnectionStatus::Connecting {
             url: "the server (finishing sign-in…)".into(),
         });
-        spawn_local(after_callback(page));
+        spawn_local(arrive(page, None));
     } else if let Some(snapshot) = oauth::abandoned_sign_in() {
-        spawn_local(after_abandoned(page, snapshot));
+        spawn_local(arrive(page, Some(snapshot)));
+    }
+}
+
+/// The arrival, from its own wasm chunk: only a page coming back from a sign-in needs the code
+/// exchange and the resume, so the page every user loads does not carry them. `abandoned`: the
+/// snapshot of a sign-in the user never finished; `None` on the callback.
+#[lazy]
+async fn arrive(page: Page, abandoned: Option<ResumeSnapshot>) {
+    match abandoned {
+        None => after_callback(page).await,
+        Some(snapshot) => after_abandoned(page, snapshot).await,
     }
 }
 

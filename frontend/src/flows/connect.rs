@@ -65,14 +65,24 @@ async fn post_connect(
 /// after a restart) is left out of a second attempt, so the server can ask for a sign-in; a 401
 /// is answered as mid-session (stored token, refresh or EMA re-mint) and a sign-in happens only
 /// when those cannot help ([`recovery::connect`]).
-pub async fn connect(url: &str, headers: BTreeMap<String, String>) -> ConnectOutcome {
+/// `protocol_version` pins the MCP version; `None` lets the backend negotiate.
+pub async fn connect(
+    url: &str,
+    headers: BTreeMap<String, String>,
+    protocol_version: Option<String>,
+) -> ConnectOutcome {
     oauth::clear_steps();
     let sent = Rc::new(RefCell::new(oauth::stored_tokens(url).await));
     let send = || async {
         let tokens = sent.borrow().clone();
-        let reply = post_connect(url, headers.clone(), None, tokens.as_ref())
-            .await
-            .map_err(|error| Refused::Other(RpcError::Transport(error)))?;
+        let reply = post_connect(
+            url,
+            headers.clone(),
+            protocol_version.clone(),
+            tokens.as_ref(),
+        )
+        .await
+        .map_err(|error| Refused::Other(RpcError::Transport(error)))?;
         reply.map_err(refusal)
     };
     match recovery::connect(url, sent.clone(), send).await {

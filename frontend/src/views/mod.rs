@@ -6,6 +6,7 @@ pub mod content;
 pub mod dialog;
 pub mod export;
 pub mod history;
+pub mod input_required;
 pub mod item_list;
 pub mod markdown_view;
 pub mod network;

@@ -134,8 +134,11 @@ pub fn ServersView(
 ) -> impl IntoView {
     let url = RwSignal::new(String::new());
     let headers = RwSignal::new(String::new());
+    // Empty: negotiate (2026-07-28 first, then the 2025 handshake).
+    let protocol_version = RwSignal::new(String::new());
     let enterprise = EnterpriseFields::new();
     let connect = move || {
+        let pinned = Some(protocol_version.get_untracked()).filter(|v| !v.is_empty());
         let extra = match parse_headers(&headers.get_untracked()) {
             Ok(extra) => extra,
             Err(message) => {
@@ -158,7 +161,7 @@ pub fn ServersView(
             }
         };
         match settings {
-            None => start_connect(target, extra, status, on_connected),
+            None => start_connect(target, extra, pinned, status, on_connected),
             Some(settings) => spawn_local(async move {
                 let request = AddServerRequest {
                     url: target.clone(),
@@ -175,7 +178,7 @@ pub fn ServersView(
                     return;
                 }
                 oauth::remember_enterprise(&target, settings);
-                start_connect(target, extra, status, on_connected);
+                start_connect(target, extra, pinned, status, on_connected);
             }),
         }
     };
@@ -210,6 +213,15 @@ pub fn ServersView(
                     data-testid="server-url-input"
                     bind:value=url
                 />
+                <select
+                    aria-label="MCP protocol version"
+                    data-testid="protocol-version-select"
+                    on:change=move |ev| protocol_version.set(event_target_value(&ev))
+                >
+                    <option value="">"newest the server speaks"</option>
+                    {["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"]
+                        .map(|v| view! { <option value=v>{v}</option> })}
+                </select>
                 <button type="submit" data-testid="connect-button">"Connect"</button>
                 <details class="connect-headers">
                     <summary>"Custom headers"</summary>
@@ -265,6 +277,7 @@ pub fn ServersView(
 pub fn start_connect(
     target: String,
     headers: BTreeMap<String, String>,
+    protocol_version: Option<String>,
     status: RwSignal<ConnectionStatus>,
     on_connected: Callback<Connection>,
 ) {
@@ -272,7 +285,7 @@ pub fn start_connect(
         url: target.clone(),
     });
     spawn_local(async move {
-        match connect::connect(&target, headers).await {
+        match connect::connect(&target, headers, protocol_version).await {
             ConnectOutcome::Connected { reply, bearer } => {
                 on_connected.run(Connection {
                     url: target.clone(),

@@ -1,5 +1,6 @@
 //! Running one tool: its annotations, the form generated from its input schema, Run (after a
-//! confirmation when the server marks the tool destructive), the result, and the tool's history.
+//! confirmation when the server marks the tool destructive), the input the server asks for while
+//! the call runs ([`input_required`]), the result, and the tool's history.
 //!
 //! Test ids: `tool-args-json-toggle`, `tool-args-json`, `tool-form-problem`, `tool-run`,
 //! `tool-confirm` with `tool-confirm-run` and `tool-confirm-cancel`, `tool-history`.
@@ -17,6 +18,7 @@ use crate::platform::page::monotonic_ms;
 use crate::views::content::JsonBlock;
 use crate::views::dialog::Dialog;
 use crate::views::history::CallHistory;
+use crate::views::input_required::InputAsker;
 use crate::views::markdown_view::Markdown;
 use crate::views::schema_form::{SchemaForm, SchemaFormView};
 use crate::views::tool_result::{RunResult, RunState};
@@ -102,6 +104,7 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     // Arguments waiting for the user's yes before a destructive tool runs.
     let confirming = RwSignal::new(None::<Value>);
 
+    let input = InputAsker::new();
     let execute = move |arguments: Value| {
         let id = session.fresh_id();
         let token = format!("keyhole-{id}");
@@ -112,13 +115,13 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                              "_meta": { "progressToken": token } });
         spawn_local(async move {
             let started = monotonic_ms();
-            let outcome = session.request_with_id(id, "tools/call", params).await;
+            let outcome = input.call(session, id, "tools/call", params).await;
             let _ = state.try_set(match outcome {
                 Ok(result) => RunState::Done {
                     result,
                     elapsed_ms: monotonic_ms() - started,
                 },
-                Err(error) => RunState::Failed(error.to_string()),
+                Err(error) => RunState::Failed(error),
             });
         });
     };
@@ -235,6 +238,7 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             <RunResult session=session state=state tool=tool />
             <CallHistory session=session method="tools/call" target=name testid="tool-history"
                 on_rerun=Callback::new(run_with) on_fill=Callback::new(fill) />
+            {input.view()}
             {move || confirming.get().map(|arguments| {
                 let answer = move |yes: bool| {
                     confirming.set(None);

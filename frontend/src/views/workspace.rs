@@ -88,6 +88,12 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
         .unwrap_or("")
         .to_owned();
     let protocol_version = init["protocolVersion"].as_str().unwrap_or("").to_owned();
+    // Versions are dates: 2026-07-28 and later have no session (see the backend's MCP client).
+    let era = if protocol_version.as_str() >= "2026-07-28" {
+        "stateless"
+    } else {
+        "session"
+    };
     let instructions = init["instructions"].as_str().map(str::to_owned);
 
     let panel = move |tab: Tab, body: fn(Session) -> AnyView| {
@@ -112,7 +118,8 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                     <h2>{server_name} " " <span class="muted">{server_version}</span></h2>
                     <p class="muted">
                         <code>{session.url()}</code>
-                        " · protocol " {protocol_version}
+                        " · protocol "
+                        <span data-testid="protocol-version" data-era=era>{protocol_version} " (" {era} ")"</span>
                     </p>
                     {instructions.map(|i| view! {
                         <div class="instructions" data-testid="server-instructions"><Markdown text=i /></div>

@@ -19,10 +19,9 @@ use crate::web::security::PageAccess;
 /// The built web app, as bytes compiled into the binary.
 pub struct WebApp {
     pub index_html: &'static [u8],
-    pub style_css: Asset,
-    pub boot_js: Asset,
-    pub app_js: Asset,
-    pub app_wasm: Asset,
+    /// Every file under `/assets/`: its name, media type and bytes (the main wasm and its glue,
+    /// the style sheet, the boot script, and the chunks of lazily loaded parts with their loader).
+    pub assets: &'static [(&'static str, &'static str, Asset)],
 }
 
 /// One file of the app, as built and compressed.
@@ -58,13 +57,11 @@ pub async fn asset(
     let app = state
         .web_app
         .ok_or_else(|| AppError::Unavailable(MISSING_APP_MESSAGE.into()))?;
-    let (asset, mime) = match file.as_str() {
-        "style.css" => (&app.style_css, "text/css; charset=utf-8"),
-        "boot.js" => (&app.boot_js, "text/javascript; charset=utf-8"),
-        "keyhole.js" => (&app.app_js, "text/javascript; charset=utf-8"),
-        "keyhole_bg.wasm" => (&app.app_wasm, "application/wasm"),
-        _ => return Err(AppError::NotFound(format!("no asset named {file:?}"))),
-    };
+    let (_, mime, asset) = app
+        .assets
+        .iter()
+        .find(|(name, _, _)| *name == file)
+        .ok_or_else(|| AppError::NotFound(format!("no asset named {file:?}")))?;
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
