@@ -48,6 +48,21 @@ async fn tools_run_and_an_expired_token_is_renewed_silently_over_the_stateless_p
             1,
         )
         .await;
+    // Each exchange shows what the stateless revision adds, as sent: the headers and `_meta`.
+    let sent = demo
+        .browser
+        .script("return document.querySelector('[data-testid=\"network-log\"]').textContent")
+        .await;
+    let sent = sent.as_str().unwrap_or_default();
+    for added in [
+        "mcp-protocol-version",
+        "mcp-method",
+        "mcp-name",
+        "io.modelcontextprotocol/protocolVersion",
+        "io.modelcontextprotocol/clientCapabilities",
+    ] {
+        assert!(sent.contains(added), "the Network tab shows {added}");
+    }
     let entries = demo.network_entries().await;
     assert!(
         entries

@@ -37,21 +37,27 @@ fn meta() -> Value {
     })
 }
 
-/// A stateless POST: `headers` on top of the version header and `Mcp-Method`.
+/// A stateless POST to `server` with the version header and `Mcp-Method: method` (when given).
+fn stateless(fixture: &Fixture, server: &str, method: Option<&str>) -> reqwest::RequestBuilder {
+    let request = fixture
+        .http
+        .post(fixture.mcp_url(server))
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", MODERN);
+    match method {
+        Some(method) => request.header("mcp-method", method),
+        None => request,
+    }
+}
+
+/// A stateless POST of `message`: `headers` on top of the version header and `Mcp-Method`.
 async fn post(
     fixture: &Fixture,
     server: &str,
     message: Value,
     headers: &[(&str, &str)],
 ) -> (u16, Value) {
-    let mut request = fixture
-        .http
-        .post(fixture.mcp_url(server))
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", MODERN);
-    if let Some(method) = message["method"].as_str() {
-        request = request.header("mcp-method", method);
-    }
+    let mut request = stateless(fixture, server, message["method"].as_str());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -177,15 +183,9 @@ async fn headers_and_meta_that_disagree_with_the_body_are_refused_with_the_speci
         ),
     ];
     for (message, headers, code) in cases {
-        let mut builder = fixture
-            .http
-            .post(&url)
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", MODERN);
-        let method = message["method"].as_str().unwrap().to_owned();
-        if !headers.iter().any(|(n, _)| *n == "mcp-method") {
-            builder = builder.header("mcp-method", &method);
-        }
+        let named = headers.iter().any(|(n, _)| *n == "mcp-method");
+        let method = message["method"].as_str().filter(|_| !named);
+        let mut builder = stateless(&fixture, "modern", method);
         for (name, value) in &headers {
             builder = builder.header(*name, *value);
         }
@@ -279,12 +279,7 @@ async fn logs_come_only_to_requests_that_ask_for_them() {
             .collect()
     };
     for (level, expect_logs) in [(None, false), (Some("debug"), true)] {
-        let text = fixture
-            .http
-            .post(fixture.mcp_url("modern"))
-            .header("accept", "application/json, text/event-stream")
-            .header("mcp-protocol-version", MODERN)
-            .header("mcp-method", "tools/call")
+        let text = stateless(&fixture, "modern", Some("tools/call"))
             .header("mcp-name", "long-running")
             .json(&call(level))
             .send()
@@ -314,12 +309,7 @@ async fn listen_acknowledges_then_carries_the_list_changes_it_asked_for() {
         json!({"notifications": {"toolsListChanged": true, "resourceSubscriptions": ["x"]}}),
     );
     listen["id"] = json!("listen-1");
-    let response = fixture
-        .http
-        .post(fixture.mcp_url("modern"))
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", MODERN)
-        .header("mcp-method", "subscriptions/listen")
+    let response = stateless(&fixture, "modern", Some("subscriptions/listen"))
         .json(&listen)
         .send()
         .await
