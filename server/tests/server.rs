@@ -19,6 +19,8 @@ mod cli_refresh_retry;
 mod cli_shared_store;
 #[path = "cli_stateless.rs"]
 mod cli_stateless;
+#[path = "cli_stdio.rs"]
+mod cli_stdio;
 #[path = "cli_step_up.rs"]
 mod cli_step_up;
 #[path = "common/mod.rs"]

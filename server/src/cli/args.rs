@@ -49,6 +49,20 @@ pub struct ConnectionArgs {
     /// The server's name in the --config catalog.
     #[arg(long, global = true, value_name = "NAME")]
     pub server: Option<String>,
+    /// Start this command and talk to it over stdio instead of --url, e.g. `--command "npx -y
+    /// @modelcontextprotocol/server-everything"`. Split into words as a POSIX shell would; no
+    /// shell runs it. The server and what it starts end when the command is done.
+    #[arg(
+        long = "command",
+        id = "stdio_command",
+        global = true,
+        value_name = "COMMAND LINE"
+    )]
+    pub stdio_command: Option<String>,
+    /// An environment variable for the --command server, `NAME=value` (repeatable; values are
+    /// never printed).
+    #[arg(long = "env", global = true, value_name = "NAME=VALUE")]
+    pub env: Vec<String>,
     /// An extra header for every MCP request, `'Name: value'` (repeatable).
     #[arg(long = "header", short = 'H', global = true, value_name = "'K: V'")]
     pub extra_headers: Vec<String>,

@@ -21,6 +21,7 @@ use super::authorize::{self, CallbackOptions};
 use super::surface::{CliAuthority, CliSurface, SignInState};
 use super::{CliError, Terminal};
 use crate::catalog::{self, Catalog, Transport};
+use crate::native::mcp_client::stdio::StdioCommand;
 use crate::native::mcp_client::{
     ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
 };
@@ -56,6 +57,9 @@ impl ClientEvents for CliEvents {
     fn notice(&self, message: String) {
         tracing::info!("{message}");
     }
+    fn console(&self, line: String) {
+        tracing::info!(target: "keyhole::server_stderr", "{line}");
+    }
 }
 
 pub(super) struct Session<'t> {
@@ -82,15 +86,74 @@ pub(super) struct Target {
     pub headers: Vec<(String, String)>,
     /// The catalog entry's enterprise-managed authorization settings, if any.
     pub enterprise: Option<EnterpriseConfig>,
+    /// `--command`: the server to start and talk to over stdio (`url` then names it).
+    pub stdio: Option<StdioCommand>,
+}
+
+/// `--command` with its `--env`s, when given.
+fn stdio_target(args: &ConnectionArgs) -> Result<Option<Target>, CliError> {
+    let Some(line) = &args.stdio_command else {
+        if !args.env.is_empty() {
+            return Err(CliError::usage("--env goes with --command"));
+        }
+        return Ok(None);
+    };
+    if args.url.is_some() || args.config.is_some() {
+        return Err(CliError::usage(
+            "give one of --url, --command or --config/--server",
+        ));
+    }
+    if !args.extra_headers.is_empty() {
+        return Err(CliError::usage(
+            "--header is for HTTP servers; a --command server gets --env",
+        ));
+    }
+    let words = shlex::split(line)
+        .filter(|words| !words.is_empty())
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "--command {line:?} is not a command line (empty, or a quote is not closed)"
+            ))
+        })?;
+    let mut env = Vec::new();
+    for pair in &args.env {
+        match pair.split_once('=') {
+            Some((name, value)) if !name.is_empty() => {
+                env.push((name.to_owned(), value.to_owned()))
+            }
+            _ => {
+                return Err(CliError::usage(format!(
+                    "--env needs NAME=value; got {:?}",
+                    pair.split('=').next().unwrap_or_default()
+                )));
+            }
+        }
+    }
+    let command = StdioCommand {
+        command: words[0].clone(),
+        args: words[1..].to_vec(),
+        env,
+        cwd: None,
+    };
+    Ok(Some(Target {
+        url: command.pseudo_url().to_string(),
+        headers: Vec::new(),
+        enterprise: None,
+        stdio: Some(command),
+    }))
 }
 
 /// Where the server is: `--url`, or `--config` + `--server`; plus `--header`s.
 pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> {
+    if let Some(target) = stdio_target(args)? {
+        return Ok(target);
+    }
     let mut target = match (&args.url, &args.config, &args.server) {
         (Some(url), None, None) => Target {
             url: url.clone(),
             headers: Vec::new(),
             enterprise: None,
+            stdio: None,
         },
         (None, Some(config), Some(name)) => {
             let catalog = Catalog::load(config).map_err(|e| CliError::usage(e.0))?;
@@ -101,6 +164,7 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
                     url: server.url.clone(),
                     headers: server.headers.clone(),
                     enterprise: server.enterprise.clone(),
+                    stdio: None,
                 },
                 Transport::Unsupported { reason } => return Err(in_file(reason.clone())),
             }
@@ -116,7 +180,7 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
         }
         (None, None, None) => {
             return Err(CliError::usage(
-                "which server? give --url URL or --config mcp.json --server NAME",
+                "which server? give --url URL, --command \"…\" or --config mcp.json --server NAME",
             ));
         }
     };
@@ -209,7 +273,7 @@ impl<'t> Session<'t> {
         let url = target.url.clone();
         let endpoint = url::Url::parse(&url)
             .map_err(|e| CliError::usage(format!("--url {url:?} is not a URL: {e}")))?;
-        if !matches!(endpoint.scheme(), "http" | "https") {
+        if !matches!(endpoint.scheme(), "http" | "https") && target.stdio.is_none() {
             return Err(CliError::usage(format!("--url {url:?} is not http(s)")));
         }
         let (oauth, enterprise) = oauth_client(args, &target, store)?;
@@ -233,6 +297,7 @@ impl<'t> Session<'t> {
         config.timeout = Duration::from_secs(args.timeout.max(1));
         config.capabilities = capabilities;
         config.protocol_version = args.protocol_version.clone();
+        config.stdio = target.stdio.clone();
         let (sender, receiver) = mpsc::unbounded_channel();
         let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
         let http = crate::native::upstream_http::client_builder()
@@ -264,7 +329,11 @@ impl<'t> Session<'t> {
             initialize_result: Value::Null,
             server_messages: receiver,
         };
-        session.initialize().await?;
+        if let Err(error) = session.initialize().await {
+            // A stdio server that started must not outlive the failed connection.
+            session.client.close().await;
+            return Err(error);
+        }
         Ok(session)
     }
 

@@ -14,6 +14,7 @@ mod post;
 mod reconnect;
 pub mod sse_limits;
 pub mod stateless;
+pub mod stdio;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,6 +75,10 @@ pub trait ClientEvents: Send + Sync + 'static {
     fn ambient_challenge(&self, challenge: UpstreamChallenge);
     /// Something the user should know that is not an error of the current command.
     fn notice(&self, message: String);
+    /// A line a stdio server wrote to its stderr (its log).
+    fn console(&self, line: String) {
+        tracing::debug!(%line, "stdio server");
+    }
 }
 
 /// An upstream 401 or 403, as received.
@@ -220,6 +225,9 @@ pub struct ClientConfig {
     /// the owner answers more in input-required rounds (the web app's elicitation form) than it
     /// can over a 2025 session's stream.
     pub stateless_capabilities: Option<Value>,
+    /// Start this command and speak over its stdin and stdout instead of HTTP (`endpoint` then
+    /// only names the server: [`stdio::StdioCommand::pseudo_url`]).
+    pub stdio: Option<stdio::StdioCommand>,
     /// The protocol version to speak. `None`: negotiate (`server/discover` at the newest
     /// version, the `initialize` handshake when the server does not speak it). A 2026-07-28 or later version: the stateless protocol
     /// ([`stateless`]). An older one: the handshake asking for exactly it.
@@ -234,6 +242,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(60),
             capabilities: json!({}),
             stateless_capabilities: None,
+            stdio: None,
             protocol_version: None,
         }
     }
@@ -258,6 +267,8 @@ struct Inner {
     /// Stateless: each listed tool's `x-mcp-header` annotations, for its calls' `Mcp-Param-*`
     /// headers, or why the tool is not offered.
     param_headers: Mutex<HashMap<String, Result<stateless::ParamHeaders, String>>>,
+    /// The running stdio server, when the config names a command.
+    stdio: tokio::sync::Mutex<Option<Arc<stdio::StdioChannel>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -283,6 +294,7 @@ impl McpClient {
             next_id: AtomicU64::new(1),
             get_stream: Mutex::new(None),
             param_headers: Mutex::new(HashMap::new()),
+            stdio: tokio::sync::Mutex::new(None),
         };
         Self {
             inner: Arc::new(inner),
@@ -296,6 +308,20 @@ impl McpClient {
     /// The MCP endpoint this client talks to.
     pub fn endpoint(&self) -> &url::Url {
         &self.inner.config.endpoint
+    }
+
+    /// The stdio server's process, started on first use (and again if it ended).
+    async fn stdio_channel(
+        &self,
+        command: &stdio::StdioCommand,
+    ) -> Result<Arc<stdio::StdioChannel>, SendError> {
+        let mut running = self.inner.stdio.lock().await;
+        if let Some(channel) = running.as_ref().filter(|c| c.exit().is_none()) {
+            return Ok(Arc::clone(channel));
+        }
+        let channel = stdio::StdioChannel::spawn(command, Arc::clone(&self.inner.events))?;
+        *running = Some(Arc::clone(&channel));
+        Ok(channel)
     }
 
     /// The upstream `Mcp-Session-Id`, when the server assigned one.
@@ -635,8 +661,13 @@ impl McpClient {
         self.initialize().await.map(|_| ())
     }
 
-    /// Ends the session: stops the GET stream and sends DELETE (a 405 from the server is fine).
+    /// Ends the session: stops the GET stream and sends DELETE (a 405 from the server is fine);
+    /// a stdio server is ended with its process group.
     pub async fn close(&self) {
+        if let Some(channel) = self.inner.stdio.lock().await.take() {
+            channel.close().await;
+            return;
+        }
         self.stop_get_stream();
         if self.session_id().is_some() {
             let _ = self.delete().await;
@@ -664,6 +695,11 @@ impl McpClient {
     /// answer.
     fn restart_stream(&self, channel: get_stream::Channel) -> tokio::sync::oneshot::Receiver<()> {
         let (opened, answered) = tokio::sync::oneshot::channel();
+        if self.inner.config.stdio.is_some() {
+            // A stdio server's own messages come on its stdout, which is always read.
+            let _ = opened.send(());
+            return answered;
+        }
         let task = tokio::spawn(get_stream::run(self.clone(), channel, opened));
         if let Some(old) = self
             .inner

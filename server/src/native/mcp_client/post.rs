@@ -14,7 +14,7 @@ use sse_stream::SseByteStream;
 use super::exchange::ExchangeRecorder;
 use super::reconnect;
 use super::sse_limits::{IDLE_LIMIT, LimitedBody, MAX_EVENT_BYTES, StreamCut};
-use super::{McpClient, SendError, UpstreamChallenge, stateless};
+use super::{McpClient, SendError, UpstreamChallenge, stateless, stdio};
 use crate::native::upstream_http;
 
 const SESSION_HEADER: &str = "mcp-session-id";
@@ -127,6 +127,9 @@ impl McpClient {
     }
 
     async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
+        if let Some(command) = &self.inner.config.stdio {
+            return self.over_stdio(command, message).await;
+        }
         let stateless = self.is_stateless();
         let (request, body) = self.post_request(message)?;
         let had_session = self.session_id().is_some();
@@ -375,6 +378,35 @@ impl McpClient {
     }
 
     /// DELETE: ends the upstream session.
+    /// One message to a stdio server: written as a line, the response read from its stdout.
+    async fn over_stdio(
+        &self,
+        command: &stdio::StdioCommand,
+        message: &Value,
+    ) -> Result<PostOutcome, SendError> {
+        let channel = self.stdio_channel(command).await?;
+        let message = match self
+            .protocol_version()
+            .filter(|v| stateless::is_stateless(v))
+        {
+            Some(version) => {
+                let config = &self.inner.config;
+                let capabilities = config
+                    .stateless_capabilities
+                    .as_ref()
+                    .unwrap_or(&config.capabilities);
+                stateless::with_request_meta(message, &version, capabilities)
+            }
+            None => message.clone(),
+        };
+        Ok(
+            match channel.send(&message, self.inner.config.timeout).await? {
+                Some(response) => PostOutcome::Response(response),
+                None => PostOutcome::Accepted,
+            },
+        )
+    }
+
     pub(super) async fn delete(&self) -> Result<(), SendError> {
         let request = self
             .request(Method::DELETE)

@@ -1,0 +1,212 @@
+//! `keyhole cli --command`: a server started as a child process and spoken to over stdio — a small
+//! Python server written for these tests (`cli_fixture/stdio_server.py`) and the official
+//! `@modelcontextprotocol/server-everything` from npm. The process, and what it started, end with
+//! the command, also when the server crashes in the middle of a call.
+
+use crate::cli_fixture;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cli_fixture::{Bed, FakeTerminal};
+
+fn python_server() -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixture/stdio_server.py");
+    format!("python3 '{}'", script.display())
+}
+
+/// The server's and its helper's process ids, as the Python server wrote them.
+fn pids(file: &Path) -> Vec<u32> {
+    std::fs::read_to_string(file)
+        .expect("the server wrote its process ids")
+        .split_whitespace()
+        .map(|pid| pid.parse().unwrap())
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+async fn all_gone(pids: &[u32]) {
+    for _ in 0..50 {
+        if pids.iter().all(|pid| !running(*pid)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left: Vec<u32> = pids.iter().copied().filter(|pid| running(*pid)).collect();
+    panic!("processes left running: {left:?}");
+}
+
+fn pid_file(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(name);
+    (dir, file)
+}
+
+#[tokio::test]
+async fn a_tool_is_called_over_stdio_and_nothing_is_left_running() {
+    let bed = Bed::start().await;
+    let (_dir, file) = pid_file("pids");
+    let env = format!("PID_FILE={}", file.display());
+    let command = python_server();
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--command",
+        &command,
+        "--env",
+        &env,
+        "tools",
+        "call",
+        "echo",
+        "--arg",
+        "message=over stdio",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("over stdio"), "{}", t.stdout());
+    all_gone(&pids(&file)).await;
+
+    let mut t = FakeTerminal::new();
+    let argv = ["--command", &command, "tools", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("crash"), "{}", t.stdout());
+}
+
+#[tokio::test]
+async fn a_server_that_dies_mid_call_is_reported_with_its_exit_status_and_cleaned_up() {
+    let bed = Bed::start().await;
+    let (_dir, file) = pid_file("pids");
+    let env = format!("PID_FILE={}", file.display());
+    let command = python_server();
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--command",
+        &command,
+        "--env",
+        &env,
+        "tools",
+        "call",
+        "crash",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 1, "{}", t.stdout());
+    assert!(t.stderr().contains("exit status 3"), "{}", t.stderr());
+    all_gone(&pids(&file)).await;
+
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--command",
+        "/nonexistent/mcp-server --flag",
+        "tools",
+        "list",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 1);
+    assert!(
+        t.stderr()
+            .contains("could not start the MCP server `/nonexistent/mcp-server --flag`"),
+        "{}",
+        t.stderr()
+    );
+}
+
+#[tokio::test]
+async fn command_lines_and_their_environment_are_checked_before_anything_runs() {
+    let bed = Bed::start().await;
+    for (argv, says) in [
+        (
+            vec![
+                "--command",
+                "x",
+                "--url",
+                "http://127.0.0.1:1/mcp",
+                "tools",
+                "list",
+            ],
+            "one of --url, --command",
+        ),
+        (
+            vec!["--command", "node 'unclosed", "tools", "list"],
+            "not a command line",
+        ),
+        (
+            vec![
+                "--env",
+                "A=1",
+                "--url",
+                "http://127.0.0.1:1/mcp",
+                "tools",
+                "list",
+            ],
+            "--env goes with --command",
+        ),
+        (
+            vec!["--command", "x", "--env", "=1", "tools", "list"],
+            "--env needs NAME=value",
+        ),
+        (
+            vec!["--command", "x", "-H", "A: b", "tools", "list"],
+            "--header is for HTTP servers",
+        ),
+    ] {
+        let mut t = FakeTerminal::new();
+        assert_eq!(bed.run(&argv, &mut t).await, 2, "{argv:?}");
+        assert!(t.stderr().contains(says), "{argv:?}: {}", t.stderr());
+    }
+}
+
+/// `@modelcontextprotocol/server-everything` installed by `scripts/test.sh` into `target/peers/`
+/// (`KEYHOLE_PEERS_DIR` overrides); skipped when absent unless `KEYHOLE_INTEROP` asks for it.
+fn server_everything() -> Option<PathBuf> {
+    let peers = std::env::var_os("KEYHOLE_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"));
+    let script = peers.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+    if script.exists() {
+        return Some(script);
+    }
+    if std::env::var_os("KEYHOLE_INTEROP").is_some() {
+        panic!(
+            "{} is missing; scripts/test.sh installs it",
+            script.display()
+        );
+    }
+    eprintln!("skipped: server-everything is not installed (run scripts/test.sh)");
+    None
+}
+
+#[tokio::test]
+async fn server_everything_over_stdio_lists_and_calls_its_tools() {
+    let Some(script) = server_everything() else {
+        return;
+    };
+    let bed = Bed::start().await;
+    let command = format!("node '{}' stdio", script.display());
+    let mut t = FakeTerminal::new();
+    let argv = ["--command", &command, "tools", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("echo"), "{}", t.stdout());
+
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--command",
+        &command,
+        "tools",
+        "call",
+        "echo",
+        "--arg",
+        "message=from stdio",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("from stdio"), "{}", t.stdout());
+
+    let mut t = FakeTerminal::new();
+    let argv = ["--command", &command, "resources", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    let mut t = FakeTerminal::new();
+    let argv = ["--command", &command, "prompts", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+}
