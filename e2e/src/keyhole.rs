@@ -269,6 +269,21 @@ impl KeyholeProcess {
         self.child.id()
     }
 
+    /// Waits up to `within` for the process to exit by itself; its status, or `None` if it still
+    /// runs.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The OAuth store file this process uses (`KEYHOLE_STORE`, in a temporary directory).
     pub fn store_path(&self) -> PathBuf {
         self.store_dir.path().join("oauth-store.json")

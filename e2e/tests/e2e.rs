@@ -23,6 +23,8 @@ mod interop_python_sdk;
 mod interop_typescript_sdk;
 #[path = "startup.rs"]
 mod startup;
+#[path = "stdio_lifecycle.rs"]
+mod stdio_lifecycle;
 #[path = "web_app.rs"]
 mod web_app;
 #[path = "web_auth_forget.rs"]

@@ -65,7 +65,7 @@ async fn malformed_requests_are_400_with_a_message() {
     let cases = [
         (
             "/api/mcp/connect",
-            json!({"config": {"type": "stdio", "url": "x"}}),
+            json!({"config": {"type": "websocket", "url": "x"}}),
             "not supported",
         ),
         (

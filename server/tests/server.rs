@@ -49,6 +49,8 @@ mod hub_rmcp_interop;
 mod hub_session_attach;
 #[path = "hub_session_recovery.rs"]
 mod hub_session_recovery;
+#[path = "hub_stdio.rs"]
+mod hub_stdio;
 #[path = "hub_token_not_recognised.rs"]
 mod hub_token_not_recognised;
 #[path = "hub_transport_errors.rs"]

@@ -52,6 +52,7 @@ async fn post_connect(
             url: url.to_owned(),
             headers,
             protocol_version,
+            ..TransportConfig::default()
         },
         auth_state: tokens.map(AuthState::of),
     };

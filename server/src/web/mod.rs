@@ -10,9 +10,11 @@ pub mod security;
 pub mod servers_config;
 pub mod store_routes;
 
+use std::future::IntoFuture;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -212,7 +214,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     };
     let hub = Hub::new(options.hub);
     hub.spawn_reaper();
-    let mut state = AppState::new(options.token, bound).with_hub(hub);
+    let mut state = AppState::new(options.token, bound).with_hub(hub.clone());
     match FileStore::from_env() {
         Ok(store) => {
             tracing::info!(path = %store.path().display(), "OAuth store");
@@ -253,17 +255,53 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     }
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serve = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal(hub).await;
+            let _ = stopping.send(());
+        })
+        .into_future();
+    // Pages' event streams never end by themselves: after the signal they get a moment, then
+    // Keyhole stops anyway.
+    let open_streams_waited = async {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = serve => served?,
+        () = open_streams_waited => tracing::info!("stopping with event streams still open"),
+    }
     if let Some(demo) = demo {
         demo.shutdown().await;
     }
     Ok(())
 }
 
-async fn shutdown_signal() {
-    if tokio::signal::ctrl_c().await.is_ok() {
-        tracing::info!("shutting down");
+/// How long open connections get to finish after Ctrl+C or `SIGTERM`.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Ctrl+C, or (on Unix) `SIGTERM` as a service manager sends it; then every session is ended at
+/// once (stdio servers with what they started), before open streams are waited for.
+async fn shutdown_signal(hub: Arc<Hub>) {
+    #[cfg(unix)]
+    let terminated = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated => {}
     }
+    tracing::info!("shutting down");
+    hub.close_all().await;
 }

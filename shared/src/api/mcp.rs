@@ -26,12 +26,14 @@ pub struct ConnectRequest {
 }
 
 /// Where the MCP server is and how to reach it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransportConfig {
-    /// `streamable-http` (the only transport the hub speaks today).
+    /// `streamable-http`, or `stdio` (the hub starts `command` and talks over its stdio).
     #[serde(rename = "type")]
     pub kind: String,
+    /// `streamable-http`: the server's URL.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub url: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub headers: BTreeMap<String, String>,
@@ -43,6 +45,16 @@ pub struct TransportConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub protocol_version: Option<String>,
+    /// `stdio`: the program to start (no shell runs it), its arguments, environment variables
+    /// set on top of Keyhole's, and its working directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
 }
 
 /// What the page holds for a server: the token the session sends.

@@ -152,6 +152,7 @@ fn request_bodies_are_pinned() {
             url: "http://127.0.0.1:1/mcp".into(),
             headers: [("X-Team".to_owned(), "a".to_owned())].into(),
             protocol_version: Some("2026-07-28".into()),
+            ..TransportConfig::default()
         },
         auth_state: Some(AuthState {
             tokens: BearerToken {
@@ -170,6 +171,12 @@ fn request_bodies_are_pinned() {
         serde_json::from_value::<ConnectRequest>(json).unwrap(),
         connect
     );
+    let stdio = json!({"config": {"type": "stdio", "command": "npx",
+        "args": ["-y", "server"], "env": {"API_KEY": "k"}, "cwd": "/tmp"}});
+    let typed: ConnectRequest = serde_json::from_value(stdio.clone()).unwrap();
+    assert_eq!(typed.config.command.as_deref(), Some("npx"));
+    assert_eq!(typed.config.url, "");
+    assert_eq!(serde_json::to_value(&typed).unwrap(), stdio);
     let send = json!({"sessionId": "s1", "message": {"jsonrpc": "2.0", "method": "ping", "id": 1}});
     let typed: SendRequest = serde_json::from_value(send.clone()).unwrap();
     assert_eq!(serde_json::to_value(&typed).unwrap(), send);

@@ -101,11 +101,16 @@ impl Hub {
             tool_name: None,
         };
         let bearer = client.credentials().bearer();
-        let initialize_result = client.initialize().await.map_err(|error| {
-            // The page offered its stored token: a refusal without a challenge may mean the
-            // server no longer knows it.
-            upstream_failure(error, context, bearer.is_some())
-        })?;
+        let initialize_result = match client.initialize().await {
+            Ok(result) => result,
+            Err(error) => {
+                // Nothing is left behind (a stdio server that started ends here).
+                client.close().await;
+                // The page offered its stored token: a refusal without a challenge may mean the
+                // server no longer knows it.
+                return Err(upstream_failure(error, context, bearer.is_some()));
+            }
+        };
         let session = Arc::new(Session::new(
             new_session_id(),
             client,
@@ -160,6 +165,19 @@ impl Hub {
             }
             None => false,
         }
+    }
+
+    /// Ends every session (Keyhole is stopping): upstream sessions are closed and stdio servers
+    /// ended with what they started.
+    pub async fn close_all(&self) {
+        let ids: Vec<String> = self
+            .sessions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        futures_util::future::join_all(ids.iter().map(|id| self.disconnect(id))).await;
     }
 
     /// Ends the sessions whose page has been gone for the grace period; returns how many.

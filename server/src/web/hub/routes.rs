@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use super::envelope::{Reply, context_of, upstream_failure};
 use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
+use crate::native::mcp_client::stdio::StdioCommand;
 use crate::native::mcp_client::{ClientConfig, Credentials, SendError, known_protocol_version};
 use crate::web::error::{ApiJson, AppError};
 
@@ -65,24 +66,15 @@ const MANAGED_HEADERS: &[&str] = &[
 ];
 
 fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
-    if config.kind != "streamable-http" {
-        return Err(AppError::BadRequest(format!(
-            "transport {:?} is not supported; Keyhole connects over \"streamable-http\"",
-            config.kind
-        )));
-    }
-    let endpoint = url::Url::parse(&config.url)
-        .map_err(|e| AppError::BadRequest(format!("{:?} is not a URL: {e}", config.url)))?;
-    if !matches!(endpoint.scheme(), "http" | "https") {
-        return Err(AppError::BadRequest(format!(
-            "{:?} is not an http(s) URL",
-            config.url
-        )));
-    }
-    let mut client_config = ClientConfig::new(endpoint);
-    // The page answers an input-required round's elicitation form (2026-07-28); over a 2025
-    // session it answers no server request yet, so it announces nothing there.
-    client_config.stateless_capabilities = Some(json!({ "elicitation": { "form": {} } }));
+    let mut client_config = match config.kind.as_str() {
+        "streamable-http" => http_config(&config)?,
+        "stdio" => stdio_config(&config)?,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "transport {other:?} is not supported; Keyhole connects over \"streamable-http\" or \"stdio\""
+            )));
+        }
+    };
     client_config.protocol_version = config
         .protocol_version
         .as_deref()
@@ -94,21 +86,82 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
                 config.protocol_version.as_deref().unwrap_or_default()
             ))
         })?;
-    for (name, value) in config.headers {
+    // The page answers an input-required round's elicitation form (2026-07-28); over a 2025
+    // session it answers no server request yet, so it announces nothing there.
+    client_config.stateless_capabilities = Some(json!({ "elicitation": { "form": {} } }));
+    Ok(client_config)
+}
+
+/// `stdio`: a command to start. Anyone who holds the API token may run one (the token and the
+/// origin and host guards stand between a web page and this route); its environment values are
+/// never logged.
+fn stdio_config(config: &TransportConfig) -> Result<ClientConfig, AppError> {
+    let command = config
+        .command
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| AppError::BadRequest("a \"stdio\" server needs `command`".into()))?;
+    if !config.url.is_empty() || !config.headers.is_empty() {
+        return Err(AppError::BadRequest(
+            "a \"stdio\" server has no `url` or `headers` (set `env` for it instead)".into(),
+        ));
+    }
+    let cwd = config.cwd.as_deref().map(std::path::PathBuf::from);
+    if let Some(cwd) = &cwd
+        && !cwd.is_dir()
+    {
+        return Err(AppError::BadRequest(format!(
+            "`cwd` {:?} is not a directory",
+            cwd.display()
+        )));
+    }
+    let stdio = StdioCommand {
+        command: command.to_owned(),
+        args: config.args.clone(),
+        env: config.env.clone().into_iter().collect(),
+        cwd,
+    };
+    let mut client_config = ClientConfig::new(stdio.pseudo_url());
+    client_config.stdio = Some(stdio);
+    Ok(client_config)
+}
+
+/// `streamable-http`: an http(s) URL and the extra headers to send.
+fn http_config(config: &TransportConfig) -> Result<ClientConfig, AppError> {
+    if config.command.is_some()
+        || !config.args.is_empty()
+        || !config.env.is_empty()
+        || config.cwd.is_some()
+    {
+        return Err(AppError::BadRequest(
+            "`command`, `args`, `env` and `cwd` are for \"stdio\" servers".into(),
+        ));
+    }
+    let endpoint = url::Url::parse(&config.url)
+        .map_err(|e| AppError::BadRequest(format!("{:?} is not a URL: {e}", config.url)))?;
+    if !matches!(endpoint.scheme(), "http" | "https") {
+        return Err(AppError::BadRequest(format!(
+            "{:?} is not an http(s) URL",
+            config.url
+        )));
+    }
+    let mut client_config = ClientConfig::new(endpoint);
+    for (name, value) in &config.headers {
         reqwest::header::HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
         if MANAGED_HEADERS
             .iter()
-            .any(|managed| managed.eq_ignore_ascii_case(&name))
+            .any(|managed| managed.eq_ignore_ascii_case(name))
         {
             return Err(AppError::BadRequest(format!(
                 "header {name:?} is managed by Keyhole (tokens go in `authState`); remove it from `headers`"
             )));
         }
-        reqwest::header::HeaderValue::from_str(&value).map_err(|_| {
+        reqwest::header::HeaderValue::from_str(value).map_err(|_| {
             AppError::BadRequest(format!("the value of header {name:?} is not valid"))
         })?;
-        client_config.headers.push((name, value));
+        client_config.headers.push((name.clone(), value.clone()));
     }
     Ok(client_config)
 }

@@ -1,0 +1,71 @@
+//! A stdio server started through the real binary does not outlive Keyhole: on `SIGTERM` (as a
+//! service manager or `kill` sends it), with a page's event stream still open, the server and the
+//! process it started are ended before Keyhole exits.
+
+use std::path::Path;
+use std::time::Duration;
+
+use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
+use serde_json::{Value, json};
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+#[tokio::test]
+async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
+    let mut keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/cli_fixture/stdio_server.py");
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let http = reqwest::Client::new();
+    let reply: Value = http
+        .post(format!("{}/api/mcp/connect", keyhole.base_url))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .json(&json!({"config": {"type": "stdio", "command": "python3",
+            "args": [script.display().to_string()],
+            "env": {"PID_FILE": pid_file.display().to_string()}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["ok"], true, "{reply}");
+    let events = http
+        .get(format!(
+            "{}/api/mcp/events?sessionId={}",
+            keyhole.base_url,
+            reply["sessionId"].as_str().unwrap()
+        ))
+        .header("X-Keyhole-Token", TEST_API_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let pids = std::fs::read_to_string(&pid_file).unwrap();
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    assert!(pids.iter().all(|pid| running(pid)), "{pids:?}");
+
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &keyhole.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = keyhole.wait_exit(Duration::from_secs(10));
+    assert!(
+        status.is_some(),
+        "Keyhole did not stop within 10 s of SIGTERM"
+    );
+    let left: Vec<&&str> = pids.iter().filter(|pid| running(pid)).collect();
+    assert!(
+        left.is_empty(),
+        "left running after Keyhole stopped: {left:?}"
+    );
+    drop(events);
+}

@@ -1,0 +1,127 @@
+//! stdio servers through the backend: `/api/mcp/connect` with `{type: "stdio", command, args,
+//! env}` starts the server, messages go over its stdin and stdout, and disconnecting (or a failed
+//! connection) ends it and everything it started. What the page may ask for is checked first.
+
+use crate::common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use common::hub::HubFixture;
+use serde_json::{Value, json};
+
+fn python_server() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/cli_fixture/stdio_server.py")
+        .display()
+        .to_string()
+}
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+async fn connect_stdio(fixture: &HubFixture, config: Value) -> (u16, Value) {
+    fixture
+        .api("/api/mcp/connect", json!({ "config": config }))
+        .await
+}
+
+#[tokio::test]
+async fn a_stdio_server_is_started_spoken_to_and_ended_with_what_it_started() {
+    let fixture = HubFixture::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let (status, reply) = connect_stdio(
+        &fixture,
+        json!({"type": "stdio", "command": "python3", "args": [python_server()],
+               "env": {"PID_FILE": pid_file.display().to_string()}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["ok"], true, "{reply}");
+    assert_eq!(
+        reply["initializeResult"]["serverInfo"]["name"],
+        "stdio-test"
+    );
+    assert!(
+        reply["serverUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("stdio:python3"),
+        "{reply}"
+    );
+    let session = reply["sessionId"].as_str().unwrap().to_owned();
+    let called = fixture
+        .call_tool(&session, 2, "echo", json!({"message": "through the hub"}))
+        .await;
+    assert_eq!(
+        called["response"]["result"]["content"][0]["text"],
+        "through the hub"
+    );
+
+    let pids = std::fs::read_to_string(&pid_file).unwrap();
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    assert!(pids.iter().all(|pid| running(pid)), "{pids:?}");
+    let (status, _) = fixture
+        .api("/api/mcp/disconnect", json!({"sessionId": session}))
+        .await;
+    assert_eq!(status, 200);
+    for _ in 0..50 {
+        if !pids.iter().any(|pid| running(pid)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("left running after disconnect: {pids:?}");
+}
+
+#[tokio::test]
+async fn a_command_that_cannot_start_is_a_transport_error_and_bad_configs_are_refused() {
+    let fixture = HubFixture::start().await;
+    let (status, reply) = connect_stdio(
+        &fixture,
+        json!({"type": "stdio", "command": "/nonexistent/server"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(reply["kind"], "transport_error", "{reply}");
+    assert!(
+        reply["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not start the MCP server `/nonexistent/server`"),
+        "{reply}"
+    );
+
+    for (config, says) in [
+        (json!({"type": "stdio"}), "needs `command`"),
+        (
+            json!({"type": "stdio", "command": "x", "url": "http://127.0.0.1:1/mcp"}),
+            "no `url`",
+        ),
+        (
+            json!({"type": "stdio", "command": "x", "cwd": "/nonexistent/dir"}),
+            "not a directory",
+        ),
+        (
+            json!({"type": "streamable-http", "url": "http://127.0.0.1:1/mcp", "command": "x"}),
+            "for \"stdio\" servers",
+        ),
+        (
+            json!({"type": "sse", "url": "http://127.0.0.1:1/sse"}),
+            "not supported",
+        ),
+    ] {
+        let (status, reply) = connect_stdio(&fixture, config.clone()).await;
+        assert_eq!(status, 400, "{config}");
+        assert!(
+            reply["message"].as_str().unwrap().contains(says),
+            "{config}: {reply}"
+        );
+    }
+}
