@@ -86,7 +86,9 @@ async fn a_catalog_lists_its_servers_and_connect_brings_the_headers() {
     browser.client.goto(&keyhole.open_url).await.unwrap();
 
     browser
-        .wait_text("server-item-local", |t| t.contains("is a stdio server"))
+        .wait_text("server-item-local", |t| {
+            t.contains("a stdio server (`npx some-server`)")
+        })
         .await;
     assert_eq!(
         browser

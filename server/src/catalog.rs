@@ -3,9 +3,10 @@
 //! `keyhole web --config` lists every entry in the servers view; `keyhole cli --config --server
 //! NAME` picks one.
 //!
-//! Keyhole connects to Streamable HTTP servers (`url`). Entries it cannot connect to yet (stdio
-//! servers with a `command`, the legacy SSE transport) are kept with the reason, so the web app can
-//! list them and the CLI can say why it refuses them.
+//! Keyhole connects to Streamable HTTP servers (`url`) and, from the CLI, to stdio servers
+//! (`command`, `args`, `env`, `cwd`; the web app lists those with the reason it cannot start them
+//! yet). Entries of the legacy SSE transport are kept with the reason, so the web app can list them
+//! and the CLI can say why it refuses them.
 //!
 //! An entry may carry Keyhole's own `enterprise` object for enterprise-managed authorization
 //! (SEP-990): the IdP and this client's registrations there and at the server's authorization
@@ -28,6 +29,7 @@
 
 use std::path::Path;
 
+use crate::native::mcp_client::stdio::StdioCommand;
 use keyhole_shared::ScopeSet;
 use keyhole_shared::api::CatalogEntry;
 use keyhole_shared::oauth_client::{
@@ -54,8 +56,10 @@ pub struct CatalogServer {
 /// How Keyhole can reach an entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
-    /// A Streamable HTTP endpoint (boxed: it is much larger than the other variant).
+    /// A Streamable HTTP endpoint (boxed: it is much larger than the other variants).
     Http(Box<HttpServer>),
+    /// A server to start and talk to over stdio (`command`, `args`, `env`, `cwd`).
+    Stdio(StdioCommand),
     /// An entry Keyhole cannot connect to yet, and why (in a sentence that names the entry).
     Unsupported { reason: String },
 }
@@ -127,6 +131,14 @@ impl Catalog {
                         entry.headers = http.headers.clone();
                         entry.enterprise = http.enterprise.clone();
                     }
+                    Transport::Stdio(command) => {
+                        entry.unsupported_reason = Some(format!(
+                            "a stdio server (`{}`): the web app cannot start it yet; `keyhole cli \
+                             --config FILE --server {}` can",
+                            command.display(),
+                            server.name
+                        ));
+                    }
                     Transport::Unsupported { reason } => {
                         entry.unsupported_reason = Some(reason.clone());
                     }
@@ -158,12 +170,7 @@ fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
         .ok_or_else(|| format!("{at}: must be an object"))?;
     let kind = optional_text(entry, "type", at)?.unwrap_or_default();
     if entry.contains_key("command") || kind == "stdio" {
-        return Ok(Transport::Unsupported {
-            reason: format!(
-                "server {name:?} is a stdio server (it has a \"command\"); Keyhole connects to \
-                 Streamable HTTP servers (\"url\") only, for now"
-            ),
-        });
+        return stdio(name, entry, at).map(Transport::Stdio);
     }
     if kind == "sse" {
         return Ok(Transport::Unsupported {
@@ -202,6 +209,45 @@ fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
         headers,
         enterprise,
     })))
+}
+
+/// A stdio entry: `command`, with optional `args` (strings), `env` (an object of strings) and
+/// `cwd`.
+fn stdio(name: &str, entry: &Map<String, Value>, at: &str) -> Result<StdioCommand, String> {
+    let command = optional_text(entry, "command", at)?
+        .filter(|c| !c.trim().is_empty())
+        .ok_or_else(|| format!("{at}: stdio server {name:?} has no \"command\""))?;
+    let args = match entry.get("args") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(args)) => args
+            .iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                arg.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{at}.args[{i}]: must be a string"))
+            })
+            .collect::<Result<_, _>>()?,
+        Some(_) => return Err(format!("{at}.args: must be an array of strings")),
+    };
+    let mut env = Vec::new();
+    if let Some(map) = entry.get("env").filter(|v| !v.is_null()) {
+        let map = map
+            .as_object()
+            .ok_or_else(|| format!("{at}.env: must be an object of strings"))?;
+        for (key, value) in map {
+            let value = value
+                .as_str()
+                .ok_or_else(|| format!("{at}.env.{key}: must be a string"))?;
+            env.push((key.clone(), value.to_owned()));
+        }
+    }
+    Ok(StdioCommand {
+        command: command.to_owned(),
+        args,
+        env,
+        cwd: optional_text(entry, "cwd", at)?.map(std::path::PathBuf::from),
+    })
 }
 
 const ENTERPRISE_KEYS: [&str; 8] = [
@@ -375,17 +421,43 @@ mod tests {
     }
 
     #[test]
-    fn stdio_and_sse_entries_are_kept_with_the_reason() {
+    fn stdio_entries_are_read_and_sse_ones_kept_with_the_reason() {
         let catalog = Catalog::from_value(&json!({"servers": {
-            "local": {"command": "npx", "args": ["x"]},
+            "local": {"command": "npx", "args": ["-y", "srv"], "env": {"KEY": "k1"}, "cwd": "/tmp"},
             "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}
         }}))
         .unwrap();
-        for (server, word) in catalog.servers.iter().zip(["stdio", "SSE"]) {
-            match &server.transport {
-                Transport::Unsupported { reason } => assert!(reason.contains(word), "{reason}"),
-                other => panic!("{other:?}"),
-            }
+        let Transport::Stdio(local) = &catalog.server("local").unwrap().transport else {
+            panic!("{catalog:?}");
+        };
+        assert_eq!(local.command_line(), "npx -y srv");
+        assert_eq!(local.env, [("KEY".to_owned(), "k1".to_owned())]);
+        assert_eq!(local.cwd.as_deref(), Some(Path::new("/tmp")));
+        match &catalog.server("old").unwrap().transport {
+            Transport::Unsupported { reason } => assert!(reason.contains("SSE"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        let listed = catalog.entries();
+        let reason = listed[0].unsupported_reason.as_deref().unwrap_or_default();
+        assert!(reason.contains("--server local"), "{reason}");
+        assert!(!reason.contains("k1"), "env values stay out of the page");
+        for (entry, says) in [
+            (json!({"command": ""}), "has no \"command\""),
+            (
+                json!({"command": "x", "args": "a b"}),
+                "a.args: must be an array",
+            ),
+            (
+                json!({"command": "x", "args": [1]}),
+                "a.args[0]: must be a string",
+            ),
+            (
+                json!({"command": "x", "env": {"K": 1}}),
+                "a.env.K: must be a string",
+            ),
+        ] {
+            let error = Catalog::from_value(&json!({"servers": {"a": entry}})).unwrap_err();
+            assert!(error.contains(says), "{error}");
         }
     }
 

@@ -225,7 +225,7 @@ async fn servers_by_name_from_an_mcp_json_catalog_with_headers() {
     let document = serde_json::json!({"mcpServers": {
         "open": {"type": "streamable-http", "url": bed.mcp_url("open")},
         "main": {"url": bed.mcp_url("main"), "headers": {"Authorization": format!("Bearer {token}")}},
-        "local": {"command": "npx", "args": ["some-server"]}
+        "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}
     }});
     std::fs::write(&catalog, document.to_string()).unwrap();
     let path = catalog.to_str().unwrap();
@@ -275,13 +275,13 @@ async fn servers_by_name_from_an_mcp_json_catalog_with_headers() {
     let mut t = FakeTerminal::new();
     assert_eq!(
         bed.run(
-            &["--config", path, "--server", "local", "tools", "list"],
+            &["--config", path, "--server", "old", "tools", "list"],
             &mut t
         )
         .await,
         2
     );
-    assert!(t.stderr().contains("stdio"), "{}", t.stderr());
+    assert!(t.stderr().contains("SSE"), "{}", t.stderr());
     let mut t = FakeTerminal::new();
     assert_eq!(
         bed.run(

@@ -210,3 +210,31 @@ async fn server_everything_over_stdio_lists_and_calls_its_tools() {
     let argv = ["--command", &command, "prompts", "list"];
     assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
 }
+
+#[tokio::test]
+async fn a_catalog_stdio_entry_is_started_by_name_with_its_environment() {
+    let bed = Bed::start().await;
+    let (dir, file) = pid_file("pids");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixture/stdio_server.py");
+    let catalog = dir.path().join("mcp.json");
+    let document = serde_json::json!({"mcpServers": {"local": {
+        "command": "python3", "args": [script.display().to_string()],
+        "env": {"PID_FILE": file.display().to_string()}}}});
+    std::fs::write(&catalog, document.to_string()).unwrap();
+    let catalog = catalog.display().to_string();
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--config",
+        &catalog,
+        "--server",
+        "local",
+        "tools",
+        "call",
+        "echo",
+        "--arg",
+        "message=from the catalog",
+    ];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("from the catalog"), "{}", t.stdout());
+    all_gone(&pids(&file)).await;
+}

@@ -166,6 +166,12 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
                     enterprise: server.enterprise.clone(),
                     stdio: None,
                 },
+                Transport::Stdio(command) => Target {
+                    url: command.pseudo_url().to_string(),
+                    headers: Vec::new(),
+                    enterprise: None,
+                    stdio: Some(command.clone()),
+                },
                 Transport::Unsupported { reason } => return Err(in_file(reason.clone())),
             }
         }
