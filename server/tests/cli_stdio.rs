@@ -6,41 +6,11 @@
 use crate::cli_fixture;
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use cli_fixture::{Bed, FakeTerminal};
+use cli_fixture::{Bed, FakeTerminal, stdio_server_pids, stdio_server_script, until_gone};
 
 fn python_server() -> String {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixture/stdio_server.py");
-    format!("python3 '{}'", script.display())
-}
-
-/// The server's and its helper's process ids, as the Python server wrote them.
-fn pids(file: &Path) -> Vec<u32> {
-    std::fs::read_to_string(file)
-        .expect("the server wrote its process ids")
-        .split_whitespace()
-        .map(|pid| pid.parse().unwrap())
-        .collect()
-}
-
-/// Whether `pid` still runs (a zombie waiting for its parent does not).
-fn running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
-        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
-}
-
-async fn all_gone(pids: &[u32]) {
-    for _ in 0..50 {
-        if pids.iter().all(|pid| !running(*pid)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let left: Vec<u32> = pids.iter().copied().filter(|pid| running(*pid)).collect();
-    panic!("processes left running: {left:?}");
+    format!("python3 '{}'", stdio_server_script().display())
 }
 
 fn pid_file(name: &str) -> (tempfile::TempDir, PathBuf) {
@@ -49,28 +19,28 @@ fn pid_file(name: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, file)
 }
 
+/// Runs `keyhole cli --command <the Python server> --env PID_FILE=<pids> <words…>`.
+async fn with_python_server(bed: &Bed, pids: &Path, words: &[&str]) -> (u8, FakeTerminal) {
+    let env = format!("PID_FILE={}", pids.display());
+    let command = python_server();
+    let mut argv = vec!["--command", &command, "--env", &env];
+    argv.extend_from_slice(words);
+    let mut t = FakeTerminal::new();
+    let code = bed.run(&argv, &mut t).await;
+    (code, t)
+}
+
 #[tokio::test]
 async fn a_tool_is_called_over_stdio_and_nothing_is_left_running() {
     let bed = Bed::start().await;
     let (_dir, file) = pid_file("pids");
-    let env = format!("PID_FILE={}", file.display());
-    let command = python_server();
-    let mut t = FakeTerminal::new();
-    let argv = [
-        "--command",
-        &command,
-        "--env",
-        &env,
-        "tools",
-        "call",
-        "echo",
-        "--arg",
-        "message=over stdio",
-    ];
-    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    let call = ["tools", "call", "echo", "--arg", "message=over stdio"];
+    let (code, t) = with_python_server(&bed, &file, &call).await;
+    assert_eq!(code, 0, "{}", t.stderr());
     assert!(t.stdout().contains("over stdio"), "{}", t.stdout());
-    all_gone(&pids(&file)).await;
+    until_gone(&stdio_server_pids(&file)).await;
 
+    let command = python_server();
     let mut t = FakeTerminal::new();
     let argv = ["--command", &command, "tools", "list"];
     assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
@@ -81,21 +51,10 @@ async fn a_tool_is_called_over_stdio_and_nothing_is_left_running() {
 async fn a_server_that_dies_mid_call_is_reported_with_its_exit_status_and_cleaned_up() {
     let bed = Bed::start().await;
     let (_dir, file) = pid_file("pids");
-    let env = format!("PID_FILE={}", file.display());
-    let command = python_server();
-    let mut t = FakeTerminal::new();
-    let argv = [
-        "--command",
-        &command,
-        "--env",
-        &env,
-        "tools",
-        "call",
-        "crash",
-    ];
-    assert_eq!(bed.run(&argv, &mut t).await, 1, "{}", t.stdout());
+    let (code, t) = with_python_server(&bed, &file, &["tools", "call", "crash"]).await;
+    assert_eq!(code, 1, "{}", t.stdout());
     assert!(t.stderr().contains("exit status 3"), "{}", t.stderr());
-    all_gone(&pids(&file)).await;
+    until_gone(&stdio_server_pids(&file)).await;
 
     let mut t = FakeTerminal::new();
     let argv = [
@@ -215,7 +174,7 @@ async fn server_everything_over_stdio_lists_and_calls_its_tools() {
 async fn a_catalog_stdio_entry_is_started_by_name_with_its_environment() {
     let bed = Bed::start().await;
     let (dir, file) = pid_file("pids");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixture/stdio_server.py");
+    let script = stdio_server_script();
     let catalog = dir.path().join("mcp.json");
     let document = serde_json::json!({"mcpServers": {"local": {
         "command": "python3", "args": [script.display().to_string()],
@@ -236,5 +195,5 @@ async fn a_catalog_stdio_entry_is_started_by_name_with_its_environment() {
     ];
     assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
     assert!(t.stdout().contains("from the catalog"), "{}", t.stdout());
-    all_gone(&pids(&file)).await;
+    until_gone(&stdio_server_pids(&file)).await;
 }

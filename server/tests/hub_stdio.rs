@@ -2,28 +2,11 @@
 //! env}` starts the server, messages go over its stdin and stdout, and disconnecting (or a failed
 //! connection) ends it and everything it started. What the page may ask for is checked first.
 
-use crate::common;
+use crate::{cli_fixture, common};
 
-use std::path::Path;
-use std::time::Duration;
-
+use cli_fixture::{stdio_server_pids, stdio_server_script, until_gone};
 use common::hub::HubFixture;
 use serde_json::{Value, json};
-
-fn python_server() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/cli_fixture/stdio_server.py")
-        .display()
-        .to_string()
-}
-
-/// Whether `pid` still runs (a zombie waiting for its parent does not).
-fn running(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
-        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
-}
 
 async fn connect_stdio(fixture: &HubFixture, config: Value) -> (u16, Value) {
     fixture
@@ -38,7 +21,7 @@ async fn a_stdio_server_is_started_spoken_to_and_ended_with_what_it_started() {
     let pid_file = dir.path().join("pids");
     let (status, reply) = connect_stdio(
         &fixture,
-        json!({"type": "stdio", "command": "python3", "args": [python_server()],
+        json!({"type": "stdio", "command": "python3", "args": [stdio_server_script().display().to_string()],
                "env": {"PID_FILE": pid_file.display().to_string()}}),
     )
     .await;
@@ -64,20 +47,12 @@ async fn a_stdio_server_is_started_spoken_to_and_ended_with_what_it_started() {
         "through the hub"
     );
 
-    let pids = std::fs::read_to_string(&pid_file).unwrap();
-    let pids: Vec<&str> = pids.split_whitespace().collect();
-    assert!(pids.iter().all(|pid| running(pid)), "{pids:?}");
+    let pids = stdio_server_pids(&pid_file);
     let (status, _) = fixture
         .api("/api/mcp/disconnect", json!({"sessionId": session}))
         .await;
     assert_eq!(status, 200);
-    for _ in 0..50 {
-        if !pids.iter().any(|pid| running(pid)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("left running after disconnect: {pids:?}");
+    until_gone(&pids).await;
 }
 
 #[tokio::test]

@@ -240,3 +240,42 @@ impl Terminal for FakeTerminal {
         true
     }
 }
+
+/// The small stdio MCP server written for the tests (`stdio_server.py`, run with `python3`).
+pub fn stdio_server_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli_fixture/stdio_server.py")
+}
+
+/// The stdio server's and its helper's process ids, as `stdio_server.py` wrote them to
+/// `PID_FILE`.
+pub fn stdio_server_pids(file: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(file)
+        .expect("the server wrote its process ids")
+        .split_whitespace()
+        .map(|pid| pid.parse().expect("a process id"))
+        .collect()
+}
+
+/// Whether `pid` still runs (a zombie waiting for its parent does not).
+pub fn process_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
+        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
+}
+
+/// Waits up to 5 s for every process of `pids` to end; fails the test naming those left.
+pub async fn until_gone(pids: &[u32]) {
+    for _ in 0..50 {
+        if !pids.iter().any(|pid| process_running(*pid)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let left: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|pid| process_running(*pid))
+        .collect();
+    panic!("processes left running: {left:?}");
+}
