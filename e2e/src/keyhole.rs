@@ -194,6 +194,11 @@ impl KeyholeProcess {
     /// Starts `keyhole <args…>` and waits for the first URL it prints: the address to open for the
     /// web inspector, the base URL for the testbed.
     pub fn spawn(args: &[&str]) -> Self {
+        Self::spawn_in(None, args)
+    }
+
+    /// [`KeyholeProcess::spawn`] in the working directory `cwd` (the tests' own by default).
+    pub fn spawn_in(cwd: Option<&Path>, args: &[&str]) -> Self {
         let binary = keyhole_binary();
         assert!(
             binary.exists(),
@@ -202,8 +207,14 @@ impl KeyholeProcess {
         );
         // Each process gets its own OAuth store: tests never touch the user's.
         let store_dir = tempfile::tempdir().expect("a temporary store directory");
-        let mut child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if let Some(cwd) = cwd {
+            command.current_dir(cwd);
+        }
+        // The configuration folder is the temporary one too: no user's `mcp.json` is read.
+        let mut child = command
             .args(args)
+            .env("XDG_CONFIG_HOME", store_dir.path())
             .env("KEYHOLE_STORE", store_dir.path().join("oauth-store.json"))
             .env("KEYHOLE_API_TOKEN", TEST_API_TOKEN)
             .env("RUST_LOG", "warn")

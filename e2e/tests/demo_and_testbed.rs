@@ -116,3 +116,41 @@ fn testbed_help_explains_the_config() {
 fn keyhole_testbed_demo_json() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../testbed/demo.json")).unwrap()
 }
+
+/// The `Catalog:` line Keyhole printed (waited for: it comes after the address), if any.
+fn catalog_line(keyhole: &KeyholeProcess) -> Option<String> {
+    keyhole
+        .stdout_containing("Catalog:")
+        .into_iter()
+        .find(|line| line.contains("Catalog:"))
+}
+
+#[tokio::test]
+async fn without_config_the_working_directory_s_mcp_json_is_listed_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mcp.json"),
+        r#"{"mcpServers": {"nearby": {"url": "http://127.0.0.1:9/mcp"}}}"#,
+    )
+    .unwrap();
+    let args = ["web", "--no-demo", "--port", "0"];
+    let keyhole = KeyholeProcess::spawn_in(Some(dir.path()), &args);
+    let line = catalog_line(&keyhole).expect("Keyhole says which catalog it read");
+    assert!(
+        line.contains("1 server(s) from") && line.contains("mcp.json"),
+        "{line}"
+    );
+    let config = api_config(&keyhole).await;
+    assert_eq!(config["catalog"][0]["name"], "nearby", "{config}");
+
+    // A file Keyhole cannot use (it may be another tool's) is skipped, not fatal.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("mcp.json"), "not JSON").unwrap();
+    let keyhole = KeyholeProcess::spawn_in(Some(other.path()), &args);
+    assert_eq!(catalog_line(&keyhole), None);
+    assert!(
+        api_config(&keyhole).await["catalog"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    );
+}

@@ -27,7 +27,7 @@
 //! `enterprise` are errors, since a typo there would silently lose a setting. Every error names the
 //! field, e.g. `mcpServers.corp.enterprise.idpIssuer`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::native::mcp_client::stdio::StdioCommand;
 use keyhole_shared::ScopeSet;
@@ -44,7 +44,12 @@ const DEFAULT_IDP_SCOPE: &str = "openid email";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
     pub servers: Vec<CatalogServer>,
+    /// The file it was read from.
+    pub source: Option<PathBuf>,
 }
+
+/// The file name MCP clients keep their servers in.
+pub const FILE_NAME: &str = "mcp.json";
 
 /// One entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +91,18 @@ impl Catalog {
             .map_err(|e| CatalogError(format!("cannot read {}: {e}", path.display())))?;
         let document: Value = serde_json::from_str(&text)
             .map_err(|e| CatalogError(format!("{} is not valid JSON: {e}", path.display())))?;
-        Self::from_value(&document)
-            .map_err(|message| CatalogError(format!("{}: {message}", path.display())))
+        let mut catalog = Self::from_value(&document)
+            .map_err(|message| CatalogError(format!("{}: {message}", path.display())))?;
+        catalog.source = Some(path.to_owned());
+        Ok(catalog)
+    }
+
+    /// Where to find a catalog nobody named: `mcp.json` in `cwd`, then in Keyhole's folder of
+    /// the configuration directory (`keyhole_dir`); the first that exists.
+    pub fn default_location(cwd: &Path, keyhole_dir: Option<&Path>) -> Option<PathBuf> {
+        std::iter::once(cwd.join(FILE_NAME))
+            .chain(keyhole_dir.map(|dir| dir.join(FILE_NAME)))
+            .find(|path| path.is_file())
     }
 
     /// Checks a parsed catalog; the error names the offending field.
@@ -109,7 +124,10 @@ impl Catalog {
                 })
             })
             .collect::<Result<_, String>>()?;
-        Ok(Self { servers })
+        Ok(Self {
+            servers,
+            source: None,
+        })
     }
 
     /// The entries as the web app's servers view lists them.
@@ -417,6 +435,30 @@ mod tests {
         assert!(
             !format!("{catalog:?}").contains("s2"),
             "secrets stay out of Debug"
+        );
+    }
+
+    #[test]
+    fn the_default_catalog_is_the_working_directory_s_then_keyhole_s_folder() {
+        let cwd = tempfile::tempdir().unwrap();
+        let keyhole = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Catalog::default_location(cwd.path(), Some(keyhole.path())),
+            None
+        );
+        std::fs::write(keyhole.path().join(FILE_NAME), "{}").unwrap();
+        assert_eq!(
+            Catalog::default_location(cwd.path(), Some(keyhole.path())),
+            Some(keyhole.path().join(FILE_NAME))
+        );
+        std::fs::write(cwd.path().join(FILE_NAME), "{}").unwrap();
+        assert_eq!(
+            Catalog::default_location(cwd.path(), Some(keyhole.path())),
+            Some(cwd.path().join(FILE_NAME))
+        );
+        assert_eq!(
+            Catalog::default_location(keyhole.path(), None),
+            Some(keyhole.path().join(FILE_NAME))
         );
     }
 

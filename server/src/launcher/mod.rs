@@ -82,11 +82,31 @@ struct WebArgs {
     #[arg(long, default_value_t = DEFAULT_DEMO_PORT)]
     demo_port: u16,
     /// An `mcp.json` catalog ({"mcpServers": {NAME: {"url": …, "headers": {…}}}}) whose servers
-    /// the servers view lists. Stdio entries are listed with the reason they cannot be used yet.
+    /// the servers view lists. Without it, `./mcp.json` is read if there is one, else
+    /// `mcp.json` in Keyhole's configuration folder (`~/.config/keyhole` on Linux). Stdio entries
+    /// are listed with the reason the web app cannot start them yet.
     /// An entry may carry enterprise-managed authorization settings: "enterprise": {"idpIssuer",
     /// "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+}
+
+/// The catalog found where MCP users keep one (see [`Catalog::default_location`]); one that
+/// cannot be used is skipped with a warning, since it may belong to another tool.
+fn default_catalog() -> Option<Catalog> {
+    let cwd = std::env::current_dir().ok()?;
+    let keyhole_dir = crate::native::paths::keyhole_dir();
+    let path = Catalog::default_location(&cwd, keyhole_dir.as_deref())?;
+    match Catalog::load(&path) {
+        Ok(catalog) => Some(catalog),
+        Err(error) => {
+            eprintln!(
+                "warning: not listing the servers of {}: {error} (pass --config FILE to choose a catalog)",
+                path.display()
+            );
+            None
+        }
+    }
 }
 
 fn parse_host(value: &str) -> Result<IpAddr, String> {
@@ -146,12 +166,15 @@ fn run_web(args: WebArgs) -> ExitCode {
             args.host
         );
     }
-    let catalog = match args.config.as_deref().map(Catalog::load).transpose() {
-        Ok(catalog) => catalog,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
+    let catalog = match args.config.as_deref() {
+        Some(path) => match Catalog::load(path) {
+            Ok(catalog) => Some(catalog),
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        },
+        None => default_catalog(),
     };
     let demo_port = (!args.no_demo).then_some(args.demo_port);
     let hub = HubOptions {

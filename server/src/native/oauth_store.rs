@@ -40,22 +40,6 @@ fn io_error(action: &str, path: &Path, error: &std::io::Error) -> StoreError {
     StoreError::Io(format!("{action} {}: {error}", path.display()))
 }
 
-/// The user's configuration directory, per platform conventions.
-fn config_dir() -> Option<PathBuf> {
-    let from_env = |name: &str| {
-        std::env::var_os(name)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if cfg!(windows) {
-        return from_env("APPDATA");
-    }
-    if cfg!(target_os = "macos") {
-        return from_env("HOME").map(|home| home.join("Library/Application Support"));
-    }
-    from_env("XDG_CONFIG_HOME").or_else(|| from_env("HOME").map(|home| home.join(".config")))
-}
-
 impl FileStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
@@ -71,8 +55,8 @@ impl FileStore {
 
     /// `<config dir>/keyhole/oauth-store.json`.
     pub fn default_path() -> Result<PathBuf, StoreError> {
-        config_dir()
-            .map(|dir| dir.join("keyhole").join(FILE_NAME))
+        super::paths::keyhole_dir()
+            .map(|dir| dir.join(FILE_NAME))
             .ok_or_else(|| {
                 StoreError::Io(format!(
                     "no configuration directory is known; set {STORE_ENV}"

@@ -248,8 +248,13 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         println!("  Demo control page            {}", demo.control_url());
     }
     if let Some(catalog) = &options.catalog {
+        let source = catalog
+            .source
+            .as_ref()
+            .map(|path| format!(" from {}", path.display()))
+            .unwrap_or_default();
         println!(
-            "  Catalog: {} server(s) listed in the servers view",
+            "  Catalog: {} server(s){source}, listed in the servers view",
             catalog.servers.len()
         );
     }
