@@ -11,6 +11,7 @@ pub mod interop;
 mod keyhole;
 pub mod open_server;
 pub mod peers;
+pub mod stdio_server;
 pub mod testbed;
 
 pub use browser::Browser;

@@ -69,6 +69,8 @@ mod web_resume_form;
 mod web_screenshots;
 #[path = "web_servers_view.rs"]
 mod web_servers_view;
+#[path = "web_stdio.rs"]
+mod web_stdio;
 #[path = "web_tabs.rs"]
 mod web_tabs;
 #[path = "web_theme.rs"]

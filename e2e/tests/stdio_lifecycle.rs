@@ -2,25 +2,16 @@
 //! service manager or `kill` sends it), with a page's event stream still open, the server and the
 //! process it started are ended before Keyhole exits.
 
-use std::path::Path;
 use std::time::Duration;
 
+use keyhole_e2e::stdio_server::{pids, running, script};
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use serde_json::{Value, json};
-
-/// Whether `pid` still runs (a zombie waiting for its parent does not).
-fn running(pid: &str) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|stat| stat.rsplit(')').next().map(|rest| rest.trim().to_owned()))
-        .is_some_and(|rest| !rest.starts_with('Z') && !rest.starts_with('X'))
-}
 
 #[tokio::test]
 async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
     let mut keyhole = KeyholeProcess::web(&["--no-demo"]);
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../server/tests/cli_fixture/stdio_server.py");
+    let script = script();
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("pids");
     let http = reqwest::Client::new();
@@ -48,9 +39,8 @@ async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
-    let pids = std::fs::read_to_string(&pid_file).unwrap();
-    let pids: Vec<&str> = pids.split_whitespace().collect();
-    assert!(pids.iter().all(|pid| running(pid)), "{pids:?}");
+    let pids = pids(&pid_file);
+    assert!(pids.iter().all(|pid| running(*pid)), "{pids:?}");
 
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &keyhole.pid().to_string()])
@@ -62,7 +52,7 @@ async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
         status.is_some(),
         "Keyhole did not stop within 10 s of SIGTERM"
     );
-    let left: Vec<&&str> = pids.iter().filter(|pid| running(pid)).collect();
+    let left: Vec<&u32> = pids.iter().filter(|pid| running(**pid)).collect();
     assert!(
         left.is_empty(),
         "left running after Keyhole stopped: {left:?}"

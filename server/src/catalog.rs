@@ -3,9 +3,9 @@
 //! `keyhole web --config` lists every entry in the servers view; `keyhole cli --config --server
 //! NAME` picks one.
 //!
-//! Keyhole connects to Streamable HTTP servers (`url`) and, from the CLI, to stdio servers
-//! (`command`, `args`, `env`, `cwd`; the web app lists those with the reason it cannot start them
-//! yet). Entries of the legacy SSE transport are kept with the reason, so the web app can list them
+//! Keyhole connects to Streamable HTTP servers (`url`) and stdio servers (`command`, `args`,
+//! `env`, `cwd`; the web app gets their environment over the token-protected API, as it gets
+//! `enterprise` secrets, and shows only its names). Entries of the legacy SSE transport are kept with the reason, so the web app can list them
 //! and the CLI can say why it refuses them.
 //!
 //! An entry may carry Keyhole's own `enterprise` object for enterprise-managed authorization
@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::native::mcp_client::stdio::StdioCommand;
 use keyhole_shared::ScopeSet;
-use keyhole_shared::api::CatalogEntry;
+use keyhole_shared::api::{CatalogEntry, StdioEntry};
 use keyhole_shared::oauth_client::{
     EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
 };
@@ -142,6 +142,7 @@ impl Catalog {
                     description: None,
                     headers: Vec::new(),
                     enterprise: None,
+                    stdio: None,
                 };
                 match &server.transport {
                     Transport::Http(http) => {
@@ -150,12 +151,13 @@ impl Catalog {
                         entry.enterprise = http.enterprise.clone();
                     }
                     Transport::Stdio(command) => {
-                        entry.unsupported_reason = Some(format!(
-                            "a stdio server (`{}`): the web app cannot start it yet; `keyhole cli \
-                             --config FILE --server {}` can",
-                            command.display(),
-                            server.name
-                        ));
+                        entry.stdio = Some(StdioEntry {
+                            command: command.command.clone(),
+                            args: command.args.clone(),
+                            env: command.env.iter().cloned().collect(),
+                            cwd: command.cwd.as_ref().map(|cwd| cwd.display().to_string()),
+                            display: command.display(),
+                        });
                     }
                     Transport::Unsupported { reason } => {
                         entry.unsupported_reason = Some(reason.clone());
@@ -480,9 +482,13 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let listed = catalog.entries();
-        let reason = listed[0].unsupported_reason.as_deref().unwrap_or_default();
-        assert!(reason.contains("--server local"), "{reason}");
-        assert!(!reason.contains("k1"), "env values stay out of the page");
+        let stdio = listed[0].stdio.as_ref().unwrap();
+        assert_eq!(stdio.display, "npx -y srv (with KEY set)");
+        assert_eq!(
+            stdio.env["KEY"], "k1",
+            "the page connects it with its environment"
+        );
+        assert_eq!(listed[0].unsupported_reason, None);
         for (entry, says) in [
             (json!({"command": ""}), "has no \"command\""),
             (

@@ -1,11 +1,15 @@
 //! stdio servers through the backend: `/api/mcp/connect` with `{type: "stdio", command, args,
-//! env}` starts the server, messages go over its stdin and stdout, and disconnecting (or a failed
-//! connection) ends it and everything it started. What the page may ask for is checked first.
+//! env}` starts the server, messages go over its stdin and stdout, its stderr reaches the page as
+//! `console` events, and disconnecting (or a failed connection) ends it and everything it
+//! started. What the page may ask for is checked first.
 
 use crate::{cli_fixture, common};
 
 use cli_fixture::{stdio_server_pids, stdio_server_script, until_gone};
+use std::time::Duration;
+
 use common::hub::HubFixture;
+use keyhole_shared::api::mcp::SessionEvent;
 use serde_json::{Value, json};
 
 async fn connect_stdio(fixture: &HubFixture, config: Value) -> (u16, Value) {
@@ -39,12 +43,30 @@ async fn a_stdio_server_is_started_spoken_to_and_ended_with_what_it_started() {
         "{reply}"
     );
     let session = reply["sessionId"].as_str().unwrap().to_owned();
+    let mut events = fixture.events(&session).await;
     let called = fixture
         .call_tool(&session, 2, "echo", json!({"message": "through the hub"}))
         .await;
     assert_eq!(
         called["response"]["result"]["content"][0]["text"],
         "through the hub"
+    );
+    // What the server writes to stderr reaches the page as `console` events, in order.
+    let mut lines = Vec::new();
+    while let Some(data) = events.next_named("console", Duration::from_secs(5)).await {
+        let Ok(SessionEvent::Console(console)) = SessionEvent::parse("console", &data.to_string())
+        else {
+            panic!("unreadable console event: {data}");
+        };
+        lines.push(console.line);
+        if lines.last().is_some_and(|l| l.starts_with("echo called")) {
+            break;
+        }
+    }
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("echo called with 15 characters"),
+        "{lines:?}"
     );
 
     let pids = stdio_server_pids(&pid_file);

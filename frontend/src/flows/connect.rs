@@ -12,6 +12,7 @@ use keyhole_shared::secret::Secret;
 use keyhole_shared::tokens::Tokens;
 use std::collections::BTreeMap;
 
+use keyhole_shared::api::StdioEntry;
 use keyhole_shared::api::mcp::{AuthState, ConnectRequest, Failure, SessionReply, TransportConfig};
 
 use crate::flows::oauth;
@@ -115,6 +116,32 @@ fn refusal(failure: Failure) -> Refused<RpcError> {
                 _ => Refused::Other(text),
             }
         }
+    }
+}
+
+/// Starts the catalog's stdio server `entry` through the backend (no authorization: a stdio
+/// server has no HTTP to challenge on). The connection's URL is the backend's `stdio:` name.
+pub async fn connect_stdio(entry: &StdioEntry) -> ConnectOutcome {
+    let body = ConnectRequest {
+        config: TransportConfig {
+            kind: "stdio".into(),
+            command: Some(entry.command.clone()),
+            args: entry.args.clone(),
+            env: entry.env.clone(),
+            cwd: entry.cwd.clone(),
+            ..TransportConfig::default()
+        },
+        auth_state: None,
+    };
+    let reply: Result<Result<SessionReply, Failure>, _> =
+        api::call("/api/mcp/connect", &body).await;
+    match reply {
+        Ok(Ok(reply)) => ConnectOutcome::Connected {
+            reply,
+            bearer: None,
+        },
+        Ok(Err(failure)) => ConnectOutcome::Failed(failure.message().to_owned()),
+        Err(error) => ConnectOutcome::Failed(error.to_string()),
     }
 }
 

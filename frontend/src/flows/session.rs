@@ -184,7 +184,13 @@ pub struct Session {
     /// The tool whose call an interactive sign-in interrupted: it was not sent again, and its
     /// panel offers to run it again.
     pub interrupted_call: RwSignal<Option<String>>,
+    /// What a stdio server wrote to its stderr, as `(received at, line)`, the last
+    /// [`CONSOLE_LINES`].
+    pub console: RwSignal<Vec<(f64, String)>>,
 }
+
+/// How many of a stdio server's log lines the page keeps.
+const CONSOLE_LINES: usize = 1000;
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> f64 {
@@ -214,6 +220,7 @@ impl Session {
             list_changed: RwSignal::new((0, 0, 0)),
             history: RwSignal::new(Vec::new()),
             interrupted_call: RwSignal::new(None),
+            console: RwSignal::new(Vec::new()),
         }
     }
 
@@ -479,6 +486,16 @@ impl Session {
     }
 
     /// Adds or replaces an HTTP exchange (the events stream and `/api/mcp/log` overlap).
+    /// A line of the stdio server's log.
+    pub fn console_line(&self, line: String) {
+        self.console.update(|lines| {
+            if lines.len() >= CONSOLE_LINES {
+                lines.remove(0);
+            }
+            lines.push((js_sys::Date::now(), line));
+        });
+    }
+
     pub fn exchange(&self, exchange: HttpExchange) {
         self.network.update(
             |log| match log.binary_search_by_key(&exchange.seq, |e| e.seq) {

@@ -45,6 +45,7 @@ fn handle(session: Session, event: SessionEvent) {
             }
         }
         SessionEvent::Notice(notice) => toasts.show(ToastKind::Info, notice.message),
+        SessionEvent::Console(console) => session.console_line(console.line),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
 //! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
-//! time, with their count in `data-count`), `protocol-copy` in an expanded entry.
+//! time, with their count in `data-count`), `protocol-copy` in an expanded entry; `console` with
+//! one `console-line` per line a stdio server wrote to its stderr.
 
 use leptos::prelude::*;
 
@@ -88,6 +89,16 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 <ProtocolRow entry=entry />
             </For>
         </ol>
+        {move || session.console.with(|lines| !lines.is_empty()).then(|| view! {
+            <details class="console" open=true data-testid="console">
+                <summary>"Console: the server's log (stderr)"</summary>
+                <ol class="log mono">
+                    {move || session.console.get().into_iter().map(|(at, line)| view! {
+                        <li data-testid="console-line"><span class="time">{clock(at)}</span> " " {line}</li>
+                    }).collect_view()}
+                </ol>
+            </details>
+        })}
     }
 }
 

@@ -4,7 +4,7 @@
 //! enterprise-managed authorization, whose settings go to the backend, never to browser storage).
 
 use keyhole_shared::ScopeSet;
-use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse};
+use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse, StdioEntry};
 use keyhole_shared::oauth_client::{
     EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
 };
@@ -188,6 +188,16 @@ pub fn ServersView(
         headers.set(entry_headers);
         connect();
     });
+    // A catalog stdio entry: the backend starts it (the button shows the command line first).
+    let on_stdio = Callback::new(move |entry: StdioEntry| {
+        status.set(ConnectionStatus::Connecting {
+            url: entry.display.clone(),
+        });
+        spawn_local(async move {
+            let outcome = connect::connect_stdio(&entry).await;
+            finish_connect(outcome, None, status, on_connected);
+        });
+    });
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -263,7 +273,7 @@ pub fn ServersView(
                     <ul class="catalog">
                         {entries
                             .into_iter()
-                            .map(|entry| view! { <CatalogItem entry=entry on_use=on_use /> })
+                            .map(|entry| view! { <CatalogItem entry=entry on_use=on_use on_stdio=on_stdio /> })
                             .collect_view()}
                     </ul>
                 }
@@ -285,21 +295,38 @@ pub fn start_connect(
         url: target.clone(),
     });
     spawn_local(async move {
-        match connect::connect(&target, headers, protocol_version).await {
-            ConnectOutcome::Connected { reply, bearer } => {
-                on_connected.run(Connection {
-                    url: target.clone(),
-                    reply,
-                    bearer,
-                });
-                status.set(ConnectionStatus::Connected { url: target });
-            }
-            ConnectOutcome::Redirecting => status.set(ConnectionStatus::Connecting {
+        let outcome = connect::connect(&target, headers, protocol_version).await;
+        if let ConnectOutcome::Redirecting = outcome {
+            status.set(ConnectionStatus::Connecting {
                 url: format!("{target} (signing in…)"),
-            }),
-            ConnectOutcome::Failed(message) => status.set(ConnectionStatus::Error { message }),
+            });
+            return;
         }
+        finish_connect(outcome, Some(target), status, on_connected);
     });
+}
+
+/// Reports how a connection attempt to `url` ended (`None`: the name the backend gives it, as
+/// for a stdio server).
+fn finish_connect(
+    outcome: ConnectOutcome,
+    url: Option<String>,
+    status: RwSignal<ConnectionStatus>,
+    on_connected: Callback<Connection>,
+) {
+    match outcome {
+        ConnectOutcome::Connected { reply, bearer } => {
+            let url = url.unwrap_or_else(|| reply.server_url.clone());
+            on_connected.run(Connection {
+                url: url.clone(),
+                reply,
+                bearer,
+            });
+            status.set(ConnectionStatus::Connected { url });
+        }
+        ConnectOutcome::Redirecting => {}
+        ConnectOutcome::Failed(message) => status.set(ConnectionStatus::Error { message }),
+    }
 }
 
 /// `Name: value` lines into headers.
@@ -321,7 +348,25 @@ fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
 }
 
 #[component]
-fn CatalogItem(entry: CatalogEntry, on_use: Callback<(String, String)>) -> impl IntoView {
+fn CatalogItem(
+    entry: CatalogEntry,
+    on_use: Callback<(String, String)>,
+    on_stdio: Callback<StdioEntry>,
+) -> impl IntoView {
+    if let Some(stdio) = entry.stdio.clone() {
+        return view! {
+            <li class="catalog-item" data-testid=format!("server-item-{}", entry.name)>
+                <strong>{entry.name.clone()}</strong>
+                <code data-testid=format!("server-command-{}", entry.name)>{stdio.display.clone()}</code>
+                <button type="button" data-testid=format!("server-connect-{}", entry.name)
+                    title="Starts this command on this machine and talks to it over stdio"
+                    on:click=move |_| on_stdio.run(stdio.clone())>
+                    "Start"
+                </button>
+            </li>
+        }
+        .into_any();
+    }
     let pick = entry.url.clone();
     let entry_headers: String = entry
         .headers
@@ -355,6 +400,7 @@ fn CatalogItem(entry: CatalogEntry, on_use: Callback<(String, String)>) -> impl 
             }}
         </li>
     }
+    .into_any()
 }
 
 #[cfg(test)]

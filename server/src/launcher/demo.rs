@@ -68,6 +68,7 @@ pub fn catalog_entries(demo: &RunningTestbed) -> Vec<CatalogEntry> {
                 unsupported_reason: None,
                 headers: Vec::new(),
                 enterprise,
+                stdio: None,
             }
         })
         .collect()

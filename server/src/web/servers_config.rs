@@ -69,6 +69,7 @@ pub async fn add(
         description: Some("settings entered in the connect form".into()),
         headers: Vec::new(),
         enterprise: Some(request.enterprise),
+        stdio: None,
     };
     let mut added = config.added.write().unwrap_or_else(|p| p.into_inner());
     added.retain(|e| e.url != entry.url);

@@ -330,6 +330,15 @@ pub enum SessionEvent {
     Notice(Notice),
     /// The page read too slowly and events were dropped.
     Dropped(Dropped),
+    /// A line a stdio server wrote to its stderr (its log).
+    Console(ConsoleLine),
+}
+
+/// The `console` event's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleLine {
+    pub line: String,
 }
 
 /// The `notice` event's data.
@@ -358,7 +367,14 @@ pub struct EventError {
 
 impl SessionEvent {
     /// Every event name, for a client that listens per name (`EventSource`).
-    pub const NAMES: [&'static str; 5] = ["message", "http", "auth_challenge", "notice", "dropped"];
+    pub const NAMES: [&'static str; 6] = [
+        "message",
+        "http",
+        "auth_challenge",
+        "notice",
+        "dropped",
+        "console",
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -367,6 +383,7 @@ impl SessionEvent {
             Self::AuthChallenge(_) => "auth_challenge",
             Self::Notice(_) => "notice",
             Self::Dropped(_) => "dropped",
+            Self::Console(_) => "console",
         }
     }
 
@@ -382,6 +399,7 @@ impl SessionEvent {
             }
             Self::Notice(notice) => serde_json::to_value(notice),
             Self::Dropped(dropped) => serde_json::to_value(dropped),
+            Self::Console(line) => serde_json::to_value(line),
         };
         value.map(|v| v.to_string()).unwrap_or_default()
     }
@@ -404,6 +422,7 @@ impl SessionEvent {
             },
             "notice" => Self::Notice(serde_json::from_value(json).map_err(typed)?),
             "dropped" => Self::Dropped(serde_json::from_value(json).map_err(typed)?),
+            "console" => Self::Console(serde_json::from_value(json).map_err(typed)?),
             other => return Err(error(format!("no event is named {other:?}"))),
         })
     }

@@ -55,6 +55,24 @@ pub struct CatalogEntry {
     /// client secrets, so it only ever travels over the token-protected API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enterprise: Option<crate::oauth_client::EnterpriseConfig>,
+    /// For a stdio server: how to start it (the backend does, when the page connects it). Its
+    /// `env` may carry secrets, so like `enterprise` it only travels over the token-protected API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdio: Option<StdioEntry>,
+}
+
+/// A stdio server of the catalog, as `/api/mcp/connect` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StdioEntry {
+    pub command: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub env: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// The command line to show (arguments quoted, environment names without their values).
+    pub display: String,
 }
 
 /// `POST /api/config/servers`: remembers, for this run, settings entered in the connect form for

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keyhole_shared::api::HttpExchange;
-use keyhole_shared::api::mcp::{Dropped, Notice, SessionEvent};
+use keyhole_shared::api::mcp::{ConsoleLine, Dropped, Notice, SessionEvent};
 use serde_json::Value;
 
 use super::envelope::ambient_failure;
@@ -251,6 +251,10 @@ impl ClientEvents for SessionEvents {
     fn notice(&self, message: String) {
         self.publish(SessionEvent::Notice(Notice { message }));
     }
+
+    fn console(&self, line: String) {
+        self.publish(SessionEvent::Console(ConsoleLine { line }));
+    }
 }
 
 /// Words for the kind of an event, for messages.
@@ -264,6 +268,7 @@ fn event_kind(event: &SessionEvent) -> String {
         SessionEvent::AuthChallenge(_) => "challenge".into(),
         SessionEvent::Notice(_) => "notice".into(),
         SessionEvent::Dropped(_) => "notice of dropped events".into(),
+        SessionEvent::Console(_) => "server log line".into(),
     }
 }
 
