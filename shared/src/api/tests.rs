@@ -221,6 +221,13 @@ fn every_event_is_pinned_by_name_and_data() {
             "dropped",
             json!({"events": 3, "messages": 1, "reason": "slow"}),
         ),
+        (
+            SessionEvent::Console(ConsoleLine {
+                line: "listening on stdio".into(),
+            }),
+            "console",
+            json!({"line": "listening on stdio"}),
+        ),
     ];
     for (event, name, data) in events {
         assert_eq!(event.name(), name);
@@ -230,7 +237,7 @@ fn every_event_is_pinned_by_name_and_data() {
     }
     assert_eq!(
         SessionEvent::NAMES.len(),
-        5,
+        6,
         "a new event needs its pinned data here"
     );
     assert!(SessionEvent::parse("teapot", "{}").is_err());
