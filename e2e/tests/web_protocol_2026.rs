@@ -127,6 +127,12 @@ async fn a_step_up_comes_back_to_the_same_tool_and_arguments_on_the_same_connect
 async fn the_version_selector_pins_an_older_revision() {
     let demo = SignedIn::start().await;
     shows_protocol(&demo, "2025-11-25", "session").await;
+    demo.browser
+        .wait_text("transport", |t| t == "Streamable HTTP")
+        .await;
+    demo.browser
+        .wait_text("server-target", |t| t == demo.server_url)
+        .await;
     demo.browser.click("disconnect-button").await;
     demo.browser
         .fill("server-url-input", &demo.server_url)

@@ -32,6 +32,12 @@ async fn a_catalog_stdio_server_is_started_used_logged_and_ended_from_the_page()
     browser
         .wait_attr("connection-status", "data-status", &["connected"])
         .await;
+    browser.wait_text("transport", |t| t == "stdio").await;
+    browser
+        .wait_text("server-target", |t| {
+            t.starts_with("python3 ") && t.ends_with("stdio_server.py")
+        })
+        .await;
     run_tool(&browser, "echo", &[("message", "from the page")]).await;
     browser
         .wait_text("tool-result", |t| t.contains("from the page"))

@@ -95,6 +95,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
         "session"
     };
     let instructions = init["instructions"].as_str().map(str::to_owned);
+    let (transport, target) = transport_of(&session.url());
 
     let panel = move |tab: Tab, body: fn(Session) -> AnyView| {
         view! {
@@ -117,7 +118,8 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                 <div>
                     <h2>{server_name} " " <span class="muted">{server_version}</span></h2>
                     <p class="muted">
-                        <code>{session.url()}</code>
+                        <span data-testid="transport">{transport}</span> " · "
+                        <code data-testid="server-target">{target}</code>
                         " · protocol "
                         <span data-testid="protocol-version" data-era=era>{protocol_version} " (" {era} ")"</span>
                     </p>
@@ -162,5 +164,19 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             {panel(Tab::Network, |s| view! { <NetworkTab session=s /> }.into_any())}
             {panel(Tab::Auth, |s| view! { <AuthTab session=s /> }.into_any())}
         </section>
+    }
+}
+
+/// How the server is reached, for the header: a stdio server (the backend names it `stdio:` and
+/// its form-encoded command line) with its command line, or the Streamable HTTP URL.
+fn transport_of(url: &str) -> (&'static str, String) {
+    match url.strip_prefix("stdio:") {
+        Some(encoded) => {
+            let line = js_sys::decode_uri_component(&encoded.replace('+', " "))
+                .map(String::from)
+                .unwrap_or_else(|_| encoded.to_owned());
+            ("stdio", line)
+        }
+        None => ("Streamable HTTP", url.to_owned()),
     }
 }
