@@ -135,13 +135,20 @@ async fn a_result_is_copied_and_downloaded_and_durations_show_below_a_millisecon
 
     browser.click("result-download").await;
     let file = downloads.path().join("echo-result.json");
+    // The file appears before the browser has finished writing it: wait for whole JSON.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !file.exists() {
-        assert!(Instant::now() < deadline, "no {} appeared", file.display());
+    let saved: serde_json::Value = loop {
+        let written = std::fs::read_to_string(&file).unwrap_or_default();
+        if let Ok(saved) = serde_json::from_str(&written) {
+            break saved;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no complete {} appeared (so far: {written:?})",
+            file.display()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    };
     assert_eq!(saved, result);
 
     // Loopback exchanges take well under a millisecond at times: never "0 ms".

@@ -11,6 +11,8 @@ mod cli_commands;
 mod cli_enterprise_catalog;
 #[path = "cli_fixture/mod.rs"]
 mod cli_fixture;
+#[path = "cli_modern_auth.rs"]
+mod cli_modern_auth;
 #[path = "cli_non_interactive.rs"]
 mod cli_non_interactive;
 #[path = "cli_refresh_retry.rs"]
