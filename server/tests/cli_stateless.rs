@@ -296,9 +296,30 @@ async fn without_a_version_the_client_negotiates_the_era_each_server_speaks() {
     assert_eq!(methods[0], "server/discover", "{methods:?}");
     assert!(!methods.contains(&"initialize".to_owned()), "{methods:?}");
 
-    // A 2025 server refuses the probe; the handshake follows and the command works.
-    let mut t = FakeTerminal::new();
+    // A 2025 server refuses the probe; the handshake follows and the command works. A person
+    // at a terminal is told which version and era were negotiated.
+    let mut t = FakeTerminal {
+        interactive: true,
+        ..FakeTerminal::new()
+    };
     let argv = ["--url", &bed.mcp_url("open"), "tools", "list"];
     assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
     assert!(t.stdout().contains("echo"), "{}", t.stdout());
+    assert!(
+        t.stderr().contains(": MCP 2025-11-25 (session)"),
+        "{}",
+        t.stderr()
+    );
+    let mut t = FakeTerminal {
+        interactive: true,
+        ..FakeTerminal::new()
+    };
+    let argv = ["--url", &url, "tools", "list"];
+    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
+    assert!(
+        t.stderr()
+            .contains("Connected to stateless: MCP 2026-07-28 (stateless)"),
+        "{}",
+        t.stderr()
+    );
 }

@@ -21,6 +21,7 @@ use super::authorize::{self, CallbackOptions};
 use super::surface::{CliAuthority, CliSurface, SignInState};
 use super::{CliError, Terminal};
 use crate::catalog::{self, Catalog, Transport};
+use crate::native::mcp_client::stateless;
 use crate::native::mcp_client::stdio::StdioCommand;
 use crate::native::mcp_client::{
     ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
@@ -340,7 +341,28 @@ impl<'t> Session<'t> {
             session.client.close().await;
             return Err(error);
         }
+        if session.terminal.is_interactive() {
+            let line = session.connected_line();
+            session.terminal.err(&line);
+        }
         Ok(session)
+    }
+
+    /// What a person at a terminal is told once connected: the server and the protocol version
+    /// and era negotiated (2026-07-28 and later are stateless).
+    fn connected_line(&self) -> String {
+        let info = &self.initialize_result["serverInfo"];
+        let name = info["title"]
+            .as_str()
+            .or(info["name"].as_str())
+            .unwrap_or("the MCP server");
+        let version = self.client.protocol_version().unwrap_or_default();
+        let era = if stateless::is_stateless(&version) {
+            "stateless"
+        } else {
+            "session"
+        };
+        format!("Connected to {name}: MCP {version} ({era})")
     }
 
     /// The session's parts as the recovery engine's surface and authority.
