@@ -116,23 +116,33 @@ impl RequestContext {
     }
 }
 
-pub fn initialize_result(server: &McpServer, protocol_version: &str) -> Value {
+/// The server's identity (`serverInfo`): its name, version and title.
+pub fn server_info(server: &McpServer) -> Value {
     let config = &server.config;
     let mut server_info = json!({"name": config.name, "version": config.version});
     if let Some(title) = &config.title {
         server_info["title"] = json!(title);
     }
+    server_info
+}
+
+/// What every testbed server can do: list changes, logging, no resource subscriptions.
+pub fn server_capabilities() -> Value {
+    json!({
+        "tools": {"listChanged": true},
+        "resources": {"listChanged": true, "subscribe": false},
+        "prompts": {"listChanged": true},
+        "logging": {},
+    })
+}
+
+pub fn initialize_result(server: &McpServer, protocol_version: &str) -> Value {
     let mut result = json!({
         "protocolVersion": protocol_version,
-        "capabilities": {
-            "tools": {"listChanged": true},
-            "resources": {"listChanged": true, "subscribe": false},
-            "prompts": {"listChanged": true},
-            "logging": {},
-        },
-        "serverInfo": server_info,
+        "capabilities": server_capabilities(),
+        "serverInfo": server_info(server),
     });
-    if let Some(instructions) = &config.instructions {
+    if let Some(instructions) = &server.config.instructions {
         result["instructions"] = json!(instructions);
     }
     result

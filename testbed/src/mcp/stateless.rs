@@ -19,8 +19,8 @@ use serde_json::{Value, json};
 
 use super::McpServer;
 use super::dispatch::{
-    RequestContext, RpcError, SUPPORTED_VERSIONS, handle_common, initialize_result,
-    notification_message,
+    RequestContext, RpcError, SUPPORTED_VERSIONS, handle_common, notification_message,
+    server_capabilities, server_info,
 };
 use super::resource_auth::{Caller, challenge_response, check_scopes};
 use super::session::{Listen, Session};
@@ -306,22 +306,17 @@ pub async fn handle(
     Ok(result)
 }
 
-fn server_info(server: &McpServer) -> Value {
-    initialize_result(server, MODERN_VERSION)["serverInfo"].clone()
-}
-
 /// `server/discover`: the versions, capabilities and instructions (the server's identity goes in
 /// `_meta`, added by [`handle`]).
 fn discover_result(server: &McpServer) -> Value {
-    let described = initialize_result(server, MODERN_VERSION);
     let mut result = json!({
         "supportedVersions": supported_versions(server),
-        "capabilities": described["capabilities"],
+        "capabilities": server_capabilities(),
         "ttlMs": 0,
         "cacheScope": "private",
     });
-    if let Some(instructions) = described.get("instructions") {
-        result["instructions"] = instructions.clone();
+    if let Some(instructions) = &server.config.instructions {
+        result["instructions"] = json!(instructions);
     }
     result
 }

@@ -368,16 +368,12 @@ impl McpClient {
     /// again.
     async fn negotiate(&self) -> Result<Value, SendError> {
         let version = stateless::MODERN_PROTOCOL_VERSION;
-        let answer = match self.discover_once(version).await {
-            Ok(answer) => answer,
-            Err(SendError::Status { .. }) => stateless::Discovered::Refused(String::new()),
-            Err(error) => return Err(error),
-        };
-        match answer {
-            stateless::Discovered::Refused(_) => {
+        match self.discover_once(version).await {
+            Ok(stateless::Discovered::Refused(_)) | Err(SendError::Status { .. }) => {
                 self.handshake(SUPPORTED_PROTOCOL_VERSIONS[0]).await
             }
-            answer => self.after_discover(answer, version).await,
+            Ok(answer) => self.after_discover(answer, version).await,
+            Err(error) => Err(error),
         }
     }
 

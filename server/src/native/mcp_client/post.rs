@@ -90,40 +90,44 @@ impl McpClient {
         &self,
         message: &Value,
     ) -> Result<(reqwest::Request, Vec<u8>), SendError> {
-        let stateless = self
-            .protocol_version()
-            .filter(|version| stateless::is_stateless(version));
         let mut builder = self
             .request(Method::POST)
             .header(header::ACCEPT, "application/json, text/event-stream")
             .header(header::CONTENT_TYPE, "application/json");
-        let body = match &stateless {
-            Some(version) => {
-                for (name, value) in stateless::standard_headers(message) {
-                    builder = builder.header(name, value);
-                }
-                for (name, value) in self.param_headers_of(message) {
-                    builder = builder.header(name, value);
-                }
-                let config = &self.inner.config;
-                let capabilities = config
-                    .stateless_capabilities
-                    .as_ref()
-                    .unwrap_or(&config.capabilities);
-                serde_json::to_vec(&stateless::with_request_meta(
-                    message,
-                    version,
-                    capabilities,
-                ))
+        if self.is_stateless() {
+            for (name, value) in stateless::standard_headers(message) {
+                builder = builder.header(name, value);
             }
-            None => serde_json::to_vec(message),
+            for (name, value) in self.param_headers_of(message) {
+                builder = builder.header(name, value);
+            }
         }
-        .map_err(|e| SendError::Transport(e.to_string()))?;
+        let body = serde_json::to_vec(&self.on_the_wire(message))
+            .map_err(|e| SendError::Transport(e.to_string()))?;
         let request = builder
             .body(body.clone())
             .build()
             .map_err(|e| SendError::Transport(format!("cannot build the request: {e}")))?;
         Ok((request, body))
+    }
+
+    /// `message` as it is sent: at a stateless version with `params._meta` (the version, the
+    /// capabilities announced on stateless requests, the client's identity); else as it is.
+    fn on_the_wire(&self, message: &Value) -> Value {
+        match self
+            .protocol_version()
+            .filter(|v| stateless::is_stateless(v))
+        {
+            Some(version) => {
+                let config = &self.inner.config;
+                let capabilities = config
+                    .stateless_capabilities
+                    .as_ref()
+                    .unwrap_or(&config.capabilities);
+                stateless::with_request_meta(message, &version, capabilities)
+            }
+            None => message.clone(),
+        }
     }
 
     async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
@@ -377,7 +381,6 @@ impl McpClient {
         ))
     }
 
-    /// DELETE: ends the upstream session.
     /// One message to a stdio server: written as a line, the response read from its stdout.
     async fn over_stdio(
         &self,
@@ -385,20 +388,7 @@ impl McpClient {
         message: &Value,
     ) -> Result<PostOutcome, SendError> {
         let channel = self.stdio_channel(command).await?;
-        let message = match self
-            .protocol_version()
-            .filter(|v| stateless::is_stateless(v))
-        {
-            Some(version) => {
-                let config = &self.inner.config;
-                let capabilities = config
-                    .stateless_capabilities
-                    .as_ref()
-                    .unwrap_or(&config.capabilities);
-                stateless::with_request_meta(message, &version, capabilities)
-            }
-            None => message.clone(),
-        };
+        let message = self.on_the_wire(message);
         Ok(
             match channel.send(&message, self.inner.config.timeout).await? {
                 Some(response) => PostOutcome::Response(response),
@@ -407,6 +397,7 @@ impl McpClient {
         )
     }
 
+    /// DELETE: ends the upstream session.
     pub(super) async fn delete(&self) -> Result<(), SendError> {
         let request = self
             .request(Method::DELETE)
