@@ -209,8 +209,9 @@ pub struct PythonSdkServer {
 
 impl PythonSdkServer {
     /// `client_auth`: the token-endpoint method the authorization server assigns to every client
-    /// it registers (`post`, `basic` or `none`).
-    pub fn start(peers: &Peers, client_auth: &str) -> Self {
+    /// it registers (`post`, `basic` or `none`); `transport`: the MCP server's, `streamable-http`
+    /// (at `/mcp`) or `sse` (the HTTP+SSE transport of 2024-11-05, at `/sse`).
+    pub fn start(peers: &Peers, client_auth: &str, transport: &str) -> Self {
         let (as_port, mcp_port) = (free_port(), free_port());
         let fixture = Peers::python_fixture().display().to_string();
         let issuer = format!("http://127.0.0.1:{as_port}");
@@ -237,6 +238,8 @@ impl PythonSdkServer {
                 mcp_port.to_string(),
                 "--issuer".into(),
                 issuer.clone(),
+                "--transport".into(),
+                transport.into(),
             ],
             &["ready "],
         );
@@ -246,7 +249,10 @@ impl PythonSdkServer {
             authorization_server,
             mcp_server,
             issuer,
-            mcp_url: format!("http://127.0.0.1:{mcp_port}/mcp"),
+            mcp_url: format!(
+                "http://127.0.0.1:{mcp_port}/{}",
+                if transport == "sse" { "sse" } else { "mcp" }
+            ),
         }
     }
 }

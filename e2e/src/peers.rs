@@ -14,16 +14,17 @@ fn peers_dir() -> PathBuf {
     crate::emulation::target_dir().join("peers")
 }
 
-/// `@modelcontextprotocol/server-everything` serving Streamable HTTP on a free loopback port;
-/// stopped on drop.
+/// `@modelcontextprotocol/server-everything` serving HTTP on a free loopback port; stopped on
+/// drop.
 pub struct ServerEverything {
     child: Child,
-    /// The MCP endpoint, `http://localhost:<port>/mcp`.
+    /// The MCP endpoint: `http://localhost:<port>/mcp`, or `…/sse` in `sse` mode.
     pub url: String,
 }
 
 impl ServerEverything {
-    pub fn start() -> Self {
+    /// Its launcher script (`node <script> stdio|sse|streamableHttp`).
+    pub fn script() -> PathBuf {
         let script =
             peers_dir().join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
         assert!(
@@ -32,13 +33,24 @@ impl ServerEverything {
              which installs @modelcontextprotocol/server-everything from npm",
             script.display()
         );
+        script
+    }
+
+    /// Streamable HTTP, at `/mcp`.
+    pub fn start() -> Self {
+        Self::start_in("streamableHttp")
+    }
+
+    /// `mode` is `streamableHttp` (`/mcp`) or `sse` (the HTTP+SSE transport, `/sse`).
+    pub fn start_in(mode: &str) -> Self {
+        let script = Self::script();
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free port");
         let child = Command::new("node")
             .arg(&script)
-            .arg("streamableHttp")
+            .arg(mode)
             .env("PORT", port.to_string())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -52,9 +64,10 @@ impl ServerEverything {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+        let path = if mode == "sse" { "sse" } else { "mcp" };
         Self {
             child,
-            url: format!("http://localhost:{port}/mcp"),
+            url: format!("http://localhost:{port}/{path}"),
         }
     }
 }

@@ -25,6 +25,8 @@ mod interop_typescript_sdk;
 mod startup;
 #[path = "stdio_lifecycle.rs"]
 mod stdio_lifecycle;
+#[path = "third_party_transports.rs"]
+mod third_party_transports;
 #[path = "web_app.rs"]
 mod web_app;
 #[path = "web_auth_forget.rs"]

@@ -5,7 +5,10 @@
 //!
 //! Each: sign in, list and call a tool; restart the authorization server (clients and tokens
 //! gone) → Keyhole signs in again with a new registration, on the same connection, tab and form;
-//! restart the MCP server → the next call works. In the browser and through the CLI.
+//! restart the MCP server → the next call works. In the browser and through the CLI; and once
+//! more with the server on the HTTP+SSE transport of 2024-11-05 (the SDK's `sse_app`), which
+//! Keyhole finds by itself: there the restart of the MCP server ends the stream, and Keyhole opens
+//! a new one.
 
 use crate::common;
 
@@ -22,13 +25,23 @@ fn method_name(client_auth: &str) -> &'static str {
 }
 
 async fn in_the_browser(client_auth: &str) {
+    in_the_browser_over(client_auth, "streamable-http").await;
+}
+
+async fn in_the_browser_over(client_auth: &str, transport: &str) {
     let Some(peers) = Peers::find() else { return };
-    let mut server = PythonSdkServer::start(&peers, client_auth);
+    let mut server = PythonSdkServer::start(&peers, client_auth, transport);
     let web = Web::start().await;
 
     web.connect(&server.mcp_url).await;
     python_login(&web.browser).await;
     web.wait_connected().await;
+    let shown = if transport == "sse" {
+        "HTTP+SSE"
+    } else {
+        "Streamable HTTP"
+    };
+    web.browser.wait_text("transport", |t| t == shown).await;
     web.run_tool("echo", &[("message", "before restart")]).await;
     web.wait_result("echo: before restart").await;
     let (first_client, method) = web.only_client().await;
@@ -87,8 +100,12 @@ async fn browser_with_a_public_client() {
 }
 
 async fn through_the_cli(client_auth: &str) {
+    through_the_cli_over(client_auth, "streamable-http").await;
+}
+
+async fn through_the_cli_over(client_auth: &str, transport: &str) {
     let Some(peers) = Peers::find() else { return };
-    let mut server = PythonSdkServer::start(&peers, client_auth);
+    let mut server = PythonSdkServer::start(&peers, client_auth, transport);
     let cli = Cli::new();
     let port = free_port().to_string();
     let url = server.mcp_url.clone();
@@ -194,4 +211,14 @@ async fn cli_with_client_secret_basic() {
 #[tokio::test]
 async fn cli_with_a_public_client() {
     through_the_cli("none").await;
+}
+
+#[tokio::test]
+async fn browser_over_http_sse() {
+    in_the_browser_over("none", "sse").await;
+}
+
+#[tokio::test]
+async fn cli_over_http_sse() {
+    through_the_cli_over("none", "sse").await;
 }

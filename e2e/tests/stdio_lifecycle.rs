@@ -1,19 +1,19 @@
 //! A stdio server started through the real binary does not outlive Keyhole: on `SIGTERM` (as a
 //! service manager or `kill` sends it), with a page's event stream still open, the server and the
-//! process it started are ended before Keyhole exits.
+//! process it started are ended before Keyhole exits; and when Keyhole is killed with `SIGKILL`,
+//! the guard it started the server through ends them.
 
+use std::path::Path;
 use std::time::Duration;
 
-use keyhole_e2e::stdio_server::{pids, running, script};
+use keyhole_e2e::stdio_server::{pids, running, script, until_gone};
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
-    let mut keyhole = KeyholeProcess::web(&["--no-demo"]);
+/// Connects the Python stdio server through Keyhole's API; returns its process ids (the server's
+/// and its helper's) and the open event stream.
+async fn start_server(keyhole: &KeyholeProcess, pid_file: &Path) -> (Vec<u32>, reqwest::Response) {
     let script = script();
-    let dir = tempfile::tempdir().unwrap();
-    let pid_file = dir.path().join("pids");
     let http = reqwest::Client::new();
     let reply: Value = http
         .post(format!("{}/api/mcp/connect", keyhole.base_url))
@@ -39,8 +39,16 @@ async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
         .await
         .unwrap();
     assert_eq!(events.status(), 200);
-    let pids = pids(&pid_file);
+    let pids = pids(pid_file);
     assert!(pids.iter().all(|pid| running(*pid)), "{pids:?}");
+    (pids, events)
+}
+
+#[tokio::test]
+async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
+    let mut keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (pids, events) = start_server(&keyhole, &dir.path().join("pids")).await;
 
     let sent = std::process::Command::new("kill")
         .args(["-TERM", &keyhole.pid().to_string()])
@@ -58,4 +66,18 @@ async fn stopping_keyhole_ends_its_stdio_servers_and_what_they_started() {
         "left running after Keyhole stopped: {left:?}"
     );
     drop(events);
+}
+
+#[tokio::test]
+async fn killing_keyhole_outright_still_ends_its_stdio_servers() {
+    let mut keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (pids, _events) = start_server(&keyhole, &dir.path().join("pids")).await;
+    let sent = std::process::Command::new("kill")
+        .args(["-KILL", &keyhole.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert!(keyhole.wait_exit(Duration::from_secs(10)).is_some());
+    until_gone(&pids, "after Keyhole was killed with SIGKILL").await;
 }

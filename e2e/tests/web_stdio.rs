@@ -56,3 +56,49 @@ async fn a_catalog_stdio_server_is_started_used_logged_and_ended_from_the_page()
     until_gone(&pids, "after the page disconnected").await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_command_typed_in_the_page_shows_what_will_run_then_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    browser.client.goto(&keyhole.open_url).await.unwrap();
+
+    browser.click("command-form-open").await; // its form is fetched on first opening
+    browser
+        .fill("command-line-input", "python3 'unclosed")
+        .await;
+    browser
+        .wait_text("command-problem", |t| t.contains("quote"))
+        .await;
+    let line = format!("python3 '{}'", script().display());
+    browser.fill("command-line-input", &line).await;
+    browser
+        .fill(
+            "command-env-input",
+            &format!("PID_FILE={}", pid_file.display()),
+        )
+        .await;
+    let preview = browser
+        .wait_text("command-preview", |t| t.ends_with("(with PID_FILE set)"))
+        .await;
+    assert!(preview.starts_with("python3 "), "{preview}");
+    assert!(
+        !preview.contains(&pid_file.display().to_string()),
+        "environment values are not shown: {preview}"
+    );
+    browser.click("command-start").await;
+    browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    browser.wait_text("transport", |t| t == "stdio").await;
+    run_tool(&browser, "echo", &[("message", "typed")]).await;
+    browser
+        .wait_text("tool-result", |t| t.contains("typed"))
+        .await;
+    let pids = pids(&pid_file);
+    browser.click("disconnect-button").await;
+    until_gone(&pids, "after the page disconnected").await;
+    browser.close().await;
+}

@@ -49,9 +49,12 @@ pub fn App() -> impl IntoView {
         status.set(ConnectionStatus::Connected { url: live.url() });
     });
     let on_connected = Callback::new(move |connection: Connection| {
-        let id = connection.reply.session_id;
-        let init = connection.reply.initialize_result;
-        let live = Session::new(id, connection.url, init, connection.bearer, recovery);
+        let live = Session::new(
+            connection.url,
+            connection.reply,
+            connection.bearer,
+            recovery,
+        );
         show.run(live);
         toasts.show(ToastKind::Success, format!("Connected to {}.", live.url()));
     });

@@ -3,10 +3,12 @@
 //! `keyhole web --config` lists every entry in the servers view; `keyhole cli --config --server
 //! NAME` picks one.
 //!
-//! Keyhole connects to Streamable HTTP servers (`url`) and stdio servers (`command`, `args`,
-//! `env`, `cwd`; the web app gets their environment over the token-protected API, as it gets
-//! `enterprise` secrets, and shows only its names). Entries of the legacy SSE transport are kept with the reason, so the web app can list them
-//! and the CLI can say why it refuses them.
+//! Keyhole connects to HTTP servers (`url`: Streamable HTTP, or the HTTP+SSE transport of
+//! 2024-11-05 with `"type": "sse"` or when the server refuses the Streamable HTTP POST) and stdio
+//! servers (`command`, `args`, `env`, `cwd`; the web app gets their environment over the
+//! token-protected API, as it gets `enterprise` secrets, and shows only its names). Entries of a
+//! transport Keyhole does not speak are kept with the reason, so the web app can list them and the
+//! CLI can say why it refuses them.
 //!
 //! An entry may carry Keyhole's own `enterprise` object for enterprise-managed authorization
 //! (SEP-990): the IdP and this client's registrations there and at the server's authorization
@@ -29,6 +31,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::native::mcp_client::HttpTransport;
 use crate::native::mcp_client::stdio::StdioCommand;
 use keyhole_shared::ScopeSet;
 use keyhole_shared::api::{CatalogEntry, StdioEntry};
@@ -61,7 +64,7 @@ pub struct CatalogServer {
 /// How Keyhole can reach an entry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transport {
-    /// A Streamable HTTP endpoint (boxed: it is much larger than the other variants).
+    /// An HTTP endpoint (boxed: it is much larger than the other variants).
     Http(Box<HttpServer>),
     /// A server to start and talk to over stdio (`command`, `args`, `env`, `cwd`).
     Stdio(StdioCommand),
@@ -69,10 +72,12 @@ pub enum Transport {
     Unsupported { reason: String },
 }
 
-/// A Streamable HTTP server from the catalog.
+/// An HTTP server from the catalog.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpServer {
     pub url: String,
+    /// `"type": "sse"`: the HTTP+SSE transport; else Streamable HTTP, with detection.
+    pub transport: HttpTransport,
     /// Sent with every MCP request.
     pub headers: Vec<(String, String)>,
     /// Enterprise-managed authorization settings, when the entry has them.
@@ -192,14 +197,18 @@ fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
     if entry.contains_key("command") || kind == "stdio" {
         return stdio(name, entry, at).map(Transport::Stdio);
     }
-    if kind == "sse" {
-        return Ok(Transport::Unsupported {
-            reason: format!(
-                "server {name:?} uses the legacy SSE transport; Keyhole connects to Streamable HTTP \
-                 servers only, for now"
-            ),
-        });
-    }
+    let transport = match kind {
+        "sse" => HttpTransport::LegacySse,
+        "" | "http" | "streamable-http" | "streamableHttp" => HttpTransport::Detect,
+        other => {
+            return Ok(Transport::Unsupported {
+                reason: format!(
+                    "server {name:?} uses the transport {other:?}; Keyhole speaks stdio, \
+                     Streamable HTTP (\"http\") and HTTP+SSE (\"sse\")"
+                ),
+            });
+        }
+    };
     let url_key = if entry.contains_key("url") {
         "url"
     } else {
@@ -226,6 +235,7 @@ fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
     };
     Ok(Transport::Http(Box::new(HttpServer {
         url: url.to_owned(),
+        transport,
         headers,
         enterprise,
     })))
@@ -465,10 +475,11 @@ mod tests {
     }
 
     #[test]
-    fn stdio_entries_are_read_and_sse_ones_kept_with_the_reason() {
+    fn stdio_and_sse_entries_are_read_and_unknown_transports_kept_with_the_reason() {
         let catalog = Catalog::from_value(&json!({"servers": {
             "local": {"command": "npx", "args": ["-y", "srv"], "env": {"KEY": "k1"}, "cwd": "/tmp"},
-            "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}
+            "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"},
+            "sock": {"type": "ws", "url": "ws://127.0.0.1:1/"}
         }}))
         .unwrap();
         let Transport::Stdio(local) = &catalog.server("local").unwrap().transport else {
@@ -478,7 +489,11 @@ mod tests {
         assert_eq!(local.env, [("KEY".to_owned(), "k1".to_owned())]);
         assert_eq!(local.cwd.as_deref(), Some(Path::new("/tmp")));
         match &catalog.server("old").unwrap().transport {
-            Transport::Unsupported { reason } => assert!(reason.contains("SSE"), "{reason}"),
+            Transport::Http(old) => assert_eq!(old.transport, HttpTransport::LegacySse),
+            other => panic!("{other:?}"),
+        }
+        match &catalog.server("sock").unwrap().transport {
+            Transport::Unsupported { reason } => assert!(reason.contains("\"ws\""), "{reason}"),
             other => panic!("{other:?}"),
         }
         let listed = catalog.entries();

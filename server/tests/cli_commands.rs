@@ -225,7 +225,7 @@ async fn servers_by_name_from_an_mcp_json_catalog_with_headers() {
     let document = serde_json::json!({"mcpServers": {
         "open": {"type": "streamable-http", "url": bed.mcp_url("open")},
         "main": {"url": bed.mcp_url("main"), "headers": {"Authorization": format!("Bearer {token}")}},
-        "old": {"type": "sse", "url": "http://127.0.0.1:1/sse"}
+        "old": {"type": "websocket", "url": "ws://127.0.0.1:1/"}
     }});
     std::fs::write(&catalog, document.to_string()).unwrap();
     let path = catalog.to_str().unwrap();
@@ -281,7 +281,11 @@ async fn servers_by_name_from_an_mcp_json_catalog_with_headers() {
         .await,
         2
     );
-    assert!(t.stderr().contains("SSE"), "{}", t.stderr());
+    assert!(
+        t.stderr().contains("the transport \"websocket\""),
+        "{}",
+        t.stderr()
+    );
     let mut t = FakeTerminal::new();
     assert_eq!(
         bed.run(

@@ -1,7 +1,7 @@
 //! `keyhole cli --command`: a server started as a child process and spoken to over stdio — a small
-//! Python server written for these tests (`cli_fixture/stdio_server.py`) and the official
-//! `@modelcontextprotocol/server-everything` from npm. The process, and what it started, end with
-//! the command, also when the server crashes in the middle of a call.
+//! Python server written for these tests (`cli_fixture/stdio_server.py`; third-party servers over
+//! stdio are in the e2e suite, `third_party_transports`). The process, and what it started, end
+//! with the command, also when the server crashes in the middle of a call.
 
 use crate::cli_fixture;
 
@@ -115,59 +115,6 @@ async fn command_lines_and_their_environment_are_checked_before_anything_runs() 
         assert_eq!(bed.run(&argv, &mut t).await, 2, "{argv:?}");
         assert!(t.stderr().contains(says), "{argv:?}: {}", t.stderr());
     }
-}
-
-/// `@modelcontextprotocol/server-everything` installed by `scripts/test.sh` into `target/peers/`
-/// (`KEYHOLE_PEERS_DIR` overrides); skipped when absent unless `KEYHOLE_INTEROP` asks for it.
-fn server_everything() -> Option<PathBuf> {
-    let peers = std::env::var_os("KEYHOLE_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/peers"));
-    let script = peers.join("node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-    if script.exists() {
-        return Some(script);
-    }
-    if std::env::var_os("KEYHOLE_INTEROP").is_some() {
-        panic!(
-            "{} is missing; scripts/test.sh installs it",
-            script.display()
-        );
-    }
-    eprintln!("skipped: server-everything is not installed (run scripts/test.sh)");
-    None
-}
-
-#[tokio::test]
-async fn server_everything_over_stdio_lists_and_calls_its_tools() {
-    let Some(script) = server_everything() else {
-        return;
-    };
-    let bed = Bed::start().await;
-    let command = format!("node '{}' stdio", script.display());
-    let mut t = FakeTerminal::new();
-    let argv = ["--command", &command, "tools", "list"];
-    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
-    assert!(t.stdout().contains("echo"), "{}", t.stdout());
-
-    let mut t = FakeTerminal::new();
-    let argv = [
-        "--command",
-        &command,
-        "tools",
-        "call",
-        "echo",
-        "--arg",
-        "message=from stdio",
-    ];
-    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
-    assert!(t.stdout().contains("from stdio"), "{}", t.stdout());
-
-    let mut t = FakeTerminal::new();
-    let argv = ["--command", &command, "resources", "list"];
-    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
-    let mut t = FakeTerminal::new();
-    let argv = ["--command", &command, "prompts", "list"];
-    assert_eq!(bed.run(&argv, &mut t).await, 0, "{}", t.stderr());
 }
 
 #[tokio::test]

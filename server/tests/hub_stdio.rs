@@ -110,7 +110,7 @@ async fn a_command_that_cannot_start_is_a_transport_error_and_bad_configs_are_re
             "for \"stdio\" servers",
         ),
         (
-            json!({"type": "sse", "url": "http://127.0.0.1:1/sse"}),
+            json!({"type": "websocket", "url": "ws://127.0.0.1:1/"}),
             "not supported",
         ),
     ] {

@@ -37,6 +37,8 @@ mod hub_cancellation;
 mod hub_connect_and_call;
 #[path = "hub_contract.rs"]
 mod hub_contract;
+#[path = "hub_legacy_sse.rs"]
+mod hub_legacy_sse;
 #[path = "hub_network_log.rs"]
 mod hub_network_log;
 #[path = "hub_oauth_fetch.rs"]

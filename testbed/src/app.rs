@@ -21,6 +21,7 @@ pub fn app(state: Arc<TestbedState>) -> Router {
             get(crate::mcp::resource_auth::protected_resource_metadata),
         )
         .merge(crate::mcp::transport::router())
+        .merge(crate::mcp::legacy_sse::router())
         .merge(crate::authz::router())
         .merge(crate::idp::router())
         .merge(crate::control::router())
@@ -104,6 +105,20 @@ impl RunningTestbed {
     /// The MCP endpoint of the server named `name`.
     pub fn mcp_url(&self, name: &str) -> Option<String> {
         self.state.server(name).map(|server| server.mcp_url.clone())
+    }
+
+    /// Ends every session of the server named `name`, closing their streams, as a restart of
+    /// the server would; returns how many there were.
+    pub fn end_sessions(&self, name: &str) -> usize {
+        let Some(server) = self.state.server(name) else {
+            return 0;
+        };
+        let sessions = server.sessions.all();
+        for session in &sessions {
+            server.sessions.remove(&session.id);
+            session.close();
+        }
+        sessions.len()
     }
 
     /// `(name, MCP URL)` of every configured server, in configuration order.

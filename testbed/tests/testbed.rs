@@ -17,6 +17,8 @@ mod enterprise_managed;
 mod insufficient_scope;
 #[path = "jwt_access_tokens.rs"]
 mod jwt_access_tokens;
+#[path = "legacy_sse.rs"]
+mod legacy_sse;
 #[path = "partial_consent.rs"]
 mod partial_consent;
 #[path = "pkce_and_codes.rs"]

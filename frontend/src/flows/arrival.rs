@@ -75,13 +75,7 @@ async fn pick_up(snapshot: &ResumeSnapshot, recovery: Recovery) -> Option<Sessio
         encode(&snapshot.backend_session_id)
     );
     let reply = api::get_call::<SessionReply>(&path).await.ok()?.ok()?;
-    let live = Session::new(
-        snapshot.backend_session_id.clone(),
-        snapshot.server_url.clone(),
-        reply.initialize_result,
-        None,
-        recovery,
-    );
+    let live = Session::new(snapshot.server_url.clone(), reply, None, recovery);
     live.ui
         .restore_from(&snapshot.active_tab, snapshot.tabs.clone());
     Some(live)

@@ -7,6 +7,7 @@
 //! tasks can hold it freely.
 
 use keyhole_shared::api::HttpExchange;
+use keyhole_shared::api::mcp::SessionReply;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeContext};
 use keyhole_shared::messages;
 use keyhole_shared::scopes::ScopeSet;
@@ -159,6 +160,9 @@ pub struct Progress {
 pub struct Session {
     id: StoredValue<String>,
     url: StoredValue<String>,
+    /// How the backend reaches the server, as the views name it: `Streamable HTTP`, `HTTP+SSE`
+    /// or `stdio`.
+    pub transport: &'static str,
     initialize: StoredValue<Value>,
     next_id: StoredValue<u64>,
     /// The access token the backend session currently sends (kept to tell a refused token from
@@ -198,17 +202,22 @@ pub fn now_ms() -> f64 {
 }
 
 impl Session {
+    /// The session `reply` describes, on `url`.
     pub fn new(
-        id: String,
         url: String,
-        initialize: Value,
+        reply: SessionReply,
         bearer: Option<Secret>,
         recovery: Recovery,
     ) -> Self {
         Self {
-            id: StoredValue::new(id),
+            id: StoredValue::new(reply.session_id),
             url: StoredValue::new(url),
-            initialize: StoredValue::new(initialize),
+            transport: match reply.transport.as_str() {
+                "sse" => "HTTP+SSE",
+                "stdio" => "stdio",
+                _ => "Streamable HTTP",
+            },
+            initialize: StoredValue::new(reply.initialize_result),
             next_id: StoredValue::new(1),
             bearer: StoredValue::new(bearer),
             recovery,

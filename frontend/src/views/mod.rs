@@ -2,6 +2,7 @@
 
 pub mod auth_forget;
 pub mod auth_view;
+pub mod command_form;
 pub mod content;
 pub mod dialog;
 pub mod export;

@@ -43,6 +43,7 @@ pub fn NetworkTab(session: Session) -> impl IntoView {
                 "Reload"
             </button>
             <span class="muted">{move || format!("{} exchanges", session.network.with(Vec::len))}</span>
+            <span class="muted" data-testid="network-transport">"over " {session.transport}</span>
         </div>
         <ol class="log" data-testid="network-log">
             <For each=shown key=|e| (e.seq, e.status, e.duration_ms.to_bits()) let:exchange>

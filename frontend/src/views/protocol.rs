@@ -74,6 +74,7 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 <option value="received">"Received only"</option>
             </select>
             <span class="muted">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
+            <span class="muted" data-testid="protocol-transport">"over " {session.transport}</span>
             {move || {
                 let dropped = session.dropped_messages.get();
                 (dropped > 0).then(|| view! {

@@ -17,6 +17,7 @@ use serde_json::Value;
 use crate::flows::connect::{self, ConnectOutcome, Connection};
 use crate::flows::oauth;
 use crate::platform::api;
+use crate::views::command_form;
 use crate::views::status_badge::ConnectionStatus;
 
 /// The connect form's enterprise-managed authorization (SEP-990) fields.
@@ -198,6 +199,18 @@ pub fn ServersView(
             finish_connect(outcome, None, status, on_connected);
         });
     });
+    // The form for a command typed here is its own wasm chunk, fetched when first opened.
+    let command_form = StoredValue::new_local(None::<AnyView>);
+    let command_form_loaded = RwSignal::new(false);
+    let open_command_form = move |_| {
+        if command_form_loaded.get_untracked() {
+            return;
+        }
+        spawn_local(async move {
+            command_form.set_value(Some(command_form::command_form(on_stdio).await));
+            command_form_loaded.set(true);
+        });
+    };
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -215,7 +228,7 @@ pub fn ServersView(
                     connect();
                 }
             >
-                <label for="server-url">"Streamable HTTP URL"</label>
+                <label for="server-url">"Server URL (Streamable HTTP, or HTTP+SSE)"</label>
                 <input
                     id="server-url"
                     type="url"
@@ -250,6 +263,13 @@ pub fn ServersView(
                     <AuthMethodField label="Authentication there" testid="server-ema-auth-method-select" value=enterprise.auth_method />
                 </details>
             </form>
+            <details class="connect-headers" on:toggle=open_command_form>
+                <summary data-testid="command-form-open">"Start a stdio server from a command line"</summary>
+                {move || {
+                    command_form_loaded.track();
+                    command_form.try_update_value(Option::take).flatten()
+                }}
+            </details>
         </section>
         <section class="panel" aria-labelledby="catalog-heading">
             <h2 id="catalog-heading">"Servers"</h2>

@@ -95,7 +95,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
         "session"
     };
     let instructions = init["instructions"].as_str().map(str::to_owned);
-    let (transport, target) = transport_of(&session.url());
+    let target = target_of(&session.url());
 
     let panel = move |tab: Tab, body: fn(Session) -> AnyView| {
         view! {
@@ -118,7 +118,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                 <div>
                     <h2>{server_name} " " <span class="muted">{server_version}</span></h2>
                     <p class="muted">
-                        <span data-testid="transport">{transport}</span> " · "
+                        <span data-testid="transport">{session.transport}</span> " · "
                         <code data-testid="server-target">{target}</code>
                         " · protocol "
                         <span data-testid="protocol-version" data-era=era>{protocol_version} " (" {era} ")"</span>
@@ -167,16 +167,13 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
     }
 }
 
-/// How the server is reached, for the header: a stdio server (the backend names it `stdio:` and
-/// its form-encoded command line) with its command line, or the Streamable HTTP URL.
-fn transport_of(url: &str) -> (&'static str, String) {
+/// What the server is, for the header: a stdio server's command line (the backend names it
+/// `stdio:` and the form-encoded line), or the URL.
+fn target_of(url: &str) -> String {
     match url.strip_prefix("stdio:") {
-        Some(encoded) => {
-            let line = js_sys::decode_uri_component(&encoded.replace('+', " "))
-                .map(String::from)
-                .unwrap_or_else(|_| encoded.to_owned());
-            ("stdio", line)
-        }
-        None => ("Streamable HTTP", url.to_owned()),
+        Some(encoded) => js_sys::decode_uri_component(&encoded.replace('+', " "))
+            .map(String::from)
+            .unwrap_or_else(|_| encoded.to_owned()),
+        None => url.to_owned(),
     }
 }

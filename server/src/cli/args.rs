@@ -40,9 +40,14 @@ pub struct ClientArgs {
 /// Where the server is and how to authorize there.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ConnectionArgs {
-    /// The MCP server's Streamable HTTP endpoint.
+    /// The MCP server's URL: a Streamable HTTP endpoint, or the event stream of an HTTP+SSE
+    /// (2024-11-05) server, found when the server refuses the Streamable HTTP POST.
     #[arg(long, global = true, value_name = "URL")]
     pub url: Option<String>,
+    /// How to speak to --url (or the --config entry): `auto` tries Streamable HTTP and falls back
+    /// to HTTP+SSE on a 4xx; `streamable-http` and `sse` use only that.
+    #[arg(long, global = true, value_enum, value_name = "TRANSPORT")]
+    pub transport: Option<TransportChoice>,
     /// An `mcp.json` catalog; pick the server with --server.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -110,8 +115,8 @@ pub struct ConnectionArgs {
     #[arg(long, global = true)]
     pub client_credentials: bool,
     /// The MCP protocol version to speak: 2026-07-28 is the stateless revision (no initialize,
-    /// `server/discover` instead); 2025-11-25, 2025-06-18 or 2025-03-26 ask for exactly that in
-    /// the initialize handshake. Default: negotiate — `server/discover` at 2026-07-28 first, and
+    /// `server/discover` instead); 2025-11-25, 2025-06-18, 2025-03-26 or 2024-11-05 ask for
+    /// exactly that in the initialize handshake. Default: negotiate — `server/discover` at 2026-07-28 first, and
     /// the handshake when the server does not speak it.
     #[arg(long, global = true, value_name = "VERSION", value_parser = crate::native::mcp_client::known_protocol_version)]
     pub protocol_version: Option<String>,
@@ -243,4 +248,22 @@ pub enum AuthCommand {
         #[arg(required = true, value_name = "HEADER")]
         headers: Vec<std::ffi::OsString>,
     },
+}
+
+/// `--transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TransportChoice {
+    Auto,
+    StreamableHttp,
+    Sse,
+}
+
+impl From<TransportChoice> for crate::native::mcp_client::HttpTransport {
+    fn from(choice: TransportChoice) -> Self {
+        match choice {
+            TransportChoice::Auto => Self::Detect,
+            TransportChoice::StreamableHttp => Self::StreamableHttp,
+            TransportChoice::Sse => Self::LegacySse,
+        }
+    }
 }

@@ -24,7 +24,7 @@ use crate::catalog::{self, Catalog, Transport};
 use crate::native::mcp_client::stateless;
 use crate::native::mcp_client::stdio::StdioCommand;
 use crate::native::mcp_client::{
-    ClientConfig, ClientEvents, Credentials, McpClient, SendError, UpstreamChallenge,
+    ClientConfig, ClientEvents, Credentials, HttpTransport, McpClient, SendError, UpstreamChallenge,
 };
 use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
 use crate::native::oauth_store::FileStore;
@@ -89,6 +89,8 @@ pub(super) struct Target {
     pub enterprise: Option<EnterpriseConfig>,
     /// `--command`: the server to start and talk to over stdio (`url` then names it).
     pub stdio: Option<StdioCommand>,
+    /// How `url` is spoken to: `--transport`, else the catalog entry's `type`.
+    pub http_transport: HttpTransport,
 }
 
 /// `--command` with its `--env`s, when given.
@@ -141,6 +143,7 @@ fn stdio_target(args: &ConnectionArgs) -> Result<Option<Target>, CliError> {
         headers: Vec::new(),
         enterprise: None,
         stdio: Some(command),
+        http_transport: HttpTransport::Detect,
     }))
 }
 
@@ -155,6 +158,7 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
             headers: Vec::new(),
             enterprise: None,
             stdio: None,
+            http_transport: HttpTransport::Detect,
         },
         (None, Some(config), Some(name)) => {
             let catalog = Catalog::load(config).map_err(|e| CliError::usage(e.0))?;
@@ -166,12 +170,14 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
                     headers: server.headers.clone(),
                     enterprise: server.enterprise.clone(),
                     stdio: None,
+                    http_transport: server.transport,
                 },
                 Transport::Stdio(command) => Target {
                     url: command.pseudo_url().to_string(),
                     headers: Vec::new(),
                     enterprise: None,
                     stdio: Some(command.clone()),
+                    http_transport: HttpTransport::Detect,
                 },
                 Transport::Unsupported { reason } => return Err(in_file(reason.clone())),
             }
@@ -191,6 +197,9 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
             ));
         }
     };
+    if let Some(chosen) = args.transport {
+        target.http_transport = chosen.into();
+    }
     for header in &args.extra_headers {
         target
             .headers
@@ -305,6 +314,7 @@ impl<'t> Session<'t> {
         config.capabilities = capabilities;
         config.protocol_version = args.protocol_version.clone();
         config.stdio = target.stdio.clone();
+        config.http_transport = target.http_transport;
         let (sender, receiver) = mpsc::unbounded_channel();
         let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
         let http = crate::native::upstream_http::client_builder()

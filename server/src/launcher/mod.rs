@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::catalog::Catalog;
 use crate::cli::{self, ClientArgs};
+use crate::native::mcp_client::stdio_guard;
 use crate::web::hub::HubOptions;
 use crate::web::security::ApiToken;
 use crate::web::{self, ServeOptions};
@@ -26,7 +27,7 @@ pub const DEFAULT_PORT: u16 = 6274;
     name = "keyhole",
     version,
     about = "An inspector for MCP servers, built for mid-session authorization.",
-    long_about = "Keyhole connects to MCP servers over Streamable HTTP, lets you browse and call their tools, \
+    long_about = "Keyhole connects to MCP servers over Streamable HTTP, HTTP+SSE or stdio, lets you browse and call their tools, \
 resources and prompts, and shows every JSON-RPC message and HTTP exchange. When a token expires, is revoked \
 or lacks a scope mid-session, Keyhole recovers without tearing the session down.\n\n\
 Run without a subcommand to start the web inspector with the built-in demo (same as `keyhole web`).",
@@ -48,6 +49,19 @@ enum Command {
     Testbed(TestbedArgs),
     /// One-shot commands against an MCP server, for terminals and scripts.
     Cli(ClientArgs),
+    /// Runs a stdio server and ends its process group when Keyhole dies (started by Keyhole).
+    #[command(name = "stdio-guard", hide = true)]
+    StdioGuard(GuardArgs),
+}
+
+#[derive(Debug, Args)]
+struct GuardArgs {
+    /// The Keyhole process that started the guard.
+    #[arg(long)]
+    parent: u32,
+    /// The server's program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, Args)]
@@ -84,7 +98,8 @@ struct WebArgs {
     /// An `mcp.json` catalog ({"mcpServers": {NAME: {"url": …, "headers": {…}}}}) whose servers
     /// the servers view lists. Without it, `./mcp.json` is read if there is one, else
     /// `mcp.json` in Keyhole's configuration folder (`~/.config/keyhole` on Linux). Stdio entries
-    /// are listed with the reason the web app cannot start them yet.
+    /// ("command", "args", "env", "cwd") are started on this machine when you connect them;
+    /// "type": "sse" entries use the HTTP+SSE transport of 2024-11-05.
     /// An entry may carry enterprise-managed authorization settings: "enterprise": {"idpIssuer",
     /// "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
     #[arg(long, value_name = "FILE")]
@@ -123,11 +138,15 @@ fn parse_host(value: &str) -> Result<IpAddr, String> {
 /// Parses the arguments, runs the command, and turns failures into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    if !matches!(cli.command, Some(Command::StdioGuard(_))) {
+        init_tracing();
+        stdio_guard::enable();
+    }
     match cli.command {
         Some(Command::Web(args)) => run_web(args),
         Some(Command::Testbed(args)) => run_testbed(args),
         Some(Command::Cli(args)) => cli::run(args),
+        Some(Command::StdioGuard(guard)) => stdio_guard::run(guard.parent, guard.command),
         None => run_web(cli.web),
     }
 }

@@ -29,7 +29,8 @@ pub struct ConnectRequest {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransportConfig {
-    /// `streamable-http`, or `stdio` (the hub starts `command` and talks over its stdio).
+    /// `streamable-http` (and HTTP+SSE when the server refuses it), `sse` (HTTP+SSE of
+    /// 2024-11-05 only), or `stdio` (the hub starts `command` and talks over its stdio).
     #[serde(rename = "type")]
     pub kind: String,
     /// `streamable-http`: the server's URL.
@@ -115,6 +116,10 @@ pub struct SessionReply {
     pub initialize_result: Value,
     pub protocol_version: Option<String>,
     pub upstream_session_id: Option<String>,
+    /// How the backend reaches the server: `streamable-http`, `sse` (HTTP+SSE, 2024-11-05) or
+    /// `stdio`.
+    #[serde(default)]
+    pub transport: String,
 }
 
 /// The `send` reply: the JSON-RPC response, absent for a notification or a response.

@@ -47,6 +47,7 @@ fn a_session_reply_is_camel_case() {
             initialize_result: json!({"protocolVersion": "2025-11-25"}),
             protocol_version: Some("2025-11-25".into()),
             upstream_session_id: None,
+            transport: "sse".into(),
         }),
         json!({
             "ok": true,
@@ -55,6 +56,7 @@ fn a_session_reply_is_camel_case() {
             "initializeResult": {"protocolVersion": "2025-11-25"},
             "protocolVersion": "2025-11-25",
             "upstreamSessionId": null,
+            "transport": "sse",
         }),
     );
 }

@@ -1,10 +1,12 @@
 //! The MCP servers of the testbed (Streamable HTTP, protocol 2025-11-25 with 2025-06-18 and
 //! 2025-03-26 clients answered too, and the stateless 2026-07-28 per the server's `era`:
-//! [`stateless`]). Each configured server lives at `/servers/<name>/mcp`.
+//! [`stateless`]). Each configured server lives at `/servers/<name>/mcp`, and speaks the
+//! HTTP+SSE transport of 2024-11-05 at `/servers/<name>/mcp/sse` too ([`legacy_sse`]).
 
 pub mod catalog;
 pub mod dispatch;
 pub mod input_required;
+pub mod legacy_sse;
 pub mod presets;
 pub mod resource_auth;
 pub mod session;

@@ -90,7 +90,7 @@ fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
 }
 
 /// Common gate of every request: known server, origin, then the bearer token.
-fn admit(
+pub(super) fn admit(
     state: &TestbedState,
     name: &str,
     headers: &HeaderMap,

@@ -1,6 +1,8 @@
 //! Keyhole's own MCP client for the Streamable HTTP transport (2025-11-25, also talking to
-//! 2025-06-18 and 2025-03-26 servers, and the stateless 2026-07-28 revision when asked for it:
-//! [`stateless`]). Used by the web backend's sessions and by `keyhole cli`.
+//! 2025-06-18 and 2025-03-26 servers, and the stateless 2026-07-28 revision: [`stateless`]), for
+//! the HTTP+SSE transport of 2024-11-05 ([`legacy_sse`], found when a server refuses the
+//! Streamable HTTP POST) and for stdio ([`stdio`]). Used by the web backend's sessions and by
+//! `keyhole cli`.
 //!
 //! Why not the official SDK: an inspector must show every HTTP exchange and hand every 401/403 with
 //! its raw `WWW-Authenticate` to the auth core, and it must swap the bearer token of a live session
@@ -10,14 +12,17 @@
 
 pub(crate) mod exchange;
 mod get_stream;
+pub mod legacy_sse;
 mod post;
 mod reconnect;
+mod responses;
 pub mod sse_limits;
 pub mod stateless;
 pub mod stdio;
+pub mod stdio_guard;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -42,11 +47,12 @@ const MAX_TOOL_PAGES: usize = 20;
 
 /// Every protocol version this client speaks, newest first (the stateless one, then the
 /// handshake ones).
-pub const KNOWN_PROTOCOL_VERSIONS: [&str; 4] = [
+pub const KNOWN_PROTOCOL_VERSIONS: [&str; 5] = [
     stateless::MODERN_PROTOCOL_VERSION,
     SUPPORTED_PROTOCOL_VERSIONS[0],
     SUPPORTED_PROTOCOL_VERSIONS[1],
     SUPPORTED_PROTOCOL_VERSIONS[2],
+    SUPPORTED_PROTOCOL_VERSIONS[3],
 ];
 
 /// `text` when it is a protocol version this client speaks; else what it speaks.
@@ -62,8 +68,22 @@ pub fn known_protocol_version(text: &str) -> Result<String, String> {
 }
 
 /// The protocol versions of the `initialize` handshake, newest first; the first is the one it
-/// asks for.
-pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 3] = ["2025-11-25", "2025-06-18", "2025-03-26"];
+/// asks for. 2024-11-05 is what servers of the HTTP+SSE transport's time answer.
+pub const SUPPORTED_PROTOCOL_VERSIONS: [&str; 4] =
+    ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+/// Which HTTP transport a URL is spoken to with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum HttpTransport {
+    /// Streamable HTTP, and the HTTP+SSE transport of 2024-11-05 when the server refuses the
+    /// `initialize` POST with a 4xx (the specification's backwards-compatibility rule).
+    #[default]
+    Detect,
+    /// Streamable HTTP only.
+    StreamableHttp,
+    /// The HTTP+SSE transport of 2024-11-05 (`type: "sse"`): the URL is its event stream.
+    LegacySse,
+}
 
 /// What the client tells its owner about, as it happens.
 pub trait ClientEvents: Send + Sync + 'static {
@@ -228,6 +248,8 @@ pub struct ClientConfig {
     /// Start this command and speak over its stdin and stdout instead of HTTP (`endpoint` then
     /// only names the server: [`stdio::StdioCommand::pseudo_url`]).
     pub stdio: Option<stdio::StdioCommand>,
+    /// How `endpoint` is spoken to (when `stdio` is not set).
+    pub http_transport: HttpTransport,
     /// The protocol version to speak. `None`: negotiate (`server/discover` at the newest
     /// version, the `initialize` handshake when the server does not speak it). A 2026-07-28 or later version: the stateless protocol
     /// ([`stateless`]). An older one: the handshake asking for exactly it.
@@ -243,6 +265,7 @@ impl ClientConfig {
             capabilities: json!({}),
             stateless_capabilities: None,
             stdio: None,
+            http_transport: HttpTransport::default(),
             protocol_version: None,
         }
     }
@@ -269,6 +292,10 @@ struct Inner {
     param_headers: Mutex<HashMap<String, Result<stateless::ParamHeaders, String>>>,
     /// The running stdio server, when the config names a command.
     stdio: tokio::sync::Mutex<Option<Arc<stdio::StdioChannel>>>,
+    /// Whether the server speaks the HTTP+SSE transport (configured, or found by detection).
+    legacy_sse: AtomicBool,
+    /// The open HTTP+SSE connection.
+    legacy: tokio::sync::Mutex<Option<Arc<legacy_sse::LegacyChannel>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -284,6 +311,8 @@ impl McpClient {
         credentials: Arc<Credentials>,
         events: Arc<dyn ClientEvents>,
     ) -> Self {
+        let legacy_sse =
+            config.http_transport == HttpTransport::LegacySse && config.stdio.is_none();
         let inner = Inner {
             http,
             config,
@@ -295,6 +324,8 @@ impl McpClient {
             get_stream: Mutex::new(None),
             param_headers: Mutex::new(HashMap::new()),
             stdio: tokio::sync::Mutex::new(None),
+            legacy_sse: AtomicBool::new(legacy_sse),
+            legacy: tokio::sync::Mutex::new(None),
         };
         Self {
             inner: Arc::new(inner),
@@ -308,6 +339,21 @@ impl McpClient {
     /// The MCP endpoint this client talks to.
     pub fn endpoint(&self) -> &url::Url {
         &self.inner.config.endpoint
+    }
+
+    /// The transport spoken, as the API names it: `streamable-http`, `sse` or `stdio`.
+    pub fn transport(&self) -> &'static str {
+        if self.inner.config.stdio.is_some() {
+            "stdio"
+        } else if self.speaks_legacy_sse() {
+            "sse"
+        } else {
+            "streamable-http"
+        }
+    }
+
+    fn speaks_legacy_sse(&self) -> bool {
+        self.inner.legacy_sse.load(Ordering::Acquire)
     }
 
     /// The stdio server's process, started on first use (and again if it ended).
@@ -353,6 +399,17 @@ impl McpClient {
     /// a server may send a request on it as soon as it hears that notification, and many servers
     /// drop what they send while no GET stream is open.
     pub async fn initialize(&self) -> Result<Value, SendError> {
+        if self.speaks_legacy_sse() {
+            return match self.inner.config.protocol_version.as_deref() {
+                Some(version) if stateless::is_stateless(version) => {
+                    Err(SendError::Transport(format!(
+                        "MCP {version} is not spoken over the HTTP+SSE transport of 2024-11-05"
+                    )))
+                }
+                Some(version) => self.handshake(version).await,
+                None => self.handshake(SUPPORTED_PROTOCOL_VERSIONS[0]).await,
+            };
+        }
         match self.inner.config.protocol_version.clone() {
             Some(version) if stateless::is_stateless(&version) => self.discover(&version).await,
             Some(version) => self.handshake(&version).await,
@@ -377,12 +434,22 @@ impl McpClient {
         }
     }
 
-    /// The `initialize` handshake asking for `version`.
+    /// The `initialize` handshake asking for `version`; a 4xx to its POST, when detection is on,
+    /// tries the HTTP+SSE transport at the same URL.
     async fn handshake(&self, version: &str) -> Result<Value, SendError> {
-        let outcome = self.initialize_once(version).await;
+        let outcome = match self.initialize_once(version).await {
+            Err(SendError::Status { status, message })
+                if (400..500).contains(&status) && self.may_detect_legacy_sse() =>
+            {
+                self.try_legacy_sse(version, status, message).await
+            }
+            outcome => outcome,
+        };
         if outcome.is_err() {
             self.stop_get_stream();
-            if self.session_id().is_some() {
+            if self.speaks_legacy_sse() {
+                self.close_legacy_sse().await;
+            } else if self.session_id().is_some() {
                 // The server assigned a session before the handshake failed: do not leave it
                 // behind.
                 let _ = self.delete().await;
@@ -390,6 +457,49 @@ impl McpClient {
             }
         }
         outcome
+    }
+
+    fn may_detect_legacy_sse(&self) -> bool {
+        let config = &self.inner.config;
+        config.http_transport == HttpTransport::Detect
+            && config.stdio.is_none()
+            && !self.speaks_legacy_sse()
+    }
+
+    /// The server refused the Streamable HTTP `initialize` POST with `status`: the handshake again
+    /// over HTTP+SSE. A server that speaks neither gets both answers in the error; one that asks
+    /// for authorization on the GET is taken to speak HTTP+SSE from now on.
+    async fn try_legacy_sse(
+        &self,
+        version: &str,
+        status: u16,
+        refused: String,
+    ) -> Result<Value, SendError> {
+        self.inner.legacy_sse.store(true, Ordering::Release);
+        let outcome = self.initialize_once(version).await;
+        match outcome {
+            Err(SendError::Status { message, .. }) | Err(SendError::Transport(message))
+                if self.inner.legacy.lock().await.is_none() =>
+            {
+                self.inner.legacy_sse.store(false, Ordering::Release);
+                Err(SendError::Status {
+                    status,
+                    message: format!(
+                        "{refused}; and as an HTTP+SSE (2024-11-05) server: {message}"
+                    ),
+                })
+            }
+            outcome => {
+                if outcome.is_ok() {
+                    self.inner.events.notice(
+                        "The MCP server refused the Streamable HTTP POST and speaks the HTTP+SSE \
+                         transport of 2024-11-05; Keyhole uses that."
+                            .into(),
+                    );
+                }
+                outcome
+            }
+        }
     }
 
     async fn initialize_once(&self, version: &str) -> Result<Value, SendError> {
@@ -664,6 +774,10 @@ impl McpClient {
             channel.close().await;
             return;
         }
+        if self.speaks_legacy_sse() {
+            self.close_legacy_sse().await;
+            return;
+        }
         self.stop_get_stream();
         if self.session_id().is_some() {
             let _ = self.delete().await;
@@ -691,8 +805,9 @@ impl McpClient {
     /// answer.
     fn restart_stream(&self, channel: get_stream::Channel) -> tokio::sync::oneshot::Receiver<()> {
         let (opened, answered) = tokio::sync::oneshot::channel();
-        if self.inner.config.stdio.is_some() {
-            // A stdio server's own messages come on its stdout, which is always read.
+        if self.inner.config.stdio.is_some() || self.speaks_legacy_sse() {
+            // A stdio server's own messages come on its stdout, an HTTP+SSE server's on the
+            // stream its connection is: both are always read.
             let _ = opened.send(());
             return answered;
         }

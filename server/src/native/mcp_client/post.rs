@@ -53,18 +53,21 @@ impl McpClient {
     /// A request with the headers every MCP request carries: session, version, bearer, custom.
     pub(super) fn request(&self, method: Method) -> reqwest::RequestBuilder {
         let state = self.state();
-        let mut builder = self
-            .inner
-            .http
-            .request(method, self.inner.config.endpoint.clone());
-        for (name, value) in &self.inner.config.headers {
-            builder = builder.header(name.as_str(), value.as_str());
-        }
+        let mut builder = self.authorized(method, self.inner.config.endpoint.clone());
         if let Some(session_id) = &state.session_id {
             builder = builder.header(SESSION_HEADER, session_id);
         }
         if let Some(version) = &state.protocol_version {
             builder = builder.header(VERSION_HEADER, version);
+        }
+        builder
+    }
+
+    /// A request to `url` with the configured headers and the current bearer token.
+    pub(super) fn authorized(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
+        let mut builder = self.inner.http.request(method, url);
+        for (name, value) in &self.inner.config.headers {
+            builder = builder.header(name.as_str(), value.as_str());
         }
         if let Some(bearer) = self.inner.credentials.bearer() {
             builder = builder.bearer_auth(bearer.expose());
@@ -133,6 +136,9 @@ impl McpClient {
     async fn post_unbounded(&self, message: &Value) -> Result<PostOutcome, SendError> {
         if let Some(command) = &self.inner.config.stdio {
             return self.over_stdio(command, message).await;
+        }
+        if self.speaks_legacy_sse() {
+            return self.over_legacy_sse(message).await;
         }
         let stateless = self.is_stateless();
         let (request, body) = self.post_request(message)?;
@@ -447,7 +453,7 @@ fn is_response_to(message: &Value, request_id: Option<&Value>) -> bool {
 
 /// Reads the rest of a (non-stream) body into the recorder, up to [`MAX_BODY_BYTES`], and finishes
 /// the exchange. An unreadable or too large body marks the exchange failed and says why.
-async fn read_rest(
+pub(super) async fn read_rest(
     mut recorder: ExchangeRecorder,
     response: reqwest::Response,
 ) -> Result<Vec<u8>, String> {
@@ -482,7 +488,7 @@ pub(crate) async fn parse_json(bytes: Vec<u8>) -> Result<Value, String> {
 }
 
 /// What ended an SSE stream early: one of our limits, or the connection.
-fn stream_cut(error: sse_stream::Error) -> StreamCut {
+pub(super) fn stream_cut(error: sse_stream::Error) -> StreamCut {
     match error {
         sse_stream::Error::Body(inner) => match inner.downcast::<StreamCut>() {
             Ok(cut) => *cut,

@@ -6,10 +6,12 @@
 //! way the specification's shutdown asks: stdin closed, then `SIGTERM`, then `SIGKILL`. A server
 //! that exits by itself fails the requests waiting for it and is reported with its exit status.
 //!
+//! When Keyhole itself is killed outright, the [`stdio_guard`] it starts the server through
+//! ends the group.
+//!
 //! Written here rather than taken from an SDK for the reason the whole client is (see the parent
 //! module): the inspector has to show every message and own the process's life.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufR
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{oneshot, watch};
 
+use super::responses::Responses;
+use super::stdio_guard;
 use super::{ClientEvents, SendError};
 
 /// A line from the server longer than this is not read as a message (the limit of an HTTP body).
@@ -80,14 +84,11 @@ fn quote(word: &str) -> String {
     }
 }
 
-/// Responses awaited, by the JSON text of their request's id.
-type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>;
-
 /// A running stdio server.
 pub struct StdioChannel {
     display: String,
     stdin: tokio::sync::Mutex<Option<ChildStdin>>,
-    pending: Pending,
+    responses: Responses,
     /// Asks the process's keeper to end it.
     stop: Mutex<Option<oneshot::Sender<()>>>,
     /// How the process ended, once it has.
@@ -102,9 +103,26 @@ impl StdioChannel {
         events: Arc<dyn ClientEvents>,
     ) -> Result<Arc<Self>, SendError> {
         let display = command.display();
-        let mut process = Command::new(&command.command);
+        let cannot_start = |error: std::io::Error| {
+            SendError::Transport(format!(
+                "could not start the MCP server `{display}`: {error}"
+            ))
+        };
+        let path = command
+            .env
+            .iter()
+            .find(|(name, _)| name == "PATH")
+            .map(|(_, value)| value.into());
+        let (program, args) = stdio_guard::wrap(
+            &command.command,
+            &command.args,
+            path.as_ref(),
+            command.cwd.as_deref(),
+        )
+        .map_err(cannot_start)?;
+        let mut process = Command::new(program);
         process
-            .args(&command.args)
+            .args(args)
             .envs(command.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -115,17 +133,20 @@ impl StdioChannel {
         }
         #[cfg(unix)]
         process.process_group(0);
-        let mut child = process.spawn().map_err(|error| {
-            SendError::Transport(format!(
-                "could not start the MCP server `{display}`: {error}"
-            ))
-        })?;
+        #[cfg(target_os = "linux")]
+        if stdio_guard::enabled() {
+            // SAFETY: `die_with_parent` only calls `prctl`, which is async-signal-safe.
+            unsafe {
+                process.pre_exec(stdio_guard::die_with_parent);
+            }
+        }
+        let mut child = process.spawn().map_err(cannot_start)?;
         let pid = child.id();
         let (stdin, stdout, stderr) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take());
-        let pending = Pending::default();
+        let responses = Responses::default();
         if let Some(stdout) = stdout {
-            let reader = read_messages(BufReader::new(stdout), pending.clone(), events.clone());
+            let reader = read_messages(BufReader::new(stdout), responses.clone(), events.clone());
             tokio::spawn(reader);
         }
         if let Some(stderr) = stderr {
@@ -138,7 +159,7 @@ impl StdioChannel {
             pid,
             stopped,
             exit_tx,
-            pending.clone(),
+            responses.clone(),
             events,
             display.clone(),
         );
@@ -146,7 +167,7 @@ impl StdioChannel {
         Ok(Arc::new(Self {
             display,
             stdin: tokio::sync::Mutex::new(stdin),
-            pending,
+            responses,
             stop: Mutex::new(Some(stop)),
             exited,
             pid,
@@ -172,13 +193,7 @@ impl StdioChannel {
         if let Some(exit) = self.exit() {
             return Err(self.gone(&exit));
         }
-        let is_request = message.get("method").is_some() && message.get("id").is_some();
-        let key = message.get("id").map(Value::to_string).unwrap_or_default();
-        let answer = is_request.then(|| {
-            let (sender, receiver) = oneshot::channel();
-            lock(&self.pending).insert(key.clone(), sender);
-            receiver
-        });
+        let mut awaited = self.responses.expect(message);
         let mut line =
             serde_json::to_vec(message).map_err(|e| SendError::Transport(e.to_string()))?;
         line.push(b'\n');
@@ -193,7 +208,6 @@ impl StdioChannel {
             }
         };
         if let Err(error) = written {
-            lock(&self.pending).remove(&key);
             return Err(match self.exit() {
                 Some(exit) => self.gone(&exit),
                 None => SendError::Transport(format!(
@@ -202,19 +216,16 @@ impl StdioChannel {
                 )),
             });
         }
-        let Some(answer) = answer else {
+        let Some(awaited) = awaited.as_mut() else {
             return Ok(None);
         };
-        match tokio::time::timeout(timeout, answer).await {
+        match tokio::time::timeout(timeout, &mut awaited.answer).await {
             Ok(Ok(response)) => Ok(Some(response)),
             Ok(Err(_closed)) => Err(self.gone(&self.exit().unwrap_or_default())),
-            Err(_elapsed) => {
-                lock(&self.pending).remove(&key);
-                Err(SendError::Transport(format!(
-                    "the MCP server did not answer within {} s; Keyhole gave up on the request",
-                    timeout.as_secs_f64()
-                )))
-            }
+            Err(_elapsed) => Err(SendError::Transport(format!(
+                "the MCP server did not answer within {} s; Keyhole gave up on the request",
+                timeout.as_secs_f64()
+            ))),
         }
     }
 
@@ -247,7 +258,7 @@ async fn keep(
     pid: Option<u32>,
     stop: oneshot::Receiver<()>,
     exited: watch::Sender<Option<String>>,
-    pending: Pending,
+    responses: Responses,
     events: Arc<dyn ClientEvents>,
     display: String,
 ) {
@@ -257,7 +268,7 @@ async fn keep(
             let described = describe(status);
             events.notice(format!("The MCP server process `{display}` ended ({described})."));
             signal_group(pid, Signal::Kill); // what it started, if anything is left
-            finish(&exited, &pending, described);
+            finish(&exited, &responses, described);
             return;
         }
         _ = stop => {}
@@ -278,13 +289,12 @@ async fn keep(
         }
     };
     signal_group(pid, Signal::Kill);
-    finish(&exited, &pending, describe(status));
+    finish(&exited, &responses, describe(status));
 }
 
-fn finish(exited: &watch::Sender<Option<String>>, pending: &Pending, described: String) {
+fn finish(exited: &watch::Sender<Option<String>>, responses: &Responses, described: String) {
     let _ = exited.send(Some(described));
-    // Dropping the senders fails the requests still waiting.
-    lock(pending).clear();
+    responses.fail_all();
 }
 
 fn describe(status: std::io::Result<std::process::ExitStatus>) -> String {
@@ -337,7 +347,7 @@ fn signal_group(_: Option<u32>, _: Signal) {}
 /// waiting for them, everything else to `events`.
 async fn read_messages<R: AsyncBufRead + Unpin>(
     mut reader: R,
-    pending: Pending,
+    responses: Responses,
     events: Arc<dyn ClientEvents>,
 ) {
     loop {
@@ -363,16 +373,9 @@ async fn read_messages<R: AsyncBufRead + Unpin>(
             ));
             continue;
         };
-        let is_response = message.get("method").is_none()
-            && (message.get("result").is_some() || message.get("error").is_some());
-        if is_response {
-            let key = message.get("id").map(Value::to_string).unwrap_or_default();
-            if let Some(waiting) = lock(&pending).remove(&key) {
-                let _ = waiting.send(message);
-                continue;
-            }
+        if let Some(message) = responses.route(message) {
+            events.server_message(message);
         }
-        events.server_message(message);
     }
 }
 

@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use super::envelope::{Reply, context_of, upstream_failure};
 use super::{ConnectSpec, Delivery, Hub, Session, dropped_frame};
 use crate::native::mcp_client::stdio::StdioCommand;
-use crate::native::mcp_client::{ClientConfig, Credentials, SendError, known_protocol_version};
+use crate::native::mcp_client::{
+    ClientConfig, Credentials, HttpTransport, SendError, known_protocol_version,
+};
 use crate::web::error::{ApiJson, AppError};
 
 pub fn router() -> Router<Arc<Hub>> {
@@ -68,10 +70,16 @@ const MANAGED_HEADERS: &[&str] = &[
 fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
     let mut client_config = match config.kind.as_str() {
         "streamable-http" => http_config(&config)?,
+        "sse" => {
+            let mut client_config = http_config(&config)?;
+            client_config.http_transport = HttpTransport::LegacySse;
+            client_config
+        }
         "stdio" => stdio_config(&config)?,
         other => {
             return Err(AppError::BadRequest(format!(
-                "transport {other:?} is not supported; Keyhole connects over \"streamable-http\" or \"stdio\""
+                "transport {other:?} is not supported; Keyhole connects over \"streamable-http\" \
+                 (falling back to HTTP+SSE when the server refuses it), \"sse\" or \"stdio\""
             )));
         }
     };
@@ -127,7 +135,7 @@ fn stdio_config(config: &TransportConfig) -> Result<ClientConfig, AppError> {
     Ok(client_config)
 }
 
-/// `streamable-http`: an http(s) URL and the extra headers to send.
+/// `streamable-http` (or `sse`): an http(s) URL and the extra headers to send.
 fn http_config(config: &TransportConfig) -> Result<ClientConfig, AppError> {
     if config.command.is_some()
         || !config.args.is_empty()
@@ -190,6 +198,7 @@ fn describe(session: &Session) -> SessionReply {
         initialize_result: session.initialize_result.clone(),
         protocol_version: session.client.protocol_version(),
         upstream_session_id: session.client.session_id(),
+        transport: session.client.transport().to_owned(),
     }
 }
 
