@@ -36,9 +36,7 @@ impl Responses {
 
     /// For a request, its claim on the response; `None` for a notification or a response.
     pub fn expect(&self, message: &Value) -> Option<Awaited> {
-        if message.get("method").is_none() {
-            return None;
-        }
+        message.get("method")?; // a response or a notification: nothing comes back
         let key = message.get("id")?.to_string();
         let (sender, answer) = oneshot::channel();
         self.lock().insert(key.clone(), sender);
