@@ -1,15 +1,17 @@
 //! stdio servers through the backend: `/api/mcp/connect` with `{type: "stdio", command, args,
 //! env}` starts the server, messages go over its stdin and stdout, its stderr reaches the page as
-//! `console` events, and disconnecting (or a failed connection) ends it and everything it
-//! started. What the page may ask for is checked first.
+//! `console` events, and disconnecting (or a failed connection, or the page going away) ends it
+//! and everything it started. What the page may ask for is checked first.
 
 use crate::{cli_fixture, common};
 
 use cli_fixture::{stdio_server_pids, stdio_server_script, until_gone};
 use std::time::Duration;
 
-use common::hub::HubFixture;
+use common::hub::{HubFixture, quick_options};
+use keyhole_server::web::hub::HubOptions;
 use keyhole_shared::api::mcp::SessionEvent;
+use keyhole_testbed::TestbedConfig;
 use serde_json::{Value, json};
 
 async fn connect_stdio(fixture: &HubFixture, config: Value) -> (u16, Value) {
@@ -74,6 +76,28 @@ async fn a_stdio_server_is_started_spoken_to_and_ended_with_what_it_started() {
         .api("/api/mcp/disconnect", json!({"sessionId": session}))
         .await;
     assert_eq!(status, 200);
+    until_gone(&pids).await;
+}
+
+#[tokio::test]
+async fn the_server_of_a_page_that_went_away_is_ended_when_its_session_is_reaped() {
+    let options = HubOptions {
+        idle_grace: Duration::from_millis(300),
+        ..quick_options()
+    };
+    let fixture = HubFixture::with(TestbedConfig::demo(), options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pids");
+    let (_, reply) = connect_stdio(
+        &fixture,
+        json!({"type": "stdio", "command": "python3", "args": [stdio_server_script().display().to_string()],
+               "env": {"PID_FILE": pid_file.display().to_string()}}),
+    )
+    .await;
+    assert_eq!(reply["ok"], true, "{reply}");
+    let pids = stdio_server_pids(&pid_file);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(fixture.hub.reap_abandoned().await, 1);
     until_gone(&pids).await;
 }
 
