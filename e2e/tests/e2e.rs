@@ -33,6 +33,8 @@ mod web_app;
 mod web_auth_forget;
 #[path = "web_auth_tab.rs"]
 mod web_auth_tab;
+#[path = "web_client_features.rs"]
+mod web_client_features;
 #[path = "web_connect_form.rs"]
 mod web_connect_form;
 #[path = "web_connect_refresh.rs"]

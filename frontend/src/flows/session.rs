@@ -16,6 +16,7 @@ use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
+use crate::flows::client_side::{ClientSide, Handling, ServerRequest};
 use crate::flows::recovery::{self, Recovery};
 use crate::model::ui_state::UiState;
 use crate::platform::api;
@@ -191,6 +192,8 @@ pub struct Session {
     /// What a stdio server wrote to its stderr, as `(received at, line)`, the last
     /// [`CONSOLE_LINES`].
     pub console: RwSignal<Vec<(f64, String)>>,
+    /// The server's requests waiting for the user, and the roots offered to it.
+    pub client: ClientSide,
 }
 
 /// How many of a stdio server's log lines the page keeps.
@@ -230,6 +233,7 @@ impl Session {
             history: RwSignal::new(Vec::new()),
             interrupted_call: RwSignal::new(None),
             console: RwSignal::new(Vec::new()),
+            client: ClientSide::new(),
         }
     }
 
@@ -468,27 +472,52 @@ impl Session {
             "notifications/tools/list_changed" => self.list_changed.update(|c| c.0 += 1),
             "notifications/resources/list_changed" => self.list_changed.update(|c| c.1 += 1),
             "notifications/prompts/list_changed" => self.list_changed.update(|c| c.2 += 1),
+            "notifications/cancelled" => self.client.withdraw(&message["params"]["requestId"]),
             _ => {}
         }
         let id = message.get("id").cloned();
         let is_request = id.is_some() && message.get("method").is_some();
+        let params = message["params"].clone();
         self.record(Direction::Received, method.clone(), None, message);
-        if let (true, Some(id)) = (is_request, id) {
-            self.answer_server_request(id, &method);
+        let Some(id) = id.filter(|_| is_request) else {
+            return;
+        };
+        match self.client.handling(&method) {
+            Handling::Answer(result) => self.reply(id, &method, Ok(result)),
+            Handling::Refuse(why) => self.reply(id, &method, Err((-32601, why))),
+            Handling::Queue => self.client.pending.update(|pending| {
+                pending.push(ServerRequest {
+                    id,
+                    method,
+                    params,
+                    received_at: now_ms(),
+                })
+            }),
         }
     }
 
-    /// Answers a request the server sent: `ping` with an empty result, anything else (sampling,
-    /// elicitation, roots — capabilities Keyhole does not declare) with "method not found".
-    fn answer_server_request(&self, id: Value, method: &str) {
-        let answer = if method == "ping" {
-            json!({ "jsonrpc": "2.0", "id": id, "result": {} })
-        } else {
-            json!({ "jsonrpc": "2.0", "id": id,
-                    "error": { "code": -32601, "message": format!("Keyhole does not support {method}") } })
+    /// Answers the server's request `id` (of `method`) with a result or an error, and takes it
+    /// off the queue.
+    pub fn reply(&self, id: Value, method: &str, outcome: Result<Value, (i64, String)>) {
+        self.client.withdraw(&id);
+        let answer = match outcome {
+            Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
+            Err((code, message)) => {
+                json!({ "jsonrpc": "2.0", "id": id, "error": { "code": code, "message": message } })
+            }
         };
-        self.record(Direction::Sent, method.to_owned(), None, answer.clone());
-        let body = json!({ "sessionId": self.id(), "message": answer });
+        self.post_message(method, answer);
+    }
+
+    /// Sends a notification (`notifications/roots/list_changed`…).
+    pub fn notify(&self, method: &str) {
+        self.post_message(method, json!({ "jsonrpc": "2.0", "method": method }));
+    }
+
+    /// Sends a message that has no response, and records it.
+    fn post_message(&self, method: &str, message: Value) {
+        self.record(Direction::Sent, method.to_owned(), None, message.clone());
+        let body = json!({ "sessionId": self.id(), "message": message });
         leptos::task::spawn_local(async move {
             let _ = api::post_json::<_, Value>("/api/mcp/send", &body).await;
         });

@@ -81,8 +81,14 @@ fn source_text(source: RegistrationSource) -> &'static str {
     }
 }
 
+/// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
+#[lazy]
+pub fn auth_tab(session: Session) -> AnyView {
+    view! { <AuthTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn AuthTab(session: Session) -> impl IntoView {
+fn AuthTab(session: Session) -> impl IntoView {
     // Read again each time a tab is opened: a refresh or step-up elsewhere changes the store.
     let store = LocalResource::new(move || {
         session.ui.active_tab.track();

@@ -18,6 +18,7 @@ use crate::flows::connect::{self, ConnectOutcome, Connection};
 use crate::flows::oauth;
 use crate::platform::api;
 use crate::views::command_form;
+use crate::views::lazy::lazy_view;
 use crate::views::status_badge::ConnectionStatus;
 
 /// The connect form's enterprise-managed authorization (SEP-990) fields.
@@ -200,17 +201,7 @@ pub fn ServersView(
         });
     });
     // The form for a command typed here is its own wasm chunk, fetched when first opened.
-    let command_form = StoredValue::new_local(None::<AnyView>);
-    let command_form_loaded = RwSignal::new(false);
-    let open_command_form = move |_| {
-        if command_form_loaded.get_untracked() {
-            return;
-        }
-        spawn_local(async move {
-            command_form.set_value(Some(command_form::command_form(on_stdio).await));
-            command_form_loaded.set(true);
-        });
-    };
+    let command_form_opened = RwSignal::new(false);
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -263,12 +254,11 @@ pub fn ServersView(
                     <AuthMethodField label="Authentication there" testid="server-ema-auth-method-select" value=enterprise.auth_method />
                 </details>
             </form>
-            <details class="connect-headers" on:toggle=open_command_form>
+            <details class="connect-headers" on:toggle=move |_| command_form_opened.set(true)>
                 <summary data-testid="command-form-open">"Start a stdio server from a command line"</summary>
-                {move || {
-                    command_form_loaded.track();
-                    command_form.try_update_value(Option::take).flatten()
-                }}
+                <Show when=move || command_form_opened.get()>
+                    {lazy_view(command_form::command_form(on_stdio))}
+                </Show>
             </details>
         </section>
         <section class="panel" aria-labelledby="catalog-heading">

@@ -6,12 +6,14 @@
 use leptos::prelude::*;
 
 use crate::flows::session::Session;
-use crate::views::auth_view::AuthTab;
+use crate::views::auth_view::auth_tab;
+use crate::views::lazy::lazy_view;
 use crate::views::markdown_view::Markdown;
 use crate::views::network::NetworkTab;
 use crate::views::prompts::PromptsTab;
 use crate::views::protocol::ProtocolTab;
 use crate::views::resources::ResourcesTab;
+use crate::views::server_requests::client_panel;
 use crate::views::tools::ToolsTab;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +99,13 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
     let instructions = init["instructions"].as_str().map(str::to_owned);
     let target = target_of(&session.url());
 
+    // The server's requests and the roots: a panel of its own chunk, shown while requests wait
+    // or when opened, and kept once loaded.
+    let client_open = RwSignal::new(false);
+    let client_shown =
+        move || client_open.get() || session.client.pending.with(|pending| !pending.is_empty());
+    let client_loaded = Memo::new(move |was: Option<&bool>| was == Some(&true) || client_shown());
+
     let panel = move |tab: Tab, body: fn(Session) -> AnyView| {
         view! {
             <Show when=move || seen.with(|s| s.contains(&tab))>
@@ -127,6 +136,14 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                         <div class="instructions" data-testid="server-instructions"><Markdown text=i /></div>
                     })}
                 </div>
+                <button type="button" data-testid="client-panel-toggle"
+                    on:click=move |_| client_open.update(|open| *open = !*open)>
+                    "Server requests & roots"
+                    {move || {
+                        let waiting = session.client.pending.with(Vec::len);
+                        (waiting > 0).then(|| view! { " " <span class="badge" data-testid="requests-badge">{waiting}</span> })
+                    }}
+                </button>
                 <button
                     type="button"
                     data-testid="disconnect-button"
@@ -135,6 +152,9 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                     "Disconnect"
                 </button>
             </div>
+            <Show when=move || client_loaded.get()>
+                <div hidden=move || !client_shown()>{lazy_view(client_panel(session))}</div>
+            </Show>
             <nav class="tabs" role="tablist">
                 {Tab::ALL
                     .into_iter()
@@ -162,7 +182,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             {panel(Tab::Prompts, |s| view! { <PromptsTab session=s /> }.into_any())}
             {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
             {panel(Tab::Network, |s| view! { <NetworkTab session=s /> }.into_any())}
-            {panel(Tab::Auth, |s| view! { <AuthTab session=s /> }.into_any())}
+            {panel(Tab::Auth, |s| lazy_view(auth_tab(s)).into_any())}
         </section>
     }
 }

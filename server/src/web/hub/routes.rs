@@ -94,8 +94,14 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
                 config.protocol_version.as_deref().unwrap_or_default()
             ))
         })?;
-    // The page answers an input-required round's elicitation form (2026-07-28); over a 2025
-    // session it answers no server request yet, so it announces nothing there.
+    // Over a 2025 session the page answers sampling and elicitation requests (the user does, in
+    // its server-requests panel) and `roots/list`; over 2026-07-28 it answers an input-required
+    // round's elicitation form.
+    client_config.capabilities = json!({
+        "sampling": {},
+        "elicitation": { "form": {}, "url": {} },
+        "roots": { "listChanged": true },
+    });
     client_config.stateless_capabilities = Some(json!({ "elicitation": { "form": {} } }));
     Ok(client_config)
 }

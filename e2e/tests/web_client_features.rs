@@ -1,0 +1,79 @@
+//! What a server asks of the client, answered in Chromium against
+//! `@modelcontextprotocol/server-everything` (npm), whose tools exist only for a client that
+//! announces the capability: roots the user set are listed by the server after editing, a sampling
+//! request is answered with the user's reply, and an elicitation form is accepted once and declined
+//! once. The requests queue in a panel with a badge while they wait.
+
+use keyhole_e2e::demo::run_tool;
+use keyhole_e2e::peers::ServerEverything;
+use keyhole_e2e::testbed::connect;
+use keyhole_e2e::{Browser, KeyholeProcess};
+
+async fn result_contains(browser: &Browser, text: &str) -> String {
+    browser.wait_text("tool-result", |t| t.contains(text)).await
+}
+
+#[tokio::test]
+async fn server_everything_asks_for_roots_sampling_and_elicitation_and_the_page_answers() {
+    let everything = ServerEverything::start();
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    connect(&browser, &keyhole, &everything.url).await;
+
+    // Roots: set in the panel, then listed by the server.
+    browser.click("client-panel-toggle").await;
+    browser
+        .fill("root-uri-input", "file:///tmp/keyhole-project")
+        .await;
+    browser.fill("root-name-input", "project").await;
+    browser.click("root-add").await;
+    browser
+        .wait_text("root-item", |t| t.contains("file:///tmp/keyhole-project"))
+        .await;
+    run_tool(&browser, "get-roots-list", &[]).await;
+    result_contains(&browser, "file:///tmp/keyhole-project").await;
+
+    // Sampling: the request waits in the panel (with the badge) until the user replies.
+    run_tool(
+        &browser,
+        "trigger-sampling-request",
+        &[("prompt", "a haiku")],
+    )
+    .await;
+    browser.wait_text("requests-badge", |t| t == "1").await;
+    browser
+        .wait_text("sampling-message", |t| t.contains("a haiku"))
+        .await;
+    browser
+        .wait_text("sampling-system", |t| t.contains("helpful test server"))
+        .await;
+    browser
+        .fill("sampling-reply", "Autumn moonlight, a worm digs silently")
+        .await;
+    browser.click("sampling-send").await;
+    result_contains(&browser, "Autumn moonlight, a worm digs silently").await;
+    browser
+        .wait_absent("[data-testid=\"requests-badge\"]")
+        .await;
+
+    // Elicitation: a form from the requested schema, accepted with a name…
+    run_tool(&browser, "trigger-elicitation-request", &[]).await;
+    browser
+        .wait_text("elicitation-message", |t| {
+            t.contains("Please provide inputs")
+        })
+        .await;
+    browser.click("elicitation-accept").await;
+    browser
+        .wait_text("elicitation-problem", |t| t.contains("required"))
+        .await;
+    browser.fill("elicit-name", "Ada Lovelace").await;
+    browser.click("elicitation-accept").await;
+    result_contains(&browser, "Name: Ada Lovelace").await;
+
+    // … and declined.
+    run_tool(&browser, "trigger-elicitation-request", &[]).await;
+    browser.click("elicitation-decline").await;
+    result_contains(&browser, "declined").await;
+    browser.close().await;
+}

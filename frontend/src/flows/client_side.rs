@@ -1,0 +1,128 @@
+//! What a server asks of the client (MCP's client features, over a 2025 session): the page answers
+//! `ping` and `roots/list` (from the roots the user set) by itself, queues `sampling/createMessage`
+//! and `elicitation/create` for the user to answer (`views/server_requests.rs`), withdraws a
+//! queued request the server cancels, and refuses the rest.
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+/// A request from the server that waits for the user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerRequest {
+    pub id: Value,
+    pub method: String,
+    pub params: Value,
+    /// When it arrived (milliseconds since the Unix epoch).
+    pub received_at: f64,
+}
+
+/// A root the client offers the server (`roots/list`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Root {
+    pub uri: String,
+    pub name: String,
+}
+
+/// How a request from the server is handled.
+#[derive(Debug, PartialEq)]
+pub enum Handling {
+    /// Answered at once with this result.
+    Answer(Value),
+    /// Shown to the user, who answers it.
+    Queue,
+    /// Answered with "method not found" and this message.
+    Refuse(String),
+}
+
+/// The client side of one connection: what waits for the user, and the roots offered.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientSide {
+    pub pending: RwSignal<Vec<ServerRequest>>,
+    pub roots: RwSignal<Vec<Root>>,
+}
+
+impl ClientSide {
+    pub fn new() -> Self {
+        Self {
+            pending: RwSignal::new(Vec::new()),
+            roots: RwSignal::new(Vec::new()),
+        }
+    }
+
+    /// How `method` is handled.
+    pub fn handling(&self, method: &str) -> Handling {
+        match method {
+            "ping" => Handling::Answer(json!({})),
+            "roots/list" => Handling::Answer(self.roots_result()),
+            "sampling/createMessage" | "elicitation/create" => Handling::Queue,
+            other => Handling::Refuse(format!("Keyhole does not support {other}")),
+        }
+    }
+
+    fn roots_result(&self) -> Value {
+        let roots: Vec<Value> = self.roots.with_untracked(|roots| {
+            roots
+                .iter()
+                .map(|root| match root.name.as_str() {
+                    "" => json!({ "uri": root.uri }),
+                    name => json!({ "uri": root.uri, "name": name }),
+                })
+                .collect()
+        });
+        json!({ "roots": roots })
+    }
+
+    /// Removes request `id` from the queue (answered, or cancelled by the server).
+    pub fn withdraw(&self, id: &Value) {
+        self.pending
+            .update(|pending| pending.retain(|r| &r.id != id));
+    }
+}
+
+impl Default for ClientSide {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_and_roots_are_answered_sampling_and_elicitation_queued_the_rest_refused() {
+        let client = ClientSide::new();
+        client.roots.set(vec![
+            Root {
+                uri: "file:///a".into(),
+                name: String::new(),
+            },
+            Root {
+                uri: "file:///b".into(),
+                name: "b".into(),
+            },
+        ]);
+        assert_eq!(client.handling("ping"), Handling::Answer(json!({})));
+        assert_eq!(
+            client.handling("roots/list"),
+            Handling::Answer(json!({"roots": [
+                {"uri": "file:///a"}, {"uri": "file:///b", "name": "b"}
+            ]}))
+        );
+        assert_eq!(client.handling("sampling/createMessage"), Handling::Queue);
+        assert_eq!(client.handling("elicitation/create"), Handling::Queue);
+        assert!(
+            matches!(client.handling("tasks/get"), Handling::Refuse(why) if why.contains("tasks/get"))
+        );
+
+        let asked = |id: Value| ServerRequest {
+            id,
+            method: "elicitation/create".into(),
+            params: json!({}),
+            received_at: 0.0,
+        };
+        client.pending.set(vec![asked(json!(1)), asked(json!("1"))]);
+        client.withdraw(&json!(1));
+        assert_eq!(client.pending.get_untracked(), vec![asked(json!("1"))]);
+    }
+}

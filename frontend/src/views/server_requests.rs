@@ -1,0 +1,279 @@
+//! The server's requests that wait for the user, and the roots the connection offers: one card
+//! per request (what the server asks, and when it asked), answered from the card.
+//!
+//! * `sampling/createMessage`: the messages, the system prompt, the model preferences and the
+//!   token limit; the user writes the reply (as the model would) or rejects the request.
+//! * `elicitation/create`: a form built from `requestedSchema` (defaults, enums, required fields,
+//!   validation), answered with Accept, Decline or Cancel; in URL mode the URL, opened on request.
+//! * Roots: `file://` URIs with names; every change tells the server
+//!   (`notifications/roots/list_changed`), which asks again with `roots/list`.
+//!
+//! A separate wasm chunk (`#[lazy]`), fetched when the first request arrives or the user opens
+//! the panel.
+//!
+//! Test ids: `server-requests`, `server-request` (`data-method`), `sampling-message`,
+//! `sampling-system`, `sampling-reply`, `sampling-model`, `sampling-send`, `sampling-reject`,
+//! `elicitation-message`, form fields `elicit-<field>`, `elicitation-problem`,
+//! `elicitation-accept`, `elicitation-decline`, `elicitation-cancel`, `elicitation-url`,
+//! `elicitation-open`; `roots`, `root-item`, `root-remove`, `root-uri-input`, `root-name-input`,
+//! `root-add`, `roots-problem`.
+
+use leptos::prelude::*;
+use serde_json::{Value, json};
+
+use crate::flows::client_side::{Root, ServerRequest};
+use crate::flows::session::Session;
+use crate::views::protocol::clock;
+use crate::views::schema_form::{SchemaForm, SchemaFormView};
+
+/// The panel, built by its own wasm chunk.
+#[lazy]
+pub fn client_panel(session: Session) -> AnyView {
+    view! { <ClientPanel session=session /> }.into_any()
+}
+
+#[component]
+fn ClientPanel(session: Session) -> impl IntoView {
+    let pending = session.client.pending;
+    view! {
+        <section class="client-panel" data-testid="server-requests" aria-label="Requests from the server">
+            <h3>"Requests from the server"</h3>
+            <Show when=move || pending.with(Vec::is_empty)>
+                <p class="muted">"None waiting."</p>
+            </Show>
+            <For each=move || pending.get() key=|request| request.id.to_string() let:request>
+                <RequestCard session=session request=request />
+            </For>
+            <RootsEditor session=session />
+        </section>
+    }
+}
+
+#[component]
+fn RequestCard(session: Session, request: ServerRequest) -> impl IntoView {
+    let asked = clock(request.received_at);
+    let method = request.method.clone();
+    let body = if method == "sampling/createMessage" {
+        view! { <SamplingAnswer session=session request=request /> }.into_any()
+    } else if request.params["mode"] == "url" {
+        view! { <UrlElicitation session=session request=request /> }.into_any()
+    } else {
+        view! { <FormElicitation session=session request=request /> }.into_any()
+    };
+    view! {
+        <article class="card" data-testid="server-request" data-method=method.clone()>
+            <p><strong>{method.clone()}</strong> <span class="muted">" asked at " {asked}</span></p>
+            {body}
+        </article>
+    }
+}
+
+/// The text of a sampling message's content (text, or a note for images and audio).
+fn content_text(content: &Value) -> String {
+    match content["type"].as_str() {
+        Some("text") => content["text"].as_str().unwrap_or_default().to_owned(),
+        Some(other) => format!("({other} content)"),
+        None => content.to_string(),
+    }
+}
+
+#[component]
+fn SamplingAnswer(session: Session, request: ServerRequest) -> impl IntoView {
+    let params = &request.params;
+    let messages: Vec<(String, String)> = params["messages"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .map(|m| {
+                    let role = m["role"].as_str().unwrap_or("user").to_owned();
+                    (role, content_text(&m["content"]))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let system = params["systemPrompt"].as_str().map(str::to_owned);
+    let limits = format!(
+        "max tokens {}{}",
+        params["maxTokens"],
+        params
+            .get("modelPreferences")
+            .map(|p| format!(", model preferences {p}"))
+            .unwrap_or_default()
+    );
+    let reply = RwSignal::new(String::new());
+    let model = RwSignal::new(String::from("keyhole-user"));
+    let id = request.id.clone();
+    let send = {
+        let id = id.clone();
+        move || {
+            let result = json!({
+                "role": "assistant",
+                "content": { "type": "text", "text": reply.get_untracked() },
+                "model": model.get_untracked(),
+                "stopReason": "endTurn",
+            });
+            session.reply(id.clone(), "sampling/createMessage", Ok(result));
+        }
+    };
+    let reject = move |_| {
+        let why = "The user rejected the sampling request".to_owned();
+        session.reply(id.clone(), "sampling/createMessage", Err((-1, why)));
+    };
+    view! {
+        {system.map(|s| view! { <p data-testid="sampling-system"><em>"System: "</em>{s}</p> })}
+        <ol class="log">
+            {messages.into_iter().map(|(role, text)| view! {
+                <li data-testid="sampling-message"><strong>{role} ": "</strong>{text}</li>
+            }).collect_view()}
+        </ol>
+        <p class="muted">{limits}</p>
+        <form on:submit=move |ev| {
+            ev.prevent_default();
+            send();
+        }>
+            <label class="field"><span>"Reply (as the model)"</span>
+                <textarea rows="3" data-testid="sampling-reply" bind:value=reply></textarea>
+            </label>
+            <label class="field"><span>"Model name"</span>
+                <input type="text" data-testid="sampling-model" bind:value=model />
+            </label>
+            <button type="submit" data-testid="sampling-send">"Send reply"</button>
+            <button type="button" data-testid="sampling-reject" on:click=reject>"Reject"</button>
+        </form>
+    }
+}
+
+/// Decline and Cancel, for either mode of elicitation.
+fn refuse_buttons(session: Session, id: Value) -> impl IntoView {
+    let answer = move |action: &'static str| {
+        let id = id.clone();
+        move |_| {
+            session.reply(
+                id.clone(),
+                "elicitation/create",
+                Ok(json!({ "action": action })),
+            )
+        }
+    };
+    view! {
+        <button type="button" data-testid="elicitation-decline" on:click=answer("decline")>"Decline"</button>
+        <button type="button" data-testid="elicitation-cancel" on:click=answer("cancel")>"Cancel"</button>
+    }
+}
+
+#[component]
+fn FormElicitation(session: Session, request: ServerRequest) -> impl IntoView {
+    let form = SchemaForm::new(&request.params["requestedSchema"], "elicit");
+    let message = request.params["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let problem = RwSignal::new(None::<String>);
+    let id = request.id.clone();
+    let accept = {
+        let (form, id) = (form.clone(), id.clone());
+        move || match form.value() {
+            Ok(content) => {
+                let result = json!({ "action": "accept", "content": content });
+                session.reply(id.clone(), "elicitation/create", Ok(result));
+            }
+            Err(why) => problem.set(Some(why)),
+        }
+    };
+    view! {
+        <p data-testid="elicitation-message">{message}</p>
+        <form novalidate=true on:submit=move |ev| {
+            ev.prevent_default();
+            accept();
+        }>
+            <SchemaFormView form=form />
+            {move || problem.get().map(|p| view! { <p class="error" role="alert" data-testid="elicitation-problem">{p}</p> })}
+            <button type="submit" data-testid="elicitation-accept">"Accept"</button>
+            {refuse_buttons(session, id)}
+        </form>
+    }
+}
+
+#[component]
+fn UrlElicitation(session: Session, request: ServerRequest) -> impl IntoView {
+    let url = request.params["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let message = request.params["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let id = request.id.clone();
+    let open = {
+        let (url, id) = (url.clone(), id.clone());
+        move |_| {
+            if let Some(window) = web_sys::window() {
+                let _ = window.open_with_url_and_target_and_features(&url, "_blank", "noopener");
+            }
+            session.reply(
+                id.clone(),
+                "elicitation/create",
+                Ok(json!({ "action": "accept" })),
+            );
+        }
+    };
+    view! {
+        <p data-testid="elicitation-message">{message}</p>
+        <p>"The server asks you to open " <code data-testid="elicitation-url">{url}</code></p>
+        <button type="button" data-testid="elicitation-open" on:click=open>"Open it"</button>
+        {refuse_buttons(session, id)}
+    }
+}
+
+#[component]
+fn RootsEditor(session: Session) -> impl IntoView {
+    let roots = session.client.roots;
+    let uri = RwSignal::new(String::from("file:///"));
+    let name = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let changed = move || session.notify("notifications/roots/list_changed");
+    let add = move || {
+        let entered = uri.get_untracked().trim().to_owned();
+        if !entered.starts_with("file://") || entered.len() <= "file://".len() {
+            problem.set(Some("A root is a file:// URI.".into()));
+            return;
+        }
+        problem.set(None);
+        let root = Root {
+            uri: entered,
+            name: name.get_untracked().trim().to_owned(),
+        };
+        roots.update(|roots| roots.push(root));
+        name.set(String::new());
+        changed();
+    };
+    view! {
+        <h3>"Roots"</h3>
+        <ul data-testid="roots">
+            <For each=move || roots.get().into_iter().enumerate() key=|(i, root)| (*i, root.uri.clone()) let:entry>
+                <li data-testid="root-item">
+                    <code>{entry.1.uri.clone()}</code> " " {entry.1.name.clone()} " "
+                    <button type="button" class="small" data-testid="root-remove" on:click=move |_| {
+                        roots.update(|roots| {
+                            if entry.0 < roots.len() {
+                                roots.remove(entry.0);
+                            }
+                        });
+                        changed();
+                    }>"Remove"</button>
+                </li>
+            </For>
+        </ul>
+        <form class="field-inline" on:submit=move |ev| {
+            ev.prevent_default();
+            add();
+        }>
+            <input type="text" class="mono" aria-label="Root URI" data-testid="root-uri-input" bind:value=uri />
+            <input type="text" aria-label="Root name" placeholder="name" data-testid="root-name-input" bind:value=name />
+            <button type="submit" data-testid="root-add">"Add root"</button>
+        </form>
+        {move || problem.get().map(|p| view! { <p class="error" data-testid="roots-problem">{p}</p> })}
+    }
+}
