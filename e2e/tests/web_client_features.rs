@@ -77,3 +77,74 @@ async fn server_everything_asks_for_roots_sampling_and_elicitation_and_the_page_
     result_contains(&browser, "declined").await;
     browser.close().await;
 }
+
+/// The suggestions offered for `field` (its datalist's options: hidden, so read by script).
+async fn wait_suggestion(browser: &Browser, field: &str, wanted: &str) {
+    let script = format!(
+        "return [...document.querySelectorAll('[data-testid=\"completion-{field}\"] option')].map(o => o.value)"
+    );
+    for _ in 0..100 {
+        let offered = browser.script(&script).await;
+        if offered
+            .as_array()
+            .is_some_and(|values| values.iter().any(|v| v == wanted))
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{wanted:?} was never suggested for {field}");
+}
+
+#[tokio::test]
+async fn logs_completions_cancel_and_ping_against_server_everything() {
+    let everything = ServerEverything::start();
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    connect(&browser, &keyhole, &everything.url).await;
+
+    browser.click("ping-button").await;
+    browser
+        .wait_text("ping-result", |t| t.starts_with("answered in"))
+        .await;
+
+    // Logs: the server's messages, narrowed by level; the server's own level set.
+    run_tool(&browser, "toggle-simulated-logging", &[]).await;
+    browser.click("tab-logs").await;
+    browser.wait_count("[data-testid=\"log-entry\"]", 1).await;
+    browser.choose("log-filter-level", "emergency").await;
+    browser
+        .wait_absent("[data-testid=\"log-entry\"]:not([data-level=\"emergency\"])")
+        .await;
+    browser.choose("log-level-select", "error").await;
+    browser
+        .wait_text("log-level-status", |t| t.contains("error and above"))
+        .await;
+
+    // Completions: the department first, then a name given the department.
+    browser.click("tab-prompts").await;
+    browser.click("prompt-item-completable-prompt").await;
+    browser.fill("prompt-arg-department", "Eng").await;
+    wait_suggestion(&browser, "department", "Engineering").await;
+    browser.fill("prompt-arg-department", "Engineering").await;
+    browser.fill("prompt-arg-name", "A").await;
+    wait_suggestion(&browser, "name", "Alice").await;
+
+    // Cancel: the call stops at once and the server is told.
+    run_tool(
+        &browser,
+        "trigger-long-running-operation",
+        &[("duration", "30"), ("steps", "30")],
+    )
+    .await;
+    browser.wait_testid("tool-progress").await;
+    browser.click("tool-cancel").await;
+    browser
+        .wait_text("tool-result", |t| t.contains("You cancelled the call"))
+        .await;
+    browser.click("tab-protocol").await;
+    browser
+        .wait_selector("[data-testid=\"protocol-entry\"][data-method=\"notifications/cancelled\"]")
+        .await;
+    browser.close().await;
+}

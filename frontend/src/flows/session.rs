@@ -509,9 +509,13 @@ impl Session {
         self.post_message(method, answer);
     }
 
-    /// Sends a notification (`notifications/roots/list_changed`…).
-    pub fn notify(&self, method: &str) {
-        self.post_message(method, json!({ "jsonrpc": "2.0", "method": method }));
+    /// Sends a notification (`notifications/cancelled`…); `params` null for none.
+    pub fn notify(&self, method: &str, params: Value) {
+        let mut message = json!({ "jsonrpc": "2.0", "method": method });
+        if !params.is_null() {
+            message["params"] = params;
+        }
+        self.post_message(method, message);
     }
 
     /// Sends a message that has no response, and records it.

@@ -3,6 +3,7 @@
 pub mod auth_forget;
 pub mod auth_view;
 pub mod command_form;
+pub mod completion;
 pub mod content;
 pub mod dialog;
 pub mod export;
@@ -10,6 +11,7 @@ pub mod history;
 pub mod input_required;
 pub mod item_list;
 pub mod lazy;
+pub mod logs;
 pub mod markdown_view;
 pub mod network;
 pub mod prompts;

@@ -19,8 +19,14 @@ use crate::platform::text::duration_text;
 use crate::views::export::CopyButton;
 use crate::views::protocol::clock;
 
+/// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
+#[lazy]
+pub fn network_tab(session: Session) -> AnyView {
+    view! { <NetworkTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn NetworkTab(session: Session) -> impl IntoView {
+fn NetworkTab(session: Session) -> impl IntoView {
     spawn_local(async move { session.load_network_log().await });
     let oauth_only = RwSignal::new(false);
     let shown = move || {

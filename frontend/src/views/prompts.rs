@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use crate::flows::session::Session;
 use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
 use crate::platform::keys::submit_on_ctrl_enter;
+use crate::views::completion::Completer;
 use crate::views::content::{ContentBlock, JsonBlock};
 use crate::views::export::ResultActions;
 use crate::views::history::CallHistory;
@@ -25,8 +26,14 @@ enum GetState {
     Failed(String),
 }
 
+/// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
+#[lazy]
+pub fn prompts_tab(session: Session) -> AnyView {
+    view! { <PromptsTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn PromptsTab(session: Session) -> impl IntoView {
+fn PromptsTab(session: Session) -> impl IntoView {
     if !session.has_capability("prompts") {
         return view! { <p class="muted">"This server does not offer prompts."</p> }.into_any();
     }
@@ -109,6 +116,11 @@ fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoV
             .map(|(name, _, value)| (name.clone(), *value))
             .collect::<Vec<_>>(),
     );
+    let completer = Completer::new(
+        session,
+        json!({ "type": "ref/prompt", "name": name }),
+        values.iter().map(|(n, _, v)| (n.clone(), *v)).collect(),
+    );
     let state = RwSignal::new(GetState::Idle);
     let prompt_name = StoredValue::new(name.clone());
     let get_with = move |args: Value| {
@@ -159,7 +171,9 @@ fn PromptForm(session: Session, prompt: Value, fields: FieldsSlot) -> impl IntoV
                             <span class="field-name">{a.name.clone()}</span>
                             {a.required.then(|| view! { <span class="required" title="required">"*"</span> })}
                         </label>
-                        <input id=id.clone() type="text" data-testid=id required=a.required bind:value=value />
+                        <input id=id.clone() type="text" data-testid=id required=a.required bind:value=value
+                            list=format!("completion-{}", a.name) autocomplete="off" />
+                        {completer.as_ref().map(|c| c.suggestions(&a.name))}
                         {a.description.map(|d| view! { <span class="field-help">{d}</span> })}
                     </div>
                 }

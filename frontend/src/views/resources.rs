@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use crate::flows::session::Session;
 use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
 use crate::platform::keys::submit_on_ctrl_enter;
+use crate::views::completion::Completer;
 use crate::views::content::{JsonBlock, ResourceContents};
 use crate::views::export::ResultActions;
 use crate::views::history::CallHistory;
@@ -158,7 +159,7 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                 </Suspense>
             </aside>
             <section class="detail-pane">
-                {move || selected_template.get().map(|t| view! { <TemplateForm template=t fields=fields on_read=Callback::new(read) /> })}
+                {move || selected_template.get().map(|t| view! { <TemplateForm session=session template=t fields=fields on_read=Callback::new(read) /> })}
                 <ReadResult state=state />
                 {move || selected_uri.get().map(|uri| view! {
                     <CallHistory session=session method="resources/read" target=uri.clone()
@@ -171,13 +172,23 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
 }
 
 #[component]
-fn TemplateForm(template: Value, fields: FieldsSlot, on_read: Callback<String>) -> impl IntoView {
+fn TemplateForm(
+    session: Session,
+    template: Value,
+    fields: FieldsSlot,
+    on_read: Callback<String>,
+) -> impl IntoView {
     let uri_template = template["uriTemplate"].as_str().unwrap_or("").to_owned();
     let variables: Vec<(String, RwSignal<String>)> = template_variables(&uri_template)
         .into_iter()
         .map(|name| (name, RwSignal::new(String::new())))
         .collect();
     fields.attach(&variables);
+    let completer = Completer::new(
+        session,
+        json!({ "type": "ref/resource", "uri": uri_template }),
+        variables.clone(),
+    );
     let submit_fields = variables.clone();
     let submit_template = uri_template.clone();
     view! {
@@ -193,7 +204,9 @@ fn TemplateForm(template: Value, fields: FieldsSlot, on_read: Callback<String>) 
                 view! {
                     <div class="field">
                         <label for=id.clone()>{name.clone()}</label>
-                        <input id=id type="text" data-testid=format!("resource-template-arg-{name}") bind:value=value />
+                        <input id=id type="text" data-testid=format!("resource-template-arg-{name}") bind:value=value
+                            list=format!("completion-{name}") autocomplete="off" />
+                        {completer.as_ref().map(|c| c.suggestions(&name))}
                     </div>
                 }
             }).collect_view()}

@@ -233,7 +233,7 @@ fn RootsEditor(session: Session) -> impl IntoView {
     let uri = RwSignal::new(String::from("file:///"));
     let name = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
-    let changed = move || session.notify("notifications/roots/list_changed");
+    let changed = move || session.notify("notifications/roots/list_changed", Value::Null);
     let add = move || {
         let entered = uri.get_untracked().trim().to_owned();
         if !entered.starts_with("file://") || entered.len() <= "file://".len() {

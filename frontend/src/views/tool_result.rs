@@ -1,25 +1,30 @@
-//! The result of one tool run: progress while it runs, the content blocks by type, the structured
+//! The result of one tool run: progress while it runs (and Cancel, which tells the server), the content blocks by type, the structured
 //! content checked against the tool's output schema (a mismatch is shown as a server bug, with the
 //! path that failed), the raw result, and Copy / Download.
 //!
-//! Test ids: `tool-result` (`data-state="ok|error|pending"`), `tool-progress`,
+//! Test ids: `tool-result` (`data-state="ok|error|pending"`), `tool-progress`, `tool-cancel`,
 //! `tool-output-valid`, `tool-output-invalid` with `tool-output-violation` rows (`data-path`, a
 //! JSON Pointer into `structuredContent`).
 
 use keyhole_shared::output_schema::{OutputCheck, check_tool_result};
 use leptos::prelude::*;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::flows::session::Session;
 use crate::platform::text::{duration_text, number_text};
 use crate::views::content::{ContentBlock, JsonBlock};
 use crate::views::export::ResultActions;
 
+/// What a cancelled run shows.
+const CANCELLED: &str = "You cancelled the call; the server was told (notifications/cancelled).";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunState {
     Idle,
+    /// Request `id` is running; its progress notifications carry `token`.
     Pending {
         token: String,
+        id: u64,
     },
     /// The `tools/call` result (which may carry `isError`).
     Done {
@@ -74,7 +79,7 @@ pub fn RunResult(session: Session, state: RwSignal<RunState>, tool: Value) -> im
     move || {
         match state.get() {
         RunState::Idle => ().into_any(),
-        RunState::Pending { token } => {
+        RunState::Pending { token, id } => {
             let progress = move || {
                 session.progress.get().filter(|p| p.token == token).map(|p| {
                     let text = match p.total {
@@ -94,7 +99,13 @@ pub fn RunResult(session: Session, state: RwSignal<RunState>, tool: Value) -> im
             };
             view! {
                 <div class="result" data-testid="tool-result" data-state="pending" aria-busy="true">
-                    <p class="muted">"Running…"</p>
+                    <p class="muted">"Running… "
+                        <button type="button" class="small" data-testid="tool-cancel" on:click=move |_| {
+                            session.notify("notifications/cancelled", json!({
+                                "requestId": id, "reason": "The user cancelled the call" }));
+                            state.set(RunState::Failed(CANCELLED.into()));
+                        }>"Cancel"</button>
+                    </p>
                     {progress}
                 </div>
             }

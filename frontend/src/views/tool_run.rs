@@ -110,18 +110,25 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
         let token = format!("keyhole-{id}");
         state.set(RunState::Pending {
             token: token.clone(),
+            id,
         });
         let params = json!({ "name": tool_name.get_value(), "arguments": arguments,
                              "_meta": { "progressToken": token } });
         spawn_local(async move {
             let started = monotonic_ms();
             let outcome = input.call(session, id, "tools/call", params).await;
-            let _ = state.try_set(match outcome {
+            let finished = match outcome {
                 Ok(result) => RunState::Done {
                     result,
                     elapsed_ms: monotonic_ms() - started,
                 },
                 Err(error) => RunState::Failed(error),
+            };
+            // Unless the user cancelled this run (or started another) meanwhile.
+            let _ = state.try_update(|now| {
+                if matches!(now, RunState::Pending { id: running, .. } if *running == id) {
+                    *now = finished;
+                }
             });
         });
     };

@@ -6,11 +6,14 @@
 use leptos::prelude::*;
 
 use crate::flows::session::Session;
+use crate::platform::page::monotonic_ms;
+use crate::platform::text::duration_text;
 use crate::views::auth_view::auth_tab;
 use crate::views::lazy::lazy_view;
+use crate::views::logs::logs_tab;
 use crate::views::markdown_view::Markdown;
-use crate::views::network::NetworkTab;
-use crate::views::prompts::PromptsTab;
+use crate::views::network::network_tab;
+use crate::views::prompts::prompts_tab;
 use crate::views::protocol::ProtocolTab;
 use crate::views::resources::ResourcesTab;
 use crate::views::server_requests::client_panel;
@@ -22,16 +25,18 @@ pub enum Tab {
     Resources,
     Prompts,
     Protocol,
+    Logs,
     Network,
     Auth,
 }
 
 impl Tab {
-    const ALL: [Tab; 6] = [
+    const ALL: [Tab; 7] = [
         Tab::Tools,
         Tab::Resources,
         Tab::Prompts,
         Tab::Protocol,
+        Tab::Logs,
         Tab::Network,
         Tab::Auth,
     ];
@@ -42,6 +47,7 @@ impl Tab {
             Tab::Resources => "resources",
             Tab::Prompts => "prompts",
             Tab::Protocol => "protocol",
+            Tab::Logs => "logs",
             Tab::Network => "network",
             Tab::Auth => "auth",
         }
@@ -53,6 +59,7 @@ impl Tab {
             Tab::Resources => "Resources",
             Tab::Prompts => "Prompts",
             Tab::Protocol => "Protocol",
+            Tab::Logs => "Logs",
             Tab::Network => "Network",
             Tab::Auth => "Auth",
         }
@@ -102,6 +109,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
     // The server's requests and the roots: a panel of its own chunk, shown while requests wait
     // or when opened, and kept once loaded.
     let client_open = RwSignal::new(false);
+    let pinged = RwSignal::new(None::<String>);
     let client_shown =
         move || client_open.get() || session.client.pending.with(|pending| !pending.is_empty());
     let client_loaded = Memo::new(move |was: Option<&bool>| was == Some(&true) || client_shown());
@@ -136,6 +144,18 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                         <div class="instructions" data-testid="server-instructions"><Markdown text=i /></div>
                     })}
                 </div>
+                <span>
+                    <button type="button" data-testid="ping-button" title="Send ping and time the answer"
+                        on:click=move |_| leptos::task::spawn_local(async move {
+                            let started = monotonic_ms();
+                            let answer = session.request("ping", serde_json::json!({})).await;
+                            pinged.set(Some(match answer {
+                                Ok(_) => format!("answered in {}", duration_text(monotonic_ms() - started)),
+                                Err(error) => error.to_string(),
+                            }));
+                        })>"Ping"</button>
+                    {move || pinged.get().map(|text| view! { " " <span class="muted" data-testid="ping-result">{text}</span> })}
+                </span>
                 <button type="button" data-testid="client-panel-toggle"
                     on:click=move |_| client_open.update(|open| *open = !*open)>
                     "Server requests & roots"
@@ -179,9 +199,10 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             </nav>
             {panel(Tab::Tools, |s| view! { <ToolsTab session=s /> }.into_any())}
             {panel(Tab::Resources, |s| view! { <ResourcesTab session=s /> }.into_any())}
-            {panel(Tab::Prompts, |s| view! { <PromptsTab session=s /> }.into_any())}
+            {panel(Tab::Prompts, |s| lazy_view(prompts_tab(s)).into_any())}
             {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
-            {panel(Tab::Network, |s| view! { <NetworkTab session=s /> }.into_any())}
+            {panel(Tab::Logs, |s| lazy_view(logs_tab(s)).into_any())}
+            {panel(Tab::Network, |s| lazy_view(network_tab(s)).into_any())}
             {panel(Tab::Auth, |s| lazy_view(auth_tab(s)).into_any())}
         </section>
     }

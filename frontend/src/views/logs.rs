@@ -1,0 +1,146 @@
+//! The Logs tab: the server's log messages (`notifications/message`), each with its time, level,
+//! logger and data, narrowed by a minimum level and a search; and, for a server that offers
+//! logging, `logging/setLevel` to choose what it sends. The messages are read from the Protocol
+//! tab's record, so nothing is kept twice. A separate wasm chunk (`#[lazy]`), fetched when the tab
+//! is first opened.
+//!
+//! Test ids: `log-level-select` (asks the server), `log-level-status`, `log-filter-level`,
+//! `log-search`, `log-entry` (`data-level`), `log-empty`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+
+use crate::flows::session::{Direction, Session};
+use crate::platform::text::fold_case;
+use crate::views::protocol::clock;
+
+/// The syslog levels of MCP logging, least severe first.
+const LEVELS: [&str; 8] = [
+    "debug",
+    "info",
+    "notice",
+    "warning",
+    "error",
+    "critical",
+    "alert",
+    "emergency",
+];
+
+fn rank(level: &str) -> usize {
+    LEVELS.iter().position(|l| *l == level).unwrap_or(0)
+}
+
+/// One log message.
+#[derive(Clone, Debug, PartialEq)]
+struct LogLine {
+    seq: u64,
+    at_ms: f64,
+    level: String,
+    logger: String,
+    text: String,
+}
+
+fn log_line(seq: u64, at_ms: f64, params: &Value) -> LogLine {
+    LogLine {
+        seq,
+        at_ms,
+        level: params["level"].as_str().unwrap_or("info").to_owned(),
+        logger: params["logger"].as_str().unwrap_or_default().to_owned(),
+        text: match &params["data"] {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        },
+    }
+}
+
+/// The tab, built by its own wasm chunk.
+#[lazy]
+pub fn logs_tab(session: Session) -> AnyView {
+    view! { <LogsTab session=session /> }.into_any()
+}
+
+#[component]
+fn LogsTab(session: Session) -> impl IntoView {
+    let minimum = RwSignal::new(String::from("debug"));
+    let search = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<String>);
+    let shown = move || {
+        let floor = rank(&minimum.get());
+        let needle = fold_case(&search.get());
+        session.protocol.with(|log| {
+            log.iter()
+                .filter(|e| {
+                    e.direction == Direction::Received && e.method == "notifications/message"
+                })
+                .map(|e| log_line(e.seq, e.at_ms, &e.message["params"]))
+                .filter(|line| rank(&line.level) >= floor)
+                .filter(|line| {
+                    needle.is_empty()
+                        || fold_case(&line.text).contains(&needle)
+                        || fold_case(&line.logger).contains(&needle)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let set_level = move |level: String| {
+        spawn_local(async move {
+            let answer = session
+                .request("logging/setLevel", json!({ "level": level }))
+                .await;
+            status.set(Some(match answer {
+                Ok(_) => format!("The server now sends {level} and above."),
+                Err(error) => error.to_string(),
+            }));
+        })
+    };
+    let options = || LEVELS.map(|l| view! { <option value=l>{l}</option> });
+    view! {
+        <div class="log-toolbar">
+            {session.has_capability("logging").then(|| view! {
+                <label class="field-inline">"Server level "
+                    <select data-testid="log-level-select" on:change=move |ev| set_level(event_target_value(&ev))>
+                        <option value="" selected=true disabled=true>"choose"</option>
+                        {options()}
+                    </select>
+                </label>
+            })}
+            <label class="field-inline">"Show from "
+                <select data-testid="log-filter-level" on:change=move |ev| minimum.set(event_target_value(&ev))>
+                    {options()}
+                </select>
+            </label>
+            <input type="search" class="search" placeholder="Search the log" aria-label="Search the log"
+                data-testid="log-search" bind:value=search />
+            {move || status.get().map(|s| view! { <span class="muted" data-testid="log-level-status">{s}</span> })}
+        </div>
+        <ol class="log mono">
+            <For each=shown key=|line| line.seq let:line>
+                <li data-testid="log-entry" data-level=line.level.clone()>
+                    <span class="time">{clock(line.at_ms)}</span> " "
+                    <strong>{line.level.clone()}</strong> " "
+                    <span class="muted">{line.logger.clone()}</span> " " {line.text.clone()}
+                </li>
+            </For>
+        </ol>
+        {move || shown().is_empty().then(|| view! { <p class="muted" data-testid="log-empty">"No log messages (yet)."</p> })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_rank_by_severity_and_data_of_any_kind_is_shown() {
+        assert!(rank("error") > rank("warning"));
+        assert_eq!(rank("unknown"), 0);
+        let line = log_line(1, 0.0, &json!({"level": "error", "data": {"code": 7}}));
+        assert_eq!(
+            (line.level.as_str(), line.text.as_str()),
+            ("error", "{\"code\":7}")
+        );
+        let line = log_line(2, 0.0, &json!({"data": "plain", "logger": "db"}));
+        assert_eq!((line.level.as_str(), line.logger.as_str()), ("info", "db"));
+    }
+}
