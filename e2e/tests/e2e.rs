@@ -3,6 +3,8 @@
 
 #[path = "cli_auth_commands.rs"]
 mod cli_auth_commands;
+#[path = "cli_client_features.rs"]
+mod cli_client_features;
 #[path = "cli_exit_codes.rs"]
 mod cli_exit_codes;
 #[path = "cli_parse_challenge.rs"]

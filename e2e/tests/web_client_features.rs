@@ -148,3 +148,32 @@ async fn logs_completions_cancel_and_ping_against_server_everything() {
         .await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_subscribed_resource_is_marked_when_the_server_updates_it_and_read_again() {
+    let signed_in = keyhole_e2e::demo::SignedIn::start().await;
+    let browser = &signed_in.browser;
+    browser.click("tab-resources").await;
+    browser.click("resource-item-readme").await;
+    browser
+        .wait_text("resource-result", |t| !t.is_empty())
+        .await;
+    browser.click("resource-subscribe").await;
+    browser
+        .wait_text("resource-subscribe", |t| t == "Unsubscribe")
+        .await;
+    let touched = signed_in
+        .control
+        .post(
+            "/servers/demo/resource-updated",
+            serde_json::json!({"uri": "keyhole://demo/readme"}),
+        )
+        .await;
+    assert_eq!(touched["delivered"], 1, "{touched}");
+    browser.wait_testid("resource-updated").await;
+    browser.click("resource-reread").await;
+    browser
+        .wait_absent("[data-testid=\"resource-updated\"]")
+        .await;
+    signed_in.close().await;
+}

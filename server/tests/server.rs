@@ -5,6 +5,8 @@
 mod cli_auth_store;
 #[path = "cli_callback_flow.rs"]
 mod cli_callback_flow;
+#[path = "cli_client_features.rs"]
+mod cli_client_features;
 #[path = "cli_commands.rs"]
 mod cli_commands;
 #[path = "cli_enterprise_catalog.rs"]

@@ -161,3 +161,46 @@ async fn the_get_stream_needs_a_session_and_the_right_accept_header() {
         .unwrap();
     assert_eq!(wrong_accept.status(), 406);
 }
+
+#[tokio::test]
+async fn a_resource_update_reaches_only_the_sessions_subscribed_to_it() {
+    let fixture = Fixture::standard().await;
+    let (_, tokens) = fixture.obtain_tokens("mcp").await;
+    let mut mcp = fixture.mcp("main", tokens["access_token"].as_str());
+    mcp.initialize().await;
+    let mut stream = SseReader::new(mcp.open_stream(None).await);
+    let touch = json!({"uri": "keyhole://main/readme"});
+    let (_, reply) = fixture
+        .control_post("servers/main/resource-updated", touch.clone())
+        .await;
+    assert_eq!(reply["delivered"], 0, "nobody subscribed yet");
+
+    let subscribed = mcp
+        .request(
+            "resources/subscribe",
+            json!({"uri": "keyhole://main/readme"}),
+        )
+        .await;
+    assert_eq!(subscribed.response()["result"], json!({}));
+    let unknown = mcp
+        .request("resources/subscribe", json!({"uri": "keyhole://main/nope"}))
+        .await;
+    assert!(unknown.response()["error"].is_object());
+    let (_, reply) = fixture
+        .control_post("servers/main/resource-updated", touch.clone())
+        .await;
+    assert_eq!(reply["delivered"], 1);
+    let (_, updated) = stream.next_message(WAIT).await.expect("the update");
+    assert_eq!(updated["method"], "notifications/resources/updated");
+    assert_eq!(updated["params"]["uri"], "keyhole://main/readme");
+
+    mcp.request(
+        "resources/unsubscribe",
+        json!({"uri": "keyhole://main/readme"}),
+    )
+    .await;
+    let (_, reply) = fixture
+        .control_post("servers/main/resource-updated", touch)
+        .await;
+    assert_eq!(reply["delivered"], 0);
+}

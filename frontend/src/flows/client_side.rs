@@ -1,7 +1,8 @@
 //! What a server asks of the client (MCP's client features, over a 2025 session): the page answers
 //! `ping` and `roots/list` (from the roots the user set) by itself, queues `sampling/createMessage`
 //! and `elicitation/create` for the user to answer (`views/server_requests.rs`), withdraws a
-//! queued request the server cancels, and refuses the rest.
+//! queued request the server cancels, and refuses the rest. It also keeps which resources are
+//! subscribed to and which the server said changed.
 
 use leptos::prelude::*;
 use serde_json::{Value, json};
@@ -39,6 +40,10 @@ pub enum Handling {
 pub struct ClientSide {
     pub pending: RwSignal<Vec<ServerRequest>>,
     pub roots: RwSignal<Vec<Root>>,
+    /// The resources subscribed to (`resources/subscribe`).
+    pub subscribed: RwSignal<Vec<String>>,
+    /// Resources the server said changed (`notifications/resources/updated`) since last read.
+    pub updated: RwSignal<Vec<String>>,
 }
 
 impl ClientSide {
@@ -46,6 +51,8 @@ impl ClientSide {
         Self {
             pending: RwSignal::new(Vec::new()),
             roots: RwSignal::new(Vec::new()),
+            subscribed: RwSignal::new(Vec::new()),
+            updated: RwSignal::new(Vec::new()),
         }
     }
 
@@ -72,11 +79,27 @@ impl ClientSide {
         json!({ "roots": roots })
     }
 
+    /// Marks `uri` as updated (or, `on` false, as read since).
+    pub fn mark_updated(&self, uri: &str, on: bool) {
+        let list = self.updated;
+        mark(list, uri, on);
+    }
+
     /// Removes request `id` from the queue (answered, or cancelled by the server).
     pub fn withdraw(&self, id: &Value) {
         self.pending
             .update(|pending| pending.retain(|r| &r.id != id));
     }
+}
+
+/// Adds `item` to `list` (once), or removes it.
+pub fn mark(list: RwSignal<Vec<String>>, item: &str, on: bool) {
+    list.update(|items| {
+        items.retain(|i| i != item);
+        if on {
+            items.push(item.to_owned());
+        }
+    });
 }
 
 impl Default for ClientSide {

@@ -3,13 +3,14 @@
 //!
 //! Test ids: `resource-item-<name>`, `resource-template-<name>`, `resource-template-arg-<var>`,
 //! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`),
-//! `resource-history`.
+//! `resource-history`, `resource-subscribe`, `resource-updated`, `resource-reread`.
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
+use crate::flows::client_side::mark;
 use crate::flows::session::Session;
 use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
 use crate::platform::keys::submit_on_ctrl_enter;
@@ -74,6 +75,10 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
     // The resource read last (highlighted; never read again by itself after a redirect).
     let selected_uri = RwSignal::new(None::<String>);
     let fields = FieldsSlot::new();
+    let can_subscribe = session
+        .initialize_result()
+        .pointer("/capabilities/resources/subscribe")
+        == Some(&Value::Bool(true));
     if let Some(saved) = session.ui.take("resources") {
         match saved.selected {
             Some(name) if name.starts_with(TEMPLATE_PREFIX) => {
@@ -99,6 +104,7 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
         }
     });
     let read = move |uri: String| {
+        session.client.mark_updated(&uri, false);
         selected_uri.set(Some(uri.clone()));
         state.set(ReadState::Pending);
         spawn_local(async move {
@@ -160,6 +166,9 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
             </aside>
             <section class="detail-pane">
                 {move || selected_template.get().map(|t| view! { <TemplateForm session=session template=t fields=fields on_read=Callback::new(read) /> })}
+                {move || selected_uri.get().filter(|_| can_subscribe).map(|uri| view! {
+                    <Subscription session=session uri=uri on_read=Callback::new(read) />
+                })}
                 <ReadResult state=state />
                 {move || selected_uri.get().map(|uri| view! {
                     <CallHistory session=session method="resources/read" target=uri.clone()
@@ -169,6 +178,44 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Subscribing to the resource read last, and what the server said about it since.
+#[component]
+fn Subscription(session: Session, uri: String, on_read: Callback<String>) -> impl IntoView {
+    let client = session.client;
+    let has =
+        move |list: RwSignal<Vec<String>>, uri: &str| list.with(|l| l.iter().any(|u| u == uri));
+    let (shown, marked) = (uri.clone(), uri.clone());
+    let toggle = move |_| {
+        let uri = uri.clone();
+        let on = !has(client.subscribed, &uri);
+        spawn_local(async move {
+            let method = if on {
+                "resources/subscribe"
+            } else {
+                "resources/unsubscribe"
+            };
+            if session.request(method, json!({ "uri": uri })).await.is_ok() {
+                mark(client.subscribed, &uri, on);
+            }
+        });
+    };
+    view! {
+        <p class="field-inline">
+            <button type="button" class="small" data-testid="resource-subscribe" on:click=toggle>
+                {move || if has(client.subscribed, &shown) { "Unsubscribe" } else { "Subscribe to updates" }}
+            </button>
+            {move || has(client.updated, &marked).then(|| {
+                let again = marked.clone();
+                view! {
+                    " " <span class="badge badge-new" data-testid="resource-updated">"updated by the server"</span> " "
+                    <button type="button" class="small" data-testid="resource-reread"
+                        on:click=move |_| on_read.run(again.clone())>"Read again"</button>
+                }
+            })}
+        </p>
+    }
 }
 
 #[component]

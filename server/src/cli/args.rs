@@ -120,6 +120,21 @@ pub struct ConnectionArgs {
     /// the handshake when the server does not speak it.
     #[arg(long, global = true, value_name = "VERSION", value_parser = crate::native::mcp_client::known_protocol_version)]
     pub protocol_version: Option<String>,
+    /// Answer the server's sampling requests with this text (and announce sampling).
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub sample_reply: Option<String>,
+    /// Accept the server's elicitation requests with this content, a JSON object (and announce
+    /// elicitation).
+    #[arg(long, global = true, value_name = "JSON")]
+    pub elicit_json: Option<String>,
+    /// A root to offer the server (`roots/list`), a file:// URI (repeatable; announces roots).
+    #[arg(long, global = true, value_name = "URI")]
+    pub root: Vec<String>,
+    /// Ask the server for its log from this level up (`logging/setLevel`); its messages are
+    /// printed on stderr.
+    #[arg(long, global = true, value_name = "LEVEL",
+          value_parser = clap::builder::PossibleValuesParser::new(super::client_side::LOG_LEVELS))]
+    pub log_level: Option<String>,
     /// Enterprise-managed authorization: an ID token from the enterprise IdP (needs --idp-issuer,
     /// --idp-client-id and --client-id for the resource's authorization server).
     #[arg(
@@ -195,6 +210,14 @@ pub enum ResourcesCommand {
     Read {
         /// The resource's URI.
         uri: String,
+    },
+    /// Subscribe to a resource and print each update until interrupted (Ctrl+C).
+    Subscribe {
+        /// The resource's URI.
+        uri: String,
+        /// Stop after this many updates.
+        #[arg(long, value_name = "N")]
+        count: Option<usize>,
     },
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::client_side::Note;
 use super::session::Session;
 use super::{CliError, EXIT_OK, EXIT_TOOL_ERROR};
 
@@ -230,6 +231,50 @@ pub(super) async fn resources_read(session: &mut Session<'_>, uri: &str) -> Resu
         let text = resource_text(contents);
         session.terminal.out(&text);
     }
+    Ok(EXIT_OK)
+}
+
+/// Subscribes to `uri` and prints a line per update (the notification as JSON with `--json`)
+/// until Ctrl+C or `count` updates; the server's log messages are printed as they come.
+pub(super) async fn resources_subscribe(
+    session: &mut Session<'_>,
+    notes: &mut super::Notes,
+    uri: &str,
+    count: Option<usize>,
+) -> Result<u8, CliError> {
+    session
+        .request("resources/subscribe", json!({ "uri": uri }))
+        .await?;
+    session.terminal.err(&format!(
+        "Subscribed to {uri}; waiting for updates (Ctrl+C stops)."
+    ));
+    let mut seen = 0;
+    while count.is_none_or(|count| seen < count) {
+        let note = tokio::select! {
+            note = notes.recv() => note,
+            _ = tokio::signal::ctrl_c() => None,
+        };
+        match note {
+            None => break,
+            Some(Note::Log(line)) => session.terminal.err(&line),
+            Some(Note::Other(message))
+                if message["method"] == "notifications/resources/updated"
+                    && message["params"]["uri"] == uri =>
+            {
+                seen += 1;
+                if session.json {
+                    print_json(session, &message);
+                } else {
+                    session.terminal.out(&format!("updated {uri}"));
+                }
+            }
+            Some(Note::Other(_)) => {}
+        }
+    }
+    // Best effort: the session ends next anyway.
+    let _ = session
+        .request("resources/unsubscribe", json!({ "uri": uri }))
+        .await;
     Ok(EXIT_OK)
 }
 

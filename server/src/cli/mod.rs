@@ -18,6 +18,7 @@
 pub mod args;
 mod auth_store;
 mod authorize;
+mod client_side;
 mod commands;
 mod conformance;
 mod input_required;
@@ -156,13 +157,42 @@ fn open_store(store: Option<FileStore>) -> Result<FileStore, CliError> {
     }
 }
 
+/// Connects, announcing what the command line lets the CLI answer, and answers the server's
+/// requests from then on; its notifications come out of the receiver.
 async fn connect<'t>(
     connection: &args::ConnectionArgs,
     store: Option<FileStore>,
     terminal: &'t mut dyn Terminal,
-) -> Result<session::Session<'t>, CliError> {
+) -> Result<(session::Session<'t>, Notes), CliError> {
+    let answers = client_side::Answers::from_args(connection)?;
     let store = open_store(store)?;
-    session::Session::open_with_store(connection, store, serde_json::json!({}), terminal).await
+    let capabilities = answers.capabilities();
+    let mut session =
+        session::Session::open_with_store(connection, store, capabilities, terminal).await?;
+    let messages = session.take_server_messages();
+    let (sender, notes) = tokio::sync::mpsc::unbounded_channel();
+    let log_level = answers.log_level.clone();
+    answers.spawn(session.client.clone(), messages, sender);
+    if let Some(level) = log_level {
+        session
+            .request("logging/setLevel", serde_json::json!({ "level": level }))
+            .await?;
+    }
+    Ok((session, notes))
+}
+
+type Notes = tokio::sync::mpsc::UnboundedReceiver<client_side::Note>;
+
+/// Ends the session, then prints the server's log messages it sent meanwhile.
+async fn finish(session: session::Session<'_>, mut notes: Notes) -> Vec<String> {
+    session.close().await;
+    let mut lines = Vec::new();
+    while let Ok(note) = notes.try_recv() {
+        if let client_side::Note::Log(line) = note {
+            lines.push(line);
+        }
+    }
+    lines
 }
 
 async fn dispatch(
@@ -193,40 +223,43 @@ async fn dispatch(
             auth_store::forget(&connection, open_store(store)?, what, terminal).await
         }
         ClientCommand::Conformance { url } => conformance::run(&url, terminal).await,
-        ClientCommand::Tools(tools) => {
-            let mut session = connect(&connection, store, terminal).await?;
-            let outcome = match tools {
-                ToolsCommand::List => commands::tools_list(&mut session).await,
-                ToolsCommand::Call {
-                    name,
-                    arg,
-                    args_json,
-                } => commands::tools_call(&mut session, &name, &arg, args_json.as_deref()).await,
-            };
-            session.close().await;
+        command => {
+            let (mut session, mut notes) = connect(&connection, store, &mut *terminal).await?;
+            let outcome = run_command(&mut session, &mut notes, command).await;
+            for line in finish(session, notes).await {
+                terminal.err(&line);
+            }
             outcome
         }
-        ClientCommand::Resources(resources) => {
-            let mut session = connect(&connection, store, terminal).await?;
-            let outcome = match resources {
-                ResourcesCommand::List => commands::resources_list(&mut session).await,
-                ResourcesCommand::Read { uri } => {
-                    commands::resources_read(&mut session, &uri).await
-                }
-            };
-            session.close().await;
-            outcome
+    }
+}
+
+/// One of the commands that talk to the server, on `session`.
+async fn run_command(
+    session: &mut session::Session<'_>,
+    notes: &mut Notes,
+    command: ClientCommand,
+) -> Result<u8, CliError> {
+    match command {
+        ClientCommand::Tools(ToolsCommand::List) => commands::tools_list(session).await,
+        ClientCommand::Tools(ToolsCommand::Call {
+            name,
+            arg,
+            args_json,
+        }) => commands::tools_call(session, &name, &arg, args_json.as_deref()).await,
+        ClientCommand::Resources(ResourcesCommand::List) => commands::resources_list(session).await,
+        ClientCommand::Resources(ResourcesCommand::Read { uri }) => {
+            commands::resources_read(session, &uri).await
         }
-        ClientCommand::Prompts(prompts) => {
-            let mut session = connect(&connection, store, terminal).await?;
-            let outcome = match prompts {
-                PromptsCommand::List => commands::prompts_list(&mut session).await,
-                PromptsCommand::Get { name, arg } => {
-                    commands::prompts_get(&mut session, &name, &arg).await
-                }
-            };
-            session.close().await;
-            outcome
+        ClientCommand::Resources(ResourcesCommand::Subscribe { uri, count }) => {
+            commands::resources_subscribe(session, notes, &uri, count).await
+        }
+        ClientCommand::Prompts(PromptsCommand::List) => commands::prompts_list(session).await,
+        ClientCommand::Prompts(PromptsCommand::Get { name, arg }) => {
+            commands::prompts_get(session, &name, &arg).await
+        }
+        ClientCommand::Auth(_) | ClientCommand::Conformance { .. } => {
+            Err(CliError::usage("this command does not talk to a server"))
         }
     }
 }

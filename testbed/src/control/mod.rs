@@ -41,6 +41,10 @@ pub fn router() -> Router<Arc<TestbedState>> {
         .route("/control/api/servers/{server}/fail-next", post(fail_next))
         .route("/control/api/servers/{server}/notify", post(notify))
         .route(
+            "/control/api/servers/{server}/resource-updated",
+            post(resource_updated),
+        )
+        .route(
             "/control/api/servers/{server}/ambient-challenge",
             post(ambient_challenge),
         )
@@ -369,6 +373,37 @@ async fn notify(
             notification_message(&method, params),
             request.session_id.as_deref(),
         );
+        Ok(json!({"delivered": delivered}))
+    })())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResourceUpdatedRequest {
+    uri: String,
+}
+
+/// `POST /control/api/servers/{server}/resource-updated` `{uri}`: tells the sessions subscribed
+/// to `uri` that it changed (`notifications/resources/updated`); answers how many.
+async fn resource_updated(
+    State(state): State<Arc<TestbedState>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    respond((|| {
+        let server = find_server(&state, &name)?;
+        let request: ResourceUpdatedRequest = parse_body(&body)?;
+        let message = notification_message(
+            "notifications/resources/updated",
+            json!({"uri": request.uri}),
+        );
+        let mut delivered = 0;
+        for session in server.sessions.all() {
+            if session.is_subscribed_to(&request.uri) {
+                session.publish(crate::mcp::session::GET_STREAM, message.clone(), false);
+                delivered += 1;
+            }
+        }
         Ok(json!({"delivered": delivered}))
     })())
 }

@@ -130,7 +130,7 @@ pub fn server_info(server: &McpServer) -> Value {
 pub fn server_capabilities() -> Value {
     json!({
         "tools": {"listChanged": true},
-        "resources": {"listChanged": true, "subscribe": false},
+        "resources": {"listChanged": true, "subscribe": true},
         "prompts": {"listChanged": true},
         "logging": {},
     })
@@ -179,6 +179,14 @@ pub(super) async fn handle_common(
         "prompts/list" => Ok(server.catalog().list_prompts()),
         "tools/call" => call_tool(server, context, params).await,
         "resources/read" => read_resource(server, params),
+        "resources/subscribe" | "resources/unsubscribe" => {
+            let uri = read_resource(server, params)?["contents"][0]["uri"].clone();
+            let uri = uri.as_str().unwrap_or_default();
+            context
+                .session
+                .subscribe_to(uri, method == "resources/subscribe");
+            Ok(json!({}))
+        }
         "prompts/get" => get_prompt(server, params),
         "logging/setLevel" => {
             let level = params.get("level").and_then(Value::as_str).unwrap_or("");

@@ -56,6 +56,8 @@ pub struct Session {
     pub custom_headers: Vec<(String, String)>,
     pub created_at: u64,
     log_level: Mutex<String>,
+    /// The resources the client subscribed to (`resources/subscribe`).
+    subscriptions: Mutex<std::collections::BTreeSet<String>>,
     /// A stateless `subscriptions/listen` stream: what it listens for.
     listen: std::sync::OnceLock<Listen>,
     log: Mutex<EventLog>,
@@ -155,6 +157,7 @@ impl Session {
             custom_headers,
             created_at: now_secs(),
             log_level: Mutex::new("debug".into()),
+            subscriptions: Mutex::default(),
             listen: std::sync::OnceLock::new(),
             log: Mutex::new(EventLog {
                 next_seq: 1,
@@ -196,6 +199,27 @@ impl Session {
             .unwrap_or_else(|poison| poison.into_inner())
             .clone();
         level_rank(&minimum).is_some_and(|minimum| level_rank(level).unwrap_or(0) >= minimum)
+    }
+
+    /// Subscribes to (or, `on` false, unsubscribes from) updates of `uri`.
+    pub fn subscribe_to(&self, uri: &str, on: bool) {
+        let mut subscriptions = self
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if on {
+            subscriptions.insert(uri.to_owned());
+        } else {
+            subscriptions.remove(uri);
+        }
+    }
+
+    /// Whether the client subscribed to updates of `uri`.
+    pub fn is_subscribed_to(&self, uri: &str) -> bool {
+        self.subscriptions
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .contains(uri)
     }
 
     /// Makes this the session of a `subscriptions/listen` stream.

@@ -1,0 +1,74 @@
+//! The CLI answering what `@modelcontextprotocol/server-everything` (npm) asks of a client, from
+//! the command line: `--sample-reply` for its sampling request, `--elicit-json` for its
+//! elicitation form, `--root` for its roots. Without them the client announces none of these,
+//! and the server offers none of the tools that ask.
+
+use keyhole_e2e::cli::Cli;
+use keyhole_e2e::peers::ServerEverything;
+
+#[tokio::test]
+async fn sampling_elicitation_and_roots_are_answered_from_the_command_line() {
+    let everything = ServerEverything::start();
+    let cli = Cli::new();
+    let url = everything.url.as_str();
+
+    let plain = cli.run(&["--url", url, "tools", "list"]).await;
+    assert_eq!(plain.code, 0, "{plain:?}");
+    assert!(
+        !plain.stdout.contains("trigger-sampling-request"),
+        "{plain:?}"
+    );
+
+    let sampled = cli
+        .run(&[
+            "--url",
+            url,
+            "--sample-reply",
+            "a reply from the terminal",
+            "tools",
+            "call",
+            "trigger-sampling-request",
+            "--arg",
+            "prompt=a haiku",
+        ])
+        .await;
+    assert_eq!(sampled.code, 0, "{sampled:?}");
+    assert!(
+        sampled.stdout.contains("a reply from the terminal"),
+        "{sampled:?}"
+    );
+
+    let elicited = cli
+        .run(&[
+            "--url",
+            url,
+            "--elicit-json",
+            r#"{"name": "Ada Lovelace"}"#,
+            "tools",
+            "call",
+            "trigger-elicitation-request",
+        ])
+        .await;
+    assert_eq!(elicited.code, 0, "{elicited:?}");
+    assert!(
+        elicited.stdout.contains("Name: Ada Lovelace"),
+        "{elicited:?}"
+    );
+
+    let rooted = cli
+        .run(&[
+            "--url",
+            url,
+            "--root",
+            "file:///tmp/keyhole-cli-root",
+            "tools",
+            "call",
+            "get-roots-list",
+        ])
+        .await;
+    assert_eq!(rooted.code, 0, "{rooted:?}");
+    assert!(
+        rooted.stdout.contains("file:///tmp/keyhole-cli-root"),
+        "{rooted:?}"
+    );
+}
