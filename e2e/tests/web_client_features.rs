@@ -1,8 +1,9 @@
 //! What a server asks of the client, answered in Chromium against
 //! `@modelcontextprotocol/server-everything` (npm), whose tools exist only for a client that
 //! announces the capability: roots the user set are listed by the server after editing, a sampling
-//! request is answered with the user's reply, and an elicitation form is accepted once and declined
-//! once. The requests queue in a panel with a badge while they wait.
+//! request is answered with the user's reply, an elicitation form is accepted once and declined
+//! once, and a URL elicitation shows its URL. Then logs, completions, Cancel and Ping, and a
+//! resource subscription on the demo. The requests queue in a panel with a badge while they wait.
 
 use keyhole_e2e::demo::run_tool;
 use keyhole_e2e::peers::ServerEverything;
@@ -75,6 +76,19 @@ async fn server_everything_asks_for_roots_sampling_and_elicitation_and_the_page_
     run_tool(&browser, "trigger-elicitation-request", &[]).await;
     browser.click("elicitation-decline").await;
     result_contains(&browser, "declined").await;
+
+    // URL mode: the URL is shown before anything opens it.
+    run_tool(
+        &browser,
+        "trigger-url-elicitation",
+        &[("url", "https://example.com/consent")],
+    )
+    .await;
+    browser
+        .wait_text("elicitation-url", |t| t == "https://example.com/consent")
+        .await;
+    browser.click("elicitation-decline").await;
+    result_contains(&browser, "declined to open the URL").await;
     browser.close().await;
 }
 

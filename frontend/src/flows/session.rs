@@ -473,6 +473,10 @@ impl Session {
             "notifications/resources/list_changed" => self.list_changed.update(|c| c.1 += 1),
             "notifications/prompts/list_changed" => self.list_changed.update(|c| c.2 += 1),
             "notifications/cancelled" => self.client.withdraw(&message["params"]["requestId"]),
+            "notifications/elicitation/complete" => self.recovery.toasts().show(
+                crate::views::toast::ToastKind::Info,
+                "The server says the step it sent you to is complete.",
+            ),
             "notifications/resources/updated" => {
                 let uri = message["params"]["uri"].as_str().unwrap_or_default();
                 self.client.mark_updated(uri, true);
