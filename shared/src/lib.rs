@@ -23,6 +23,7 @@ pub mod challenge;
 pub mod curl;
 pub mod http;
 pub mod json;
+pub mod logging;
 pub mod markdown;
 pub mod messages;
 pub mod oauth_client;

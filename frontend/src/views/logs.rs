@@ -7,6 +7,7 @@
 //! Test ids: `log-level-select` (asks the server), `log-level-status`, `log-filter-level`,
 //! `log-search`, `log-entry` (`data-level`), `log-empty`.
 
+use keyhole_shared::logging::{LOG_LEVELS, data_text, severity};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
@@ -14,22 +15,6 @@ use serde_json::{Value, json};
 use crate::flows::session::{Direction, Session};
 use crate::platform::text::fold_case;
 use crate::views::protocol::clock;
-
-/// The syslog levels of MCP logging, least severe first.
-const LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
-
-fn rank(level: &str) -> usize {
-    LEVELS.iter().position(|l| *l == level).unwrap_or(0)
-}
 
 /// One log message.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,10 +32,7 @@ fn log_line(seq: u64, at_ms: f64, params: &Value) -> LogLine {
         at_ms,
         level: params["level"].as_str().unwrap_or("info").to_owned(),
         logger: params["logger"].as_str().unwrap_or_default().to_owned(),
-        text: match &params["data"] {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        },
+        text: data_text(&params["data"]),
     }
 }
 
@@ -66,7 +48,7 @@ fn LogsTab(session: Session) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
     let shown = move || {
-        let floor = rank(&minimum.get());
+        let floor = severity(&minimum.get());
         let needle = fold_case(&search.get());
         session.protocol.with(|log| {
             log.iter()
@@ -74,7 +56,7 @@ fn LogsTab(session: Session) -> impl IntoView {
                     e.direction == Direction::Received && e.method == "notifications/message"
                 })
                 .map(|e| log_line(e.seq, e.at_ms, &e.message["params"]))
-                .filter(|line| rank(&line.level) >= floor)
+                .filter(|line| severity(&line.level) >= floor)
                 .filter(|line| {
                     needle.is_empty()
                         || fold_case(&line.text).contains(&needle)
@@ -94,7 +76,7 @@ fn LogsTab(session: Session) -> impl IntoView {
             }));
         })
     };
-    let options = || LEVELS.map(|l| view! { <option value=l>{l}</option> });
+    let options = || LOG_LEVELS.map(|l| view! { <option value=l>{l}</option> });
     view! {
         <div class="log-toolbar">
             {session.has_capability("logging").then(|| view! {
@@ -132,9 +114,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_rank_by_severity_and_data_of_any_kind_is_shown() {
-        assert!(rank("error") > rank("warning"));
-        assert_eq!(rank("unknown"), 0);
+    fn a_log_line_has_a_level_even_when_the_server_names_none() {
         let line = log_line(1, 0.0, &json!({"level": "error", "data": {"code": 7}}));
         assert_eq!(
             (line.level.as_str(), line.text.as_str()),

@@ -133,7 +133,7 @@ pub struct ConnectionArgs {
     /// Ask the server for its log from this level up (`logging/setLevel`); its messages are
     /// printed on stderr.
     #[arg(long, global = true, value_name = "LEVEL",
-          value_parser = clap::builder::PossibleValuesParser::new(super::client_side::LOG_LEVELS))]
+          value_parser = clap::builder::PossibleValuesParser::new(keyhole_shared::logging::LOG_LEVELS))]
     pub log_level: Option<String>,
     /// Enterprise-managed authorization: an ID token from the enterprise IdP (needs --idp-issuer,
     /// --idp-client-id and --client-id for the resource's authorization server).

@@ -6,24 +6,13 @@
 //! printed on stderr. The capabilities announced follow the flags: a server asks only for what
 //! the client says it can give. `ping` is always answered; anything else is refused.
 
+use keyhole_shared::logging::data_text;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 use super::CliError;
 use super::args::ConnectionArgs;
 use crate::native::mcp_client::McpClient;
-
-/// The levels of MCP logging, least severe first.
-pub const LOG_LEVELS: [&str; 8] = [
-    "debug",
-    "info",
-    "notice",
-    "warning",
-    "error",
-    "critical",
-    "alert",
-    "emergency",
-];
 
 /// What the command line lets the CLI answer.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -148,10 +137,7 @@ impl Answers {
 /// A log message as printed: `[level] logger: data`.
 pub fn log_line(params: &Value) -> String {
     let level = params["level"].as_str().unwrap_or("info");
-    let data = match &params["data"] {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
+    let data = data_text(&params["data"]);
     match params["logger"].as_str() {
         Some(logger) => format!("[{level}] {logger}: {data}"),
         None => format!("[{level}] {data}"),

@@ -130,6 +130,45 @@ impl HubFixture {
         self.send(session, message).await
     }
 
+    /// On `session`: a call of `get-weather` refused with 403 (step-up) and answered once a
+    /// token with `weather:read` is pushed, then — all tokens expired — a call of `echo` refused
+    /// with 401 and answered once a new token is pushed. `mint` makes a token with the scopes
+    /// given. Nothing reconnects: the Keyhole session is the same throughout.
+    pub async fn recovers_step_up_then_expiry(
+        &self,
+        session: &str,
+        mint: impl Fn(&[&str]) -> String,
+    ) {
+        let refused = self
+            .call_tool(session, 3, "get-weather", json!({"city": "Oslo"}))
+            .await;
+        assert_eq!(refused["kind"], "auth_challenge", "{refused}");
+        assert_eq!(refused["authChallenge"]["raw"]["httpStatus"], 403);
+        self.push_token(session, &mint(&["mcp", "weather:read"]))
+            .await;
+        let called = self
+            .call_tool(session, 4, "get-weather", json!({"city": "Oslo"}))
+            .await;
+        assert_eq!(called["ok"], true, "{called}");
+
+        self.control("tokens/expire", json!({})).await;
+        let expired = self
+            .call_tool(session, 5, "echo", json!({"message": "x"}))
+            .await;
+        assert_eq!(
+            expired["authChallenge"]["raw"]["httpStatus"], 401,
+            "{expired}"
+        );
+        self.push_token(session, &mint(&["mcp"])).await;
+        let called = self
+            .call_tool(session, 6, "echo", json!({"message": "again"}))
+            .await;
+        assert_eq!(
+            called["response"]["result"]["content"][0]["text"], "again",
+            "{called}"
+        );
+    }
+
     pub async fn push_token(&self, session: &str, token: &str) {
         let body = json!({
             "sessionId": session,

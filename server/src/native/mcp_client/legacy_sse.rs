@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use keyhole_shared::api::ExchangeKind;
 use reqwest::header;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -25,13 +24,11 @@ use sse_stream::SseByteStream;
 
 use super::exchange::ExchangeRecorder;
 use super::post::{
-    PostOutcome, challenge_of, describe_request_error, is_event_stream, parse_json, read_rest,
-    stream_cut,
+    PostOutcome, is_event_stream, parse_json, read_rest, refuse_on_challenge, stream_cut,
 };
 use super::responses::Responses;
 use super::sse_limits::{LimitedBody, MAX_EVENT_BYTES};
 use super::{ClientEvents, McpClient, SendError};
-use crate::native::upstream_http;
 
 /// How long the stream may stay silent. A 2024-11-05 server sends nothing between messages (no
 /// keep-alive comments), and the stream is the session: only a stream dead for a day is let go.
@@ -60,27 +57,9 @@ impl LegacyChannel {
             .header(header::ACCEPT, "text/event-stream")
             .build()
             .map_err(|e| SendError::Transport(format!("cannot build the request: {e}")))?;
-        let mut recorder =
-            ExchangeRecorder::start(Arc::clone(&events), &request, None, ExchangeKind::Mcp);
-        let response = match client.inner.http.execute(request).await {
-            Ok(response) => response,
-            Err(error) => {
-                let message = describe_request_error(&stream_url, &error);
-                recorder.fail(message.clone());
-                return Err(SendError::Transport(message));
-            }
-        };
+        let (response, recorder) = client.execute_recorded(request, None).await?;
+        let (response, mut recorder) = refuse_on_challenge(response, recorder).await?;
         let status = response.status();
-        recorder.response(status.as_u16(), response.headers());
-        if let Err(message) = upstream_http::check_head(&response) {
-            recorder.fail(message.clone());
-            return Err(SendError::Transport(message));
-        }
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            let challenge = challenge_of(status, response.headers());
-            let _ = read_rest(recorder, response).await;
-            return Err(SendError::Challenge(challenge));
-        }
         if !status.is_success() || !is_event_stream(response.headers()) {
             let what = if status.is_success() {
                 "a body that is not an event stream".to_owned()
@@ -148,31 +127,9 @@ impl LegacyChannel {
             .body(body.clone())
             .build()
             .map_err(|e| SendError::Transport(format!("cannot build the request: {e}")))?;
-        let mut recorder = ExchangeRecorder::start(
-            Arc::clone(&client.inner.events),
-            &request,
-            Some(&body),
-            ExchangeKind::Mcp,
-        );
-        let response = match client.inner.http.execute(request).await {
-            Ok(response) => response,
-            Err(error) => {
-                let message = describe_request_error(&self.endpoint, &error);
-                recorder.fail(message.clone());
-                return Err(SendError::Transport(message));
-            }
-        };
+        let (response, recorder) = client.execute_recorded(request, Some(&body)).await?;
+        let (response, recorder) = refuse_on_challenge(response, recorder).await?;
         let status = response.status();
-        recorder.response(status.as_u16(), response.headers());
-        if let Err(message) = upstream_http::check_head(&response) {
-            recorder.fail(message.clone());
-            return Err(SendError::Transport(message));
-        }
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            let challenge = challenge_of(status, response.headers());
-            let _ = read_rest(recorder, response).await;
-            return Err(SendError::Challenge(challenge));
-        }
         let text = read_rest(recorder, response).await.unwrap_or_default();
         if status == StatusCode::NOT_FOUND {
             self.close();

@@ -143,26 +143,8 @@ impl McpClient {
         let stateless = self.is_stateless();
         let (request, body) = self.post_request(message)?;
         let had_session = self.session_id().is_some();
-        let mut recorder = ExchangeRecorder::start(
-            self.inner.events.clone(),
-            &request,
-            Some(&body),
-            ExchangeKind::Mcp,
-        );
-        let response = match self.inner.http.execute(request).await {
-            Ok(response) => response,
-            Err(error) => {
-                let message = describe_request_error(&self.inner.config.endpoint, &error);
-                recorder.fail(message.clone());
-                return Err(SendError::Transport(message));
-            }
-        };
+        let (response, recorder) = self.execute_recorded(request, Some(&body)).await?;
         let status = response.status();
-        recorder.response(status.as_u16(), response.headers());
-        if let Err(message) = upstream_http::check_head(&response) {
-            recorder.fail(message.clone());
-            return Err(SendError::Transport(message));
-        }
         if message["method"] == "initialize"
             && status.is_success()
             && let Some(session_id) = response
@@ -174,11 +156,7 @@ impl McpClient {
             state.session_id = Some(session_id.to_owned());
             self.set_state(state);
         }
-        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            let challenge = challenge_of(status, response.headers());
-            let _ = read_rest(recorder, response).await;
-            return Err(SendError::Challenge(challenge));
-        }
+        let (response, mut recorder) = refuse_on_challenge(response, recorder).await?;
         if status == StatusCode::NOT_FOUND && had_session {
             let _ = read_rest(recorder, response).await;
             return Ok(PostOutcome::SessionGone);
@@ -259,6 +237,33 @@ impl McpClient {
         answer.map(PostOutcome::Response).ok_or_else(|| {
             SendError::Transport("the MCP server's answer did not contain the response".into())
         })
+    }
+
+    /// Sends `request` (with `body`, for the log) and records the exchange: the response's head
+    /// is recorded, and one over the limits refused. The recorder comes back with the response,
+    /// for its body.
+    pub(super) async fn execute_recorded(
+        &self,
+        request: reqwest::Request,
+        body: Option<&[u8]>,
+    ) -> Result<(reqwest::Response, ExchangeRecorder), SendError> {
+        let shown = request.url().clone();
+        let mut recorder =
+            ExchangeRecorder::start(self.inner.events.clone(), &request, body, ExchangeKind::Mcp);
+        let response = match self.inner.http.execute(request).await {
+            Ok(response) => response,
+            Err(error) => {
+                let message = describe_request_error(&shown, &error);
+                recorder.fail(message.clone());
+                return Err(SendError::Transport(message));
+            }
+        };
+        recorder.response(response.status().as_u16(), response.headers());
+        if let Err(message) = upstream_http::check_head(&response) {
+            recorder.fail(message.clone());
+            return Err(SendError::Transport(message));
+        }
+        Ok((response, recorder))
     }
 
     /// Reads SSE events: the response to `request_id` is returned; everything else is forwarded.
@@ -421,6 +426,21 @@ impl McpClient {
         recorder.finish();
         Ok(())
     }
+}
+
+/// A 401 or 403, read to its end and returned as the challenge it is; any other response comes
+/// back with its recorder.
+pub(super) async fn refuse_on_challenge(
+    response: reqwest::Response,
+    recorder: ExchangeRecorder,
+) -> Result<(reqwest::Response, ExchangeRecorder), SendError> {
+    let status = response.status();
+    if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+        return Ok((response, recorder));
+    }
+    let challenge = challenge_of(status, response.headers());
+    let _ = read_rest(recorder, response).await;
+    Err(SendError::Challenge(challenge))
 }
 
 pub(super) fn challenge_of(status: StatusCode, headers: &HeaderMap) -> UpstreamChallenge {
