@@ -48,6 +48,8 @@ pub struct ProtocolEntry {
     /// For a response: how long after its request it arrived.
     pub elapsed_ms: Option<f64>,
     pub message: Value,
+    /// The method and the message, case-folded once, for the views' filters.
+    pub haystack: String,
 }
 
 /// Why a request produced no result.
@@ -281,6 +283,7 @@ impl Session {
         elapsed_ms: Option<f64>,
         message: Value,
     ) {
+        let haystack = crate::platform::text::fold_case(&format!("{method} {message}"));
         self.protocol.update(|log| {
             let seq = log.len() as u64 + 1;
             log.push(ProtocolEntry {
@@ -290,6 +293,7 @@ impl Session {
                 at_ms: now_ms(),
                 elapsed_ms,
                 message,
+                haystack,
             });
         });
     }

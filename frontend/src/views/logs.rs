@@ -4,17 +4,19 @@
 //! tab's record, so nothing is kept twice. A separate wasm chunk (`#[lazy]`), fetched when the tab
 //! is first opened.
 //!
+//! Only the last [`PAGE`] matching messages are rendered, with "Show earlier" for more.
+//!
 //! Test ids: `log-level-select` (asks the server), `log-level-status`, `log-filter-level`,
-//! `log-search`, `log-entry` (`data-level`), `log-empty`.
+//! `log-search`, `log-entry` (`data-level`), `log-empty`, `log-more`.
 
 use keyhole_shared::logging::{LOG_LEVELS, data_text, severity};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
-use crate::flows::session::{Direction, Session};
+use crate::flows::session::{Direction, ProtocolEntry, Session};
 use crate::platform::text::fold_case;
-use crate::views::protocol::clock;
+use crate::views::protocol::{PAGE, clock, last_page};
 
 /// One log message.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,24 +49,30 @@ fn LogsTab(session: Session) -> impl IntoView {
     let minimum = RwSignal::new(String::from("debug"));
     let search = RwSignal::new(String::new());
     let status = RwSignal::new(None::<String>);
-    let shown = move || {
+    let limit = RwSignal::new(PAGE);
+    // The last `limit` messages that pass: the view renders a page, however long the log.
+    let page = Memo::new(move |_| {
         let floor = severity(&minimum.get());
         let needle = fold_case(&search.get());
         session.protocol.with(|log| {
-            log.iter()
+            let matching: Vec<&ProtocolEntry> = log
+                .iter()
                 .filter(|e| {
                     e.direction == Direction::Received && e.method == "notifications/message"
                 })
-                .map(|e| log_line(e.seq, e.at_ms, &e.message["params"]))
-                .filter(|line| severity(&line.level) >= floor)
-                .filter(|line| {
-                    needle.is_empty()
-                        || fold_case(&line.text).contains(&needle)
-                        || fold_case(&line.logger).contains(&needle)
+                .filter(|e| {
+                    severity(e.message["params"]["level"].as_str().unwrap_or("info")) >= floor
                 })
-                .collect::<Vec<_>>()
+                .filter(|e| needle.is_empty() || e.haystack.contains(&needle))
+                .collect();
+            let (hidden, entries) = last_page(&matching, limit.get());
+            let lines: Vec<LogLine> = entries
+                .iter()
+                .map(|e| log_line(e.seq, e.at_ms, &e.message["params"]))
+                .collect();
+            (hidden, lines)
         })
-    };
+    });
     let set_level = move |level: String| {
         spawn_local(async move {
             let answer = session
@@ -96,8 +104,17 @@ fn LogsTab(session: Session) -> impl IntoView {
                 data-testid="log-search" bind:value=search />
             {move || status.get().map(|s| view! { <span class="muted" data-testid="log-level-status">{s}</span> })}
         </div>
+        {move || {
+            let hidden = page.with(|(hidden, _)| *hidden);
+            (hidden > 0).then(|| view! {
+                <button type="button" class="small" data-testid="log-more"
+                    on:click=move |_| limit.update(|l| *l += PAGE)>
+                    {format!("Show {} earlier of {hidden} not shown", hidden.min(PAGE))}
+                </button>
+            })
+        }}
         <ol class="log mono">
-            <For each=shown key=|line| line.seq let:line>
+            <For each=move || page.get().1 key=|line| line.seq let:line>
                 <li data-testid="log-entry" data-level=line.level.clone()>
                     <span class="time">{clock(line.at_ms)}</span> " "
                     <strong>{line.level.clone()}</strong> " "
@@ -105,7 +122,7 @@ fn LogsTab(session: Session) -> impl IntoView {
                 </li>
             </For>
         </ol>
-        {move || shown().is_empty().then(|| view! { <p class="muted" data-testid="log-empty">"No log messages (yet)."</p> })}
+        {move || page.with(|(_, lines)| lines.is_empty()).then(|| view! { <p class="muted" data-testid="log-empty">"No log messages (yet)."</p> })}
     }
 }
 

@@ -1,7 +1,9 @@
 //! The Protocol tab: every JSON-RPC message both ways, with method, direction, time and (for a
 //! response) how long it took; each expands to its JSON; a filter narrows by method or content.
 //!
-//! Test ids: `protocol-filter`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
+//! Only the last [`PAGE`] matching messages are rendered, with "Show earlier" for more.
+//!
+//! Test ids: `protocol-filter`, `protocol-count`, `protocol-more`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
 //! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
 //! time, with their count in `data-count`), `protocol-copy` in an expanded entry; `console` with
 //! one `console-line` per line a stdio server wrote to its stderr.
@@ -11,6 +13,19 @@ use leptos::prelude::*;
 use crate::flows::session::{Direction, ProtocolEntry, Session};
 use crate::platform::text::{duration_text, fold_case};
 use crate::views::export::CopyButton;
+
+/// How many matching entries a log view renders at first, and adds with each "Show earlier": the
+/// page stays fast however long the session (10,000 messages and more).
+pub const PAGE: usize = 200;
+
+/// The last `limit` of `matching` (cloned), and how many earlier ones are not shown.
+pub fn last_page<T: Clone>(matching: &[&T], limit: usize) -> (usize, Vec<T>) {
+    let hidden = matching.len().saturating_sub(limit);
+    (
+        hidden,
+        matching[hidden..].iter().map(|e| (*e).clone()).collect(),
+    )
+}
 
 /// `HH:MM:SS.mmm` local time.
 pub fn clock(at_ms: f64) -> String {
@@ -45,25 +60,24 @@ fn summary(entry: &ProtocolEntry) -> String {
 pub fn ProtocolTab(session: Session) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let direction = RwSignal::new(String::from("all"));
-    let shown = move || {
+    let limit = RwSignal::new(PAGE);
+    // The last `limit` messages that match: the view renders a page, however long the session.
+    let page = Memo::new(move |_| {
         let needle = fold_case(&filter.get());
         let wanted = direction.get();
         session.protocol.with(|log| {
-            log.iter()
+            let matching: Vec<&ProtocolEntry> = log
+                .iter()
                 .filter(|e| match wanted.as_str() {
                     "sent" => e.direction == Direction::Sent,
                     "received" => e.direction == Direction::Received,
                     _ => true,
                 })
-                .filter(|e| {
-                    needle.is_empty()
-                        || fold_case(&e.method).contains(&needle)
-                        || fold_case(&e.message.to_string()).contains(&needle)
-                })
-                .cloned()
-                .collect::<Vec<_>>()
+                .filter(|e| needle.is_empty() || e.haystack.contains(&needle))
+                .collect();
+            last_page(&matching, limit.get())
         })
-    };
+    });
     view! {
         <div class="log-toolbar">
             <input type="search" class="search" placeholder="Filter by method or content" aria-label="Filter messages"
@@ -73,7 +87,7 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 <option value="sent">"Sent only"</option>
                 <option value="received">"Received only"</option>
             </select>
-            <span class="muted">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
+            <span class="muted" data-testid="protocol-count">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
             <span class="muted" data-testid="protocol-transport">"over " {session.transport}</span>
             {move || {
                 let dropped = session.dropped_messages.get();
@@ -85,8 +99,17 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 })
             }}
         </div>
+        {move || {
+            let hidden = page.with(|(hidden, _)| *hidden);
+            (hidden > 0).then(|| view! {
+                <button type="button" class="small" data-testid="protocol-more"
+                    on:click=move |_| limit.update(|l| *l += PAGE)>
+                    {format!("Show {} earlier of {hidden} not shown", hidden.min(PAGE))}
+                </button>
+            })
+        }}
         <ol class="log">
-            <For each=shown key=|e| e.seq let:entry>
+            <For each=move || page.get().1 key=|e| e.seq let:entry>
                 <ProtocolRow entry=entry />
             </For>
         </ol>
@@ -128,5 +151,19 @@ fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
                 <pre class="mono">{text}</pre>
             </details>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::last_page;
+
+    #[test]
+    fn a_page_is_the_last_entries_and_says_how_many_are_not_shown() {
+        let entries: Vec<u32> = (1..=10).collect();
+        let matching: Vec<&u32> = entries.iter().collect();
+        assert_eq!(last_page(&matching, 3), (7, vec![8, 9, 10]));
+        assert_eq!(last_page(&matching, 50), (0, entries.clone()));
+        assert_eq!(last_page::<u32>(&[], 3), (0, vec![]));
     }
 }
