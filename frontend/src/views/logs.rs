@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::flows::session::{Direction, ProtocolEntry, Session};
 use crate::platform::text::fold_case;
-use crate::views::protocol::{PAGE, clock, last_page};
+use crate::views::protocol::{PAGE, clock, last_page, show_earlier};
 
 /// One log message.
 #[derive(Clone, Debug, PartialEq)]
@@ -104,15 +104,7 @@ fn LogsTab(session: Session) -> impl IntoView {
                 data-testid="log-search" bind:value=search />
             {move || status.get().map(|s| view! { <span class="muted" data-testid="log-level-status">{s}</span> })}
         </div>
-        {move || {
-            let hidden = page.with(|(hidden, _)| *hidden);
-            (hidden > 0).then(|| view! {
-                <button type="button" class="small" data-testid="log-more"
-                    on:click=move |_| limit.update(|l| *l += PAGE)>
-                    {format!("Show {} earlier of {hidden} not shown", hidden.min(PAGE))}
-                </button>
-            })
-        }}
+        {show_earlier(Signal::derive(move || page.with(|(hidden, _)| *hidden)), limit, "log-more")}
         <ol class="log mono">
             <For each=move || page.get().1 key=|line| line.seq let:line>
                 <li data-testid="log-entry" data-level=line.level.clone()>

@@ -27,6 +27,25 @@ pub fn last_page<T: Clone>(matching: &[&T], limit: usize) -> (usize, Vec<T>) {
     )
 }
 
+/// "Show earlier" above a page, while `hidden` entries are not shown: adds a page to `limit`.
+pub fn show_earlier(
+    hidden: Signal<usize>,
+    limit: RwSignal<usize>,
+    testid: &'static str,
+) -> impl IntoView {
+    move || {
+        let hidden = hidden.get();
+        (hidden > 0).then(|| {
+            view! {
+                <button type="button" class="small" data-testid=testid
+                    on:click=move |_| limit.update(|l| *l += PAGE)>
+                    {format!("Show {} earlier of {hidden} not shown", hidden.min(PAGE))}
+                </button>
+            }
+        })
+    }
+}
+
 /// `HH:MM:SS.mmm` local time.
 pub fn clock(at_ms: f64) -> String {
     let date = js_sys::Date::new(&at_ms.into());
@@ -99,15 +118,7 @@ pub fn ProtocolTab(session: Session) -> impl IntoView {
                 })
             }}
         </div>
-        {move || {
-            let hidden = page.with(|(hidden, _)| *hidden);
-            (hidden > 0).then(|| view! {
-                <button type="button" class="small" data-testid="protocol-more"
-                    on:click=move |_| limit.update(|l| *l += PAGE)>
-                    {format!("Show {} earlier of {hidden} not shown", hidden.min(PAGE))}
-                </button>
-            })
-        }}
+        {show_earlier(Signal::derive(move || page.with(|(hidden, _)| *hidden)), limit, "protocol-more")}
         <ol class="log">
             <For each=move || page.get().1 key=|e| e.seq let:entry>
                 <ProtocolRow entry=entry />

@@ -24,7 +24,8 @@ use sse_stream::SseByteStream;
 
 use super::exchange::ExchangeRecorder;
 use super::post::{
-    PostOutcome, is_event_stream, parse_json, read_rest, refuse_on_challenge, stream_cut,
+    PostOutcome, is_event_stream, parse_json, read_rest, refuse_on_challenge, status_error,
+    stream_cut,
 };
 use super::responses::Responses;
 use super::sse_limits::{LimitedBody, MAX_EVENT_BYTES};
@@ -136,18 +137,7 @@ impl LegacyChannel {
             return Ok(PostOutcome::SessionGone);
         }
         if !status.is_success() {
-            let text = String::from_utf8_lossy(&text);
-            return Err(SendError::Status {
-                status: status.as_u16(),
-                message: format!(
-                    "the MCP server answered HTTP {status}{}",
-                    if text.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", crate::native::redact::truncate(text.trim(), 300))
-                    }
-                ),
-            });
+            return Err(status_error(status, &text));
         }
         let Some(awaited) = awaited.as_mut() else {
             return Ok(PostOutcome::Accepted);

@@ -175,18 +175,7 @@ impl McpClient {
             {
                 return Ok(PostOutcome::Response(answer));
             }
-            let text = String::from_utf8_lossy(&text);
-            return Err(SendError::Status {
-                status: status.as_u16(),
-                message: format!(
-                    "the MCP server answered HTTP {status}{}",
-                    if text.trim().is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", crate::native::redact::truncate(text.trim(), 300))
-                    }
-                ),
-            });
+            return Err(status_error(status, &text));
         }
         let request_id = message
             .get("id")
@@ -425,6 +414,21 @@ impl McpClient {
         }
         recorder.finish();
         Ok(())
+    }
+}
+
+/// An HTTP error status that is not a challenge, with the start of the body the server sent.
+pub(super) fn status_error(status: StatusCode, body: &[u8]) -> SendError {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let detail = if text.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", crate::native::redact::truncate(text, 300))
+    };
+    SendError::Status {
+        status: status.as_u16(),
+        message: format!("the MCP server answered HTTP {status}{detail}"),
     }
 }
 
