@@ -53,6 +53,8 @@ mod web_keyboard;
 mod web_layout;
 #[path = "web_oauth.rs"]
 mod web_oauth;
+#[path = "web_paged_lists.rs"]
+mod web_paged_lists;
 #[path = "web_protocol_2026.rs"]
 mod web_protocol_2026;
 #[path = "web_recovery_ambient.rs"]

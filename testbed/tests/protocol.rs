@@ -289,3 +289,48 @@ async fn response_mode_can_force_sse_or_json() {
     );
     assert_eq!(reply.messages.len(), 1);
 }
+
+#[tokio::test]
+async fn a_server_with_a_page_size_pages_its_lists_and_refuses_a_forged_cursor() {
+    let mut config = common::base_config();
+    config["servers"][2]["pageSize"] = json!(2);
+    config["servers"][2]["tools"] = json!([{"preset": "echo"}, {"preset": "add"}, {"preset": "weather"}, {"preset": "structured"}, {"preset": "longRunning"}]);
+    let fixture = Fixture::start(config).await;
+    let mut mcp = fixture.mcp("open", None);
+    mcp.initialize().await;
+
+    let mut names = Vec::new();
+    let mut cursor = Value::Null;
+    let mut pages = 0;
+    loop {
+        let params = if cursor.is_null() {
+            json!({})
+        } else {
+            json!({ "cursor": cursor })
+        };
+        let reply = mcp.request("tools/list", params).await;
+        let result = reply.response()["result"].clone();
+        let page = result["tools"].as_array().unwrap();
+        assert!(page.len() <= 2, "{result}");
+        names.extend(page.iter().map(|t| t["name"].as_str().unwrap().to_owned()));
+        pages += 1;
+        cursor = result["nextCursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        names,
+        ["echo", "add", "get-weather", "get-forecast", "long-running"]
+    );
+
+    let forged = mcp
+        .request("tools/list", json!({ "cursor": "page-2" }))
+        .await;
+    assert_eq!(forged.response()["error"]["code"], -32602);
+    let past_the_end = mcp
+        .request("tools/list", json!({ "cursor": "offset-99" }))
+        .await;
+    assert_eq!(past_the_end.response()["result"]["tools"], json!([]));
+}

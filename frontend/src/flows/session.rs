@@ -417,42 +417,6 @@ impl Session {
         Ok(response["result"].clone())
     }
 
-    /// The `key` items of the paginated `method` as a resource, fetched again whenever the
-    /// `list_changed` counter that `changed` picks moves. (One function for every list, so the
-    /// wasm holds one copy of the resource machinery rather than one per list.)
-    pub fn listing(
-        self,
-        method: &'static str,
-        key: &'static str,
-        changed: fn(&(u32, u32, u32)) -> u32,
-    ) -> LocalResource<Result<Vec<Value>, RpcError>> {
-        LocalResource::new(move || {
-            self.list_changed.with(changed);
-            async move { self.list_all(method, key).await }
-        })
-    }
-
-    /// Calls a paginated list method (`tools/list`…) until the last page; returns the `key` items.
-    pub async fn list_all(&self, method: &str, key: &str) -> Result<Vec<Value>, RpcError> {
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..50 {
-            let params = match &cursor {
-                Some(cursor) => json!({ "cursor": cursor }),
-                None => json!({}),
-            };
-            let result = self.request(method, params).await?;
-            if let Some(page) = result[key].as_array() {
-                items.extend(page.iter().cloned());
-            }
-            match result["nextCursor"].as_str() {
-                Some(next) if !next.is_empty() => cursor = Some(next.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(items)
-    }
-
     /// A message the server sent outside a response (notification or server request).
     pub fn server_message(&self, message: Value) {
         let method = message["method"]

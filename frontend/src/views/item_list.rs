@@ -1,7 +1,10 @@
 //! One row of the list panes (tools, resources, templates, prompts): a button with the item's
-//! name and badges, an optional title, an optional description or URI, highlighted while selected.
+//! name and badges, an optional title, an optional description or URI, highlighted while selected;
+//! and the "Load more" under a list the server has more of.
 
 use leptos::prelude::*;
+
+use crate::flows::listing::Pager;
 
 #[component]
 pub fn ItemRow(
@@ -35,5 +38,19 @@ pub fn ItemRow(
                 {code.map(|c| view! { <span class="item-desc"><code>{c}</code></span> })}
             </button>
         </li>
+    }
+}
+
+/// "Load more" under a list the server has more of.
+#[component]
+pub fn LoadMore(pager: Pager, testid: &'static str) -> impl IntoView {
+    move || {
+        pager.more.get().then(|| {
+            view! {
+                <button type="button" class="small" data-testid=testid
+                    title="The server has more; fetch the next items"
+                    on:click=move |_| pager.load_more()>"Load more"</button>
+            }
+        })
     }
 }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
+use crate::flows::listing::Pager;
 use crate::flows::session::Session;
 use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
 use crate::platform::keys::submit_on_ctrl_enter;
@@ -16,7 +17,7 @@ use crate::views::completion::Completer;
 use crate::views::content::{ContentBlock, JsonBlock};
 use crate::views::export::ResultActions;
 use crate::views::history::CallHistory;
-use crate::views::item_list::ItemRow;
+use crate::views::item_list::{ItemRow, LoadMore};
 
 #[derive(Debug, Clone, PartialEq)]
 enum GetState {
@@ -37,7 +38,8 @@ fn PromptsTab(session: Session) -> impl IntoView {
     if !session.has_capability("prompts") {
         return view! { <p class="muted">"This server does not offer prompts."</p> }.into_any();
     }
-    let prompts = session.listing("prompts/list", "prompts", |c| c.2);
+    let pager = Pager::new();
+    let prompts = session.listing("prompts/list", "prompts", |c| c.2, pager);
     let selected = RwSignal::new(None::<Value>);
     let fields = FieldsSlot::new();
     if let Some(saved) = session.ui.take("prompts") {
@@ -53,7 +55,7 @@ fn PromptsTab(session: Session) -> impl IntoView {
     view! {
         <div class="split">
             <aside class="list-pane">
-                <Suspense fallback=|| view! { <p class="muted">"Loading prompts…"</p> }>
+                <Transition fallback=|| view! { <p class="muted">"Loading prompts…"</p> }>
                     {move || prompts.get().map(|result| match result {
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No prompts."</p> }.into_any(),
@@ -70,7 +72,8 @@ fn PromptsTab(session: Session) -> impl IntoView {
                             </ul>
                         }.into_any(),
                     })}
-                </Suspense>
+                </Transition>
+                <LoadMore pager=pager testid="prompt-list-more" />
             </aside>
             <section class="detail-pane">
                 {move || match selected.get() {

@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::flows::client_side::mark;
+use crate::flows::listing::Pager;
 use crate::flows::session::Session;
 use crate::model::ui_state::{FieldsSlot, select_when_listed, selected_name};
 use crate::platform::keys::submit_on_ctrl_enter;
@@ -18,7 +19,7 @@ use crate::views::completion::Completer;
 use crate::views::content::{JsonBlock, ResourceContents};
 use crate::views::export::ResultActions;
 use crate::views::history::CallHistory;
-use crate::views::item_list::ItemRow;
+use crate::views::item_list::{ItemRow, LoadMore};
 
 /// How a selected template is named in the resume snapshot (a resource is named by its URI).
 const TEMPLATE_PREFIX: &str = "template:";
@@ -68,8 +69,14 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
         return view! { <p class="muted">"This server does not offer resources."</p> }.into_any();
     }
     // `notifications/resources/list_changed` covers the templates too.
-    let resources = session.listing("resources/list", "resources", |c| c.1);
-    let templates = session.listing("resources/templates/list", "resourceTemplates", |c| c.1);
+    let (pager, template_pager) = (Pager::new(), Pager::new());
+    let resources = session.listing("resources/list", "resources", |c| c.1, pager);
+    let templates = session.listing(
+        "resources/templates/list",
+        "resourceTemplates",
+        |c| c.1,
+        template_pager,
+    );
     let state = RwSignal::new(ReadState::Idle);
     let selected_template = RwSignal::new(None::<Value>);
     // The resource read last (highlighted; never read again by itself after a redirect).
@@ -122,7 +129,7 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
         <div class="split">
             <aside class="list-pane">
                 <h3>"Resources"</h3>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || resources.get().map(|result| match result {
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No resources."</p> }.into_any(),
@@ -143,9 +150,10 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                             </ul>
                         }.into_any(),
                     })}
-                </Suspense>
+                </Transition>
+                <LoadMore pager=pager testid="resource-list-more" />
                 <h3>"Templates"</h3>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                     {move || templates.get().map(|result| match result {
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                         Ok(list) if list.is_empty() => view! { <p class="muted">"No templates."</p> }.into_any(),
@@ -162,7 +170,8 @@ pub fn ResourcesTab(session: Session) -> impl IntoView {
                             </ul>
                         }.into_any(),
                     })}
-                </Suspense>
+                </Transition>
+                <LoadMore pager=template_pager testid="template-list-more" />
             </aside>
             <section class="detail-pane">
                 {move || selected_template.get().map(|t| view! { <TemplateForm session=session template=t fields=fields on_read=Callback::new(read) /> })}

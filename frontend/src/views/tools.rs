@@ -8,10 +8,11 @@ use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use crate::flows::listing::Pager;
 use crate::flows::session::Session;
 use crate::model::ui_state::{select_when_listed, selected_name};
 use crate::platform::text::fold_case;
-use crate::views::item_list::ItemRow;
+use crate::views::item_list::{ItemRow, LoadMore};
 use crate::views::tool_run::{FormSlot, SavedForm, ToolRunner};
 
 /// Whether `tool` matches the search text (name, title or description).
@@ -80,7 +81,8 @@ pub fn hint_badges(tool: &Value) -> AnyView {
 
 #[component]
 pub fn ToolsTab(session: Session) -> impl IntoView {
-    let tools = session.listing("tools/list", "tools", |c| c.0);
+    let pager = Pager::new();
+    let tools = session.listing("tools/list", "tools", |c| c.0, pager);
     let search = RwSignal::new(String::new());
     let selected = RwSignal::new(None::<Value>);
     // The selected tool's form, for the resume snapshot; a restored form waits in `pending`.
@@ -118,7 +120,7 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
                     bind:value=search
                 />
                 <button type="button" class="small" on:click=move |_| tools.refetch()>"Refresh"</button>
-                <Suspense fallback=|| view! { <p class="muted">"Loading tools…"</p> }>
+                <Transition fallback=|| view! { <p class="muted">"Loading tools…"</p> }>
                     {move || tools.get().map(|result| match result {
                         Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
                         Ok(list) => {
@@ -135,7 +137,8 @@ pub fn ToolsTab(session: Session) -> impl IntoView {
                             .into_any()
                         }
                     })}
-                </Suspense>
+                </Transition>
+                <LoadMore pager=pager testid="tool-list-more" />
             </aside>
             <section class="detail-pane">
                 {move || match selected.get() {

@@ -49,6 +49,10 @@ pub struct ServerConfig {
     pub resource_templates: Vec<ResourceTemplateConfig>,
     #[serde(default)]
     pub prompts: Vec<PromptConfig>,
+    /// Items per page of `tools/list`, `resources/list`, `resources/templates/list` and
+    /// `prompts/list` (`nextCursor` when more follow); none: every list in one page.
+    #[serde(default)]
+    pub page_size: Option<usize>,
 }
 
 fn default_version() -> String {

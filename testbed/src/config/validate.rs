@@ -106,6 +106,12 @@ impl TestbedConfig {
             ));
         }
         self.check_scopes(&server.auth.base_scopes, &format!("{base}.auth.baseScopes"))?;
+        if server.page_size == Some(0) {
+            return Err(invalid(
+                format!("{base}.pageSize"),
+                "a page holds at least one item",
+            ));
+        }
 
         ensure_unique(
             server.tools.iter().map(|t| t.name()),

@@ -173,10 +173,12 @@ pub(super) async fn handle_common(
     let version = context.protocol_version();
     match method {
         "ping" => Ok(json!({})),
-        "tools/list" => Ok(server.catalog().list_tools(version)),
-        "resources/list" => Ok(server.catalog().list_resources()),
-        "resources/templates/list" => Ok(server.catalog().list_resource_templates()),
-        "prompts/list" => Ok(server.catalog().list_prompts()),
+        "tools/list" => paged(server, params, server.catalog().list_tools(version)),
+        "resources/list" => paged(server, params, server.catalog().list_resources()),
+        "resources/templates/list" => {
+            paged(server, params, server.catalog().list_resource_templates())
+        }
+        "prompts/list" => paged(server, params, server.catalog().list_prompts()),
         "tools/call" => call_tool(server, context, params).await,
         "resources/read" => read_resource(server, params),
         "resources/subscribe" | "resources/unsubscribe" => {
@@ -208,6 +210,38 @@ pub(super) async fn handle_common(
             format!("method `{method}` not found"),
         )),
     }
+}
+
+/// One page of a list result (`{ "<items>": [...] }`) when the server pages its lists: the
+/// cursor is the offset of the page's first item, as text; one that is not is refused.
+fn paged(server: &McpServer, params: &Value, mut list: Value) -> Result<Value, RpcError> {
+    let Some(size) = server.config.page_size else {
+        return Ok(list);
+    };
+    let start = match params.get("cursor") {
+        None | Some(Value::Null) => 0,
+        Some(cursor) => cursor
+            .as_str()
+            .and_then(|c| c.strip_prefix("offset-"))
+            .and_then(|c| c.parse::<usize>().ok())
+            .ok_or_else(|| {
+                RpcError::new(RpcError::INVALID_PARAMS, format!("invalid cursor {cursor}"))
+            })?,
+    };
+    let Some((_, Value::Array(items))) = list.as_object_mut().and_then(|o| o.iter_mut().next())
+    else {
+        return Ok(list);
+    };
+    let all = std::mem::take(items);
+    let end = (start + size).min(all.len());
+    *items = all
+        .get(start..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    if end < all.len() {
+        list["nextCursor"] = json!(format!("offset-{end}"));
+    }
+    Ok(list)
 }
 
 async fn call_tool(
