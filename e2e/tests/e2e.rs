@@ -81,6 +81,8 @@ mod web_servers_view;
 mod web_stdio;
 #[path = "web_tabs.rs"]
 mod web_tabs;
+#[path = "web_tasks.rs"]
+mod web_tasks;
 #[path = "web_theme.rs"]
 mod web_theme;
 #[path = "web_third_party.rs"]

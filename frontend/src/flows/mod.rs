@@ -1,4 +1,4 @@
-//! What happens over time, across the backend and redirects: a session and its requests ([`session`]), recovery from auth challenges ([`recovery`], the shared engine's surface), connecting ([`connect`]), the server's paged lists ([`listing`]), the OAuth effects and leaving for a sign-in ([`oauth`]), coming back ([`arrival`]), and what the server asks of the client ([`client_side`]).
+//! What happens over time, across the backend and redirects: a session and its requests ([`session`]), recovery from auth challenges ([`recovery`], the shared engine's surface), connecting ([`connect`]), the server's paged lists ([`listing`]), the OAuth effects and leaving for a sign-in ([`oauth`]), coming back ([`arrival`]), what the server asks of the client ([`client_side`]), and tool calls run as tasks ([`tasks`]).
 
 pub mod arrival;
 pub mod client_side;
@@ -7,3 +7,4 @@ pub mod listing;
 pub mod oauth;
 pub mod recovery;
 pub mod session;
+pub mod tasks;

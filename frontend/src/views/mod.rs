@@ -23,6 +23,7 @@ pub mod server_requests;
 pub mod servers;
 pub mod status_badge;
 pub mod step_up;
+pub mod tasks_tab;
 pub mod toast;
 pub mod tool_result;
 pub mod tool_run;

@@ -16,7 +16,8 @@ enum Scalar {
     String,
     Number,
     Integer,
-    Enum(Vec<Value>),
+    /// The allowed values, each with the label the schema gives it (its text when none).
+    Enum(Vec<(Value, String)>),
 }
 
 /// One field of the form, with its live value.
@@ -75,7 +76,19 @@ fn schema_type(schema: &Value) -> Option<&str> {
 
 fn scalar_of(schema: &Value) -> Option<Scalar> {
     if let Some(values) = schema["enum"].as_array() {
-        return Some(Scalar::Enum(values.clone()));
+        // `enumNames` (an older form of titled enums) labels the values in order.
+        let names = schema["enumNames"].as_array();
+        let labelled = values.iter().enumerate().map(|(i, value)| {
+            let name = names.and_then(|n| n.get(i)).and_then(Value::as_str);
+            (
+                value.clone(),
+                name.map_or_else(|| scalar_text(value), str::to_owned),
+            )
+        });
+        return Some(Scalar::Enum(labelled.collect()));
+    }
+    if let Some(choices) = titled_choices(schema) {
+        return Some(Scalar::Enum(choices));
     }
     match schema_type(schema) {
         Some("string") => Some(Scalar::String),
@@ -83,6 +96,22 @@ fn scalar_of(schema: &Value) -> Option<Scalar> {
         Some("integer") => Some(Scalar::Integer),
         _ => None,
     }
+}
+
+/// A titled enum: `oneOf` (or `anyOf`) whose every entry is `{ "const": …, "title": … }`.
+fn titled_choices(schema: &Value) -> Option<Vec<(Value, String)>> {
+    let entries = schema["oneOf"].as_array().or(schema["anyOf"].as_array())?;
+    entries
+        .iter()
+        .map(|entry| {
+            let value = entry.get("const")?.clone();
+            let label = entry["title"]
+                .as_str()
+                .map_or_else(|| scalar_text(&value), str::to_owned);
+            Some((value, label))
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|choices| !choices.is_empty())
 }
 
 fn scalar_text(value: &Value) -> String {
@@ -174,8 +203,8 @@ fn parse_scalar(kind: &Scalar, text: &str, path: &str) -> Result<Value, String> 
             .ok_or_else(|| format!("{path} must be a number")),
         Scalar::Enum(values) => values
             .iter()
-            .find(|v| scalar_text(v) == text)
-            .cloned()
+            .find(|(v, _)| scalar_text(v) == text)
+            .map(|(v, _)| v.clone())
             .ok_or_else(|| format!("{path} must be one of the listed values")),
     }
 }
@@ -378,9 +407,9 @@ fn field_view(field: Field, prefix: &str) -> AnyView {
                 <select id=id data-testid=testid prop:value=move || value.get()
                     on:change=move |ev| value.set(event_target_value(&ev))>
                     <option value="">{if required { "(choose)" } else { "(none)" }}</option>
-                    {values.iter().map(|v| {
+                    {values.iter().map(|(v, label)| {
                         let text = scalar_text(v);
-                        view! { <option value=text.clone() selected=value.get_untracked() == text>{text.clone()}</option> }
+                        view! { <option value=text.clone() selected=value.get_untracked() == text>{label.clone()}</option> }
                     }).collect_view()}
                 </select>
                 {help}
@@ -573,5 +602,36 @@ mod tests {
             assert!(form.is_empty());
             assert_eq!(form.value().unwrap(), json!({}));
         }
+    }
+
+    #[test]
+    fn titled_enums_keep_their_values_and_labels() {
+        let schema = json!({ "type": "object", "properties": {
+            "pick": { "type": "string", "oneOf": [
+                { "const": "snake", "title": "Python snake species" },
+                { "const": "programming", "title": "Python programming language" }
+            ] },
+            "size": { "type": "integer", "enum": [1, 2], "enumNames": ["Small", "Large"] },
+            "free": { "anyOf": [{ "type": "string" }, { "type": "number" }] }
+        } });
+        assert_eq!(
+            scalar_of(&schema["properties"]["pick"]),
+            Some(Scalar::Enum(vec![
+                (json!("snake"), "Python snake species".into()),
+                (json!("programming"), "Python programming language".into()),
+            ]))
+        );
+        assert_eq!(
+            scalar_of(&schema["properties"]["size"]),
+            Some(Scalar::Enum(vec![
+                (json!(1), "Small".into()),
+                (json!(2), "Large".into())
+            ]))
+        );
+        // A union of types is not a choice.
+        assert_eq!(scalar_of(&schema["properties"]["free"]), None);
+        let form = SchemaForm::new(&schema, "f");
+        form.restore(&texts(&[("pick", "snake"), ("size", "2")]));
+        assert_eq!(form.value().unwrap(), json!({ "pick": "snake", "size": 2 }));
     }
 }

@@ -1,8 +1,9 @@
-//! The result of one tool run: progress while it runs (and Cancel, which tells the server), the content blocks by type, the structured
+//! The result of one tool run: progress while it runs (a task's status, and Cancel, which tells the server), the content blocks by type, the structured
 //! content checked against the tool's output schema (a mismatch is shown as a server bug, with the
 //! path that failed), the raw result, and Copy / Download.
 //!
-//! Test ids: `tool-result` (`data-state="ok|error|pending"`), `tool-progress`, `tool-cancel`,
+//! Test ids: `tool-result` (`data-state="ok|error|pending"`), `tool-progress`, `tool-task`
+//! (`data-status`), `tool-cancel`,
 //! `tool-output-valid`, `tool-output-invalid` with `tool-output-violation` rows (`data-path`, a
 //! JSON Pointer into `structuredContent`).
 
@@ -15,8 +16,38 @@ use crate::platform::text::{duration_text, number_text};
 use crate::views::content::{ContentBlock, JsonBlock};
 use crate::views::export::ResultActions;
 
-/// What a cancelled run shows.
-const CANCELLED: &str = "You cancelled the call; the server was told (notifications/cancelled).";
+/// Tells the server the user cancelled run `id` (its task, once it is one); returns what the
+/// run then shows.
+fn cancel(session: Session, id: u64, task: Option<Value>) -> String {
+    match task.as_ref().and_then(|t| t["taskId"].as_str()) {
+        Some(task_id) => {
+            let params = json!({ "taskId": task_id });
+            leptos::task::spawn_local(async move {
+                let _ = session.request("tasks/cancel", params).await;
+            });
+            "You cancelled the task; the server was told (tasks/cancel).".into()
+        }
+        None => {
+            session.notify(
+                "notifications/cancelled",
+                json!({ "requestId": id, "reason": "The user cancelled the call" }),
+            );
+            "You cancelled the call; the server was told (notifications/cancelled).".into()
+        }
+    }
+}
+
+/// A running task's state as the server last reported it.
+fn task_status(task: Value) -> impl IntoView {
+    let status = task["status"].as_str().unwrap_or("working").to_owned();
+    view! {
+        <p class="muted" data-testid="tool-task" data-status=status.clone()>
+            "Task " <code>{task["taskId"].as_str().unwrap_or_default().to_owned()}</code>
+            ": " <strong>{status.replace('_', " ")}</strong>
+            {task["statusMessage"].as_str().map(|m| format!(" — {m}"))}
+        </p>
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunState {
@@ -74,7 +105,13 @@ fn output_check_view(tool: &Value, result: &Value) -> Option<AnyView> {
 }
 
 #[component]
-pub fn RunResult(session: Session, state: RwSignal<RunState>, tool: Value) -> impl IntoView {
+pub fn RunResult(
+    session: Session,
+    state: RwSignal<RunState>,
+    tool: Value,
+    /// The task the run became (a tool called as a task), as last reported.
+    task: RwSignal<Option<Value>>,
+) -> impl IntoView {
     let name = tool["name"].as_str().unwrap_or("tool").to_owned();
     move || {
         match state.get() {
@@ -101,11 +138,10 @@ pub fn RunResult(session: Session, state: RwSignal<RunState>, tool: Value) -> im
                 <div class="result" data-testid="tool-result" data-state="pending" aria-busy="true">
                     <p class="muted">"Running… "
                         <button type="button" class="small" data-testid="tool-cancel" on:click=move |_| {
-                            session.notify("notifications/cancelled", json!({
-                                "requestId": id, "reason": "The user cancelled the call" }));
-                            state.set(RunState::Failed(CANCELLED.into()));
+                            state.set(RunState::Failed(cancel(session, id, task.get_untracked())));
                         }>"Cancel"</button>
                     </p>
+                    {move || task.get().map(task_status)}
                     {progress}
                 </div>
             }

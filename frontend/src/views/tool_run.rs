@@ -2,7 +2,7 @@
 //! confirmation when the server marks the tool destructive), the input the server asks for while
 //! the call runs ([`input_required`]), the result, and the tool's history.
 //!
-//! Test ids: `tool-args-json-toggle`, `tool-args-json`, `tool-form-problem`, `tool-run`,
+//! Test ids: `tool-args-json-toggle`, `tool-args-json`, `tool-as-task`, `tool-form-problem`, `tool-run`,
 //! `tool-confirm` with `tool-confirm-run` and `tool-confirm-cancel`, `tool-history`.
 
 use std::collections::BTreeMap;
@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
 use crate::flows::session::Session;
+use crate::flows::tasks::{self, TaskSupport, created_task};
 use crate::platform::keys::submit_on_ctrl_enter;
 use crate::platform::page::monotonic_ms;
 use crate::views::content::JsonBlock;
@@ -105,6 +106,10 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     let confirming = RwSignal::new(None::<Value>);
 
     let input = InputAsker::new();
+    let support = TaskSupport::of(&session.initialize_result()["capabilities"], &tool);
+    let as_task = RwSignal::new(support == TaskSupport::Required);
+    // The task the running call became, as the server last reported it.
+    let task = RwSignal::new(None::<Value>);
     let execute = move |arguments: Value| {
         let id = session.fresh_id();
         let token = format!("keyhole-{id}");
@@ -112,11 +117,25 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             token: token.clone(),
             id,
         });
-        let params = json!({ "name": tool_name.get_value(), "arguments": arguments,
-                             "_meta": { "progressToken": token } });
+        task.set(None);
+        let mut params = json!({ "name": tool_name.get_value(), "arguments": arguments,
+                                 "_meta": { "progressToken": token } });
+        if as_task.get_untracked() {
+            params["task"] = json!({});
+        }
+        let wanted = move || {
+            state.with_untracked(
+                |s| matches!(s, RunState::Pending { id: running, .. } if *running == id),
+            )
+        };
         spawn_local(async move {
             let started = monotonic_ms();
-            let outcome = input.call(session, id, "tools/call", params).await;
+            let mut outcome = input.call(session, id, "tools/call", params).await;
+            if let Some(created) = outcome.as_ref().ok().and_then(created_task) {
+                outcome = tasks::follow(session, created, task, wanted)
+                    .await
+                    .map_err(|error| error.to_string());
+            }
             let finished = match outcome {
                 Ok(result) => RunState::Done {
                     result,
@@ -220,6 +239,18 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                     <textarea rows="8" class="mono" aria-label="Arguments as JSON"
                         data-testid="tool-args-json" bind:value=raw_text></textarea>
                 </div>
+                {(support != TaskSupport::Forbidden).then(|| view! {
+                    <label class="field-inline muted">
+                        <input type="checkbox" data-testid="tool-as-task"
+                            disabled=support == TaskSupport::Required
+                            prop:checked=move || as_task.get()
+                            on:change=move |ev| as_task.set(event_target_checked(&ev)) />
+                        {match support {
+                            TaskSupport::Required => "Runs as a task (the server requires it): polled until it ends",
+                            _ => "Run as a task: the server answers at once and Keyhole polls until it ends",
+                        }}
+                    </label>
+                })}
                 {move || problem.get().map(|p| view! { <p class="error" role="alert" data-testid="tool-form-problem">{p}</p> })}
                 <button
                     type="submit"
@@ -242,7 +273,7 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                     </div>
                 }
             })}
-            <RunResult session=session state=state tool=tool />
+            <RunResult session=session state=state tool=tool task=task />
             <CallHistory session=session method="tools/call" target=name testid="tool-history"
                 on_rerun=Callback::new(run_with) on_fill=Callback::new(fill) />
             {input.view()}

@@ -1,5 +1,5 @@
 //! The view of one connection: server identity, Disconnect, and the tabs (Tools, Resources,
-//! Prompts, Protocol, Network, Auth). A tab is mounted the first time it is opened and then kept,
+//! Prompts, Tasks for a server that lists them, Protocol, Logs, Network, Auth). A tab is mounted the first time it is opened and then kept,
 //! so switching tabs never loses a half-filled form. The server's instructions are rendered as
 //! Markdown (`server-instructions`).
 
@@ -17,6 +17,7 @@ use crate::views::prompts::prompts_tab;
 use crate::views::protocol::ProtocolTab;
 use crate::views::resources::ResourcesTab;
 use crate::views::server_requests::client_panel;
+use crate::views::tasks_tab::tasks_tab;
 use crate::views::tools::ToolsTab;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +25,7 @@ pub enum Tab {
     Tools,
     Resources,
     Prompts,
+    Tasks,
     Protocol,
     Logs,
     Network,
@@ -31,10 +33,11 @@ pub enum Tab {
 }
 
 impl Tab {
-    const ALL: [Tab; 7] = [
+    const ALL: [Tab; 8] = [
         Tab::Tools,
         Tab::Resources,
         Tab::Prompts,
+        Tab::Tasks,
         Tab::Protocol,
         Tab::Logs,
         Tab::Network,
@@ -46,6 +49,7 @@ impl Tab {
             Tab::Tools => "tools",
             Tab::Resources => "resources",
             Tab::Prompts => "prompts",
+            Tab::Tasks => "tasks",
             Tab::Protocol => "protocol",
             Tab::Logs => "logs",
             Tab::Network => "network",
@@ -58,6 +62,7 @@ impl Tab {
             Tab::Tools => "Tools",
             Tab::Resources => "Resources",
             Tab::Prompts => "Prompts",
+            Tab::Tasks => "Tasks",
             Tab::Protocol => "Protocol",
             Tab::Logs => "Logs",
             Tab::Network => "Network",
@@ -104,6 +109,8 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
         "session"
     };
     let instructions = init["instructions"].as_str().map(str::to_owned);
+    // The Tasks tab is for a server that lists its tasks.
+    let lists_tasks = init.pointer("/capabilities/tasks/list").is_some();
     let target = target_of(&session.url());
 
     // The server's requests and the roots: a panel of its own chunk, shown while requests wait
@@ -178,6 +185,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             <nav class="tabs" role="tablist">
                 {Tab::ALL
                     .into_iter()
+                    .filter(move |tab| *tab != Tab::Tasks || lists_tasks)
                     .map(|tab| {
                         view! {
                             <button
@@ -200,6 +208,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             {panel(Tab::Tools, |s| view! { <ToolsTab session=s /> }.into_any())}
             {panel(Tab::Resources, |s| view! { <ResourcesTab session=s /> }.into_any())}
             {panel(Tab::Prompts, |s| lazy_view(prompts_tab(s)).into_any())}
+            {panel(Tab::Tasks, |s| lazy_view(tasks_tab(s)).into_any())}
             {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
             {panel(Tab::Logs, |s| lazy_view(logs_tab(s)).into_any())}
             {panel(Tab::Network, |s| lazy_view(network_tab(s)).into_any())}
