@@ -72,3 +72,42 @@ async fn sampling_elicitation_and_roots_are_answered_from_the_command_line() {
         "{rooted:?}"
     );
 }
+
+#[tokio::test]
+async fn a_tool_that_runs_only_as_a_task_is_called_with_task_and_its_input_answered() {
+    let everything = ServerEverything::start();
+    let cli = Cli::new();
+    let url = everything.url.as_str();
+    let call = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "--url",
+            url,
+            "--elicit-json",
+            r#"{"interpretation": "snake"}"#,
+        ];
+        args.extend([
+            "tools",
+            "call",
+            "simulate-research-query",
+            "--arg",
+            "topic=python",
+        ]);
+        args.extend(extra);
+        args
+    };
+
+    // A plain call of a task-only tool: the server refuses, and Keyhole says what to add.
+    let plain = cli.run(&call(&[])).await;
+    assert_ne!(plain.code, 0, "{plain:?}");
+    assert!(plain.stderr.contains("--task"), "{plain:?}");
+
+    // As a task: statuses on stderr, the elicitation answered, the report on stdout.
+    let tasked = cli.run(&call(&["--arg", "ambiguous=true", "--task"])).await;
+    assert_eq!(tasked.code, 0, "{tasked:?}");
+    assert!(tasked.stderr.contains(": working"), "{tasked:?}");
+    assert!(tasked.stderr.contains("input required"), "{tasked:?}");
+    assert!(
+        tasked.stdout.contains("Research Report: python (snake)"),
+        "{tasked:?}"
+    );
+}

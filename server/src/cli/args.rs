@@ -199,6 +199,11 @@ pub enum ToolsCommand {
         /// All arguments as one JSON object.
         #[arg(long, value_name = "JSON", conflicts_with = "arg")]
         args_json: Option<String>,
+        /// Run the call as a task (MCP 2025-11-25, for a tool whose `execution.taskSupport` is
+        /// `optional` or `required`): the status is printed on stderr as it changes, then the
+        /// result as for a plain call. Ctrl+C cancels the task.
+        #[arg(long)]
+        task: bool,
     },
 }
 

@@ -110,6 +110,7 @@ pub(super) async fn tools_call(
     name: &str,
     pairs: &[String],
     args_json: Option<&str>,
+    as_task: bool,
 ) -> Result<u8, CliError> {
     let arguments = match args_json {
         Some(text) => match serde_json::from_str::<Value>(text) {
@@ -119,12 +120,24 @@ pub(super) async fn tools_call(
         },
         None => parse_pairs(pairs, true)?,
     };
-    let result = session
-        .request(
-            "tools/call",
-            json!({ "name": name, "arguments": Value::Object(arguments) }),
-        )
-        .await?;
+    let mut params = json!({ "name": name, "arguments": Value::Object(arguments) });
+    if as_task {
+        params["task"] = json!({});
+    }
+    // A server that runs tools as tasks may refuse a plain call of one that must run as a task.
+    let task_hint = (!as_task && super::tasks::offers_tool_tasks(&session.initialize_result))
+        .then_some(
+            "hint: this server runs tools as tasks; call one that must run as a task with --task",
+        );
+    let mut result = match session.request("tools/call", params).await {
+        Err(CliError::Failed(message)) if let Some(hint) = task_hint => {
+            return Err(CliError::error(format!("{message}\n{hint}")));
+        }
+        other => other?,
+    };
+    if as_task && result.get("task").is_some() {
+        result = super::tasks::follow(session, &result).await?;
+    }
     let is_error = result["isError"].as_bool().unwrap_or(false);
     if session.json {
         print_json(session, &result);
@@ -140,6 +153,9 @@ pub(super) async fn tools_call(
         session
             .terminal
             .err(&format!("error: the tool {name:?} reported an error"));
+        if let Some(hint) = task_hint {
+            session.terminal.err(hint);
+        }
         return Ok(EXIT_TOOL_ERROR);
     }
     Ok(EXIT_OK)

@@ -26,6 +26,7 @@ mod parse_challenge;
 mod session;
 mod sign_in;
 mod surface;
+mod tasks;
 pub mod terminal;
 
 use std::process::ExitCode;
@@ -246,7 +247,8 @@ async fn run_command(
             name,
             arg,
             args_json,
-        }) => commands::tools_call(session, &name, &arg, args_json.as_deref()).await,
+            task,
+        }) => commands::tools_call(session, &name, &arg, args_json.as_deref(), task).await,
         ClientCommand::Resources(ResourcesCommand::List) => commands::resources_list(session).await,
         ClientCommand::Resources(ResourcesCommand::Read { uri }) => {
             commands::resources_read(session, &uri).await
