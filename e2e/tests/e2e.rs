@@ -51,6 +51,8 @@ mod web_history;
 mod web_keyboard;
 #[path = "web_layout.rs"]
 mod web_layout;
+#[path = "web_long_logs.rs"]
+mod web_long_logs;
 #[path = "web_oauth.rs"]
 mod web_oauth;
 #[path = "web_paged_lists.rs"]

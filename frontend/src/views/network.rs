@@ -1,7 +1,8 @@
 //! The Network tab: every upstream HTTP exchange (MCP traffic and OAuth legs, the latter marked),
 //! with status, timing, headers (secrets already redacted by the backend) and bodies. The sign-in
 //! that preceded the session (no backend session existed yet, so the backend's log cannot have
-//! it) is listed after the log, from what the page recorded.
+//! it) is listed after the log, from what the page recorded. Only the last [`PAGE`] exchanges are
+//! rendered, with "Show earlier" (`network-more`) for more.
 //!
 //! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`) in `network-log` (the
 //! backend's) or `network-signin-steps`, `network-oauth-only`, and in each expanded entry
@@ -17,7 +18,7 @@ use crate::flows::oauth;
 use crate::flows::session::Session;
 use crate::platform::text::duration_text;
 use crate::views::export::CopyButton;
-use crate::views::protocol::clock;
+use crate::views::protocol::{PAGE, clock, last_page, show_earlier};
 
 /// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
 #[lazy]
@@ -29,15 +30,18 @@ pub fn network_tab(session: Session) -> AnyView {
 fn NetworkTab(session: Session) -> impl IntoView {
     spawn_local(async move { session.load_network_log().await });
     let oauth_only = RwSignal::new(false);
-    let shown = move || {
+    let limit = RwSignal::new(PAGE);
+    // The last `limit` exchanges that pass: the view renders a page, however long the log.
+    let page = Memo::new(move |_| {
         let only = oauth_only.get();
         session.network.with(|log| {
-            log.iter()
+            let matching: Vec<&HttpExchange> = log
+                .iter()
                 .filter(|e| !only || e.kind == ExchangeKind::Oauth)
-                .cloned()
-                .collect::<Vec<_>>()
+                .collect();
+            last_page(&matching, limit.get())
         })
-    };
+    });
     view! {
         <div class="log-toolbar">
             <label class="field-inline">
@@ -51,8 +55,9 @@ fn NetworkTab(session: Session) -> impl IntoView {
             <span class="muted">{move || format!("{} exchanges", session.network.with(Vec::len))}</span>
             <span class="muted" data-testid="network-transport">"over " {session.transport}</span>
         </div>
+        {show_earlier(Signal::derive(move || page.with(|(hidden, _)| *hidden)), limit, "network-more")}
         <ol class="log" data-testid="network-log">
-            <For each=shown key=|e| (e.seq, e.status, e.duration_ms.to_bits()) let:exchange>
+            <For each=move || page.get().1 key=|e| (e.seq, e.status, e.duration_ms.to_bits()) let:exchange>
                 <ExchangeRow exchange=exchange />
             </For>
         </ol>
