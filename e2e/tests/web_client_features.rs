@@ -10,6 +10,20 @@ use keyhole_e2e::peers::ServerEverything;
 use keyhole_e2e::testbed::connect;
 use keyhole_e2e::{Browser, KeyholeProcess};
 
+/// A 1×1 PNG.
+const TINY_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 async fn result_contains(browser: &Browser, text: &str) -> String {
     browser.wait_text("tool-result", |t| t.contains(text)).await
 }
@@ -56,6 +70,57 @@ async fn server_everything_asks_for_roots_sampling_and_elicitation_and_the_page_
     browser
         .wait_absent("[data-testid=\"requests-badge\"]")
         .await;
+
+    // … or with an image file the user picks (a file of another kind is refused first).
+    run_tool(
+        &browser,
+        "trigger-sampling-request",
+        &[("prompt", "a picture")],
+    )
+    .await;
+    browser.choose("sampling-kind", "image").await;
+    browser.click("sampling-send").await;
+    browser
+        .wait_text("sampling-problem", |t| t.contains("Choose an image"))
+        .await;
+    let picture = std::env::temp_dir().join(format!("keyhole-e2e-{}.png", std::process::id()));
+    std::fs::write(&picture, TINY_PNG).unwrap();
+    browser
+        .wait_testid("sampling-file")
+        .await
+        .send_keys(picture.to_str().unwrap())
+        .await
+        .unwrap();
+    browser
+        .wait_text("sampling-picked", |t| t.starts_with("image/png"))
+        .await;
+    browser.click("sampling-send").await;
+    let answered = result_contains(&browser, "\"type\": \"image\"").await;
+    assert!(
+        answered.contains("\"mimeType\": \"image/png\""),
+        "{answered}"
+    );
+    assert!(answered.contains(&base64_of(TINY_PNG)), "{answered}");
+    let _ = std::fs::remove_file(picture);
+
+    // A request left unanswered is answered for the user once its time is up.
+    browser.choose("requests-timeout", "2").await;
+    run_tool(
+        &browser,
+        "trigger-sampling-request",
+        &[("prompt", "nobody answers")],
+    )
+    .await;
+    browser
+        .wait_text("request-deadline", |t| {
+            t.contains("answered for you in 0:0")
+        })
+        .await;
+    result_contains(&browser, "did not answer within 2 seconds").await;
+    browser
+        .wait_absent("[data-testid=\"requests-badge\"]")
+        .await;
+    browser.choose("requests-timeout", "300").await;
 
     // Elicitation: a form from the requested schema, accepted with a name…
     run_tool(&browser, "trigger-elicitation-request", &[]).await;

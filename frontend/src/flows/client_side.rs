@@ -1,7 +1,8 @@
 //! What a server asks of the client (MCP's client features, over a 2025 session): the page answers
 //! `ping` and `roots/list` (from the roots the user set) by itself, queues `sampling/createMessage`
 //! and `elicitation/create` for the user to answer (`views/server_requests.rs`), withdraws a
-//! queued request the server cancels, and refuses the rest. It also keeps which resources are
+//! queued request the server cancels, answers for the user one left waiting too long
+//! ([`timed_out`]), and refuses the rest. It also keeps which resources are
 //! subscribed to and which the server said changed.
 
 use leptos::prelude::*;
@@ -15,6 +16,23 @@ pub struct ServerRequest {
     pub params: Value,
     /// When it arrived (milliseconds since the Unix epoch).
     pub received_at: f64,
+    /// When Keyhole answers it for the user if they have not ([`timed_out`]); `None`: never.
+    pub deadline: Option<f64>,
+}
+
+/// How long a queued request waits for the user by default, in seconds.
+pub const ANSWER_WITHIN_S: u32 = 300;
+
+/// The answer Keyhole gives for the user to `method` after `within_s` seconds without one:
+/// elicitation is cancelled (the user dismissed it), sampling refused.
+pub fn timed_out(method: &str, within_s: u32) -> Result<Value, (i64, String)> {
+    match method {
+        "elicitation/create" => Ok(json!({ "action": "cancel" })),
+        _ => Err((
+            -1,
+            format!("The user did not answer within {within_s} seconds"),
+        )),
+    }
 }
 
 /// A root the client offers the server (`roots/list`).
@@ -44,6 +62,9 @@ pub struct ClientSide {
     pub subscribed: RwSignal<Vec<String>>,
     /// Resources the server said changed (`notifications/resources/updated`) since last read.
     pub updated: RwSignal<Vec<String>>,
+    /// Seconds a queued request waits for the user before Keyhole answers it ([`timed_out`]);
+    /// 0: it waits for as long as the server does.
+    pub answer_within_s: RwSignal<u32>,
 }
 
 impl ClientSide {
@@ -53,6 +74,7 @@ impl ClientSide {
             roots: RwSignal::new(Vec::new()),
             subscribed: RwSignal::new(Vec::new()),
             updated: RwSignal::new(Vec::new()),
+            answer_within_s: RwSignal::new(ANSWER_WITHIN_S),
         }
     }
 
@@ -83,6 +105,12 @@ impl ClientSide {
     pub fn mark_updated(&self, uri: &str, on: bool) {
         let list = self.updated;
         mark(list, uri, on);
+    }
+
+    /// Whether request `id` still waits for the user.
+    pub fn is_pending(&self, id: &Value) -> bool {
+        self.pending
+            .with_untracked(|pending| pending.iter().any(|r| &r.id == id))
     }
 
     /// Removes request `id` from the queue (answered, or cancelled by the server).
@@ -143,9 +171,23 @@ mod tests {
             method: "elicitation/create".into(),
             params: json!({}),
             received_at: 0.0,
+            deadline: None,
         };
         client.pending.set(vec![asked(json!(1)), asked(json!("1"))]);
         client.withdraw(&json!(1));
         assert_eq!(client.pending.get_untracked(), vec![asked(json!("1"))]);
+        assert!(client.is_pending(&json!("1")) && !client.is_pending(&json!(1)));
+    }
+
+    #[test]
+    fn a_request_nobody_answers_is_cancelled_or_refused_for_the_user() {
+        assert_eq!(
+            timed_out("elicitation/create", 5),
+            Ok(json!({ "action": "cancel" }))
+        );
+        assert_eq!(
+            timed_out("sampling/createMessage", 5),
+            Err((-1, "The user did not answer within 5 seconds".into()))
+        );
     }
 }

@@ -16,7 +16,7 @@ use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::flows::client_side::{ClientSide, Handling, ServerRequest};
+use crate::flows::client_side::{ClientSide, Handling, ServerRequest, timed_out};
 use crate::flows::recovery::{self, Recovery};
 use crate::model::ui_state::UiState;
 use crate::platform::api;
@@ -461,14 +461,29 @@ impl Session {
         match self.client.handling(&method) {
             Handling::Answer(result) => self.reply(id, &method, Ok(result)),
             Handling::Refuse(why) => self.reply(id, &method, Err((-32601, why))),
-            Handling::Queue => self.client.pending.update(|pending| {
-                pending.push(ServerRequest {
-                    id,
-                    method,
-                    params,
-                    received_at: now_ms(),
-                })
-            }),
+            Handling::Queue => {
+                let within = self.client.answer_within_s.get_untracked();
+                let received_at = now_ms();
+                let deadline = (within > 0).then(|| received_at + f64::from(within) * 1000.0);
+                if within > 0 {
+                    let (session, id, method) = (*self, id.clone(), method.clone());
+                    leptos::task::spawn_local(async move {
+                        crate::platform::page::sleep_ms(within as i32 * 1000).await;
+                        if session.client.is_pending(&id) {
+                            session.reply(id, &method, timed_out(&method, within));
+                        }
+                    });
+                }
+                self.client.pending.update(|pending| {
+                    pending.push(ServerRequest {
+                        id,
+                        method,
+                        params,
+                        received_at,
+                        deadline,
+                    })
+                });
+            }
         }
     }
 
