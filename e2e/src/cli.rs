@@ -74,15 +74,42 @@ impl Cli {
 
     /// Same; each authorization URL the CLI prints is handed to `browser`, whose answer (the
     /// callback URL, if it got one) is visited as the browser would.
-    pub async fn run_with_browser<F, Fut>(&self, args: &[&str], mut browser: F) -> CliOutput
+    pub async fn run_with_browser<F, Fut>(&self, args: &[&str], browser: F) -> CliOutput
     where
         F: FnMut(String) -> Fut,
         Fut: std::future::Future<Output = Option<String>>,
     {
-        let mut child = self
-            .command(args)
+        self.run_inner(args, None, browser).await
+    }
+
+    /// Runs `keyhole cli ARGS…` with `input` on its stdin (what a person would type).
+    pub async fn run_with_stdin(&self, args: &[&str], input: &str) -> CliOutput {
+        self.run_inner(args, Some(input), |_| async { None }).await
+    }
+
+    async fn run_inner<F, Fut>(
+        &self,
+        args: &[&str],
+        input: Option<&str>,
+        mut browser: F,
+    ) -> CliOutput
+    where
+        F: FnMut(String) -> Fut,
+        Fut: std::future::Future<Output = Option<String>>,
+    {
+        let mut command = self.command(args);
+        if input.is_some() {
+            command.stdin(Stdio::piped());
+        }
+        let mut child = command
             .spawn()
             .unwrap_or_else(|e| panic!("could not start keyhole cli: {e}"));
+        if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+            use std::io::Write;
+            stdin
+                .write_all(input.as_bytes())
+                .expect("the CLI reads its stdin");
+        }
         let mut stdout = child.stdout.take().expect("piped stdout");
         let stderr = child.stderr.take().expect("piped stderr");
         let out = std::thread::spawn(move || {

@@ -111,3 +111,38 @@ async fn a_tool_that_runs_only_as_a_task_is_called_with_task_and_its_input_answe
         "{tasked:?}"
     );
 }
+
+#[tokio::test]
+async fn elicitation_is_asked_field_by_field_on_the_terminal() {
+    let everything = ServerEverything::start();
+    let cli = Cli::new();
+    // Accept, then the second of the server's titled choices.
+    let asked = cli
+        .run_with_stdin(
+            &[
+                "--url",
+                &everything.url,
+                "--elicit-prompt",
+                "tools",
+                "call",
+                "simulate-research-query",
+                "--task",
+                "--arg",
+                "topic=python",
+                "--arg",
+                "ambiguous=true",
+            ],
+            "\n2\n",
+        )
+        .await;
+    assert_eq!(asked.code, 0, "{asked:?}");
+    assert!(asked.stderr.contains("The server asks:"), "{asked:?}");
+    assert!(
+        asked.stderr.contains("2) Python snake species [snake]"),
+        "{asked:?}"
+    );
+    assert!(
+        asked.stdout.contains("Research Report: python (snake)"),
+        "{asked:?}"
+    );
+}

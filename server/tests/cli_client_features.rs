@@ -101,3 +101,32 @@ async fn resources_subscribe_prints_each_update_until_the_count() {
     );
     assert!(t.stderr().contains("Subscribed to keyhole://open/readme"));
 }
+
+#[tokio::test]
+async fn a_2026_servers_input_request_is_answered_like_a_server_request() {
+    let mut config = cli_fixture::config();
+    config["servers"].as_array_mut().unwrap().push(json!({
+        "name": "asker", "auth": {"mode": "none"}, "era": "modern",
+        "tools": [{"preset": "askName"}]}));
+    let bed = Bed::with_config(TestbedConfig::from_json_str(&config.to_string()).unwrap()).await;
+    let url = bed.mcp_url("asker");
+
+    let mut t = FakeTerminal::new();
+    let answered = [
+        "--url",
+        &url,
+        "--elicit-json",
+        r#"{"name": "Ada"}"#,
+        "tools",
+        "call",
+        "ask-name",
+    ];
+    assert_eq!(bed.run(&answered, &mut t).await, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("Ada"), "{}", t.stdout());
+
+    // Without an answer to give, the CLI announces no elicitation, and the server says so.
+    let mut t = FakeTerminal::new();
+    let unanswered = ["--url", &url, "tools", "call", "ask-name"];
+    assert_ne!(bed.run(&unanswered, &mut t).await, 0);
+    assert!(t.stderr().contains("capability `elicitation`"), "{}", t.stderr());
+}

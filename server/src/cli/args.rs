@@ -125,8 +125,17 @@ pub struct ConnectionArgs {
     pub sample_reply: Option<String>,
     /// Accept the server's elicitation requests with this content, a JSON object (and announce
     /// elicitation).
-    #[arg(long, global = true, value_name = "JSON")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "JSON",
+        conflicts_with = "elicit_prompt"
+    )]
     pub elicit_json: Option<String>,
+    /// Answer the server's elicitation requests by asking here, one prompt per field (on stderr,
+    /// answers read from stdin), and announce elicitation (form and URL).
+    #[arg(long, global = true)]
+    pub elicit_prompt: bool,
     /// A root to offer the server (`roots/list`), a file:// URI (repeatable; announces roots).
     #[arg(long, global = true, value_name = "URI")]
     pub root: Vec<String>,

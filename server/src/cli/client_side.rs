@@ -4,7 +4,9 @@
 //! accepts `elicitation/create` with that content, `--root URI` (repeatable) is what
 //! `roots/list` returns, and `--log-level LEVEL` asks for the server's log, whose messages are
 //! printed on stderr. The capabilities announced follow the flags: a server asks only for what
-//! the client says it can give. `ping` is always answered; anything else is refused.
+//! the client says it can give. `--elicit-prompt` asks the person at the terminal instead
+//! ([`super::elicit_prompt`]). `ping` is always answered; anything else is refused. The same
+//! answers serve MCP 2026-07-28's input requests (`input_required` results).
 
 use keyhole_shared::logging::data_text;
 use serde_json::{Map, Value, json};
@@ -19,6 +21,8 @@ use crate::native::mcp_client::McpClient;
 pub struct Answers {
     sample_reply: Option<String>,
     elicit: Option<Map<String, Value>>,
+    /// `--elicit-prompt`: ask the person at the terminal ([`super::elicit_prompt`]).
+    elicit_prompt: bool,
     roots: Vec<String>,
     /// `--log-level`: asked for with `logging/setLevel` once connected.
     pub log_level: Option<String>,
@@ -57,6 +61,7 @@ impl Answers {
         Ok(Self {
             sample_reply: args.sample_reply.clone(),
             elicit,
+            elicit_prompt: args.elicit_prompt,
             roots: args.root.clone(),
             log_level: args.log_level.clone(),
         })
@@ -71,15 +76,24 @@ impl Answers {
         if self.elicit.is_some() {
             capabilities.insert("elicitation".into(), json!({ "form": {} }));
         }
+        if self.elicit_prompt {
+            capabilities.insert("elicitation".into(), json!({ "form": {}, "url": {} }));
+        }
         if !self.roots.is_empty() {
             capabilities.insert("roots".into(), json!({}));
         }
         Value::Object(capabilities)
     }
 
-    /// The result for a server request of `method`, or the error to answer with.
-    pub fn answer(&self, method: &str) -> Result<Value, (i64, String)> {
+    /// The result for a server request of `method` with `params`, or the error to answer with.
+    /// With `--elicit-prompt`, an elicitation waits for the person at the terminal.
+    pub fn answer(&self, method: &str, params: &Value) -> Result<Value, (i64, String)> {
         match (method, &self.sample_reply, &self.elicit) {
+            ("elicitation/create", _, None) if self.elicit_prompt => Ok(super::elicit_prompt::ask(
+                params,
+                &mut std::io::stdin().lock(),
+                &mut std::io::stderr(),
+            )),
             ("ping", _, _) => Ok(json!({})),
             ("sampling/createMessage", Some(reply), _) => Ok(json!({
                 "role": "assistant",
@@ -112,7 +126,7 @@ impl Answers {
         tokio::spawn(async move {
             while let Some(message) = messages.recv().await {
                 let method = message["method"].as_str().unwrap_or_default().to_owned();
-                let Some(id) = message.get("id").filter(|_| !method.is_empty()) else {
+                let Some(id) = message.get("id").filter(|_| !method.is_empty()).cloned() else {
                     let note = if method == "notifications/message" {
                         Note::Log(log_line(&message["params"]))
                     } else {
@@ -121,7 +135,13 @@ impl Answers {
                     let _ = notes.send(note);
                     continue;
                 };
-                let reply = match self.answer(&method) {
+                // A prompt blocks on the terminal: not on the runtime's thread.
+                let (answers, asked) = (self.clone(), method.clone());
+                let answered =
+                    tokio::task::spawn_blocking(move || answers.answer(&asked, &message["params"]))
+                        .await
+                        .unwrap_or_else(|_| Err((-32603, "the answer could not be made".into())));
+                let reply = match answered {
                     Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
                     Err((code, text)) => json!({ "jsonrpc": "2.0", "id": id,
                         "error": { "code": code, "message": text } }),
@@ -171,22 +191,24 @@ mod tests {
             json!({"sampling": {}, "elicitation": {"form": {}}, "roots": {}})
         );
         assert_eq!(
-            given.answer("sampling/createMessage").unwrap()["content"]["text"],
+            given.answer("sampling/createMessage", &json!({})).unwrap()["content"]["text"],
             "hi"
         );
         assert_eq!(
-            given.answer("elicitation/create").unwrap(),
+            given.answer("elicitation/create", &json!({})).unwrap(),
             json!({"action": "accept", "content": {"name": "Ada"}})
         );
         assert_eq!(
-            given.answer("roots/list").unwrap(),
+            given.answer("roots/list", &json!({})).unwrap(),
             json!({"roots": [{"uri": "file:///srv"}]})
         );
 
         let none = answers(&[]).unwrap();
         assert_eq!(none.capabilities(), json!({}));
-        assert_eq!(none.answer("ping").unwrap(), json!({}));
-        let (code, text) = none.answer("sampling/createMessage").unwrap_err();
+        assert_eq!(none.answer("ping", &json!({})).unwrap(), json!({}));
+        let (code, text) = none
+            .answer("sampling/createMessage", &json!({}))
+            .unwrap_err();
         assert_eq!(code, -32601);
         assert!(text.contains("sampling/createMessage"), "{text}");
         assert!(answers(&["--elicit-json", "[1]"]).is_err());

@@ -114,7 +114,7 @@ async fn drive(
 ) -> Result<u8, CliError> {
     let capabilities = json!({ "elicitation": { "form": {} } });
     let mut session = Session::open_with_store(args, store, capabilities, terminal).await?;
-    session.answer_input = Some(answer_input);
+    session.answer_input = Some(std::sync::Arc::new(answer_input));
     let (responses_in, mut responses) = mpsc::unbounded_channel();
     let answering = answer_server_requests(&mut session, responses_in);
     let outcome = exercise(scenario, &mut session, calls, &mut responses).await;

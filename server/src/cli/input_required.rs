@@ -13,7 +13,7 @@ use super::session::Session;
 const MAX_INPUT_ROUNDS: usize = 8;
 
 /// Answers one input request (`method`, `params`); `None` when it cannot.
-pub type Answerer = fn(method: &str, params: &Value) -> Option<Value>;
+pub type Answerer = std::sync::Arc<dyn Fn(&str, &Value) -> Option<Value>>;
 
 impl Session<'_> {
     /// Sends a request (recovering from challenges, answering input requests) and returns the
@@ -53,6 +53,7 @@ impl Session<'_> {
             let asked = request["method"].as_str().unwrap_or("?");
             let answer = self
                 .answer_input
+                .as_ref()
                 .and_then(|answer| answer(asked, &request["params"]))
                 .ok_or_else(|| {
                     CliError::error(format!(

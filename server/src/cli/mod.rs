@@ -21,6 +21,7 @@ mod authorize;
 mod client_side;
 mod commands;
 mod conformance;
+mod elicit_prompt;
 mod input_required;
 mod parse_challenge;
 mod session;
@@ -173,6 +174,11 @@ async fn connect<'t>(
     let messages = session.take_server_messages();
     let (sender, notes) = tokio::sync::mpsc::unbounded_channel();
     let log_level = answers.log_level.clone();
+    // MCP 2026-07-28 asks for input in results: the same answers serve.
+    let for_inputs = answers.clone();
+    session.answer_input = Some(std::sync::Arc::new(
+        move |method: &str, params: &serde_json::Value| for_inputs.answer(method, params).ok(),
+    ));
     answers.spawn(session.client.clone(), messages, sender);
     if let Some(level) = log_level {
         session
