@@ -149,36 +149,33 @@ async fn the_version_selector_pins_an_older_revision() {
 }
 
 #[tokio::test]
-async fn a_tool_that_needs_input_asks_in_a_dialog_loaded_on_demand_then_finishes() {
+async fn a_tool_that_needs_input_asks_in_the_server_requests_panel_then_finishes() {
     let demo = SignedIn::start_on("modern").await;
-    let loaded_chunks = "return performance.getEntriesByType('resource')\
-        .map(e => e.name).filter(n => n.includes('split_input_dialog')).length";
-    assert_eq!(
-        demo.browser.script(loaded_chunks).await,
-        0,
-        "the dialog is not part of the page's first download"
-    );
-
     demo.run_tool("ask-name", &[]).await;
+    // The input request waits in the same panel as a 2025 server's requests, marked as input
+    // for the call.
     demo.browser
-        .wait_text("input-message-name", |t| t.contains("What is your name?"))
+        .wait_text("elicitation-message", |t| t.contains("What is your name?"))
         .await;
-    assert_eq!(demo.browser.script(loaded_chunks).await, 1);
+    demo.browser
+        .wait_text("request-purpose", |t| t == "input for tools/call")
+        .await;
+    demo.browser.wait_text("requests-badge", |t| t == "1").await;
     // The form checks what the server's schema requires before anything is sent.
-    demo.browser.click("input-send").await;
-    demo.browser.wait_testid("input-problem").await;
-    demo.browser.fill("input-name-name", "Ada").await;
-    demo.browser.click("input-send").await;
+    demo.browser.click("elicitation-accept").await;
+    demo.browser.wait_testid("elicitation-problem").await;
+    demo.browser.fill("elicit-name", "Ada").await;
+    demo.browser.click("elicitation-accept").await;
     demo.browser
         .wait_text("tool-result", |t| t.contains("Hello, Ada!"))
         .await;
     demo.browser
-        .wait_absent("[data-testid=\"input-required\"]")
+        .wait_absent("[data-testid=\"server-request\"]")
         .await;
 
     // Declining is an answer too; the server says what it makes of it.
     demo.browser.click("tool-run").await;
-    demo.browser.click("input-decline").await;
+    demo.browser.click("elicitation-decline").await;
     demo.browser
         .wait_text("tool-result", |t| t.contains("You declined"))
         .await;

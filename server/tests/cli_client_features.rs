@@ -128,5 +128,9 @@ async fn a_2026_servers_input_request_is_answered_like_a_server_request() {
     let mut t = FakeTerminal::new();
     let unanswered = ["--url", &url, "tools", "call", "ask-name"];
     assert_ne!(bed.run(&unanswered, &mut t).await, 0);
-    assert!(t.stderr().contains("capability `elicitation`"), "{}", t.stderr());
+    assert!(
+        t.stderr().contains("capability `elicitation`"),
+        "{}",
+        t.stderr()
+    );
 }

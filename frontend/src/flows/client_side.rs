@@ -5,6 +5,7 @@
 //! ([`timed_out`]), and refuses the rest. It also keeps which resources are
 //! subscribed to and which the server said changed.
 
+use futures_channel::oneshot;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
@@ -18,6 +19,17 @@ pub struct ServerRequest {
     pub received_at: f64,
     /// When Keyhole answers it for the user if they have not ([`timed_out`]); `None`: never.
     pub deadline: Option<f64>,
+    /// Why it is asked, when not by the server directly ("input for tools/call").
+    pub purpose: Option<String>,
+}
+
+/// The answer to a request: its result, or the JSON-RPC error code and message.
+pub type Outcome = Result<Value, (i64, String)>;
+
+/// The id of a request Keyhole asks the user itself (an input request of a 2026-07-28 result):
+/// an object, which no JSON-RPC id can be, so it never meets a server's.
+fn local_id(n: u64) -> Value {
+    json!({ "input": n })
 }
 
 /// How long a queued request waits for the user by default, in seconds.
@@ -25,7 +37,7 @@ pub const ANSWER_WITHIN_S: u32 = 300;
 
 /// The answer Keyhole gives for the user to `method` after `within_s` seconds without one:
 /// elicitation is cancelled (the user dismissed it), sampling refused.
-pub fn timed_out(method: &str, within_s: u32) -> Result<Value, (i64, String)> {
+pub fn timed_out(method: &str, within_s: u32) -> Outcome {
     match method {
         "elicitation/create" => Ok(json!({ "action": "cancel" })),
         _ => Err((
@@ -65,6 +77,9 @@ pub struct ClientSide {
     /// Seconds a queued request waits for the user before Keyhole answers it ([`timed_out`]);
     /// 0: it waits for as long as the server does.
     pub answer_within_s: RwSignal<u32>,
+    /// Where the answers to requests Keyhole asked itself go, by local id.
+    waiters: StoredValue<Vec<(Value, oneshot::Sender<Outcome>)>>,
+    asked_locally: StoredValue<u64>,
 }
 
 impl ClientSide {
@@ -75,6 +90,8 @@ impl ClientSide {
             subscribed: RwSignal::new(Vec::new()),
             updated: RwSignal::new(Vec::new()),
             answer_within_s: RwSignal::new(ANSWER_WITHIN_S),
+            waiters: StoredValue::new(Vec::new()),
+            asked_locally: StoredValue::new(0),
         }
     }
 
@@ -107,16 +124,46 @@ impl ClientSide {
         mark(list, uri, on);
     }
 
+    /// A new local request id, and where its answer will arrive.
+    pub fn local_request(&self) -> (Value, oneshot::Receiver<Outcome>) {
+        let n = self.asked_locally.get_value() + 1;
+        self.asked_locally.set_value(n);
+        let (sender, answer) = oneshot::channel();
+        let id = local_id(n);
+        self.waiters
+            .update_value(|waiters| waiters.push((id.clone(), sender)));
+        (id, answer)
+    }
+
+    /// Hands `outcome` to whoever waits for local request `id`; `Err` gives it back when `id` is
+    /// a server's request.
+    pub fn answer_locally(&self, id: &Value, outcome: Outcome) -> Result<(), Outcome> {
+        let waiter = self.waiters.try_update_value(|waiters| {
+            let at = waiters.iter().position(|(local, _)| local == id)?;
+            Some(waiters.swap_remove(at).1)
+        });
+        match waiter.flatten() {
+            Some(waiter) => {
+                let _ = waiter.send(outcome);
+                Ok(())
+            }
+            None => Err(outcome),
+        }
+    }
+
     /// Whether request `id` still waits for the user.
     pub fn is_pending(&self, id: &Value) -> bool {
         self.pending
             .with_untracked(|pending| pending.iter().any(|r| &r.id == id))
     }
 
-    /// Removes request `id` from the queue (answered, or cancelled by the server).
+    /// Removes request `id` from the queue (answered, or cancelled by the server); whoever
+    /// waited for a local one is told it is gone.
     pub fn withdraw(&self, id: &Value) {
         self.pending
             .update(|pending| pending.retain(|r| &r.id != id));
+        self.waiters
+            .update_value(|waiters| waiters.retain(|(local, _)| local != id));
     }
 }
 
@@ -172,11 +219,35 @@ mod tests {
             params: json!({}),
             received_at: 0.0,
             deadline: None,
+            purpose: None,
         };
         client.pending.set(vec![asked(json!(1)), asked(json!("1"))]);
         client.withdraw(&json!(1));
         assert_eq!(client.pending.get_untracked(), vec![asked(json!("1"))]);
         assert!(client.is_pending(&json!("1")) && !client.is_pending(&json!(1)));
+    }
+
+    #[test]
+    fn a_request_keyhole_asks_itself_is_answered_to_its_asker_not_the_server() {
+        let client = ClientSide::new();
+        let (id, mut answer) = client.local_request();
+        assert!(id.is_object(), "no JSON-RPC id is an object: {id}");
+        assert_eq!(
+            client.answer_locally(&json!(7), Ok(json!({}))),
+            Err(Ok(json!({})))
+        );
+        assert_eq!(
+            client.answer_locally(&id, Ok(json!({"action": "accept"}))),
+            Ok(())
+        );
+        assert_eq!(
+            answer.try_recv().unwrap(),
+            Some(Ok(json!({"action": "accept"})))
+        );
+        // Withdrawn: the asker hears the request is gone.
+        let (id, mut answer) = client.local_request();
+        client.withdraw(&id);
+        assert!(answer.try_recv().is_err());
     }
 
     #[test]

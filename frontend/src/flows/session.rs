@@ -16,7 +16,7 @@ use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::flows::client_side::{ClientSide, Handling, ServerRequest, timed_out};
+use crate::flows::client_side::{ClientSide, Handling, Outcome, ServerRequest, timed_out};
 use crate::flows::recovery::{self, Recovery};
 use crate::model::ui_state::UiState;
 use crate::platform::api;
@@ -461,35 +461,55 @@ impl Session {
         match self.client.handling(&method) {
             Handling::Answer(result) => self.reply(id, &method, Ok(result)),
             Handling::Refuse(why) => self.reply(id, &method, Err((-32601, why))),
-            Handling::Queue => {
-                let within = self.client.answer_within_s.get_untracked();
-                let received_at = now_ms();
-                let deadline = (within > 0).then(|| received_at + f64::from(within) * 1000.0);
-                if within > 0 {
-                    let (session, id, method) = (*self, id.clone(), method.clone());
-                    leptos::task::spawn_local(async move {
-                        crate::platform::page::sleep_ms(within as i32 * 1000).await;
-                        if session.client.is_pending(&id) {
-                            session.reply(id, &method, timed_out(&method, within));
-                        }
-                    });
-                }
-                self.client.pending.update(|pending| {
-                    pending.push(ServerRequest {
-                        id,
-                        method,
-                        params,
-                        received_at,
-                        deadline,
-                    })
-                });
-            }
+            Handling::Queue => self.enqueue(id, method, params, None),
         }
     }
 
-    /// Answers the server's request `id` (of `method`) with a result or an error, and takes it
-    /// off the queue.
-    pub fn reply(&self, id: Value, method: &str, outcome: Result<Value, (i64, String)>) {
+    /// Queues a request for the user, to be answered for them once its time is up.
+    fn enqueue(&self, id: Value, method: String, params: Value, purpose: Option<String>) {
+        let within = self.client.answer_within_s.get_untracked();
+        let received_at = now_ms();
+        let deadline = (within > 0).then(|| received_at + f64::from(within) * 1000.0);
+        if within > 0 {
+            let (session, id, method) = (*self, id.clone(), method.clone());
+            leptos::task::spawn_local(async move {
+                crate::platform::page::sleep_ms(within as i32 * 1000).await;
+                if session.client.is_pending(&id) {
+                    session.reply(id, &method, timed_out(&method, within));
+                }
+            });
+        }
+        let request = ServerRequest {
+            id,
+            method,
+            params,
+            received_at,
+            deadline,
+            purpose,
+        };
+        self.client.pending.update(|pending| pending.push(request));
+    }
+
+    /// Asks the user what a server asks in an input-required result, in the same queue as a
+    /// server's requests; returns the request's local id and where its answer arrives.
+    pub fn ask_user(
+        &self,
+        method: &str,
+        params: Value,
+        purpose: String,
+    ) -> (Value, futures_channel::oneshot::Receiver<Outcome>) {
+        let (id, answer) = self.client.local_request();
+        self.enqueue(id.clone(), method.to_owned(), params, Some(purpose));
+        (id, answer)
+    }
+
+    /// Answers request `id` (of `method`) with a result or an error, and takes it off the
+    /// queue: the server's requests by a message to the server, Keyhole's own to their asker.
+    pub fn reply(&self, id: Value, method: &str, outcome: Outcome) {
+        let Err(outcome) = self.client.answer_locally(&id, outcome) else {
+            self.client.withdraw(&id);
+            return;
+        };
         self.client.withdraw(&id);
         let answer = match outcome {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),

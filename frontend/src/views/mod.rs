@@ -8,7 +8,6 @@ pub mod content;
 pub mod dialog;
 pub mod export;
 pub mod history;
-pub mod input_required;
 pub mod item_list;
 pub mod lazy;
 pub mod logs;

@@ -1,4 +1,6 @@
-//! The server's requests that wait for the user, and the roots the connection offers: one card
+//! The server's requests that wait for the user (and, over MCP 2026-07-28, the input requests of
+//! a call's `input_required` result, `flows/input_required.rs`), and the roots the connection
+//! offers: one card
 //! per request (what the server asks, when it asked, and when Keyhole answers it for the user if
 //! they do not: `requests-timeout` sets how long), answered from the card.
 //!
@@ -14,6 +16,7 @@
 //! the panel.
 //!
 //! Test ids: `server-requests`, `requests-timeout`, `server-request` (`data-method`),
+//! `request-purpose` (an input request of a 2026-07-28 call: "input for tools/call"),
 //! `request-deadline`, `sampling-message`,
 //! `sampling-system`, `sampling-kind`, `sampling-reply`, `sampling-file`, `sampling-picked`,
 //! `sampling-problem`,
@@ -76,6 +79,7 @@ fn ClientPanel(session: Session) -> impl IntoView {
 fn RequestCard(session: Session, request: ServerRequest, now: RwSignal<f64>) -> impl IntoView {
     let asked = clock(request.received_at);
     let deadline = request.deadline;
+    let purpose = request.purpose.clone();
     let countdown = move || {
         deadline.map(|deadline| {
             let left = ((deadline - now.get()) / 1000.0).ceil().max(0.0) as u64;
@@ -96,7 +100,9 @@ fn RequestCard(session: Session, request: ServerRequest, now: RwSignal<f64>) -> 
     };
     view! {
         <article class="card" data-testid="server-request" data-method=method.clone()>
-            <p><strong>{method.clone()}</strong> <span class="muted">" asked at " {asked}</span>{countdown}</p>
+            <p><strong>{method.clone()}</strong>
+                {purpose.map(|p| view! { " " <span class="badge" data-testid="request-purpose">{p}</span> })}
+                <span class="muted">" asked at " {asked}</span>{countdown}</p>
             {body}
         </article>
     }

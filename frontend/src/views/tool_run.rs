@@ -1,6 +1,6 @@
 //! Running one tool: its annotations, the form generated from its input schema, Run (after a
 //! confirmation when the server marks the tool destructive), the input the server asks for while
-//! the call runs ([`input_required`]), the result, and the tool's history.
+//! the call runs ([`input_required`], answered in the server-requests panel), the result, and the tool's history.
 //!
 //! Test ids: `tool-args-json-toggle`, `tool-args-json`, `tool-as-task`, `tool-form-problem`, `tool-run`,
 //! `tool-confirm` with `tool-confirm-run` and `tool-confirm-cancel`, `tool-history`.
@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
+use crate::flows::input_required;
 use crate::flows::session::Session;
 use crate::flows::tasks::{self, TaskSupport, created_task};
 use crate::platform::keys::submit_on_ctrl_enter;
@@ -19,7 +20,6 @@ use crate::platform::page::monotonic_ms;
 use crate::views::content::JsonBlock;
 use crate::views::dialog::Dialog;
 use crate::views::history::CallHistory;
-use crate::views::input_required::InputAsker;
 use crate::views::markdown_view::Markdown;
 use crate::views::schema_form::{SchemaForm, SchemaFormView};
 use crate::views::tool_result::{RunResult, RunState};
@@ -105,7 +105,6 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     // Arguments waiting for the user's yes before a destructive tool runs.
     let confirming = RwSignal::new(None::<Value>);
 
-    let input = InputAsker::new();
     let support = TaskSupport::of(&session.initialize_result()["capabilities"], &tool);
     let as_task = RwSignal::new(support == TaskSupport::Required);
     // The task the running call became, as the server last reported it.
@@ -130,7 +129,7 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
         };
         spawn_local(async move {
             let started = monotonic_ms();
-            let mut outcome = input.call(session, id, "tools/call", params).await;
+            let mut outcome = input_required::call(session, id, "tools/call", params).await;
             if let Some(created) = outcome.as_ref().ok().and_then(created_task) {
                 outcome = tasks::follow(session, created, task, wanted)
                     .await
@@ -276,7 +275,6 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
             <RunResult session=session state=state tool=tool task=task />
             <CallHistory session=session method="tools/call" target=name testid="tool-history"
                 on_rerun=Callback::new(run_with) on_fill=Callback::new(fill) />
-            {input.view()}
             {move || confirming.get().map(|arguments| {
                 let answer = move |yes: bool| {
                     confirming.set(None);

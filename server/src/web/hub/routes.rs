@@ -94,15 +94,19 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
                 config.protocol_version.as_deref().unwrap_or_default()
             ))
         })?;
-    // Over a 2025 session the page answers sampling and elicitation requests (the user does, in
-    // its server-requests panel) and `roots/list`; over 2026-07-28 it answers an input-required
-    // round's elicitation form.
+    // The page answers sampling and elicitation (the user does, in its server-requests panel)
+    // and roots: over a 2025 session as the server's requests, over 2026-07-28 as the input
+    // requests of an input-required result (where roots have no change notification).
     client_config.capabilities = json!({
         "sampling": {},
         "elicitation": { "form": {}, "url": {} },
         "roots": { "listChanged": true },
     });
-    client_config.stateless_capabilities = Some(json!({ "elicitation": { "form": {} } }));
+    client_config.stateless_capabilities = Some(json!({
+        "sampling": {},
+        "elicitation": { "form": {}, "url": {} },
+        "roots": {},
+    }));
     Ok(client_config)
 }
 
