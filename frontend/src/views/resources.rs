@@ -1,5 +1,6 @@
 //! The Resources tab: resources and resource templates (with a field per template variable), read,
-//! and the contents shown as text or binary.
+//! and the contents shown as text or binary. A separate wasm chunk (`#[lazy]`), fetched when the tab
+//! is first opened.
 //!
 //! Test ids: `resource-item-<name>`, `resource-template-<name>`, `resource-template-arg-<var>`,
 //! `resource-template-read`, `resource-result` (`data-state="ok|error|pending"`),
@@ -63,8 +64,14 @@ fn expand(template: &str, values: &[(String, String)]) -> String {
     out
 }
 
+/// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
+#[lazy]
+pub fn resources_tab(session: Session) -> AnyView {
+    view! { <ResourcesTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn ResourcesTab(session: Session) -> impl IntoView {
+fn ResourcesTab(session: Session) -> impl IntoView {
     if !session.has_capability("resources") {
         return view! { <p class="muted">"This server does not offer resources."</p> }.into_any();
     }

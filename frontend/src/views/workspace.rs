@@ -15,7 +15,7 @@ use crate::views::markdown_view::Markdown;
 use crate::views::network::network_tab;
 use crate::views::prompts::prompts_tab;
 use crate::views::protocol::ProtocolTab;
-use crate::views::resources::ResourcesTab;
+use crate::views::resources::resources_tab;
 use crate::views::server_requests::client_panel;
 use crate::views::tasks_tab::tasks_tab;
 use crate::views::tools::ToolsTab;
@@ -206,7 +206,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                     .collect_view()}
             </nav>
             {panel(Tab::Tools, |s| view! { <ToolsTab session=s /> }.into_any())}
-            {panel(Tab::Resources, |s| view! { <ResourcesTab session=s /> }.into_any())}
+            {panel(Tab::Resources, |s| lazy_view(resources_tab(s)).into_any())}
             {panel(Tab::Prompts, |s| lazy_view(prompts_tab(s)).into_any())}
             {panel(Tab::Tasks, |s| lazy_view(tasks_tab(s)).into_any())}
             {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
