@@ -15,6 +15,10 @@
 //! which then keeps the function table the chunks' loader (`__wasm_split.js`) needs. Every file of
 //! `web/` is embedded; the chunks' names come from the split, so the asset table is generated.
 //!
+//! The page loads its files from `/assets/<version>/`, where the version is a hash of their
+//! contents, so the server can let browsers keep them for good (`immutable`): after a sign-in
+//! redirect the page comes back without fetching or compiling the wasm again.
+//!
 //! `KEYHOLE_SKIP_FRONTEND=1` skips the web build (for quick backend iterations); the binary then says
 //! clearly that it was built without the web app instead of serving a blank page.
 
@@ -108,6 +112,17 @@ fn main() {
         served.push(SPLIT_LOADER.to_owned());
     }
     served.extend(chunks);
+    // The page asks for `/assets/<version>/…`, cached for good: a new build is a new version.
+    let version = content_version(&dist, &served);
+    for name in ["index.html", "boot.js"] {
+        let path = dist.join(name);
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        fs::write(
+            &path,
+            text.replace("/assets/", &format!("/assets/{version}/")),
+        )
+        .unwrap_or_else(|e| panic!("write {name}: {e}"));
+    }
     for name in &served {
         let path = dist.join(name);
         let bytes = fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -116,7 +131,21 @@ fn main() {
         fs::write(dist.join(format!("{name}.br")), brotli(&bytes, release))
             .unwrap_or_else(|e| panic!("write {name}.br: {e}"));
     }
-    fs::write(&assets_rs, assets_source(&dist, &served)).expect("write web_assets.rs");
+    fs::write(&assets_rs, assets_source(&dist, &served, &version)).expect("write web_assets.rs");
+}
+
+/// A short name for this exact set of files: FNV-1a (64 bits) over their names and bytes. It
+/// only has to change when a file does (cache busting, not security), so no hashing crate.
+fn content_version(dist: &Path, served: &[String]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for name in served {
+        let bytes = fs::read(dist.join(name)).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        for byte in name.bytes().chain([0]).chain(bytes) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("v{hash:016x}")
 }
 
 /// Splits the `#[lazy]` functions out of the frontend's wasm: the chunks (and their loader) go to
@@ -242,7 +271,7 @@ fn brotli(bytes: &[u8], release: bool) -> Vec<u8> {
     out
 }
 
-fn assets_source(dist: &Path, served: &[String]) -> String {
+fn assets_source(dist: &Path, served: &[String], version: &str) -> String {
     let file = |name: &str| {
         format!(
             "include_bytes!({:?})",
@@ -269,7 +298,7 @@ fn assets_source(dist: &Path, served: &[String]) -> String {
         .collect();
     format!(
         "pub const WEB_APP: Option<WebApp> = Some(WebApp {{\n    \
-         index_html: {},\n    assets: &[\n{assets}    ],\n}});\n",
+         index_html: {},\n    version: {version:?},\n    assets: &[\n{assets}    ],\n}});\n",
         file("index.html"),
     )
 }

@@ -209,7 +209,7 @@ async fn the_start_address_opens_the_app_and_leaves_a_strict_cookie() {
         .to_owned();
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let html = opened.text().await.unwrap();
-    assert!(html.contains("/assets/boot.js"), "the app is served");
+    assert!(html.contains("/boot.js"), "the app is served");
     assert!(
         !html.contains(TEST_API_TOKEN),
         "the page itself never carries the token"
@@ -226,7 +226,7 @@ async fn the_start_address_opens_the_app_and_leaves_a_strict_cookie() {
         assert_eq!(response.status(), StatusCode::OK, "{path} with the cookie");
         assert!(response.headers().get("set-cookie").is_none());
         let html = response.text().await.unwrap();
-        assert!(html.contains("/assets/boot.js") && !html.contains(TEST_API_TOKEN));
+        assert!(html.contains("/boot.js") && !html.contains(TEST_API_TOKEN));
     }
     // An authorization server on another site redirects back without our SameSite=Strict cookie:
     // the callback loads the app (which holds no secret); the tab brings its token itself.
@@ -240,9 +240,44 @@ async fn the_start_address_opens_the_app_and_leaves_a_strict_cookie() {
         .unwrap();
     assert_eq!(callback.status(), StatusCode::OK);
     let html = callback.text().await.unwrap();
-    assert!(html.contains("/assets/boot.js") && !html.contains(TEST_API_TOKEN));
+    assert!(html.contains("/boot.js") && !html.contains(TEST_API_TOKEN));
 
-    let wasm_url = format!("{}/assets/keyhole_bg.wasm", keyhole.base_url);
+    // The page loads its files from a versioned folder, which browsers may keep for good; the
+    // same files without the version are checked on every use; another version is gone.
+    let versioned = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's boot script");
+    let version = versioned
+        .strip_prefix("/assets/")
+        .and_then(|rest| rest.strip_suffix("/boot.js"))
+        .unwrap_or_else(|| panic!("a versioned boot script: {versioned}"));
+    assert!(version.starts_with('v') && version.len() == 17, "{version}");
+    let wasm_url = format!("{}/assets/{version}/keyhole_bg.wasm", keyhole.base_url);
+    let cached = client().get(&wasm_url).send().await.unwrap();
+    assert_eq!(cached.status(), StatusCode::OK);
+    assert_eq!(
+        cached.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let unversioned = client()
+        .get(format!("{}/assets/keyhole_bg.wasm", keyhole.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unversioned.headers()["cache-control"], "no-cache");
+    let earlier = client()
+        .get(format!(
+            "{}/assets/v0000000000000000/keyhole_bg.wasm",
+            keyhole.base_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(earlier.status(), StatusCode::NOT_FOUND);
+    assert!(earlier.text().await.unwrap().contains("reload the page"));
+
     let fetch_wasm = |accept_encoding: Option<&'static str>| {
         let mut request = client().get(&wasm_url);
         if let Some(accept_encoding) = accept_encoding {

@@ -2,8 +2,10 @@
 //!
 //! `index.html` is served for every client route (SPA fallback) to a browser that brings the
 //! per-launch API token (see [`Guard::page_access`](crate::web::security::Guard::page_access)); it never
-//! contains the token. Any other request gets a short page saying how to open Keyhole. The
-//! hashed-free asset names are fine because the binary and its app are always one version.
+//! contains the token (nor may it be cached: `no-store`). Any other request gets a short page
+//! saying how to open Keyhole. The page loads its files from `/assets/<version>/`, a hash of their
+//! contents made by `build.rs`, which browsers keep for good (`immutable`); the same files
+//! without the version are served too, checked on every use.
 //! The other files were compressed at build time (brotli and gzip) and go out as they are, in the
 //! coding the client prefers, so no request pays for compressing them.
 
@@ -19,6 +21,8 @@ use crate::web::security::PageAccess;
 /// The built web app, as bytes compiled into the binary.
 pub struct WebApp {
     pub index_html: &'static [u8],
+    /// A hash of the assets' contents: the page asks for `/assets/<version>/<file>`.
+    pub version: &'static str,
     /// Every file under `/assets/`: its name, media type and bytes (the main wasm and its glue,
     /// the style sheet, the boot script, and the chunks of lazily loaded parts with their loader).
     pub assets: &'static [(&'static str, &'static str, Asset)],
@@ -48,7 +52,29 @@ include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
 pub const MISSING_APP_MESSAGE: &str = "this keyhole binary was built without its web app \
      (KEYHOLE_SKIP_FRONTEND was set). Rebuild it with `cargo build --bin keyhole`.";
 
-/// `GET /assets/{file}`.
+/// How long a browser may keep a versioned asset without asking again: a year, and `immutable`
+/// (its name changes whenever its bytes do).
+const CACHE_FOR_GOOD: &str = "public, max-age=31536000, immutable";
+
+/// `GET /assets/{version}/{file}`: what the page loads, cached for good. Another version (a page
+/// from an earlier build still open) is told to reload.
+pub async fn versioned_asset(
+    State(state): State<AppState>,
+    Path((version, file)): Path<(String, String)>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let app = state
+        .web_app
+        .ok_or_else(|| AppError::Unavailable(MISSING_APP_MESSAGE.into()))?;
+    if version != app.version {
+        return Err(AppError::NotFound(format!(
+            "no assets of version {version:?}: Keyhole was updated, reload the page"
+        )));
+    }
+    serve(app, &file, &request_headers, CACHE_FOR_GOOD)
+}
+
+/// `GET /assets/{file}`: the same files without a version, checked again on every use.
 pub async fn asset(
     State(state): State<AppState>,
     Path(file): Path<String>,
@@ -57,6 +83,15 @@ pub async fn asset(
     let app = state
         .web_app
         .ok_or_else(|| AppError::Unavailable(MISSING_APP_MESSAGE.into()))?;
+    serve(app, &file, &request_headers, "no-cache")
+}
+
+fn serve(
+    app: &WebApp,
+    file: &str,
+    request_headers: &HeaderMap,
+    cache_control: &'static str,
+) -> Result<Response, AppError> {
     let (_, mime, asset) = app
         .assets
         .iter()
@@ -65,7 +100,11 @@ pub async fn asset(
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
     headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    let coding = preferred_coding(&request_headers);
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    let coding = preferred_coding(request_headers);
     if let Some(coding) = coding {
         headers.insert(
             header::CONTENT_ENCODING,

@@ -134,6 +134,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api)
         .route("/assets/{file}", get(assets::asset))
+        .route("/assets/{version}/{file}", get(assets::versioned_asset))
         .fallback_service(get(assets::spa).with_state(state.clone()))
         .layer(middleware::from_fn_with_state(state.guard.clone(), security::require_own_origin))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,0 +1,75 @@
+//! Benchmark: how fast the page is ready, in headless Chromium.
+//!
+//! `cargo bench -p keyhole-e2e --bench page_load` (set `KEYHOLE_BIN` to measure another build)
+//! starts the real binary with the demo and measures, in the page, the milliseconds from
+//! navigation start to an interactive form (the URL field present and the app mounted):
+//!
+//! * **cold**: a fresh browser profile, nothing cached;
+//! * **warm**: the same page opened again in that browser;
+//! * **redirect return**: the demo sign-in, from the click on the consent page's Approve (the
+//!   authorization server redirects back to Keyhole) to the connection's status `connected`, the
+//!   page having loaded the app again on the way back.
+//!
+//! Each is repeated and the median printed, with the slowest.
+
+use std::time::Instant;
+
+use keyhole_e2e::demo::demo_server_url;
+use keyhole_e2e::{Browser, KeyholeProcess};
+
+const RUNS: usize = 7;
+
+/// Milliseconds from navigation start until the URL field is in the page.
+async fn ready_ms(browser: &Browser) -> f64 {
+    let script = r#"const done = arguments[arguments.length - 1];
+        const check = () => document.querySelector('[data-testid="server-url-input"]')
+            ? done(performance.now()) : setTimeout(check, 1);
+        check();"#;
+    browser
+        .client
+        .execute_async(script, vec![])
+        .await
+        .expect("the page becomes ready")
+        .as_f64()
+        .unwrap_or(f64::NAN)
+}
+
+fn report(what: &str, mut times: Vec<f64>) {
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{what}: median {:.0} ms, slowest {:.0} ms ({} runs)",
+        times[times.len() / 2],
+        times[times.len() - 1],
+        times.len()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let (mut cold, mut warm, mut back) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        // A Keyhole of its own each time, so no token is held and the sign-in really redirects.
+        let keyhole = KeyholeProcess::web(&[]);
+        let browser = Browser::start().await;
+        browser.client.goto(&keyhole.open_url).await.unwrap();
+        cold.push(ready_ms(&browser).await);
+        browser.client.goto(&keyhole.open_url).await.unwrap();
+        warm.push(ready_ms(&browser).await);
+
+        // The sign-in to the demo: leave for the consent page, then time the way back.
+        let server_url = demo_server_url(&keyhole, "demo").await;
+        browser.fill("server-url-input", &server_url).await;
+        browser.click("connect-button").await;
+        browser.wait_testid("consent-approve").await;
+        let clicked = Instant::now();
+        browser.click("consent-approve").await;
+        browser
+            .wait_attr("connection-status", "data-status", &["connected"])
+            .await;
+        back.push(clicked.elapsed().as_secs_f64() * 1000.0);
+        browser.close().await;
+    }
+    report("cold load to interactive form", cold);
+    report("warm load to interactive form", warm);
+    report("return from the sign-in redirect to connected", back);
+}
