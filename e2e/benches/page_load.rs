@@ -60,6 +60,15 @@ async fn main() {
         let server_url = demo_server_url(&keyhole, "demo").await;
         browser.fill("server-url-input", &server_url).await;
         browser.click("connect-button").await;
+        if browser
+            .first_of(&["login-username", "consent-approve"])
+            .await
+            == "login-username"
+        {
+            browser.fill("login-username", "demo").await;
+            browser.fill("login-password", "demo").await;
+            browser.click("login-submit").await;
+        }
         browser.wait_testid("consent-approve").await;
         let clicked = Instant::now();
         browser.click("consent-approve").await;
