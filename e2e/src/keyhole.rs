@@ -31,6 +31,8 @@ pub struct KeyholeProcess {
     pub open_url: String,
     printed: Arc<Mutex<Vec<String>>>,
     store_dir: tempfile::TempDir,
+    /// How it was started, for [`KeyholeProcess::restart`].
+    started_with: (Option<PathBuf>, Vec<String>),
 }
 
 /// The workspace's crates the `keyhole` binary is built from.
@@ -199,14 +201,29 @@ impl KeyholeProcess {
 
     /// [`KeyholeProcess::spawn`] in the working directory `cwd` (the tests' own by default).
     pub fn spawn_in(cwd: Option<&Path>, args: &[&str]) -> Self {
+        // Each process gets its own OAuth store: tests never touch the user's.
+        let store_dir = tempfile::tempdir().expect("a temporary store directory");
+        Self::launch(cwd, args, store_dir)
+    }
+
+    /// Stops this process and starts it again with the same arguments, store and configuration
+    /// folder (on new ports).
+    pub fn restart(mut self) -> Self {
+        let placeholder = tempfile::tempdir().expect("a temporary directory");
+        let store_dir = std::mem::replace(&mut self.store_dir, placeholder);
+        let (cwd, args) = std::mem::take(&mut self.started_with);
+        drop(self);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        Self::launch(cwd.as_deref(), &args, store_dir)
+    }
+
+    fn launch(cwd: Option<&Path>, args: &[&str], store_dir: tempfile::TempDir) -> Self {
         let binary = keyhole_binary();
         assert!(
             binary.exists(),
             "{} does not exist (KEYHOLE_BIN points elsewhere?)",
             binary.display()
         );
-        // Each process gets its own OAuth store: tests never touch the user's.
-        let store_dir = tempfile::tempdir().expect("a temporary store directory");
         let mut command = Command::new(&binary);
         if let Some(cwd) = cwd {
             command.current_dir(cwd);
@@ -256,6 +273,10 @@ impl KeyholeProcess {
             open_url,
             printed,
             store_dir,
+            started_with: (
+                cwd.map(Path::to_owned),
+                args.iter().map(|a| (*a).to_owned()).collect(),
+            ),
         }
     }
 

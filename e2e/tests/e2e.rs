@@ -75,6 +75,8 @@ mod web_recovery_step_up;
 mod web_recovery_two_tabs;
 #[path = "web_resume_form.rs"]
 mod web_resume_form;
+#[path = "web_saved_servers.rs"]
+mod web_saved_servers;
 #[path = "web_screenshots.rs"]
 mod web_screenshots;
 #[path = "web_servers_view.rs"]

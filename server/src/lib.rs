@@ -14,4 +14,5 @@ pub mod catalog;
 pub mod cli;
 pub mod launcher;
 pub mod native;
+pub mod saved_servers;
 pub mod web;

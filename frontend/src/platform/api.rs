@@ -96,6 +96,15 @@ pub async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, BackendError
     read_json(send("GET", path, None).await?)
 }
 
+/// GETs one of our routes and returns its body as text (a file to save as it is).
+pub async fn get_text(path: &str) -> Result<String, BackendError> {
+    let reply = send("GET", path, None).await?;
+    if reply.ok() {
+        return Ok(reply.text);
+    }
+    read_json::<serde_json::Value>(reply).map(|_| String::new())
+}
+
 /// POSTs a JSON body to one of our routes and reads the JSON answer.
 pub async fn post_json<B: Serialize, T: DeserializeOwned>(
     path: &str,

@@ -45,7 +45,7 @@ pub fn CopyButton(
 }
 
 /// Saves `text` as a file named `name` through a temporary `blob:` URL.
-fn download(name: &str, text: &str) -> Result<(), JsValue> {
+pub fn download(name: &str, text: &str) -> Result<(), JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or(JsValue::NULL)?;

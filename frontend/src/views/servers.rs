@@ -1,4 +1,5 @@
-//! The servers view: the demo servers, the `mcp.json` catalog (each entry with its own Connect
+//! The servers view: the saved servers (`views/saved_servers.rs`), the demo servers, the
+//! `mcp.json` catalog, read-only (each entry with its own Connect
 //! button, `server-connect-<name>`, which brings its URL and headers into the form and connects),
 //! the servers set up in the connect form during this run, and "connect to URL" (custom headers;
 //! enterprise-managed authorization, whose settings go to the backend, never to browser storage).
@@ -19,6 +20,7 @@ use crate::flows::oauth;
 use crate::platform::api;
 use crate::views::command_form;
 use crate::views::lazy::lazy_view;
+use crate::views::saved_servers;
 use crate::views::status_badge::ConnectionStatus;
 
 /// The connect form's enterprise-managed authorization (SEP-990) fields.
@@ -202,6 +204,7 @@ pub fn ServersView(
     });
     // The form for a command typed here is its own wasm chunk, fetched when first opened.
     let command_form_opened = RwSignal::new(false);
+    let saved = config.saved;
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -261,6 +264,7 @@ pub fn ServersView(
                 </Show>
             </details>
         </section>
+        {lazy_view(saved_servers::saved_servers(saved, on_use, on_stdio))}
         <section class="panel" aria-labelledby="catalog-heading">
             <h2 id="catalog-heading">"Servers"</h2>
             {config
@@ -340,7 +344,7 @@ fn finish_connect(
 }
 
 /// `Name: value` lines into headers.
-fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
+pub fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut headers = BTreeMap::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let Some((name, value)) = line.split_once(':') else {

@@ -30,6 +30,7 @@ use keyhole_testbed::RunningTestbed;
 use crate::catalog::Catalog;
 use crate::launcher::demo;
 use crate::native::oauth_store::FileStore;
+use crate::saved_servers::SavedServersFile;
 use assets::WebApp;
 use error::AppError;
 use hub::{Hub, HubOptions};
@@ -63,6 +64,7 @@ impl AppState {
             catalog: Vec::new(),
             added_servers: Vec::new(),
             demo_control_url: None,
+            saved: Default::default(),
         };
         Self {
             guard: Guard::new(token, bound),
@@ -70,6 +72,8 @@ impl AppState {
             servers: ServersConfig {
                 started: Arc::new(config),
                 added: Default::default(),
+                // No folder until the launcher names one: tests never touch the user's files.
+                saved: Arc::new(std::sync::Mutex::new(SavedServersFile::in_dir(None))),
             },
             hub: Hub::new(HubOptions::default()),
             store: None,
@@ -96,6 +100,12 @@ impl AppState {
         self
     }
 
+    /// Keeps the saved servers in `file`.
+    pub fn with_saved_servers(mut self, file: SavedServersFile) -> Self {
+        self.servers.saved = Arc::new(std::sync::Mutex::new(file));
+        self
+    }
+
     /// Lists the `--config` catalog's servers in `/api/config`.
     pub fn with_catalog(mut self, catalog: &Catalog) -> Self {
         Arc::make_mut(&mut self.servers.started).catalog = catalog.entries();
@@ -113,6 +123,18 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/config/servers",
             post(servers_config::add).with_state(state.servers.clone()),
+        )
+        .route(
+            "/config/saved",
+            axum::routing::put(servers_config::save).with_state(state.servers.clone()),
+        )
+        .route(
+            "/config/saved/export",
+            get(servers_config::export).with_state(state.servers.clone()),
+        )
+        .route(
+            "/config/saved/import",
+            post(servers_config::import).with_state(state.servers.clone()),
         )
         .nest("/mcp", hub::routes::router().with_state(state.hub.clone()))
         .route(
@@ -232,6 +254,11 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     if let Some(catalog) = &options.catalog {
         state = state.with_catalog(catalog);
     }
+    let saved = SavedServersFile::in_dir(crate::native::paths::keyhole_dir().as_deref());
+    if let Some(problem) = saved.read().problem {
+        tracing::warn!(%problem, "the saved servers cannot be read; they are left as they are");
+    }
+    state = state.with_saved_servers(saved);
     let browse_host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
         format!("127.0.0.1:{}", bound.port())
     } else {

@@ -1,18 +1,25 @@
 //! `GET /api/config` and `POST /api/config/servers`: what the web app can connect to — the built-in
-//! demo's servers, the `--config` catalog, and the servers whose settings the user entered in the
-//! connect form during this run.
+//! demo's servers, the `--config` catalog (read-only), the servers the user saved (`PUT
+//! /api/config/saved`, `GET /api/config/saved/export`, `POST /api/config/saved/import`; kept by
+//! [`crate::saved_servers`]), and the servers whose settings the user entered in the connect form
+//! during this run.
 //!
 //! Form settings (enterprise-managed authorization, client secrets included) stay in this process's
 //! memory and travel only over the token-protected API. The page keeps no secret in browser storage,
 //! yet knows the settings again when it comes back from a sign-in (it reads `/api/config` first).
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Json;
 use axum::extract::State;
-use keyhole_shared::api::{AddServerRequest, CatalogEntry, ConfigResponse};
+use axum::http::header;
+use axum::response::IntoResponse;
+use keyhole_shared::api::{
+    AddServerRequest, CatalogEntry, ConfigResponse, SaveServersRequest, SavedServers,
+};
 use serde_json::{Value, json};
 
+use crate::saved_servers::SavedServersFile;
 use crate::web::error::{ApiJson, AppError};
 
 /// Form-entered servers kept at most (the oldest is forgotten first).
@@ -26,6 +33,14 @@ pub type AddedServers = Arc<RwLock<Vec<CatalogEntry>>>;
 pub struct ServersConfig {
     pub started: Arc<ConfigResponse>,
     pub added: AddedServers,
+    /// The saved servers' file (one writer at a time).
+    pub saved: Arc<Mutex<SavedServersFile>>,
+}
+
+impl ServersConfig {
+    fn saved_file(&self) -> std::sync::MutexGuard<'_, SavedServersFile> {
+        self.saved.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// `GET /api/config`.
@@ -36,7 +51,45 @@ pub async fn read(State(config): State<ServersConfig>) -> Json<ConfigResponse> {
         .read()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    response.saved = config.saved_file().read();
     Json(response)
+}
+
+/// `PUT /api/config/saved` [`SaveServersRequest`]: replaces the saved servers (checked as the
+/// catalog is; the error names the server and field).
+pub async fn save(
+    State(config): State<ServersConfig>,
+    ApiJson(request): ApiJson<SaveServersRequest>,
+) -> Result<Json<SavedServers>, AppError> {
+    let saved = config.saved_file().save(&request.servers);
+    saved.map(Json).map_err(AppError::BadRequest)
+}
+
+/// `GET /api/config/saved/export`: the saved servers' file, an `mcp.json` document.
+pub async fn export(State(config): State<ServersConfig>) -> Result<impl IntoResponse, AppError> {
+    let text = config.saved_file().export().map_err(AppError::BadRequest)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        text,
+    ))
+}
+
+/// `POST /api/config/saved/import` `{"text": "<an mcp.json document>"}`: adds its servers to the
+/// saved ones (one of the same name is replaced in place).
+pub async fn import(
+    State(config): State<ServersConfig>,
+    ApiJson(request): ApiJson<ImportRequest>,
+) -> Result<Json<SavedServers>, AppError> {
+    let saved = config.saved_file().import(&request.text);
+    saved.map(Json).map_err(AppError::BadRequest)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ImportRequest {
+    text: String,
 }
 
 /// `POST /api/config/servers` [`AddServerRequest`]: remembers the settings for the server at

@@ -31,6 +31,43 @@ pub struct ConfigResponse {
     /// The demo's control page (expire or revoke tokens, change required scopes), when the demo runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub demo_control_url: Option<String>,
+    /// The servers the user saved in the web app (kept in Keyhole's configuration folder).
+    #[serde(default)]
+    pub saved: SavedServers,
+}
+
+/// The servers the user keeps (`GET /api/config`'s `saved`; `PUT /api/config/saved` answers with
+/// it): each as written in the file, and as the servers view connects it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedServers {
+    /// The file they live in; `None` when this machine has no configuration folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// In the user's order, as the file has them.
+    #[serde(default)]
+    pub servers: Vec<SavedServer>,
+    /// The same servers, ready to connect (one per server, in the same order).
+    #[serde(default)]
+    pub entries: Vec<CatalogEntry>,
+    /// Why the file could not be read (it is then left alone: saving is refused until it is
+    /// fixed or removed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+/// One saved server: its name and its `mcp.json` entry (`url`, `type`, `headers`, or `command`,
+/// `args`, `env`, `cwd`; `enterprise`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedServer {
+    pub name: String,
+    pub entry: serde_json::Value,
+}
+
+/// `PUT /api/config/saved`: the whole list, in order (answered with [`SavedServers`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SaveServersRequest {
+    pub servers: Vec<SavedServer>,
 }
 
 /// One server the user can pick instead of typing a URL.
