@@ -55,6 +55,17 @@ async fn main() {
         cold.push(ready_ms(&browser).await);
         browser.client.goto(&keyhole.open_url).await.unwrap();
         warm.push(ready_ms(&browser).await);
+        if cold.len() == 1 {
+            let wasm = browser
+                .script(
+                    "return performance.getEntriesByType('resource')\
+                     .map(e => `${e.name.split('/').pop()}: ${e.transferSize} bytes over the wire, \
+                     ${Math.round(e.startTime)}..${Math.round(e.responseEnd)} ms`)\
+                     .concat([JSON.stringify(performance.getEntriesByType('navigation')[0])])",
+                )
+                .await;
+            println!("warm load, the app's files: {wasm}");
+        }
 
         // The sign-in to the demo: leave for the consent page, then time the way back.
         let server_url = demo_server_url(&keyhole, "demo").await;

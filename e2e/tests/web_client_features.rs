@@ -256,3 +256,36 @@ async fn a_subscribed_resource_is_marked_when_the_server_updates_it_and_read_aga
         .await;
     signed_in.close().await;
 }
+
+#[tokio::test]
+async fn the_demo_asks_for_sampling_elicitation_and_roots_and_the_panel_answers() {
+    let signed_in = keyhole_e2e::demo::SignedIn::start().await;
+    let browser = &signed_in.browser;
+
+    signed_in
+        .run_tool("ask-client", &[("prompt", "a haiku about keys")])
+        .await;
+    browser
+        .wait_text("sampling-message", |t| t.contains("a haiku about keys"))
+        .await;
+    browser
+        .fill("sampling-reply", "Brass teeth in the lock")
+        .await;
+    browser.click("sampling-send").await;
+    result_contains(browser, "Brass teeth in the lock").await;
+
+    browser.click("tab-tools").await;
+    browser.choose("tool-arg-kind", "elicitation").await;
+    browser.click("tool-run").await;
+    browser.fill("elicit-name", "Ada").await;
+    browser.click("elicitation-accept").await;
+    result_contains(browser, "\"name\":\"Ada\"").await;
+
+    browser.click("client-panel-toggle").await;
+    browser.fill("root-uri-input", "file:///srv/project").await;
+    browser.click("root-add").await;
+    browser.choose("tool-arg-kind", "roots").await;
+    browser.click("tool-run").await;
+    result_contains(browser, "file:///srv/project").await;
+    signed_in.close().await;
+}

@@ -89,5 +89,7 @@ mod oauth_registration;
 mod oauth_step_up;
 #[path = "perimeter_router.rs"]
 mod perimeter_router;
+#[path = "saved_servers_api.rs"]
+mod saved_servers_api;
 #[path = "store_route.rs"]
 mod store_route;

@@ -5,6 +5,8 @@
 mod authorization_code_flow;
 #[path = "client_authentication.rs"]
 mod client_authentication;
+#[path = "client_requests.rs"]
+mod client_requests;
 #[path = "common/mod.rs"]
 mod common;
 #[path = "config_errors.rs"]

@@ -27,6 +27,25 @@ pub fn on_visible(mut then: impl FnMut() + 'static) {
     listener.forget();
 }
 
+/// Resolves once the page has painted what it holds now (the next frame, then a task): for work
+/// that should not delay the first view.
+pub async fn after_next_paint() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let then = Closure::once_into_js(move || {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        resolve.unchecked_ref(),
+                        0,
+                    );
+                }
+            });
+            let _ = window.request_animation_frame(then.unchecked_ref());
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep_ms(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -205,6 +205,13 @@ pub fn ServersView(
     // The form for a command typed here is its own wasm chunk, fetched when first opened.
     let command_form_opened = RwSignal::new(false);
     let saved = config.saved;
+    // The saved servers are their own chunk, fetched once the form is on screen (its fetch and
+    // compilation would otherwise hold up the first view).
+    let show_saved = RwSignal::new(false);
+    spawn_local(async move {
+        crate::platform::page::after_next_paint().await;
+        show_saved.set(true);
+    });
     let entries: Vec<CatalogEntry> = config
         .demo_servers
         .into_iter()
@@ -264,7 +271,7 @@ pub fn ServersView(
                 </Show>
             </details>
         </section>
-        {lazy_view(saved_servers::saved_servers(saved, on_use, on_stdio))}
+        {move || show_saved.get().then(|| lazy_view(saved_servers::saved_servers(saved.clone(), on_use, on_stdio)))}
         <section class="panel" aria-labelledby="catalog-heading">
             <h2 id="catalog-heading">"Servers"</h2>
             {config

@@ -176,6 +176,9 @@ pub enum ToolPreset {
     DeleteNote,
     /// `{}` → asks for the user's name (2026-07-28 input required), then greets them.
     AskName,
+    /// `{kind, prompt?}` → asks the client (sampling, elicitation or roots over a 2025 session)
+    /// and returns its answer.
+    AskClient,
 }
 
 impl ToolPreset {
@@ -188,6 +191,7 @@ impl ToolPreset {
             ToolPreset::Structured => "get-forecast",
             ToolPreset::DeleteNote => "delete-note",
             ToolPreset::AskName => "ask-name",
+            ToolPreset::AskClient => "ask-client",
         }
     }
 }

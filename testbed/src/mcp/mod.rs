@@ -4,6 +4,7 @@
 //! HTTP+SSE transport of 2024-11-05 at `/servers/<name>/mcp/sse` too ([`legacy_sse`]).
 
 pub mod catalog;
+pub mod client_requests;
 pub mod dispatch;
 pub mod input_required;
 pub mod legacy_sse;

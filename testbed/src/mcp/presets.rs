@@ -20,6 +20,7 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
             "Deletes a note by id. (The testbed stores no notes: nothing is really deleted.)"
         }
         ToolPreset::AskName => super::input_required::description(),
+        ToolPreset::AskClient => super::client_requests::description(),
     }
 }
 
@@ -39,6 +40,7 @@ pub fn annotations(preset: ToolPreset) -> Value {
 pub fn input_schema(preset: ToolPreset) -> Value {
     match preset {
         ToolPreset::AskName => super::input_required::input_schema(),
+        ToolPreset::AskClient => super::client_requests::input_schema(),
         ToolPreset::Echo => json!({
             "type": "object",
             "properties": {"message": {"type": "string", "description": "Text to echo"}},
@@ -162,6 +164,7 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
             .map(|id| text_result(format!("Deleted note {id} (nothing was stored)."))),
         // Answered by `input_required::call`, which needs the whole request.
         ToolPreset::AskName => Err(error_result("ask-name is answered elsewhere")),
+        ToolPreset::AskClient => Ok(super::client_requests::call(arguments, context).await),
     };
     outcome.unwrap_or_else(|error| error)
 }

@@ -62,6 +62,9 @@ pub struct Session {
     listen: std::sync::OnceLock<Listen>,
     log: Mutex<EventLog>,
     signal: watch::Sender<Signal>,
+    /// Requests sent to the client (`askClient`), waiting for its answer, by id.
+    asked: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Value>>>,
+    asked_so_far: std::sync::atomic::AtomicU64,
 }
 
 /// A `subscriptions/listen` stream (stateless): the notifications it agreed to carry.
@@ -165,7 +168,46 @@ impl Session {
                 ..EventLog::default()
             }),
             signal: watch::Sender::new(Signal::default()),
+            asked: Mutex::default(),
+            asked_so_far: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Sends the client the request `method` on `stream`; its answer (the whole JSON-RPC
+    /// response) arrives on the returned receiver.
+    pub fn ask_client(
+        &self,
+        stream: u64,
+        method: &str,
+        params: Value,
+    ) -> tokio::sync::oneshot::Receiver<Value> {
+        let n = self
+            .asked_so_far
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let id = format!("testbed-ask-{n}");
+        let (sender, answer) = tokio::sync::oneshot::channel();
+        self.asked
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .insert(id.clone(), sender);
+        let request =
+            serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.publish(stream, request, false);
+        answer
+    }
+
+    /// Hands the client's response to the request that waits for it; false when none does.
+    pub fn answer_from_client(&self, response: &Value) -> bool {
+        let Some(id) = response.get("id").and_then(Value::as_str) else {
+            return false;
+        };
+        let waiting = self
+            .asked
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .remove(id);
+        waiting.is_some_and(|sender| sender.send(response.clone()).is_ok())
     }
 
     fn log(&self) -> MutexGuard<'_, EventLog> {

@@ -198,7 +198,10 @@ async fn handle_post(
     let session = existing_session(&server, headers)?;
     caller.record_session(state, &server, &session.id);
     let (Some(method), Some(id)) = (method, id) else {
-        // A notification or a response to a server request.
+        // A notification, or a response to a server request (which goes to whoever asked).
+        if method.is_none() {
+            session.answer_from_client(&message);
+        }
         return Ok(StatusCode::ACCEPTED.into_response());
     };
     let params = message.get("params").cloned().unwrap_or(json!({}));
@@ -266,7 +269,8 @@ fn streams_progress(server: &McpServer, method: &str, params: &Value) -> bool {
             .get("name")
             .and_then(Value::as_str)
             .and_then(|name| server.catalog().tool(name).map(|t| t.preset))
-            == Some(ToolPreset::LongRunning)
+            .filter(|preset| matches!(preset, ToolPreset::LongRunning | ToolPreset::AskClient))
+            .is_some()
 }
 
 fn initialize(
