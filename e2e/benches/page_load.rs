@@ -14,7 +14,7 @@
 
 use std::time::Instant;
 
-use keyhole_e2e::demo::demo_server_url;
+use keyhole_e2e::demo::{demo_server_url, log_in_if_asked};
 use keyhole_e2e::{Browser, KeyholeProcess};
 
 const RUNS: usize = 7;
@@ -71,16 +71,7 @@ async fn main() {
         let server_url = demo_server_url(&keyhole, "demo").await;
         browser.fill("server-url-input", &server_url).await;
         browser.click("connect-button").await;
-        if browser
-            .first_of(&["login-username", "consent-approve"])
-            .await
-            == "login-username"
-        {
-            browser.fill("login-username", "demo").await;
-            browser.fill("login-password", "demo").await;
-            browser.click("login-submit").await;
-        }
-        browser.wait_testid("consent-approve").await;
+        log_in_if_asked(&browser).await;
         let clicked = Instant::now();
         browser.click("consent-approve").await;
         browser

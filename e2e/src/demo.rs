@@ -180,9 +180,9 @@ pub async fn demo_server_urls(keyhole: &KeyholeProcess) -> Vec<String> {
         .collect()
 }
 
-/// On the demo authorization server: signs in as demo/demo when asked, unticks `refuse`, and
-/// approves (or denies when `approve` is false).
-pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
+/// At the demo's authorization server: logs in as `demo` when the login page shows (a browser
+/// already logged in goes straight to consent); returns once the consent page is there.
+pub async fn log_in_if_asked(browser: &Browser) {
     if browser
         .first_of(&["login-username", "consent-approve"])
         .await
@@ -193,6 +193,11 @@ pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
         browser.click("login-submit").await;
     }
     browser.wait_testid("consent-approve").await;
+}
+/// On the demo authorization server: signs in as demo/demo when asked, unticks `refuse`, and
+/// approves (or denies when `approve` is false).
+pub async fn answer_consent(browser: &Browser, refuse: &[&str], approve: bool) {
+    log_in_if_asked(browser).await;
     for scope in refuse {
         browser.click(&format!("consent-scope-{scope}")).await;
     }
@@ -241,15 +246,21 @@ pub async fn replace_oauth_store(keyhole: &KeyholeProcess, document: &Value) -> 
 
 /// A JSON answer of the backend's API (with the per-launch API token).
 async fn api_get(keyhole: &KeyholeProcess, path: &str) -> Value {
+    let text = api_get_text(keyhole, path).await;
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} answers JSON: {e}"))
+}
+
+/// `GET` of one of the backend's routes with the API token; the body as text.
+pub async fn api_get_text(keyhole: &KeyholeProcess, path: &str) -> String {
     Client::new()
         .get(format!("{}{path}", keyhole.base_url))
         .header("X-Keyhole-Token", TEST_API_TOKEN)
         .send()
         .await
         .expect("the backend answers")
-        .json()
+        .text()
         .await
-        .unwrap_or_else(|e| panic!("{path} answers JSON: {e}"))
+        .unwrap_or_else(|e| panic!("{path} answers: {e}"))
 }
 
 /// Keyhole with the demo, and a browser signed in to the demo server.

@@ -2,6 +2,7 @@
 //! command), edit, clone, reorder, remove; export the list as `mcp.json` and import one; restart
 //! Keyhole and find them still there; connect from a saved entry.
 
+use keyhole_e2e::demo::api_get_text;
 use keyhole_e2e::testbed::TestbedProcess;
 use keyhole_e2e::{Browser, KeyholeProcess};
 
@@ -97,15 +98,7 @@ async fn servers_are_saved_edited_reordered_exported_imported_and_kept_across_a_
         .await;
 
     // Export: the file is an mcp.json catalog in the list's order, header included.
-    let exported = reqwest::Client::new()
-        .get(format!("{}/api/config/saved/export", keyhole.base_url))
-        .header("X-Keyhole-Token", keyhole_e2e::TEST_API_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let exported = api_get_text(&keyhole, "/api/config/saved/export").await;
     let (open_at, renamed_at, local_at) = (
         exported.find("\"open\"").unwrap(),
         exported.find("\"renamed\"").unwrap(),

@@ -32,6 +32,7 @@ pub mod random;
 pub mod recovery;
 pub mod report;
 pub mod resume;
+pub mod schema_choices;
 pub mod scopes;
 pub mod secret;
 pub mod sign_in_guard;

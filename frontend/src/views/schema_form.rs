@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 
+use keyhole_shared::schema_choices::choices;
 use leptos::prelude::*;
 use serde_json::{Map, Value};
 
@@ -75,19 +76,7 @@ fn schema_type(schema: &Value) -> Option<&str> {
 }
 
 fn scalar_of(schema: &Value) -> Option<Scalar> {
-    if let Some(values) = schema["enum"].as_array() {
-        // `enumNames` (an older form of titled enums) labels the values in order.
-        let names = schema["enumNames"].as_array();
-        let labelled = values.iter().enumerate().map(|(i, value)| {
-            let name = names.and_then(|n| n.get(i)).and_then(Value::as_str);
-            (
-                value.clone(),
-                name.map_or_else(|| scalar_text(value), str::to_owned),
-            )
-        });
-        return Some(Scalar::Enum(labelled.collect()));
-    }
-    if let Some(choices) = titled_choices(schema) {
+    if let Some(choices) = choices(schema) {
         return Some(Scalar::Enum(choices));
     }
     match schema_type(schema) {
@@ -98,28 +87,8 @@ fn scalar_of(schema: &Value) -> Option<Scalar> {
     }
 }
 
-/// A titled enum: `oneOf` (or `anyOf`) whose every entry is `{ "const": …, "title": … }`.
-fn titled_choices(schema: &Value) -> Option<Vec<(Value, String)>> {
-    let entries = schema["oneOf"].as_array().or(schema["anyOf"].as_array())?;
-    entries
-        .iter()
-        .map(|entry| {
-            let value = entry.get("const")?.clone();
-            let label = entry["title"]
-                .as_str()
-                .map_or_else(|| scalar_text(&value), str::to_owned);
-            Some((value, label))
-        })
-        .collect::<Option<Vec<_>>>()
-        .filter(|choices| !choices.is_empty())
-}
-
 fn scalar_text(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
+    keyhole_shared::schema_choices::text(value)
 }
 
 /// An array of scalars as the form shows it: one item per line.

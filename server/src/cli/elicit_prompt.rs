@@ -9,6 +9,7 @@
 
 use std::io::{BufRead, Write};
 
+use keyhole_shared::schema_choices::{choices, text};
 use serde_json::{Map, Value, json};
 
 /// Times one field is asked again after an answer the schema refuses.
@@ -92,36 +93,6 @@ fn read_line(input: &mut impl BufRead, output: &mut impl Write, prompt: &str) ->
     }
 }
 
-/// The choices of an enum property: (value, label).
-fn choices(property: &Value) -> Vec<(Value, String)> {
-    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    if let Some(values) = property["enum"].as_array() {
-        let names = property["enumNames"].as_array();
-        return values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                let name = names.and_then(|n| n.get(i)).and_then(Value::as_str);
-                (v.clone(), name.map_or_else(|| text(v), str::to_owned))
-            })
-            .collect();
-    }
-    let entries = property["oneOf"]
-        .as_array()
-        .or(property["anyOf"].as_array());
-    entries
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| {
-            let value = entry.get("const")?.clone();
-            let label = entry["title"]
-                .as_str()
-                .map_or_else(|| text(&value), str::to_owned);
-            Some((value, label))
-        })
-        .collect()
-}
-
 fn ask_field(
     name: &str,
     property: &Value,
@@ -130,7 +101,7 @@ fn ask_field(
     output: &mut impl Write,
 ) -> Field {
     let kind = property["type"].as_str().unwrap_or("string");
-    let options = choices(property);
+    let options = choices(property).unwrap_or_default();
     let title = property["title"].as_str().unwrap_or(name);
     let mut heading = format!(
         "  {title} ({kind}{})",
@@ -141,14 +112,7 @@ fn ask_field(
     }
     let _ = writeln!(output, "{heading}");
     for (i, (value, label)) in options.iter().enumerate() {
-        let _ = writeln!(
-            output,
-            "    {}) {label} [{}]",
-            i + 1,
-            value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned)
-        );
+        let _ = writeln!(output, "    {}) {label} [{}]", i + 1, text(value));
     }
     let default = property.get("default");
     let prompt = match default {
@@ -192,12 +156,7 @@ fn parse(answer: &str, kind: &str, options: &[(Value, String)]) -> Result<Value,
             .ok()
             .and_then(|n| n.checked_sub(1))
             .and_then(|i| options.get(i));
-        let by_value = options.iter().find(|(value, _)| {
-            value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned)
-                == answer
-        });
+        let by_value = options.iter().find(|(value, _)| text(value) == answer);
         return by_number
             .or(by_value)
             .map(|(value, _)| value.clone())
