@@ -10,61 +10,14 @@
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
+pub use keyhole_shared::tasks::{TaskSupport, created_task, is_terminal, poll_interval_ms};
+
 use crate::flows::session::{RpcError, Session};
 use crate::platform::page::sleep_ms;
 
-/// How a tool may be called, from the server's `tasks` capability and the tool's
-/// `execution.taskSupport`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TaskSupport {
-    /// A plain call only (the default).
-    Forbidden,
-    /// A plain call or a task, as the user chooses.
-    Optional,
-    /// A task only.
-    Required,
-}
-
-impl TaskSupport {
-    /// The support `server_capabilities` and `tool` (a `tools/list` entry) declare. Without the
-    /// server's `tasks.requests.tools.call`, no tool may run as a task, whatever it says.
-    pub fn of(server_capabilities: &Value, tool: &Value) -> Self {
-        if server_capabilities
-            .pointer("/tasks/requests/tools/call")
-            .is_none()
-        {
-            return Self::Forbidden;
-        }
-        match tool
-            .pointer("/execution/taskSupport")
-            .and_then(Value::as_str)
-        {
-            Some("required") => Self::Required,
-            Some("optional") => Self::Optional,
-            _ => Self::Forbidden,
-        }
-    }
-}
-
-/// Whether a task in `status` will not change any more.
-pub fn is_terminal(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled")
-}
-
-/// The task a `CreateTaskResult` carries.
-pub fn created_task(result: &Value) -> Option<Value> {
-    result
-        .get("task")
-        .filter(|task| task["taskId"].is_string())
-        .cloned()
-}
-
-/// The delay before the next `tasks/get`: the server's `pollInterval`, within reason.
+/// The delay before the next `tasks/get`, in milliseconds, as a browser timer takes it.
 fn poll_delay(task: &Value) -> i32 {
-    task["pollInterval"]
-        .as_u64()
-        .unwrap_or(1_000)
-        .clamp(100, 10_000) as i32
+    poll_interval_ms(task) as i32
 }
 
 /// How many times `tasks/result` is asked again after it failed without an answer from the
@@ -143,40 +96,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tool_runs_as_a_task_only_when_the_server_and_the_tool_both_say_so() {
-        let offers = json!({ "tasks": { "requests": { "tools": { "call": {} } } } });
-        let tool = |support: &str| json!({ "name": "t", "execution": { "taskSupport": support } });
-        assert_eq!(
-            TaskSupport::of(&offers, &tool("required")),
-            TaskSupport::Required
-        );
-        assert_eq!(
-            TaskSupport::of(&offers, &tool("optional")),
-            TaskSupport::Optional
-        );
-        assert_eq!(
-            TaskSupport::of(&offers, &tool("forbidden")),
-            TaskSupport::Forbidden
-        );
-        assert_eq!(
-            TaskSupport::of(&offers, &json!({ "name": "t" })),
-            TaskSupport::Forbidden
-        );
-        let lists_only = json!({ "tasks": { "list": {} } });
-        assert_eq!(
-            TaskSupport::of(&lists_only, &tool("required")),
-            TaskSupport::Forbidden
-        );
-    }
-
-    #[test]
-    fn a_created_task_is_read_from_its_result_and_polled_within_bounds() {
-        let created = json!({ "task": { "taskId": "t1", "status": "working", "pollInterval": 5 } });
-        let task = created_task(&created).unwrap();
-        assert_eq!(poll_delay(&task), 100);
-        assert_eq!(poll_delay(&json!({ "pollInterval": 1_000_000 })), 10_000);
+    fn the_poll_delay_is_the_shared_interval() {
+        assert_eq!(poll_delay(&json!({ "pollInterval": 5 })), 100);
         assert_eq!(poll_delay(&json!({})), 1_000);
-        assert!(created_task(&json!({ "content": [] })).is_none());
-        assert!(is_terminal("cancelled") && !is_terminal("input_required"));
     }
 }

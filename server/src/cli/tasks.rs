@@ -8,29 +8,15 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+pub(super) use keyhole_shared::tasks::offers_tool_tasks;
+use keyhole_shared::tasks::{created_task, is_terminal, poll_interval_ms};
+
 use super::CliError;
 use super::session::Session;
 
-/// Whether the server lets tools run as tasks (`tasks.requests.tools.call`).
-pub(super) fn offers_tool_tasks(initialize_result: &Value) -> bool {
-    initialize_result
-        .pointer("/capabilities/tasks/requests/tools/call")
-        .is_some()
-}
-
-/// Whether a task in `status` will not change any more.
-fn is_terminal(status: &str) -> bool {
-    matches!(status, "completed" | "failed" | "cancelled")
-}
-
-/// The delay before the next `tasks/get`: the server's `pollInterval`, within reason.
+/// The delay before the next `tasks/get`.
 fn poll_delay(task: &Value) -> Duration {
-    Duration::from_millis(
-        task["pollInterval"]
-            .as_u64()
-            .unwrap_or(1_000)
-            .clamp(100, 10_000),
-    )
+    Duration::from_millis(poll_interval_ms(task))
 }
 
 /// One line about the task's state.
@@ -49,12 +35,12 @@ fn status_line(task: &Value) -> String {
 /// Follows the task a `tools/call` created (its `CreateTaskResult`) and returns the tool's
 /// result.
 pub(super) async fn follow(session: &mut Session<'_>, created: &Value) -> Result<Value, CliError> {
-    let mut task = created["task"].clone();
-    let Some(id) = task["taskId"].as_str().map(str::to_owned) else {
+    let Some(mut task) = created_task(created) else {
         return Err(CliError::error(format!(
             "the server's answer to a call as a task names no task: {created}"
         )));
     };
+    let id = task["taskId"].as_str().unwrap_or_default().to_owned();
     let mut shown = status_line(&task);
     session.terminal.err(&shown);
     loop {
