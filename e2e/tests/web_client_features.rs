@@ -289,3 +289,57 @@ async fn the_demo_asks_for_sampling_elicitation_and_roots_and_the_panel_answers(
     result_contains(browser, "file:///srv/project").await;
     signed_in.close().await;
 }
+
+#[tokio::test]
+async fn the_demo_completes_by_context_runs_a_task_and_stops_a_cancelled_call() {
+    let signed_in = keyhole_e2e::demo::SignedIn::start().await;
+    let browser = &signed_in.browser;
+
+    // Completions: the city suggestions depend on the country typed in the other field.
+    browser.click("tab-resources").await;
+    browser.click("resource-template-city").await;
+    browser.fill("resource-template-arg-country", "Ja").await;
+    wait_suggestion(browser, "country", "Japan").await;
+    browser.fill("resource-template-arg-country", "Japan").await;
+    browser.fill("resource-template-arg-city", "K").await;
+    wait_suggestion(browser, "city", "Kyoto").await;
+    browser.click("resource-template-read").await;
+    browser
+        .wait_text("resource-result", |t| t.contains("K is a city in Japan"))
+        .await;
+
+    // The long-running tool as a task: created, polled, its result fetched.
+    browser.click("tab-tools").await;
+    browser.click("tool-item-long-running").await;
+    browser.click("tool-as-task").await;
+    browser.fill("tool-arg-steps", "3").await;
+    browser.fill("tool-arg-delayMs", "100").await;
+    browser.click("tool-run").await;
+    result_contains(browser, "Completed 3 steps").await;
+    browser.click("tab-protocol").await;
+    for method in ["tasks/get", "tasks/result"] {
+        browser
+            .wait_selector(&format!(
+                "[data-testid=\"protocol-entry\"][data-method=\"{method}\"]"
+            ))
+            .await;
+    }
+    browser.click("tab-tools").await;
+
+    // A plain call cancelled while it runs: the server is told and stops.
+    browser.click("tool-as-task").await;
+    browser.fill("tool-arg-steps", "50").await;
+    browser.click("tool-run").await;
+    browser.wait_testid("tool-progress").await;
+    browser.click("tool-cancel").await;
+    browser
+        .wait_text("tool-result", |t| t.contains("You cancelled the call"))
+        .await;
+    browser.click("tab-logs").await;
+    browser
+        .wait_selector_text("[data-testid=\"log-entry\"]", |t| {
+            t.contains("long-running: cancelled after")
+        })
+        .await;
+    signed_in.close().await;
+}

@@ -3,12 +3,16 @@
 
 #[path = "authorization_code_flow.rs"]
 mod authorization_code_flow;
+#[path = "cancellation.rs"]
+mod cancellation;
 #[path = "client_authentication.rs"]
 mod client_authentication;
 #[path = "client_requests.rs"]
 mod client_requests;
 #[path = "common/mod.rs"]
 mod common;
+#[path = "completions.rs"]
+mod completions;
 #[path = "config_errors.rs"]
 mod config_errors;
 #[path = "control_api.rs"]
@@ -35,5 +39,7 @@ mod resource_binding;
 mod sse_stream;
 #[path = "stateless_era.rs"]
 mod stateless_era;
+#[path = "tasks.rs"]
+mod tasks;
 #[path = "token_expiry.rs"]
 mod token_expiry;

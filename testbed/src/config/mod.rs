@@ -157,6 +157,44 @@ pub struct ToolConfig {
     /// match, to see how a client reports a server that breaks its own contract.
     #[serde(default)]
     pub output_schema: Option<serde_json::Value>,
+    /// Whether the tool runs as a task (2025-11-25 `execution.taskSupport`); defaults to
+    /// `optional` for `longRunning` and `forbidden` for the others.
+    #[serde(default)]
+    pub task_support: Option<TaskSupport>,
+}
+
+/// A tool's `execution.taskSupport`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum TaskSupport {
+    Forbidden,
+    Optional,
+    Required,
+}
+
+impl TaskSupport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskSupport::Forbidden => "forbidden",
+            TaskSupport::Optional => "optional",
+            TaskSupport::Required => "required",
+        }
+    }
+}
+
+/// What `completion/complete` suggests for one argument: a list of values, or lists that depend
+/// on the value of another argument (`context.arguments`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Completions {
+    Values(Vec<String>),
+    #[serde(rename_all = "camelCase")]
+    DependsOn {
+        /// The other argument whose value picks the list.
+        depends_on: String,
+        /// Its value → the suggestions.
+        values: std::collections::BTreeMap<String, Vec<String>>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -228,6 +266,9 @@ pub struct ResourceTemplateConfig {
     pub text: String,
     #[serde(default)]
     pub required_scopes: Vec<String>,
+    /// Suggestions `completion/complete` gives for the template's variables, by variable.
+    #[serde(default)]
+    pub completions: std::collections::BTreeMap<String, Completions>,
 }
 
 fn default_mime_type() -> String {
@@ -258,6 +299,9 @@ pub struct PromptArgumentConfig {
     pub description: Option<String>,
     #[serde(default)]
     pub required: bool,
+    /// Suggestions `completion/complete` gives for this argument.
+    #[serde(default)]
+    pub completions: Option<Completions>,
 }
 
 /// The authorization server.
@@ -488,6 +532,13 @@ impl ToolConfig {
         self.name
             .as_deref()
             .unwrap_or_else(|| self.preset.default_name())
+    }
+
+    pub fn task_support(&self) -> TaskSupport {
+        self.task_support.unwrap_or(match self.preset {
+            ToolPreset::LongRunning => TaskSupport::Optional,
+            _ => TaskSupport::Forbidden,
+        })
     }
 }
 

@@ -141,6 +141,15 @@ impl Catalog {
                     None => presets::annotations(tool.preset),
                 };
                 entry.insert("annotations".into(), annotations);
+                let task_support = tool.task_support();
+                if protocol_version == "2025-11-25"
+                    && task_support != crate::config::TaskSupport::Forbidden
+                {
+                    entry.insert(
+                        "execution".into(),
+                        json!({"taskSupport": task_support.as_str()}),
+                    );
+                }
                 Value::Object(entry)
             })
             .collect();

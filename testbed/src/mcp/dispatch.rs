@@ -79,6 +79,8 @@ pub struct RequestContext {
     /// The SSE stream answering this request; `None` when answering with plain JSON.
     pub stream: Option<u64>,
     pub progress_token: Option<Value>,
+    /// Fires when the client cancels the request (or the task it runs in).
+    pub cancellation: super::cancellation::Cancellation,
 }
 
 impl RequestContext {
@@ -126,20 +128,27 @@ pub fn server_info(server: &McpServer) -> Value {
     server_info
 }
 
-/// What every testbed server can do: list changes, logging, no resource subscriptions.
-pub fn server_capabilities() -> Value {
-    json!({
+/// What every testbed server can do at `protocol_version`: list changes, resource
+/// subscriptions, logging, completions, and tasks from 2025-11-25 (not in the stateless
+/// 2026-07-28, which has no sessions to keep them in).
+pub fn server_capabilities(protocol_version: &str) -> Value {
+    let mut capabilities = json!({
         "tools": {"listChanged": true},
         "resources": {"listChanged": true, "subscribe": true},
         "prompts": {"listChanged": true},
         "logging": {},
-    })
+        "completions": {},
+    });
+    if protocol_version == "2025-11-25" {
+        capabilities["tasks"] = super::tasks::capability();
+    }
+    capabilities
 }
 
 pub fn initialize_result(server: &McpServer, protocol_version: &str) -> Value {
     let mut result = json!({
         "protocolVersion": protocol_version,
-        "capabilities": server_capabilities(),
+        "capabilities": server_capabilities(protocol_version),
         "serverInfo": server_info(server),
     });
     if let Some(instructions) = &server.config.instructions {
@@ -190,6 +199,7 @@ pub(super) async fn handle_common(
             Ok(json!({}))
         }
         "prompts/get" => get_prompt(server, params),
+        "completion/complete" => super::completions::complete(&server.catalog(), params),
         "logging/setLevel" => {
             let level = params.get("level").and_then(Value::as_str).unwrap_or("");
             if context.session.set_log_level(level) {
@@ -205,6 +215,18 @@ pub(super) async fn handle_common(
             RpcError::INVALID_REQUEST,
             "the session is already initialized",
         )),
+        _ if method.starts_with("tasks/") && version == "2025-11-25" => {
+            super::tasks::handle(&context.session, method, params, |list| {
+                paged(server, params, list)
+            })
+            .await
+            .unwrap_or_else(|| {
+                Err(RpcError::new(
+                    RpcError::METHOD_NOT_FOUND,
+                    format!("method `{method}` not found"),
+                ))
+            })
+        }
         _ => Err(RpcError::new(
             RpcError::METHOD_NOT_FOUND,
             format!("method `{method}` not found"),
@@ -214,7 +236,11 @@ pub(super) async fn handle_common(
 
 /// One page of a list result (`{ "<items>": [...] }`) when the server pages its lists: the
 /// cursor is the offset of the page's first item, as text; one that is not is refused.
-fn paged(server: &McpServer, params: &Value, mut list: Value) -> Result<Value, RpcError> {
+pub(super) fn paged(
+    server: &McpServer,
+    params: &Value,
+    mut list: Value,
+) -> Result<Value, RpcError> {
     let Some(size) = server.config.page_size else {
         return Ok(list);
     };
@@ -253,13 +279,32 @@ async fn call_tool(
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| RpcError::new(RpcError::INVALID_PARAMS, "`name` is required"))?;
-    let preset = server
+    let (preset, task_support) = server
         .catalog()
         .tool(name)
-        .map(|tool| tool.preset)
+        .map(|tool| (tool.preset, tool.task_support()))
         .ok_or_else(|| RpcError::new(RpcError::INVALID_PARAMS, format!("unknown tool `{name}`")))?;
     if preset == crate::config::ToolPreset::AskName {
         return super::input_required::call(params, context);
+    }
+    if context.protocol_version() == "2025-11-25" {
+        use crate::config::TaskSupport;
+        match (params.get("task").is_some(), task_support) {
+            (true, TaskSupport::Forbidden) => {
+                return Err(RpcError::new(
+                    RpcError::METHOD_NOT_FOUND,
+                    format!("tool `{name}` does not run as a task"),
+                ));
+            }
+            (false, TaskSupport::Required) => {
+                return Err(RpcError::new(
+                    RpcError::METHOD_NOT_FOUND,
+                    format!("tool `{name}` runs only as a task: call it with `task`"),
+                ));
+            }
+            (true, _) => return Ok(super::tasks::start_tool(preset, params, context)),
+            (false, _) => {}
+        }
     }
     let arguments = params.get("arguments").cloned().unwrap_or(json!({}));
     Ok(presets::call(preset, &arguments, context).await)

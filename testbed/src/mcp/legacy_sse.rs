@@ -131,7 +131,8 @@ async fn post_message(
         );
     };
     let (Some(method), Some(id)) = (method, message.get("id").cloned()) else {
-        return accepted(); // a notification, or the answer to a server request
+        session.receive(&message); // a notification, or the answer to a server request
+        return accepted();
     };
     let params = message.get("params").cloned().unwrap_or(json!({}));
     let scopes = gated_item(&method, &params)
@@ -152,10 +153,14 @@ async fn post_message(
             .get("_meta")
             .and_then(|meta| meta.get("progressToken"))
             .cloned(),
+        cancellation: session.in_flight.start(&id),
     };
     tokio::spawn(async move {
         let outcome = handle_request(&server, &context, &method, &params).await;
-        session.publish(GET_STREAM, response_message(&id, outcome), false);
+        session.in_flight.finish(&id);
+        if !context.cancellation.is_cancelled() {
+            session.publish(GET_STREAM, response_message(&id, outcome), false);
+        }
     });
     accepted()
 }

@@ -3,8 +3,10 @@
 //! [`stateless`]). Each configured server lives at `/servers/<name>/mcp`, and speaks the
 //! HTTP+SSE transport of 2024-11-05 at `/servers/<name>/mcp/sse` too ([`legacy_sse`]).
 
+pub mod cancellation;
 pub mod catalog;
 pub mod client_requests;
+pub mod completions;
 pub mod dispatch;
 pub mod input_required;
 pub mod legacy_sse;
@@ -12,6 +14,7 @@ pub mod presets;
 pub mod resource_auth;
 pub mod session;
 pub mod stateless;
+pub mod tasks;
 pub mod transport;
 
 use std::sync::{Mutex, RwLock, RwLockReadGuard};

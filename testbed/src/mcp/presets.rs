@@ -13,7 +13,8 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
         ToolPreset::Add => "Adds two numbers.",
         ToolPreset::Weather => "Returns a (made-up) weather report for a city.",
         ToolPreset::LongRunning => {
-            "Runs for a while, sending a progress notification after every step."
+            "Runs for a while, sending a progress notification after every step; stops when \
+             cancelled. May run as a task."
         }
         ToolPreset::Structured => "Returns a (made-up) forecast for a city as structured content.",
         ToolPreset::DeleteNote => {
@@ -210,7 +211,13 @@ async fn long_running(arguments: &Value, context: &RequestContext) -> Result<Val
     let steps = optional_integer(arguments, "steps", 5, MAX_STEPS)?.max(1);
     let delay_ms = optional_integer(arguments, "delayMs", 200, MAX_DELAY_MS)?;
     for step in 1..=steps {
-        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(delay_ms)) => {}
+            () = context.cancellation.cancelled() => {
+                context.log("info", &format!("long-running: cancelled after {} of {steps} steps", step - 1));
+                return Err(error_result(format!("Cancelled after {} of {steps} steps.", step - 1)));
+            }
+        }
         context.progress(step, steps, &format!("step {step} of {steps}"));
         context.log(
             "debug",

@@ -65,6 +65,10 @@ pub struct Session {
     /// Requests sent to the client (`askClient`), waiting for its answer, by id.
     asked: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Value>>>,
     asked_so_far: std::sync::atomic::AtomicU64,
+    /// The client's requests being answered, which it may cancel.
+    pub in_flight: super::cancellation::InFlight,
+    /// The tasks the client created (2025-11-25).
+    pub tasks: super::tasks::TaskTable,
 }
 
 /// A `subscriptions/listen` stream (stateless): the notifications it agreed to carry.
@@ -170,6 +174,8 @@ impl Session {
             signal: watch::Sender::new(Signal::default()),
             asked: Mutex::default(),
             asked_so_far: std::sync::atomic::AtomicU64::new(0),
+            in_flight: Default::default(),
+            tasks: Default::default(),
         })
     }
 
@@ -195,6 +201,22 @@ impl Session {
             serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         self.publish(stream, request, false);
         answer
+    }
+
+    /// Takes a message from the client that needs no answer: a response to one of the server's
+    /// requests, or a notification (`notifications/cancelled` stops the request it names).
+    pub fn receive(&self, message: &Value) {
+        match message.get("method").and_then(Value::as_str) {
+            None => {
+                self.answer_from_client(message);
+            }
+            Some("notifications/cancelled") => {
+                if let Some(id) = message.pointer("/params/requestId") {
+                    self.in_flight.cancel(id);
+                }
+            }
+            Some(_) => {}
+        }
     }
 
     /// Hands the client's response to the request that waits for it; false when none does.
@@ -302,6 +324,11 @@ impl Session {
         self.signal.send_modify(|signal| signal.last_seq = seq);
     }
 
+    /// Ends a POST stream without a response (its request was cancelled).
+    pub fn end_stream(&self, stream: u64) {
+        self.publish(stream, Value::Null, true);
+    }
+
     /// Ends the session: every open stream finishes.
     pub fn close(&self) {
         self.signal.send_modify(|signal| signal.closed = true);
@@ -395,6 +422,9 @@ impl StreamState {
         loop {
             if let Some(event) = self.pending.pop_front() {
                 self.cursor = event.seq;
+                if event.message.is_null() {
+                    continue; // the end of a stream whose request was cancelled
+                }
                 let position = EventPosition {
                     stream: event.stream,
                     seq: event.seq,

@@ -311,7 +311,7 @@ pub async fn handle(
 fn discover_result(server: &McpServer) -> Value {
     let mut result = json!({
         "supportedVersions": supported_versions(server),
-        "capabilities": server_capabilities(),
+        "capabilities": server_capabilities(MODERN_VERSION),
         "ttlMs": 0,
         "cacheScope": "private",
     });

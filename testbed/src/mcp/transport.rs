@@ -199,9 +199,7 @@ async fn handle_post(
     caller.record_session(state, &server, &session.id);
     let (Some(method), Some(id)) = (method, id) else {
         // A notification, or a response to a server request (which goes to whoever asked).
-        if method.is_none() {
-            session.answer_from_client(&message);
-        }
+        session.receive(&message);
         return Ok(StatusCode::ACCEPTED.into_response());
     };
     let params = message.get("params").cloned().unwrap_or(json!({}));
@@ -237,13 +235,18 @@ pub(super) async fn answer_request(
         .and_then(|meta| meta.get("progressToken"))
         .cloned();
     let method = method.to_string();
+    let cancellation = session.in_flight.start(&id);
     if !use_sse {
         let context = RequestContext {
-            session,
+            session: Arc::clone(&session),
             stream: None,
             progress_token,
+            cancellation,
         };
         let outcome = handle_request(&server, &context, &method, &params).await;
+        session.in_flight.finish(&id);
+        // A cancelled request still gets its HTTP response (there is no other way to end the
+        // POST); the client has stopped waiting for it.
         return Ok(axum::Json(response_message(&id, outcome)).into_response());
     }
     let stream = session.open_post_stream();
@@ -252,10 +255,16 @@ pub(super) async fn answer_request(
         session: Arc::clone(&session),
         stream: Some(stream),
         progress_token,
+        cancellation,
     };
     tokio::spawn(async move {
         let outcome = handle_request(&server, &context, &method, &params).await;
-        session.publish(stream, response_message(&id, outcome), true);
+        session.in_flight.finish(&id);
+        if context.cancellation.is_cancelled() {
+            session.end_stream(stream); // no response to a cancelled request
+        } else {
+            session.publish(stream, response_message(&id, outcome), true);
+        }
     });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::default())
