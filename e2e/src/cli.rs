@@ -28,6 +28,8 @@ impl CliOutput {
 /// `keyhole cli` with its own OAuth store (`KEYHOLE_STORE`) in a temporary directory.
 pub struct Cli {
     dir: tempfile::TempDir,
+    /// `KEYHOLE_SECRETS` for its runs: `file` unless a test chooses (never the user's keychain).
+    secrets: &'static str,
 }
 
 impl Default for Cli {
@@ -40,7 +42,14 @@ impl Cli {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("a temporary directory"),
+            secrets: "file",
         }
+    }
+
+    /// The same CLI with its secrets kept where `mode` says (`memory`, `file`…).
+    pub fn with_secrets(mut self, mode: &'static str) -> Self {
+        self.secrets = mode;
+        self
     }
 
     pub fn store_path(&self) -> PathBuf {
@@ -58,6 +67,7 @@ impl Cli {
             .arg("cli")
             .args(args)
             .env("KEYHOLE_STORE", self.store_path())
+            .env("KEYHOLE_SECRETS", self.secrets)
             .env("RUST_LOG", "warn")
             // No desktop browser may open (`xdg-open` is not found): the tests play it.
             .env("PATH", self.dir.path())

@@ -234,6 +234,8 @@ impl KeyholeProcess {
             .env("XDG_CONFIG_HOME", store_dir.path())
             .env("KEYHOLE_STORE", store_dir.path().join("oauth-store.json"))
             .env("KEYHOLE_API_TOKEN", TEST_API_TOKEN)
+            // Never the user's keychain (an argument `--secrets` still wins).
+            .env("KEYHOLE_SECRETS", "file")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -89,7 +89,16 @@ async fn status_shows_what_is_held_and_forget_drops_tokens_the_registration_or_b
     let cli = Cli::new();
 
     let empty = succeeds(&cli, &["auth", "status"]).await;
-    assert_eq!(empty.stdout.trim(), "The OAuth store is empty.");
+    assert_eq!(
+        empty.stdout.lines().collect::<Vec<_>>(),
+        [
+            "The OAuth store is empty.",
+            &format!(
+                "Secrets are kept in the store file {}.",
+                cli.store_path().display()
+            )
+        ]
+    );
     let unsaid = cli.run(&["--url", &url, "auth", "forget"]).await;
     assert_eq!(unsaid.code, 2, "bad usage: {unsaid:?}");
     assert!(unsaid.stderr.contains("--tokens"), "{unsaid:?}");
@@ -196,4 +205,33 @@ async fn after_the_authorization_server_restarts_an_unattended_command_signs_in_
         "the forgotten registration was replaced"
     );
     assert_eq!(after["tokens"]["expired"], false, "{after}");
+}
+
+#[tokio::test]
+async fn with_secrets_in_memory_the_store_file_holds_no_token_and_they_end_with_the_run() {
+    let testbed = start_testbed(0);
+    let url = testbed.mcp_url("main");
+    let cli = Cli::new().with_secrets("memory");
+    succeeds(&cli, &["--url", &url, "--non-interactive", "tools", "list"]).await;
+
+    // The run signed in and wrote the store: its tokens are references, never values.
+    let store: Value = serde_json::from_str(&cli.store_text()).unwrap();
+    let tokens = &store["credentials"][0]["tokens"];
+    for name in ["access_token", "refresh_token"] {
+        let written = tokens[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} in {store}"));
+        assert!(written.starts_with("keyhole-secret:"), "{name}: {written}");
+    }
+
+    // The next run has no memory of them: nothing is held, and it says where secrets are kept.
+    let after = succeeds(&cli, &["--url", &url, "auth", "status"]).await;
+    assert!(
+        after
+            .stdout
+            .contains("Secrets are kept in this process's memory"),
+        "{after:?}"
+    );
+    let held = status(&cli, &url).await;
+    assert_eq!(held["tokens"], Value::Null, "{held}");
 }

@@ -50,13 +50,24 @@ async fn plain_keyhole_runs_the_demo_and_lists_its_servers() {
     );
     let control = config["demoControlUrl"].as_str().unwrap();
     assert!(printed.contains(control), "{printed}");
+    // Where secrets are kept is said at start (the harness asks for the file).
+    let printed = keyhole.stdout_containing("Secrets are kept").join("\n");
+    assert!(
+        printed.contains("Secrets are kept in the store file (mode 0600), as asked."),
+        "{printed}"
+    );
     let page = reqwest::get(control).await.unwrap();
     assert_eq!(page.status(), 200);
 }
 
 #[tokio::test]
 async fn no_demo_means_no_demo_servers() {
-    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let keyhole = KeyholeProcess::web(&["--no-demo", "--secrets", "memory"]);
+    let printed = keyhole.stdout_containing("Secrets are kept").join("\n");
+    assert!(
+        printed.contains("Secrets are kept in this process's memory only"),
+        "the option wins over $KEYHOLE_SECRETS: {printed}"
+    );
     let config = api_config(&keyhole).await;
     assert_eq!(config["demoServers"], serde_json::json!([]));
     assert!(config.get("demoControlUrl").is_none());

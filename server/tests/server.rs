@@ -87,6 +87,8 @@ mod oauth_refresh;
 mod oauth_registration;
 #[path = "oauth_step_up.rs"]
 mod oauth_step_up;
+#[path = "oauth_store_keychain.rs"]
+mod oauth_store_keychain;
 #[path = "perimeter_router.rs"]
 mod perimeter_router;
 #[path = "saved_servers_api.rs"]

@@ -37,6 +37,7 @@ pub mod scopes;
 pub mod secret;
 pub mod sign_in_guard;
 pub mod store;
+pub mod store_secrets;
 pub mod tasks;
 pub mod tokens;
 pub mod web_url;

@@ -79,6 +79,7 @@ pub(super) async fn status(
     let document = store
         .read_document()
         .map_err(|e| CliError::error(e.to_string()))?;
+    let secrets = store_place(&store);
     let mut issuers: Vec<(String, Issuer)> = document
         .credentials
         .iter()
@@ -101,7 +102,7 @@ pub(super) async fn status(
         .map(|(url, issuer)| describe(&document, url, issuer, now))
         .collect();
     if connection.json {
-        terminal.out(&json!({ "servers": servers }).to_string());
+        terminal.out(&json!({ "servers": servers, "secretsIn": secrets }).to_string());
         return Ok(EXIT_OK);
     }
     if servers.is_empty() {
@@ -113,7 +114,16 @@ pub(super) async fn status(
     for server in &servers {
         print_server(server, terminal);
     }
+    terminal.out(&format!("Secrets are kept in {secrets}."));
     Ok(EXIT_OK)
+}
+
+/// Where the store keeps its secrets, with the file's path when that is where.
+fn store_place(store: &FileStore) -> String {
+    match store.vault_name() {
+        Some(vault) => vault.to_owned(),
+        None => format!("the store file {}", store.path().display()),
+    }
 }
 
 /// One server at one authorization server, as JSON without any secret.

@@ -35,6 +35,7 @@ use std::process::ExitCode;
 use keyhole_shared::store::Forget;
 
 use crate::native::oauth_store::FileStore;
+use crate::native::secret_vault::SecretsMode;
 
 pub use args::ClientArgs;
 use args::{ClientCommand, PromptsCommand, ResourcesCommand, ToolsCommand};
@@ -150,7 +151,8 @@ fn open_store(store: Option<FileStore>) -> Result<FileStore, CliError> {
     match store {
         Some(store) => Ok(store),
         None => {
-            let store = FileStore::from_env().map_err(|e| CliError::error(e.to_string()))?;
+            let mode = SecretsMode::from_env().map_err(CliError::usage)?;
+            let (store, _) = FileStore::open(mode).map_err(|e| CliError::error(e.to_string()))?;
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
             }

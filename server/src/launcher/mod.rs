@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::catalog::Catalog;
 use crate::cli::{self, ClientArgs};
 use crate::native::mcp_client::stdio_guard;
+use crate::native::secret_vault::SecretsMode;
 use crate::web::hub::HubOptions;
 use crate::web::security::ApiToken;
 use crate::web::{self, ServeOptions};
@@ -104,6 +105,13 @@ struct WebArgs {
     /// "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Where tokens, refresh tokens and client secrets are kept: `auto` (the OS keychain — Secret
+    /// Service, Keychain or Credential Manager — when one answers, else the store file), `keyring`
+    /// (the keychain or an error), `file` (the 0600 store file) or `memory` (gone when Keyhole
+    /// stops). The CLI follows $KEYHOLE_SECRETS. Secrets found in the file are moved to the
+    /// keychain at start.
+    #[arg(long, value_enum, env = "KEYHOLE_SECRETS", default_value_t = SecretsMode::Auto, ignore_case = true)]
+    secrets: SecretsMode,
 }
 
 /// The catalog found where MCP users keep one (see [`Catalog::default_location`]); one that
@@ -207,6 +215,7 @@ fn run_web(args: WebArgs) -> ExitCode {
         demo_port,
         catalog,
         hub,
+        secrets: args.secrets,
     };
     report(runtime().and_then(|rt| rt.block_on(web::serve(options)).map_err(|e| e.to_string())))
 }

@@ -16,6 +16,14 @@
 //!   `<name>.damaged-<time>` (kept for the user, still 0600) with a warning saying where, and
 //!   Keyhole goes on with an empty store. A file written by a newer Keyhole is refused, not moved.
 //!
+//! * with a vault ([`super::secret_vault`], the OS keychain by default when there is one), the
+//!   file holds no secret: each is written to the vault and replaced by a reference before the
+//!   document is written, and put back when it is read. A file written without a vault is
+//!   migrated when Keyhole starts ([`FileStore::tidy`]): its secrets move to the vault and the
+//!   file is rewritten without them. A reference the vault cannot resolve (the keychain was
+//!   reset, or `--secrets file` after `keyring`) drops what held it, with a warning: the user
+//!   signs in again.
+//!
 //! The location is `$KEYHOLE_STORE` when set, else `oauth-store.json` in Keyhole's directory
 //! under the user's configuration directory.
 
@@ -24,16 +32,32 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use keyhole_shared::secret::Secret;
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
+
+use super::secret_vault::{SecretVault, SecretsMode};
 
 /// Overrides the store's location.
 pub const STORE_ENV: &str = "KEYHOLE_STORE";
 const FILE_NAME: &str = "oauth-store.json";
+/// How a secret kept in the vault is written in the file: this, then its fingerprint.
+const REFERENCE_PREFIX: &str = "keyhole-secret:";
 
-/// The OAuth store in a file.
+/// The OAuth store in a file, its secrets in a vault when there is one.
 #[derive(Clone, Debug)]
 pub struct FileStore {
     path: PathBuf,
+    vault: Option<Arc<dyn SecretVault>>,
+    /// Secrets read from or written to the vault, by fingerprint (an entry never changes).
+    known: Arc<Mutex<HashMap<String, Secret>>>,
+}
+
+/// The fingerprint a reference names, if `secret` is one.
+fn reference_of(secret: &Secret) -> Option<&str> {
+    secret.expose().strip_prefix(REFERENCE_PREFIX)
 }
 
 fn io_error(action: &str, path: &Path, error: &std::io::Error) -> StoreError {
@@ -41,16 +65,47 @@ fn io_error(action: &str, path: &Path, error: &std::io::Error) -> StoreError {
 }
 
 impl FileStore {
+    /// A store whose secrets stay in the file.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            vault: None,
+            known: Arc::default(),
+        }
     }
 
-    /// `$KEYHOLE_STORE`, else the default location.
+    /// The same store with its secrets in `vault` (`None`: in the file).
+    pub fn with_vault(mut self, vault: Option<Arc<dyn SecretVault>>) -> Self {
+        self.vault = vault;
+        self
+    }
+
+    /// `$KEYHOLE_STORE`, else the default location; secrets in the file.
     pub fn from_env() -> Result<Self, StoreError> {
         match std::env::var_os(STORE_ENV).filter(|v| !v.is_empty()) {
             Some(path) => Ok(Self::new(path)),
             None => Self::default_path().map(Self::new),
         }
+    }
+
+    /// [`FileStore::from_env`] with its secrets where `mode` says, and the sentence saying
+    /// where that is (shown at start).
+    pub fn open(mode: SecretsMode) -> Result<(Self, String), StoreError> {
+        let store = Self::from_env()?;
+        let (vault, place) = super::secret_vault::choose(mode).map_err(|e| {
+            StoreError::Io(format!(
+                "{e} (use --secrets file to keep them in the store file)"
+            ))
+        })?;
+        Ok((
+            store.with_vault(vault),
+            format!("Secrets are kept {place}."),
+        ))
+    }
+
+    /// What keeps the secrets when it is not the file ("the OS keychain").
+    pub fn vault_name(&self) -> Option<&'static str> {
+        self.vault.as_ref().map(|vault| vault.describe())
     }
 
     /// `<config dir>/keyhole/oauth-store.json`.
@@ -120,7 +175,15 @@ impl FileStore {
         }
     }
 
+    /// The document with its secrets in place.
     fn read_file(&self) -> Result<StoreDocument, StoreError> {
+        let mut document = self.read_raw()?;
+        self.resolve(&mut document);
+        Ok(document)
+    }
+
+    /// The document as the file has it (references to the vault's secrets unresolved).
+    fn read_raw(&self) -> Result<StoreDocument, StoreError> {
         match fs::read_to_string(&self.path) {
             Ok(text) => StoreDocument::from_json(&text),
             Err(e) if e.kind() == ErrorKind::NotFound => Ok(StoreDocument::default()),
@@ -128,10 +191,110 @@ impl FileStore {
         }
     }
 
-    /// At start: removes temporary files a killed writer left and sets a damaged file aside.
+    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
+        self.known
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Replaces every reference by the vault's secret; what cannot be resolved is dropped.
+    fn resolve(&self, document: &mut StoreDocument) {
+        let mut unreadable = None;
+        document.for_each_secret(|secret| {
+            let Some(fingerprint) = reference_of(secret).map(str::to_owned) else {
+                return;
+            };
+            if let Some(known) = self.known().get(&fingerprint) {
+                *secret = known.clone();
+                return;
+            }
+            let Some(vault) = &self.vault else {
+                return;
+            };
+            match vault.get(&fingerprint) {
+                // A value that is not what the reference names is not used.
+                Ok(Some(value)) if Secret::new(value.as_str()).fingerprint() == fingerprint => {
+                    let value = Secret::new(value);
+                    self.known().insert(fingerprint, value.clone());
+                    *secret = value;
+                }
+                Ok(_) => {}
+                Err(error) => unreadable = Some(error),
+            }
+        });
+        let dropped = document.drop_missing_secrets(|secret| reference_of(secret).is_some());
+        if dropped > 0 {
+            let why = match (&self.vault, unreadable) {
+                (None, _) => "they are in the OS keychain, which is not in use (--secrets)".into(),
+                (Some(_), Some(error)) => error.to_string(),
+                (Some(vault), None) => format!("{} no longer has them", vault.describe()),
+            };
+            tracing::warn!(
+                "{dropped} stored credential(s) of {} cannot be read back ({why}); sign in again for those servers",
+                self.path.display()
+            );
+        }
+    }
+
+    /// Moves the document's secrets into the vault and leaves references in their place (no-op
+    /// without a vault).
+    fn externalize(&self, document: &mut StoreDocument) -> Result<(), StoreError> {
+        let Some(vault) = &self.vault else {
+            return Ok(());
+        };
+        let mut failure = None;
+        document.for_each_secret(|secret| {
+            if failure.is_some() || reference_of(secret).is_some() {
+                return;
+            }
+            let fingerprint = secret.fingerprint();
+            if !self.known().contains_key(&fingerprint) {
+                if let Err(error) = vault.set(&fingerprint, secret.expose()) {
+                    failure = Some(error);
+                    return;
+                }
+                self.known().insert(fingerprint.clone(), secret.clone());
+            }
+            *secret = Secret::new(format!("{REFERENCE_PREFIX}{fingerprint}"));
+        });
+        match failure {
+            None => Ok(()),
+            Some(error) => Err(StoreError::Io(format!(
+                "{error}; nothing was written (unlock the keychain, or use --secrets file)"
+            ))),
+        }
+    }
+
+    /// The fingerprints a document (as written) refers to.
+    fn references(document: &StoreDocument) -> HashSet<String> {
+        let mut references = HashSet::new();
+        document.clone().for_each_secret(|secret| {
+            if let Some(fingerprint) = reference_of(secret) {
+                references.insert(fingerprint.to_owned());
+            }
+        });
+        references
+    }
+
+    /// At start: removes temporary files a killed writer left, sets a damaged file aside, and
+    /// moves secrets written in the file into the vault (when there is one).
     pub fn tidy(&self) -> Result<(), StoreError> {
-        let _lock = self.lock()?;
-        self.read_or_set_aside().map(drop)
+        let lock = self.lock()?;
+        self.read_or_set_aside()?;
+        let mut inline = false;
+        self.read_raw()?
+            .for_each_secret(|secret| inline |= reference_of(secret).is_none());
+        drop(lock);
+        if self.vault.is_none() || !inline {
+            return Ok(());
+        }
+        self.update(|_| Ok(()))?;
+        tracing::info!(
+            "moved the secrets of {} into {}",
+            self.path.display(),
+            self.vault_name().unwrap_or_default()
+        );
+        Ok(())
     }
 
     /// Takes the writers' lock (released when the file is dropped) and removes leftovers of writers
@@ -231,11 +394,15 @@ impl FileStore {
     ) -> Result<(R, StoreDocument), StoreError> {
         let lock = self.lock()?;
         let mut document = self.read_or_set_aside()?;
+        let before = Self::references(&self.read_raw().unwrap_or_default());
         let result = change(&mut document)?;
         document.revision += 1;
-        self.write_atomically(&document)?;
+        let mut written = document.clone();
+        self.externalize(&mut written)?;
+        self.write_atomically(&written)?;
         // Dropping `lock` closes the file and releases the lock.
         drop(lock);
+        self.forget_unreferenced(before, &written);
         Ok((result, document))
     }
 
@@ -258,6 +425,20 @@ impl FileStore {
             Ok(())
         })?;
         Ok(written)
+    }
+
+    /// Deletes from the vault the secrets the last write dropped.
+    fn forget_unreferenced(&self, before: HashSet<String>, written: &StoreDocument) {
+        let Some(vault) = &self.vault else {
+            return;
+        };
+        let still = Self::references(written);
+        for fingerprint in before.difference(&still) {
+            self.known().remove(fingerprint);
+            if let Err(error) = vault.delete(fingerprint) {
+                tracing::warn!(%error, "a secret Keyhole no longer uses is left in the keychain");
+            }
+        }
     }
 
     fn write_atomically(&self, document: &StoreDocument) -> Result<(), StoreError> {

@@ -198,6 +198,8 @@ pub struct ServeOptions {
     /// The `--config` catalog, already checked.
     pub catalog: Option<Catalog>,
     pub hub: HubOptions,
+    /// Where the OAuth store keeps its secrets.
+    pub secrets: crate::native::secret_vault::SecretsMode,
 }
 
 /// Why the server could not start, worded for the person who ran `keyhole`.
@@ -216,6 +218,8 @@ pub enum ServeError {
     Demo(#[from] keyhole_testbed::StartError),
     #[error("the server stopped: {0}")]
     Io(#[from] io::Error),
+    #[error("{0}")]
+    Secrets(String),
 }
 
 /// Binds, prints where to open the app, and serves until Ctrl+C.
@@ -238,13 +242,19 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let hub = Hub::new(options.hub);
     hub.spawn_reaper();
     let mut state = AppState::new(options.token, bound).with_hub(hub.clone());
-    match FileStore::from_env() {
-        Ok(store) => {
+    let mut secrets_place = None;
+    match FileStore::open(options.secrets) {
+        Ok((store, place)) => {
             tracing::info!(path = %store.path().display(), "OAuth store");
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
             }
             state = state.with_store(Arc::new(store));
+            secrets_place = Some(place);
+        }
+        // The keychain was asked for by name: running without it would surprise.
+        Err(error) if options.secrets == crate::native::secret_vault::SecretsMode::Keyring => {
+            return Err(ServeError::Secrets(error.to_string()));
         }
         Err(error) => tracing::warn!(%error, "running without an OAuth store"),
     }
@@ -285,6 +295,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
             "  Catalog: {} server(s){source}, listed in the servers view",
             catalog.servers.len()
         );
+    }
+    if let Some(place) = secrets_place {
+        println!("  {place}");
     }
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");
