@@ -138,3 +138,80 @@ async fn servers_are_saved_edited_reordered_exported_imported_and_kept_across_a_
         .await;
     browser.close().await;
 }
+
+/// A server whose authorization server registers nobody: only a client registered in advance
+/// signs in; its challenges name no scope, so the scopes asked for are the saved ones.
+const REGISTERED_ONLY: &str = r#"{ "servers": [
+  { "name": "signed", "auth": { "mode": "oauth", "baseScopes": ["mcp"], "challengeStyle": "bare" },
+    "tools": [{ "preset": "echo" }] }
+], "oauth": { "scopesSupported": ["mcp", "extra"], "defaultScopes": ["mcp"],
+  "dynamicRegistration": false, "consent": "auto",
+  "users": [{ "username": "u", "password": "p" }],
+  "staticClients": [{ "clientId": "registered-in-advance", "tokenEndpointAuthMethod": "none",
+                      "redirectUris": ["http://127.0.0.1:1/oauth/callback"] }] } }"#;
+
+#[tokio::test]
+async fn a_saved_servers_protocol_version_and_sign_in_settings_are_used_and_held_credentials_shown()
+{
+    let testbed = TestbedProcess::start(REGISTERED_ONLY);
+    let url = testbed.mcp_url("signed");
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    browser.client.goto(&keyhole.open_url).await.unwrap();
+    browser.wait_testid("saved-empty").await;
+
+    browser.click("saved-add").await;
+    browser.fill("saved-name-input", "signed").await;
+    browser.fill("saved-url-input", &url).await;
+    browser.click("saved-more").await;
+    browser.choose("saved-protocol-select", "2025-06-18").await;
+    browser
+        .fill("saved-client-id-input", "registered-in-advance")
+        .await;
+    browser.fill("saved-scopes-input", "mcp extra").await;
+    browser.click("saved-save").await;
+    browser.wait_testid("saved-item-signed").await;
+    let exported = api_get_text(&keyhole, "/api/config/saved/export").await;
+    assert!(
+        exported.contains("\"protocolVersion\": \"2025-06-18\"")
+            && exported.contains("\"clientId\": \"registered-in-advance\""),
+        "{exported}"
+    );
+
+    // One click: the sign-in uses the client and scopes saved, the session the version saved.
+    browser.click("saved-connect-signed").await;
+    browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    browser
+        .wait_text("protocol-version", |t| t.starts_with("2025-06-18"))
+        .await;
+    let state: serde_json::Value =
+        reqwest::get(format!("{}/control/api/state", testbed.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let token = state["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| {
+            t["kind"]
+                .as_str()
+                .is_some_and(|k| k.eq_ignore_ascii_case("access"))
+        })
+        .unwrap_or_else(|| panic!("an access token: {state}"));
+    assert_eq!(token["clientId"], "registered-in-advance", "{token}");
+    assert_eq!(
+        token["scopes"],
+        serde_json::json!(["mcp", "extra"]),
+        "{token}"
+    );
+
+    // Back on the servers view, the entry says Keyhole holds its credentials.
+    browser.click("disconnect-button").await;
+    browser.wait_testid("saved-held-signed").await;
+    browser.close().await;
+}

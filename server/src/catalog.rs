@@ -25,6 +25,15 @@
 //! The auth methods (`none`, `client_secret_basic`, `client_secret_post`) are optional: without
 //! one, a client with a secret uses what the server announces, `client_secret_basic` first.
 //!
+//! Keyhole's `oauth` object says how to authorize at an ordinary OAuth server when dynamic
+//! registration is not what the user wants, and `protocolVersion` pins the MCP version asked for:
+//!
+//! ```json
+//! "oauth": {"clientId": "registered-in-advance", "clientSecret": "…", "scopes": "mcp files:read",
+//!           "clientMetadataUrl": "https://example.com/keyhole-client.json"},
+//! "protocolVersion": "2025-06-18"
+//! ```
+//!
 //! Other keys of an entry are ignored (catalogs carry other clients' settings); unknown keys inside
 //! `enterprise` are errors, since a typo there would silently lose a setting. Every error names the
 //! field, e.g. `mcpServers.corp.enterprise.idpIssuer`.
@@ -34,9 +43,9 @@ use std::path::{Path, PathBuf};
 use crate::native::mcp_client::HttpTransport;
 use crate::native::mcp_client::stdio::StdioCommand;
 use keyhole_shared::ScopeSet;
-use keyhole_shared::api::{CatalogEntry, StdioEntry};
+use keyhole_shared::api::{CatalogEntry, EntryOAuth, StdioEntry};
 use keyhole_shared::oauth_client::{
-    EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
+    ClientId, EnterpriseConfig, Issuer, PreRegisteredClient, TokenEndpointAuthMethod,
 };
 use serde_json::{Map, Value};
 
@@ -82,6 +91,10 @@ pub struct HttpServer {
     pub headers: Vec<(String, String)>,
     /// Enterprise-managed authorization settings, when the entry has them.
     pub enterprise: Option<EnterpriseConfig>,
+    /// OAuth settings (`oauth`), when the entry has them.
+    pub oauth: Option<EntryOAuth>,
+    /// The MCP version to ask for (`protocolVersion`), instead of negotiating.
+    pub protocol_version: Option<String>,
 }
 
 /// A catalog that cannot be used, with the file and field in the message.
@@ -142,18 +155,15 @@ impl Catalog {
             .map(|server| {
                 let mut entry = CatalogEntry {
                     name: server.name.clone(),
-                    url: None,
-                    unsupported_reason: None,
-                    description: None,
-                    headers: Vec::new(),
-                    enterprise: None,
-                    stdio: None,
+                    ..CatalogEntry::default()
                 };
                 match &server.transport {
                     Transport::Http(http) => {
                         entry.url = Some(http.url.clone());
                         entry.headers = http.headers.clone();
                         entry.enterprise = http.enterprise.clone();
+                        entry.oauth = http.oauth.clone();
+                        entry.protocol_version = http.protocol_version.clone();
                     }
                     Transport::Stdio(command) => {
                         entry.stdio = Some(StdioEntry {
@@ -233,11 +243,23 @@ fn transport(name: &str, entry: &Value, at: &str) -> Result<Transport, String> {
         None | Some(Value::Null) => None,
         Some(value) => Some(enterprise(value, &format!("{at}.enterprise"))?),
     };
+    let oauth = match entry.get("oauth") {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(oauth(value, &format!("{at}.oauth"))?),
+    };
+    let protocol_version = optional_text(entry, "protocolVersion", at)?
+        .map(|version| {
+            crate::native::mcp_client::known_protocol_version(version)
+                .map_err(|known| format!("{at}.protocolVersion: {version:?}: {known}"))
+        })
+        .transpose()?;
     Ok(Transport::Http(Box::new(HttpServer {
         url: url.to_owned(),
         transport,
         headers,
         enterprise,
+        oauth,
+        protocol_version,
     })))
 }
 
@@ -350,6 +372,42 @@ fn enterprise(value: &Value, at: &str) -> Result<EnterpriseConfig, String> {
         ),
         resource_client: client("")?,
     })
+}
+
+/// The keys of an `oauth` object.
+const OAUTH_KEYS: [&str; 4] = ["clientId", "clientSecret", "scopes", "clientMetadataUrl"];
+
+/// An entry's `oauth` object: unknown keys are errors (a typo would silently lose a setting).
+fn oauth(value: &Value, at: &str) -> Result<EntryOAuth, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("{at}: must be an object"))?;
+    if let Some(unknown) = object.keys().find(|k| !OAUTH_KEYS.contains(&k.as_str())) {
+        return Err(format!(
+            "{at}.{unknown}: unknown setting (known: {})",
+            OAUTH_KEYS.join(", ")
+        ));
+    }
+    let text = |key: &str| -> Result<Option<String>, String> {
+        Ok(optional_text(object, key, at)?
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned))
+    };
+    let settings = EntryOAuth {
+        client_id: text("clientId")?.map(ClientId::new),
+        client_secret: text("clientSecret")?.map(Into::into),
+        scopes: text("scopes")?.map(|scopes| ScopeSet::parse(&scopes)),
+        client_metadata_url: text("clientMetadataUrl")?,
+    };
+    if settings.client_secret.is_some() && settings.client_id.is_none() {
+        return Err(format!("{at}.clientSecret: needs a clientId"));
+    }
+    if let Some(url) = &settings.client_metadata_url {
+        keyhole_shared::oauth_client::identity::metadata_document_client(url)
+            .map_err(|e| format!("{at}.clientMetadataUrl: {e}"))?;
+    }
+    Ok(settings)
 }
 
 fn required_text<'v>(
@@ -525,6 +583,26 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_carries_its_sign_in_settings_and_protocol_version() {
+        let Transport::Http(server) = only(json!({"mcpServers": {"a": {
+            "url": "http://x/mcp", "protocolVersion": "2025-06-18",
+            "oauth": {"clientId": "c", "clientSecret": "s", "scopes": "mcp files:read",
+                      "clientMetadataUrl": "https://example.com/client.json"}}}}))
+        .unwrap() else {
+            panic!("an HTTP entry");
+        };
+        assert_eq!(server.protocol_version.as_deref(), Some("2025-06-18"));
+        let oauth = server.oauth.unwrap();
+        assert_eq!(oauth.client_id.unwrap().as_str(), "c");
+        assert_eq!(oauth.client_secret.unwrap().expose(), "s");
+        assert_eq!(oauth.scopes.unwrap(), ScopeSet::parse("mcp files:read"));
+        assert_eq!(
+            oauth.client_metadata_url.as_deref(),
+            Some("https://example.com/client.json")
+        );
+    }
+
+    #[test]
     fn every_error_names_its_field() {
         let cases = [
             (json!({}), "no \"mcpServers\" object"),
@@ -558,6 +636,23 @@ mod tests {
                     "clientAuthMethod": "private_key_jwt"}}}}),
                 "mcpServers.a.enterprise.clientAuthMethod: \"private_key_jwt\" is not one of none, \
                  client_secret_basic, client_secret_post",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "oauth": {"clientID": "c"}}}}),
+                "mcpServers.a.oauth.clientID: unknown setting",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "oauth": {"clientSecret": "s"}}}}),
+                "mcpServers.a.oauth.clientSecret: needs a clientId",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/",
+                    "oauth": {"clientMetadataUrl": "http://example.com/c.json"}}}}),
+                "mcpServers.a.oauth.clientMetadataUrl: ",
+            ),
+            (
+                json!({"mcpServers": {"a": {"url": "http://x/", "protocolVersion": "2024-01-01"}}}),
+                "mcpServers.a.protocolVersion: \"2024-01-01\": Keyhole speaks MCP",
             ),
         ];
         for (document, expected) in cases {

@@ -5,6 +5,8 @@
 mod cli_auth_store;
 #[path = "cli_callback_flow.rs"]
 mod cli_callback_flow;
+#[path = "cli_catalog_settings.rs"]
+mod cli_catalog_settings;
 #[path = "cli_client_features.rs"]
 mod cli_client_features;
 #[path = "cli_commands.rs"]

@@ -147,7 +147,11 @@ pub async fn connect_stdio(entry: &StdioEntry) -> ConnectOutcome {
 
 /// Connects to `url` with tokens just granted.
 pub async fn connect_with(url: &str, tokens: &Tokens) -> ConnectOutcome {
-    match post_connect(url, BTreeMap::new(), None, Some(tokens)).await {
+    // A catalog or saved entry's headers and protocol version (the connect form's own are not
+    // kept across the sign-in's redirect).
+    let entry = oauth::known_entry(url).unwrap_or_default();
+    let headers = entry.headers.into_iter().collect();
+    match post_connect(url, headers, entry.protocol_version, Some(tokens)).await {
         Ok(Ok(reply)) => ConnectOutcome::Connected {
             reply,
             bearer: Some(tokens.access_token.clone()),

@@ -5,9 +5,8 @@
 //! `/oauth/callback` checks it against `state` before anything is exchanged.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 
-use keyhole_shared::api::{ConfigResponse, FetchReply};
+use keyhole_shared::api::{CatalogEntry, ConfigResponse, FetchReply};
 use keyhole_shared::challenge::AuthChallenge;
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
@@ -198,40 +197,72 @@ fn origin() -> String {
 }
 
 thread_local! {
-    /// Enterprise-managed servers of the catalog, by MCP URL (from `/api/config`).
-    static ENTERPRISE: RefCell<Option<BTreeMap<String, EnterpriseConfig>>> = const { RefCell::new(None) };
+    /// The servers the page knows settings for (the demo's, the catalog's, the saved ones, those
+    /// set up in the connect form; from `/api/config`), the one last picked first: how to sign in
+    /// (enterprise, a pre-registered client, scopes, a client metadata document), and the headers
+    /// and protocol version a connection to it uses.
+    static ENTRIES: RefCell<Option<Vec<CatalogEntry>>> = const { RefCell::new(None) };
 }
 
-/// Remembers which servers are enterprise-managed (the demo's, the catalog's, those set up in the
-/// connect form), so sign-ins to them go to the IdP. Settings from the form win over the catalog.
+/// Remembers the servers of the catalog, the saved servers and those set up in the connect form
+/// (settings from the form win over the catalog).
 pub fn remember_catalog(config: &ConfigResponse) {
-    let mut servers = BTreeMap::new();
     let entries = config
-        .demo_servers
+        .added_servers
         .iter()
+        .chain(&config.saved.entries)
         .chain(&config.catalog)
-        .chain(&config.added_servers);
-    for entry in entries {
-        if let (Some(url), Some(enterprise)) = (&entry.url, &entry.enterprise) {
-            servers.insert(url.clone(), enterprise.clone());
-        }
+        .chain(&config.demo_servers)
+        .filter(|entry| entry.url.is_some())
+        .cloned()
+        .collect();
+    ENTRIES.with(|e| *e.borrow_mut() = Some(entries));
+}
+
+/// Remembers `entry` first, as the user is about to connect it (a saved server may have been
+/// edited since the page loaded).
+pub fn remember_entry(entry: CatalogEntry) {
+    ENTRIES.with(|e| e.borrow_mut().get_or_insert_with(Vec::new).insert(0, entry));
+}
+
+/// The entry the page knows for `server_url` (the one picked last, else the first listed).
+pub fn known_entry(server_url: &str) -> Option<CatalogEntry> {
+    ENTRIES.with(|e| {
+        e.borrow()
+            .iter()
+            .flatten()
+            .find(|entry| entry.url.as_deref() == Some(server_url))
+            .cloned()
+    })
+}
+
+/// The OAuth client's settings for an entry that has any (enterprise, or its `oauth` object).
+fn sign_in_settings(entry: &CatalogEntry) -> Option<ServerConfig> {
+    let url = entry.url.as_ref()?;
+    if entry.enterprise.is_none() && entry.oauth.is_none() {
+        return None;
     }
-    ENTERPRISE.with(|e| *e.borrow_mut() = Some(servers));
+    let mut server = match &entry.oauth {
+        Some(oauth) => oauth.server_config(url),
+        None => ServerConfig::new(url.clone()),
+    };
+    server.enterprise = entry.enterprise.clone();
+    Some(server)
 }
 
 /// Makes `server_url` enterprise-managed with `enterprise` for this page (the backend keeps the
 /// settings too, for the page that comes back from the sign-in).
 pub fn remember_enterprise(server_url: &str, enterprise: EnterpriseConfig) {
-    ENTERPRISE.with(|e| {
-        e.borrow_mut()
-            .get_or_insert_with(BTreeMap::new)
-            .insert(server_url.to_owned(), enterprise);
+    remember_entry(CatalogEntry {
+        url: Some(server_url.to_owned()),
+        enterprise: Some(enterprise),
+        ..CatalogEntry::default()
     });
 }
 
 /// Makes sure [`remember_catalog`] ran (a page coming back from a sign-in needs it first).
 pub async fn load_catalog() {
-    if ENTERPRISE.with(|e| e.borrow().is_none())
+    if ENTRIES.with(|e| e.borrow().is_none())
         && let Ok(config) = api::fetch_config().await
     {
         remember_catalog(&config);
@@ -257,12 +288,16 @@ pub fn client_in(session_id: Option<String>) -> WebOAuthClient {
         WebEntropy,
         ClientConfig::new(format!("{}{CALLBACK_PATH}", origin())),
     );
-    ENTERPRISE.with(|e| {
-        for (url, enterprise) in e.borrow().iter().flatten() {
-            client.add_server(ServerConfig {
-                enterprise: Some(enterprise.clone()),
-                ..ServerConfig::new(url.clone())
-            });
+    ENTRIES.with(|e| {
+        // Added in reverse, so the entry listed first for a URL is the one kept.
+        for server in e
+            .borrow()
+            .iter()
+            .flatten()
+            .rev()
+            .filter_map(sign_in_settings)
+        {
+            client.add_server(server);
         }
     });
     client

@@ -1,5 +1,7 @@
 //! The servers the user keeps: each connects in one click, and can be edited, cloned, removed or
-//! moved; new ones are added with a form (a URL, or a command line for stdio; headers), and the
+//! moved; new ones are added with a form (a URL, or a command line for stdio; headers; the
+//! protocol version and how to sign in: a client registered in advance, scopes, a client metadata
+//! document), and the
 //! whole list is exported as, or imported from, an `mcp.json` file. The backend keeps the list
 //! in Keyhole's configuration folder (`PUT /api/config/saved`), so it is there after a restart;
 //! settings the form does not show (enterprise-managed authorization, a stdio environment) are
@@ -9,8 +11,10 @@
 //! `saved-item-<name>` with `saved-connect-<name>`, `saved-edit-<name>`, `saved-clone-<name>`,
 //! `saved-remove-<name>`, `saved-up-<name>`, `saved-down-<name>`; the editor `saved-editor`,
 //! `saved-name-input`, `saved-transport-select` (`streamable-http|sse|stdio`), `saved-url-input`,
-//! `saved-command-input`, `saved-headers-input`, `saved-save`, `saved-cancel`; `saved-export`,
-//! `saved-import` (a file input).
+//! `saved-command-input`, `saved-headers-input`, `saved-more` (opens the rest:) `saved-protocol-select`, `saved-client-id-input`,
+//! `saved-scopes-input`, `saved-metadata-url-input`, `saved-save`, `saved-cancel`; `saved-export`,
+//! `saved-import` (a file input); `saved-held-<name>` marks a server the OAuth store holds
+//! tokens for.
 
 use keyhole_shared::api::{
     CatalogEntry, SaveServersRequest, SavedServer, SavedServers, StdioEntry,
@@ -19,6 +23,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde_json::{Map, Value, json};
 
+use std::collections::BTreeSet;
+
+use keyhole_shared::store::OAuthStore;
+
+use crate::flows::oauth::WebStore;
 use crate::platform::api;
 use crate::views::export::download;
 use crate::views::servers::parse_headers;
@@ -27,7 +36,7 @@ use crate::views::servers::parse_headers;
 #[lazy]
 pub fn saved_servers(
     initial: SavedServers,
-    on_use: Callback<(String, String)>,
+    on_use: Callback<CatalogEntry>,
     on_stdio: Callback<StdioEntry>,
 ) -> AnyView {
     view! { <SavedServersSection initial=initial on_use=on_use on_stdio=on_stdio /> }.into_any()
@@ -48,6 +57,21 @@ struct Fields {
     url: RwSignal<String>,
     command: RwSignal<String>,
     headers: RwSignal<String>,
+    /// Empty: negotiate.
+    protocol_version: RwSignal<String>,
+    /// The `oauth` object's settings the form shows (its client secret is kept, not shown).
+    client_id: RwSignal<String>,
+    scopes: RwSignal<String>,
+    metadata_url: RwSignal<String>,
+}
+
+/// The `oauth` keys the form edits, with their fields.
+fn oauth_fields(fields: &Fields) -> [(&'static str, RwSignal<String>); 3] {
+    [
+        ("clientId", fields.client_id),
+        ("scopes", fields.scopes),
+        ("clientMetadataUrl", fields.metadata_url),
+    ]
 }
 
 impl Fields {
@@ -59,6 +83,10 @@ impl Fields {
             url: field(),
             command: field(),
             headers: field(),
+            protocol_version: field(),
+            client_id: field(),
+            scopes: field(),
+            metadata_url: field(),
         }
     }
 
@@ -87,6 +115,15 @@ impl Fields {
             .map(|(name, value)| format!("{name}: {}\n", value.as_str().unwrap_or_default()))
             .collect();
         self.headers.set(headers);
+        self.protocol_version.set(
+            entry["protocolVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+        for (key, field) in oauth_fields(self) {
+            field.set(entry["oauth"][key].as_str().unwrap_or_default().to_owned());
+        }
     }
 
     /// The saved server the fields describe, keeping what `previous` had that the form does not
@@ -100,9 +137,20 @@ impl Fields {
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        for key in ["url", "type", "headers", "command", "args"] {
+        for key in [
+            "url",
+            "type",
+            "headers",
+            "command",
+            "args",
+            "protocolVersion",
+        ] {
             entry.remove(key);
         }
+        let mut oauth = entry
+            .remove("oauth")
+            .and_then(|o| o.as_object().cloned())
+            .unwrap_or_default();
         match self.transport.get_untracked().as_str() {
             "stdio" => {
                 let line = self.command.get_untracked();
@@ -130,6 +178,19 @@ impl Fields {
                 }
                 entry.remove("env");
                 entry.remove("cwd");
+                let version = self.protocol_version.get_untracked();
+                if !version.is_empty() {
+                    entry.insert("protocolVersion".into(), json!(version));
+                }
+                for (key, field) in oauth_fields(self) {
+                    match field.get_untracked().trim() {
+                        "" => oauth.remove(key),
+                        value => oauth.insert(key.into(), json!(value)),
+                    };
+                }
+                if !oauth.is_empty() {
+                    entry.insert("oauth".into(), Value::Object(oauth));
+                }
             }
         }
         Ok(SavedServer {
@@ -150,11 +211,25 @@ fn copy_name(servers: &[SavedServer], name: &str) -> String {
 #[component]
 fn SavedServersSection(
     initial: SavedServers,
-    on_use: Callback<(String, String)>,
+    on_use: Callback<CatalogEntry>,
     on_stdio: Callback<StdioEntry>,
 ) -> impl IntoView {
     let saved = RwSignal::new(initial);
     let problem = RwSignal::new(saved.with_untracked(|s| s.problem.clone()));
+    // The servers the OAuth store holds tokens for, to mark their rows.
+    let held = RwSignal::new(BTreeSet::<String>::new());
+    spawn_local(async move {
+        if let Ok(document) = WebStore.read().await {
+            held.set(
+                document
+                    .credentials
+                    .into_iter()
+                    .filter(|c| c.tokens.is_some())
+                    .map(|c| c.server_url)
+                    .collect(),
+            );
+        }
+    });
     let editing = RwSignal::new(None::<Editing>);
     let fields = Fields::new();
     // Sends the whole list; the backend checks it, writes it and answers with what it kept.
@@ -260,8 +335,12 @@ fn SavedServersSection(
                         {servers.into_iter().zip(entries).enumerate().map(|(index, (server, entry))| {
                             let name = server.name.clone();
                             let clone_of = server.clone();
+                            let url = entry.url.clone();
+                            let holds = Signal::derive(move || {
+                                url.as_ref().is_some_and(|url| held.with(|h| h.contains(url)))
+                            });
                             view! {
-                                <SavedRow entry=entry on_use=on_use on_stdio=on_stdio>
+                                <SavedRow entry=entry holds=holds on_use=on_use on_stdio=on_stdio>
                                     <button type="button" class="small" data-testid=format!("saved-edit-{name}")
                                         on:click=move |_| open_editor(Editing::At(index))>"Edit"</button>
                                     <button type="button" class="small" data-testid=format!("saved-clone-{name}")
@@ -303,7 +382,9 @@ fn SavedServersSection(
 #[component]
 fn SavedRow(
     entry: CatalogEntry,
-    on_use: Callback<(String, String)>,
+    /// Keyhole holds tokens for this server.
+    holds: Signal<bool>,
+    on_use: Callback<CatalogEntry>,
     on_stdio: Callback<StdioEntry>,
     children: Children,
 ) -> impl IntoView {
@@ -317,15 +398,10 @@ fn SavedRow(
             )
         }
         (None, Some(url)) => {
-            let headers: String = entry
-                .headers
-                .iter()
-                .map(|(n, v)| format!("{n}: {v}\n"))
-                .collect();
-            let url = url.clone();
+            let chosen = entry.clone();
             (
                 url.clone(),
-                Callback::new(move |()| on_use.run((url.clone(), headers.clone()))),
+                Callback::new(move |()| on_use.run(chosen.clone())),
             )
         }
         (None, None) => (
@@ -337,6 +413,11 @@ fn SavedRow(
         <li class="catalog-item" data-testid=format!("saved-item-{name}")>
             <strong>{name.clone()}</strong>
             <code>{what}</code>
+            {let held_id = format!("saved-held-{name}");
+             move || holds.get().then(|| view! {
+                <span class="muted" data-testid=held_id.clone()
+                    title="The OAuth store holds tokens for this server">"signed in"</span>
+            })}
             <button type="button" data-testid=format!("saved-connect-{name}")
                 on:click=move |_| connect.run(())>"Connect"</button>
             <span class="row-actions">{children()}</span>
@@ -368,6 +449,27 @@ fn Editor(fields: Fields, on_save: Callback<()>, on_cancel: Callback<()>) -> imp
             <label hidden=stdio>"Headers (one " <code>"Name: value"</code> " per line)"
                 <textarea rows="2" class="mono" data-testid="saved-headers-input" bind:value=fields.headers></textarea>
             </label>
+            <details hidden=stdio>
+                <summary data-testid="saved-more">"Protocol version and sign-in"</summary>
+                <label>"Protocol version "
+                    <select data-testid="saved-protocol-select" on:change=move |ev| fields.protocol_version.set(event_target_value(&ev))>
+                        {["", "2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"].map(|v| view! {
+                            <option value=v prop:selected=move || fields.protocol_version.get() == v>
+                                {if v.is_empty() { "newest the server speaks" } else { v }}
+                            </option>
+                        })}
+                    </select>
+                </label>
+                <label>"Client ID registered in advance (else Keyhole registers itself)"
+                    <input type="text" data-testid="saved-client-id-input" autocomplete="off" bind:value=fields.client_id />
+                </label>
+                <label>"Scopes to ask for when the server names none (space-separated)"
+                    <input type="text" data-testid="saved-scopes-input" autocomplete="off" bind:value=fields.scopes />
+                </label>
+                <label>"Client metadata document URL (https)"
+                    <input type="url" data-testid="saved-metadata-url-input" bind:value=fields.metadata_url />
+                </label>
+            </details>
             <div class="modal-actions">
                 <button type="submit" data-testid="saved-save">"Save"</button>
                 <button type="button" data-testid="saved-cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
@@ -420,5 +522,24 @@ mod tests {
         assert_eq!(fields.command.get_untracked(), "npx -y 'my server'");
         fields.name.set(" ".into());
         assert!(fields.server(None).is_err());
+    }
+
+    #[test]
+    fn the_sign_in_settings_keep_the_client_secret_the_form_does_not_show() {
+        let fields = Fields::new();
+        let previous = json!({ "url": "http://h/mcp", "protocolVersion": "2025-06-18",
+                               "oauth": { "clientId": "old", "clientSecret": "s3cret" } });
+        fields.fill("api".into(), &previous);
+        assert_eq!(fields.protocol_version.get_untracked(), "2025-06-18");
+        assert_eq!(fields.client_id.get_untracked(), "old");
+        fields.client_id.set("registered".into());
+        fields.scopes.set(" mcp files:read ".into());
+        fields.protocol_version.set(String::new());
+        let server = fields.server(Some(&previous)).unwrap();
+        assert_eq!(
+            server.entry,
+            json!({ "url": "http://h/mcp", "oauth": { "clientId": "registered",
+                    "clientSecret": "s3cret", "scopes": "mcp files:read" } })
+        );
     }
 }

@@ -187,9 +187,11 @@ pub fn ServersView(
         }
     };
     // A catalog entry's button connects at once (its URL and headers also land in the form).
-    let on_use = Callback::new(move |(target, entry_headers): (String, String)| {
-        url.set(target);
-        headers.set(entry_headers);
+    let on_use = Callback::new(move |entry: CatalogEntry| {
+        oauth::remember_entry(entry.clone());
+        url.set(entry.url.unwrap_or_default());
+        headers.set(entry_headers(&entry.headers));
+        protocol_version.set(entry.protocol_version.unwrap_or_default());
         connect();
     });
     // A catalog stdio entry: the backend starts it (the button shows the command line first).
@@ -242,9 +244,9 @@ pub fn ServersView(
                     data-testid="protocol-version-select"
                     on:change=move |ev| protocol_version.set(event_target_value(&ev))
                 >
-                    <option value="">"newest the server speaks"</option>
+                    <option value="" prop:selected=move || protocol_version.get().is_empty()>"newest the server speaks"</option>
                     {["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"]
-                        .map(|v| view! { <option value=v>{v}</option> })}
+                        .map(|v| view! { <option value=v prop:selected=move || protocol_version.get() == v>{v}</option> })}
                 </select>
                 <button type="submit" data-testid="connect-button">"Connect"</button>
                 <details class="connect-headers">
@@ -368,10 +370,18 @@ pub fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, String> {
     Ok(headers)
 }
 
+/// An entry's headers as the headers field shows them (`Name: value` lines).
+pub fn entry_headers(headers: &[(String, String)]) -> String {
+    headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\n"))
+        .collect()
+}
+
 #[component]
 fn CatalogItem(
     entry: CatalogEntry,
-    on_use: Callback<(String, String)>,
+    on_use: Callback<CatalogEntry>,
     on_stdio: Callback<StdioEntry>,
 ) -> impl IntoView {
     if let Some(stdio) = entry.stdio.clone() {
@@ -389,22 +399,18 @@ fn CatalogItem(
         .into_any();
     }
     let pick = entry.url.clone();
-    let entry_headers: String = entry
-        .headers
-        .iter()
-        .map(|(name, value)| format!("{name}: {value}\n"))
-        .collect();
     let managed = entry.enterprise.is_some();
+    let chosen = entry.clone();
     view! {
         <li class="catalog-item" data-testid=format!("server-item-{}", entry.name)>
             <strong>{entry.name.clone()}</strong>
             {entry.description.clone().map(|d| view! { <span class="muted">{d}</span> })}
             {match (pick, entry.unsupported_reason.clone()) {
-                (Some(target), None) => {
+                (Some(_), None) => {
                     view! {
                         {managed.then(|| view! { <span class="muted">"enterprise-managed"</span> })}
                         <button type="button" data-testid=format!("server-connect-{}", entry.name)
-                            on:click=move |_| on_use.run((target.clone(), entry_headers.clone()))>
+                            on:click=move |_| on_use.run(chosen.clone())>
                             "Connect"
                         </button>
                     }

@@ -11,10 +11,13 @@ pub const DEFAULT_CALLBACK_PORT: u16 = 6276;
 
 #[derive(Debug, Args)]
 #[command(after_help = "\
-Servers: --url URL, or --config mcp.json --server NAME (the common {\"mcpServers\": {NAME: {\"url\": …, \
-\"headers\": {…}}}} format; stdio servers are not supported yet). An entry may carry enterprise-managed \
-authorization settings: \"enterprise\": {\"idpIssuer\", \"idpClientId\", \"idpClientSecret\", \"clientId\", \
-\"clientSecret\"}; the ID token then comes from --idp-id-token or from a sign-in the web app stored.
+Servers: --url URL, --command \"LINE\" (stdio), or --config mcp.json --server NAME (the common \
+{\"mcpServers\": {NAME: {\"url\": …, \"headers\": {…}}}} format, stdio entries included). An entry may carry \
+\"protocolVersion\" (the MCP version to ask for), \"oauth\": {\"clientId\", \"clientSecret\", \"scopes\", \
+\"clientMetadataUrl\"} (a client registered in advance, the scopes to ask for, a client metadata document; \
+the command line's flags win), and enterprise-managed authorization settings: \"enterprise\": {\"idpIssuer\", \
+\"idpClientId\", \"idpClientSecret\", \"clientId\", \"clientSecret\"}; the ID token then comes from \
+--idp-id-token or from a sign-in the web app stored.
 
 Authorization: tokens are shared with the web app through the same store (KEYHOLE_STORE overrides its \
 path). When the server asks for authorization, the authorization URL is opened in the browser (or \

@@ -28,6 +28,7 @@ use crate::native::mcp_client::{
 };
 use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
 use crate::native::oauth_store::FileStore;
+use keyhole_shared::api::EntryOAuth;
 
 pub(super) type OAuth = OAuthClient<NativeHttp, FileStore, SystemClock, OsEntropy>;
 
@@ -81,6 +82,7 @@ pub(super) struct Session<'t> {
 }
 
 /// The server a command talks to.
+#[derive(Default)]
 pub(super) struct Target {
     pub url: String,
     /// The catalog entry's headers, then the `--header`s.
@@ -91,6 +93,10 @@ pub(super) struct Target {
     pub stdio: Option<StdioCommand>,
     /// How `url` is spoken to: `--transport`, else the catalog entry's `type`.
     pub http_transport: HttpTransport,
+    /// The catalog entry's OAuth settings (the command line's win).
+    pub oauth: Option<EntryOAuth>,
+    /// The catalog entry's `protocolVersion` (`--protocol-version` wins).
+    pub protocol_version: Option<String>,
 }
 
 /// `--command` with its `--env`s, when given.
@@ -140,10 +146,8 @@ fn stdio_target(args: &ConnectionArgs) -> Result<Option<Target>, CliError> {
     };
     Ok(Some(Target {
         url: command.pseudo_url().to_string(),
-        headers: Vec::new(),
-        enterprise: None,
         stdio: Some(command),
-        http_transport: HttpTransport::Detect,
+        ..Target::default()
     }))
 }
 
@@ -155,10 +159,7 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
     let mut target = match (&args.url, &args.config, &args.server) {
         (Some(url), None, None) => Target {
             url: url.clone(),
-            headers: Vec::new(),
-            enterprise: None,
-            stdio: None,
-            http_transport: HttpTransport::Detect,
+            ..Target::default()
         },
         (None, Some(config), Some(name)) => {
             let catalog = Catalog::load(config).map_err(|e| CliError::usage(e.0))?;
@@ -169,15 +170,15 @@ pub(super) fn resolve_target(args: &ConnectionArgs) -> Result<Target, CliError> 
                     url: server.url.clone(),
                     headers: server.headers.clone(),
                     enterprise: server.enterprise.clone(),
-                    stdio: None,
                     http_transport: server.transport,
+                    oauth: server.oauth.clone(),
+                    protocol_version: server.protocol_version.clone(),
+                    ..Target::default()
                 },
                 Transport::Stdio(command) => Target {
                     url: command.pseudo_url().to_string(),
-                    headers: Vec::new(),
-                    enterprise: None,
                     stdio: Some(command.clone()),
-                    http_transport: HttpTransport::Detect,
+                    ..Target::default()
                 },
                 Transport::Unsupported { reason } => return Err(in_file(reason.clone())),
             }
@@ -247,8 +248,17 @@ pub(super) fn oauth_client(
     let redirect = authorize::redirect_uri(args.callback_port);
     let mut config = OAuthConfig::new(redirect);
     config.metadata_document_url = args.client_metadata_url.clone();
-    let mut server = ServerConfig::new(&target.url);
-    server.scopes = args.scope.as_deref().map(ScopeSet::parse);
+    // The catalog entry's settings, then what the command line says instead.
+    let mut server = match &target.oauth {
+        Some(settings) => settings.server_config(&target.url),
+        None => ServerConfig::new(&target.url),
+    };
+    if args.client_metadata_url.is_some() {
+        server.metadata_document_url = None;
+    }
+    if let Some(scopes) = &args.scope {
+        server.scopes = Some(ScopeSet::parse(scopes));
+    }
     if let Some(id) = &args.client_id {
         let mut client = PreRegisteredClient::public(id.clone());
         client.client_secret = args.client_secret.clone().map(Secret::new);
@@ -312,7 +322,10 @@ impl<'t> Session<'t> {
         config.headers = target.headers;
         config.timeout = Duration::from_secs(args.timeout.max(1));
         config.capabilities = capabilities;
-        config.protocol_version = args.protocol_version.clone();
+        config.protocol_version = args
+            .protocol_version
+            .clone()
+            .or_else(|| target.protocol_version.clone());
         config.stdio = target.stdio.clone();
         config.http_transport = target.http_transport;
         let (sender, receiver) = mpsc::unbounded_channel();

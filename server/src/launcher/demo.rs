@@ -65,10 +65,8 @@ pub fn catalog_entries(demo: &RunningTestbed) -> Vec<CatalogEntry> {
                 description: server.and_then(|s| s.title.clone()),
                 name,
                 url: Some(url),
-                unsupported_reason: None,
-                headers: Vec::new(),
                 enterprise,
-                stdio: None,
+                ..CatalogEntry::default()
             }
         })
         .collect()

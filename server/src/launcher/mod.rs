@@ -101,8 +101,9 @@ struct WebArgs {
     /// `mcp.json` in Keyhole's configuration folder (`~/.config/keyhole` on Linux). Stdio entries
     /// ("command", "args", "env", "cwd") are started on this machine when you connect them;
     /// "type": "sse" entries use the HTTP+SSE transport of 2024-11-05.
-    /// An entry may carry enterprise-managed authorization settings: "enterprise": {"idpIssuer",
-    /// "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
+    /// An entry may carry "protocolVersion", "oauth": {"clientId", "clientSecret", "scopes",
+    /// "clientMetadataUrl"} and enterprise-managed authorization settings: "enterprise":
+    /// {"idpIssuer", "idpClientId", "idpClientSecret", "clientId", "clientSecret"}.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Where tokens, refresh tokens and client secrets are kept: `auto` (the OS keychain — Secret

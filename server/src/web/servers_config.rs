@@ -118,11 +118,9 @@ pub async fn add(
     let entry = CatalogEntry {
         name: request.url.clone(),
         url: Some(request.url.clone()),
-        unsupported_reason: None,
         description: Some("settings entered in the connect form".into()),
-        headers: Vec::new(),
         enterprise: Some(request.enterprise),
-        stdio: None,
+        ..CatalogEntry::default()
     };
     let mut added = config.added.write().unwrap_or_else(|p| p.into_inner());
     added.retain(|e| e.url != entry.url);

@@ -71,7 +71,7 @@ pub struct SaveServersRequest {
 }
 
 /// One server the user can pick instead of typing a URL.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CatalogEntry {
     pub name: String,
@@ -96,6 +96,48 @@ pub struct CatalogEntry {
     /// `env` may carry secrets, so like `enterprise` it only travels over the token-protected API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stdio: Option<StdioEntry>,
+    /// The protocol version to ask for instead of negotiating (the entry's `protocolVersion`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol_version: Option<String>,
+    /// The entry's OAuth settings (Keyhole's `oauth` key). A client secret in it travels only
+    /// over the token-protected API, like `enterprise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth: Option<EntryOAuth>,
+}
+
+/// How to authorize at one catalog entry's server, when it is not the default (dynamic
+/// registration, the scopes the server asks for).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryOAuth {
+    /// A client registered in advance at the server's authorization server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<crate::oauth_client::ClientId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<crate::secret::Secret>,
+    /// The scopes to ask for when the server's challenge names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<crate::scopes::ScopeSet>,
+    /// The HTTPS URL of a client ID metadata document to use as the client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_metadata_url: Option<String>,
+}
+
+impl EntryOAuth {
+    /// The OAuth client's per-server settings these make for `server_url`.
+    pub fn server_config(&self, server_url: &str) -> crate::oauth_client::ServerConfig {
+        let client = self.client_id.as_ref().map(|id| {
+            let mut client = crate::oauth_client::PreRegisteredClient::public(id.as_str());
+            client.client_secret = self.client_secret.clone();
+            client
+        });
+        crate::oauth_client::ServerConfig {
+            scopes: self.scopes.clone(),
+            client,
+            metadata_document_url: self.client_metadata_url.clone(),
+            ..crate::oauth_client::ServerConfig::new(server_url)
+        }
+    }
 }
 
 /// A stdio server of the catalog, as `/api/mcp/connect` takes it.

@@ -56,6 +56,9 @@ pub struct ServerConfig {
     /// Set for enterprise-managed servers.
     #[serde(default)]
     pub enterprise: Option<EnterpriseConfig>,
+    /// A client ID metadata document to use at this server (wins over the client-wide one).
+    #[serde(default)]
+    pub metadata_document_url: Option<String>,
 }
 
 impl ServerConfig {
@@ -171,6 +174,13 @@ where
             .get(server_url)
             .cloned()
             .unwrap_or_else(|| ServerConfig::new(server_url))
+    }
+
+    /// The client ID metadata document used at `server_url`: the server's own, else the client's.
+    fn metadata_document_url(&self, server_url: &str) -> Option<String> {
+        self.server(server_url)
+            .metadata_document_url
+            .or_else(|| self.config.metadata_document_url.clone())
     }
 
     pub(crate) fn now(&self) -> u64 {
@@ -310,9 +320,9 @@ where
             return Ok(known);
         }
         if metadata.client_id_metadata_document_supported
-            && let Some(url) = &self.config.metadata_document_url
+            && let Some(url) = self.metadata_document_url(&discovery.server_url)
         {
-            return Ok(ResolvedClient::plain(metadata_document_client(url)?));
+            return Ok(ResolvedClient::plain(metadata_document_client(&url)?));
         }
         let mut registration = register_dynamically(&self.http, metadata, &self.config).await?;
         registration.registered_at = Some(self.now());
@@ -370,7 +380,7 @@ where
         {
             return Ok(known);
         }
-        if self.config.metadata_document_url.as_deref() == Some(client_id.as_str()) {
+        if self.metadata_document_url(server_url).as_deref() == Some(client_id.as_str()) {
             return Ok(ResolvedClient::plain(metadata_document_client(
                 client_id.as_str(),
             )?));
