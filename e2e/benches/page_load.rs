@@ -2,7 +2,8 @@
 //!
 //! `cargo bench -p keyhole-e2e --bench page_load` (set `KEYHOLE_BIN` to measure another build)
 //! starts the real binary with the demo and measures, in the page, the milliseconds from
-//! navigation start to an interactive form (the URL field present and the app mounted):
+//! navigation start to an interactive form (the URL field present and the app mounted; see
+//! [`ready_ms`] for the two ways it is read):
 //!
 //! * **cold**: a fresh browser profile, nothing cached;
 //! * **warm**: the same page opened again in that browser;
@@ -19,19 +20,30 @@ use keyhole_e2e::{Browser, KeyholeProcess};
 
 const RUNS: usize = 7;
 
-/// Milliseconds from navigation start until the URL field is in the page.
-async fn ready_ms(browser: &Browser) -> f64 {
+/// Milliseconds from navigation start to the interactive form, two ways: the app's own
+/// `keyhole-form` performance mark (set once the form is in the page; builds before it had none),
+/// and when a script polling from the end of the navigation first saw the URL field (what older
+/// runs of this bench reported: never earlier than the page's load event and WebDriver's answer).
+async fn ready_ms(browser: &Browser) -> (Option<f64>, f64) {
     let script = r#"const done = arguments[arguments.length - 1];
         const check = () => document.querySelector('[data-testid="server-url-input"]')
             ? done(performance.now()) : setTimeout(check, 1);
         check();"#;
-    browser
+    let seen = browser
         .client
         .execute_async(script, vec![])
         .await
         .expect("the page becomes ready")
         .as_f64()
-        .unwrap_or(f64::NAN)
+        .unwrap_or(f64::NAN);
+    let mark = browser
+        .script(
+            "const m = performance.getEntriesByName('keyhole-form', 'mark'); \
+             return m.length ? m[0].startTime : null;",
+        )
+        .await
+        .as_f64();
+    (mark, seen)
 }
 
 fn report(what: &str, mut times: Vec<f64>) {
@@ -47,14 +59,19 @@ fn report(what: &str, mut times: Vec<f64>) {
 #[tokio::main]
 async fn main() {
     let (mut cold, mut warm, mut back) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut cold_mark, mut warm_mark) = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
         // A Keyhole of its own each time, so no token is held and the sign-in really redirects.
         let keyhole = KeyholeProcess::web(&[]);
         let browser = Browser::start().await;
         browser.client.goto(&keyhole.open_url).await.unwrap();
-        cold.push(ready_ms(&browser).await);
+        let (mark, seen) = ready_ms(&browser).await;
+        cold.push(seen);
+        cold_mark.extend(mark);
         browser.client.goto(&keyhole.open_url).await.unwrap();
-        warm.push(ready_ms(&browser).await);
+        let (mark, seen) = ready_ms(&browser).await;
+        warm.push(seen);
+        warm_mark.extend(mark);
         if cold.len() == 1 {
             let wasm = browser
                 .script(
@@ -80,7 +97,17 @@ async fn main() {
         back.push(clicked.elapsed().as_secs_f64() * 1000.0);
         browser.close().await;
     }
-    report("cold load to interactive form", cold);
-    report("warm load to interactive form", warm);
+    if !cold_mark.is_empty() {
+        report("cold load to interactive form (the app's mark)", cold_mark);
+        report("warm load to interactive form (the app's mark)", warm_mark);
+    }
+    report(
+        "cold load to interactive form (seen by polling after the load)",
+        cold,
+    );
+    report(
+        "warm load to interactive form (seen by polling after the load)",
+        warm,
+    );
     report("return from the sign-in redirect to connected", back);
 }

@@ -88,7 +88,24 @@ pub fn take_token_from_address_bar() {
 }
 
 pub async fn fetch_config() -> Result<ConfigResponse, BackendError> {
+    if let Some(text) = prefetched_config().await
+        && let Ok(config) = serde_json::from_str(&text)
+    {
+        return Ok(config);
+    }
     get_json("/api/config").await
+}
+
+/// The answer `boot.js` asked for while the app loaded (`window.keyholeConfig`), taken once.
+async fn prefetched_config() -> Option<String> {
+    let window = web_sys::window()?;
+    let key = JsValue::from_str("keyholeConfig");
+    let promise = js_sys::Reflect::get(&window, &key)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    JsFuture::from(promise).await.ok()?.as_string()
 }
 
 /// GETs one of our routes and reads the JSON answer.

@@ -221,6 +221,10 @@ pub fn ServersView(
         .chain(config.added_servers)
         .collect();
 
+    // Effects run once the view is in the page: the form can be used from here (benchmarks read
+    // this mark).
+    Effect::new(|_| crate::platform::page::mark("keyhole-form"));
+
     view! {
         <section class="panel" aria-labelledby="connect-heading">
             <h2 id="connect-heading">"Connect to an MCP server"</h2>
