@@ -159,3 +159,62 @@ async fn settings_from_a_catalog_entry_sign_in_at_the_idp_and_re_mint() {
     sign_in_and_re_mint(&browser, &ema).await;
     browser.close().await;
 }
+
+#[tokio::test]
+async fn settings_of_a_saved_server_sign_in_at_the_idp_and_its_secrets_stay_out_of_the_file() {
+    let ema = ema_testbed();
+    // Secrets in a vault (this process's memory): the files keep references only.
+    let keyhole = KeyholeProcess::web(&["--no-demo", "--secrets", "memory"]);
+    let browser = Browser::start().await;
+    browser.client.goto(&keyhole.open_url).await.unwrap();
+
+    browser.click("saved-add").await;
+    browser.fill("saved-name-input", "corp").await;
+    browser.fill("saved-url-input", &ema.url).await;
+    browser.click("saved-more").await;
+    browser.fill("saved-ema-idp-issuer-input", &ema.idp).await;
+    browser
+        .fill("saved-ema-idp-client-id-input", "keyhole")
+        .await;
+    browser
+        .fill("saved-ema-idp-client-secret-input", IDP_CLIENT_SECRET)
+        .await;
+    browser
+        .choose("saved-ema-idp-auth-method-select", "client_secret_post")
+        .await;
+    browser
+        .fill("saved-ema-client-id-input", "keyhole-ema")
+        .await;
+    browser
+        .fill("saved-ema-client-secret-input", CLIENT_SECRET)
+        .await;
+    browser.click("saved-save").await;
+    browser.wait_testid("saved-item-corp").await;
+
+    let config_dir = keyhole.store_path().parent().unwrap().join("keyhole");
+    let saved = std::fs::read_to_string(config_dir.join("servers.json")).unwrap();
+    assert!(saved.contains("keyhole-secret:"), "{saved}");
+    for secret in [IDP_CLIENT_SECRET, CLIENT_SECRET] {
+        assert!(!saved.contains(secret), "{secret} in servers.json: {saved}");
+    }
+
+    browser.click("saved-connect-corp").await;
+    browser.wait_testid("login-username").await;
+    let page = browser.client.current_url().await.unwrap();
+    assert!(page.as_str().starts_with(&ema.idp), "{page}");
+    sign_in_and_re_mint(&browser, &ema).await;
+    let store: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(keyhole.store_path()).unwrap()).unwrap();
+    let written = [
+        &store["credentials"][0]["tokens"]["access_token"],
+        &store["idpSessions"][0]["idToken"],
+    ];
+    for value in written {
+        let value = value.as_str().unwrap_or_else(|| panic!("in {store}"));
+        assert!(
+            value.starts_with("keyhole-secret:"),
+            "the OAuth store holds references, not tokens: {store}"
+        );
+    }
+    browser.close().await;
+}

@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod entry_secrets;
 pub mod launcher;
 pub mod native;
 pub mod saved_servers;

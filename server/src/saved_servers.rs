@@ -5,11 +5,15 @@
 //! The user orders the list, and `serde_json` maps sort their keys: the document is read
 //! through [`OrderedServers`] (entries in the file's order) and written by hand in the list's
 //! order. It is written whole, through a temporary file renamed over it, readable by its owner
-//! only: entries may carry headers and stdio environments with secrets. A file that cannot be
-//! read is never written over: saving is refused until it is fixed or removed.
+//! only: entries may carry headers and stdio environments with secrets. With a vault (the OS
+//! keychain, as for the OAuth store), those secrets ([`crate::entry_secrets`]) are kept there and
+//! the file holds references; [`SavedServersFile::tidy`] moves secrets written in the file there
+//! at start. A file that cannot be read is never written over: saving is refused until it is
+//! fixed or removed.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use keyhole_shared::api::{CatalogEntry, SavedServer, SavedServers};
 use serde::Deserialize;
@@ -17,6 +21,8 @@ use serde::de::{MapAccess, Visitor};
 use serde_json::{Value, json};
 
 use crate::catalog::Catalog;
+use crate::entry_secrets;
+use crate::native::secret_vault::{SecretRefs, SecretVault};
 
 /// The file's name in Keyhole's configuration folder.
 pub const FILE_NAME: &str = "servers.json";
@@ -60,6 +66,7 @@ struct Document {
 #[derive(Debug, Clone)]
 pub struct SavedServersFile {
     path: Option<PathBuf>,
+    secrets: Option<Arc<SecretRefs>>,
 }
 
 impl SavedServersFile {
@@ -67,16 +74,45 @@ impl SavedServersFile {
     pub fn in_dir(keyhole_dir: Option<&Path>) -> Self {
         Self {
             path: keyhole_dir.map(|dir| dir.join(FILE_NAME)),
+            secrets: None,
         }
+    }
+
+    /// The same file with its secrets in `vault` (`None`: in the file).
+    pub fn with_vault(mut self, vault: Option<Arc<dyn SecretVault>>) -> Self {
+        self.secrets = vault.map(|vault| Arc::new(SecretRefs::new(vault, "saved-servers")));
+        self
+    }
+
+    /// The servers as the file has them, references unresolved.
+    fn read_raw(&self) -> Result<Vec<SavedServer>, String> {
+        match &self.path {
+            None => Ok(Vec::new()),
+            Some(path) => read_file(path),
+        }
+    }
+
+    /// At start: moves secrets written in the file into the vault (when there is one).
+    pub fn tidy(&self) -> Result<(), String> {
+        let servers = self.read_raw()?;
+        if self.secrets.is_none() || !entry_secrets::any_inline(&servers) {
+            return Ok(());
+        }
+        self.save(&self.read().servers).map(drop)
     }
 
     /// The servers as the file has them (none when there is no file), or why it cannot be read.
     pub fn read(&self) -> SavedServers {
         let path_text = self.path.as_ref().map(|p| p.display().to_string());
-        let loaded = match &self.path {
-            None => Ok(Vec::new()),
-            Some(path) => read_file(path),
-        };
+        let loaded = self.read_raw().map(|mut servers| {
+            let lost = entry_secrets::resolve(&mut servers, self.secrets.as_deref());
+            if lost > 0 {
+                tracing::warn!(
+                    "{lost} secret(s) of the saved servers cannot be read back from the keychain;                      they are empty until typed again"
+                );
+            }
+            servers
+        });
         let (servers, problem) = match loaded.and_then(|servers| {
             let entries = entries(&servers)?;
             Ok((servers, entries))
@@ -137,7 +173,17 @@ impl SavedServersFile {
             ));
         }
         entries(servers)?;
-        write_file(path, &document_text(servers))?;
+        let before = entry_secrets::references(&self.read_raw().unwrap_or_default());
+        let mut written = servers.to_vec();
+        if let Some(secrets) = &self.secrets {
+            entry_secrets::stash(&mut written, secrets).map_err(|e| {
+                format!("{e}; nothing was saved (unlock the keychain, or use --secrets file)")
+            })?;
+        }
+        write_file(path, &document_text(&written))?;
+        if let Some(secrets) = &self.secrets {
+            secrets.forget(&before, &entry_secrets::references(&written));
+        }
         Ok(self.read())
     }
 }
@@ -335,5 +381,53 @@ mod tests {
         assert!(refused.unwrap_err().contains("does not write over it"));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json");
         assert!(SavedServersFile::in_dir(None).save(&[]).is_err());
+    }
+
+    #[test]
+    fn with_a_vault_the_file_keeps_no_secret_and_an_old_file_is_migrated() {
+        use crate::native::secret_vault::MemoryVault;
+        let folder = tempfile::tempdir().unwrap();
+        let plain = SavedServersFile::in_dir(Some(folder.path()));
+        let secret_entry = json!({ "url": "http://127.0.0.1:1/mcp",
+            "headers": { "Authorization": "Bearer saved-token", "X-Team": "blue" },
+            "oauth": { "clientId": "c", "clientSecret": "saved-secret" } });
+        plain.save(&[server("api", secret_entry.clone())]).unwrap();
+        let path = folder.path().join(FILE_NAME);
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("saved-secret")
+        );
+
+        let vault = Arc::new(MemoryVault::default());
+        let keychain =
+            SavedServersFile::in_dir(Some(folder.path())).with_vault(Some(vault.clone()));
+        keychain.tidy().unwrap();
+        let on_disk = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !on_disk.contains("saved-secret") && !on_disk.contains("saved-token"),
+            "{on_disk}"
+        );
+        assert!(
+            on_disk.contains("blue"),
+            "what is not secret stays: {on_disk}"
+        );
+        assert_eq!(vault.len(), 2);
+        assert_eq!(keychain.read().servers[0].entry, secret_entry);
+        assert_eq!(
+            keychain.read().entries[0]
+                .oauth
+                .as_ref()
+                .unwrap()
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "saved-secret"
+        );
+
+        // Removing the server removes its secrets from the vault.
+        keychain.save(&[]).unwrap();
+        assert!(vault.is_empty());
     }
 }

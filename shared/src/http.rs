@@ -325,6 +325,8 @@ const SECRET_HEADERS: &[&str] = &[
     "set-cookie",
     "dpop",
     "x-keyhole-token",
+    "x-api-key",
+    "api-key",
 ];
 
 /// Form, query and JSON field names whose values are credentials.
@@ -348,7 +350,8 @@ pub(crate) fn is_secret_field(name: &str) -> bool {
     SECRET_FIELDS.iter().any(|f| f.eq_ignore_ascii_case(name))
 }
 
-pub(crate) fn is_secret_header(name: &str) -> bool {
+/// Whether a header carries a credential (its value is never logged, and kept in the keychain).
+pub fn is_secret_header(name: &str) -> bool {
     SECRET_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 

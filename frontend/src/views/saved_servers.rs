@@ -1,7 +1,7 @@
 //! The servers the user keeps: each connects in one click, and can be edited, cloned, removed or
 //! moved; new ones are added with a form (a URL, or a command line for stdio; headers; the
 //! protocol version and how to sign in: a client registered in advance, scopes, a client metadata
-//! document), and the
+//! document, enterprise-managed settings), and the
 //! whole list is exported as, or imported from, an `mcp.json` file. The backend keeps the list
 //! in Keyhole's configuration folder (`PUT /api/config/saved`), so it is there after a restart;
 //! settings the form does not show (enterprise-managed authorization, a stdio environment) are
@@ -12,7 +12,10 @@
 //! `saved-remove-<name>`, `saved-up-<name>`, `saved-down-<name>`; the editor `saved-editor`,
 //! `saved-name-input`, `saved-transport-select` (`streamable-http|sse|stdio`), `saved-url-input`,
 //! `saved-command-input`, `saved-headers-input`, `saved-more` (opens the rest:) `saved-protocol-select`, `saved-client-id-input`,
-//! `saved-scopes-input`, `saved-metadata-url-input`, `saved-save`, `saved-cancel`; `saved-export`,
+//! `saved-scopes-input`, `saved-metadata-url-input`, `saved-client-secret-input`,
+//! `saved-ema-idp-issuer-input`, `saved-ema-idp-client-id-input`, `saved-ema-idp-client-secret-input`,
+//! `saved-ema-idp-auth-method-select`,
+//! `saved-ema-client-id-input`, `saved-ema-client-secret-input`, `saved-save`, `saved-cancel`; `saved-export`,
 //! `saved-import` (a file input); `saved-held-<name>` marks a server the OAuth store holds
 //! tokens for.
 
@@ -59,18 +62,34 @@ struct Fields {
     headers: RwSignal<String>,
     /// Empty: negotiate.
     protocol_version: RwSignal<String>,
-    /// The `oauth` object's settings the form shows (its client secret is kept, not shown).
+    /// The `oauth` object's settings.
     client_id: RwSignal<String>,
+    client_secret: RwSignal<String>,
     scopes: RwSignal<String>,
     metadata_url: RwSignal<String>,
+    /// The `enterprise` object's settings (enterprise-managed authorization).
+    idp_issuer: RwSignal<String>,
+    idp_client_id: RwSignal<String>,
+    idp_client_secret: RwSignal<String>,
+    idp_auth_method: RwSignal<String>,
+    ema_client_id: RwSignal<String>,
+    ema_client_secret: RwSignal<String>,
 }
 
-/// The `oauth` keys the form edits, with their fields.
-fn oauth_fields(fields: &Fields) -> [(&'static str, RwSignal<String>); 3] {
+/// The keys of the entry's `oauth` and `enterprise` objects the form edits, with their fields
+/// (the objects' other keys, such as auth methods, are kept as they were).
+fn nested_fields(fields: &Fields) -> [(&'static str, &'static str, RwSignal<String>); 10] {
     [
-        ("clientId", fields.client_id),
-        ("scopes", fields.scopes),
-        ("clientMetadataUrl", fields.metadata_url),
+        ("oauth", "clientId", fields.client_id),
+        ("oauth", "clientSecret", fields.client_secret),
+        ("oauth", "scopes", fields.scopes),
+        ("oauth", "clientMetadataUrl", fields.metadata_url),
+        ("enterprise", "idpIssuer", fields.idp_issuer),
+        ("enterprise", "idpClientId", fields.idp_client_id),
+        ("enterprise", "idpClientSecret", fields.idp_client_secret),
+        ("enterprise", "idpClientAuthMethod", fields.idp_auth_method),
+        ("enterprise", "clientId", fields.ema_client_id),
+        ("enterprise", "clientSecret", fields.ema_client_secret),
     ]
 }
 
@@ -85,8 +104,15 @@ impl Fields {
             headers: field(),
             protocol_version: field(),
             client_id: field(),
+            client_secret: field(),
             scopes: field(),
             metadata_url: field(),
+            idp_issuer: field(),
+            idp_client_id: field(),
+            idp_client_secret: field(),
+            idp_auth_method: field(),
+            ema_client_id: field(),
+            ema_client_secret: field(),
         }
     }
 
@@ -121,8 +147,8 @@ impl Fields {
                 .unwrap_or_default()
                 .to_owned(),
         );
-        for (key, field) in oauth_fields(self) {
-            field.set(entry["oauth"][key].as_str().unwrap_or_default().to_owned());
+        for (object, key, field) in nested_fields(self) {
+            field.set(entry[object][key].as_str().unwrap_or_default().to_owned());
         }
     }
 
@@ -147,10 +173,13 @@ impl Fields {
         ] {
             entry.remove(key);
         }
-        let mut oauth = entry
-            .remove("oauth")
-            .and_then(|o| o.as_object().cloned())
-            .unwrap_or_default();
+        let mut nested: Vec<(&str, Map<String, Value>)> = ["oauth", "enterprise"]
+            .into_iter()
+            .map(|object| {
+                let kept = entry.remove(object).and_then(|o| o.as_object().cloned());
+                (object, kept.unwrap_or_default())
+            })
+            .collect();
         match self.transport.get_untracked().as_str() {
             "stdio" => {
                 let line = self.command.get_untracked();
@@ -161,7 +190,6 @@ impl Fields {
                 if words.len() > 1 {
                     entry.insert("args".into(), json!(words[1..]));
                 }
-                entry.remove("enterprise");
             }
             transport => {
                 let url = self.url.get_untracked().trim().to_owned();
@@ -182,14 +210,19 @@ impl Fields {
                 if !version.is_empty() {
                     entry.insert("protocolVersion".into(), json!(version));
                 }
-                for (key, field) in oauth_fields(self) {
+                for (object, key, field) in nested_fields(self) {
+                    let Some((_, settings)) = nested.iter_mut().find(|(o, _)| *o == object) else {
+                        continue;
+                    };
                     match field.get_untracked().trim() {
-                        "" => oauth.remove(key),
-                        value => oauth.insert(key.into(), json!(value)),
+                        "" => settings.remove(key),
+                        value => settings.insert(key.into(), json!(value)),
                     };
                 }
-                if !oauth.is_empty() {
-                    entry.insert("oauth".into(), Value::Object(oauth));
+                for (object, settings) in nested.drain(..) {
+                    if !settings.is_empty() {
+                        entry.insert(object.into(), Value::Object(settings));
+                    }
                 }
             }
         }
@@ -469,6 +502,27 @@ fn Editor(fields: Fields, on_save: Callback<()>, on_cancel: Callback<()>) -> imp
                 <label>"Client metadata document URL (https)"
                     <input type="url" data-testid="saved-metadata-url-input" bind:value=fields.metadata_url />
                 </label>
+                <label>"Client secret (of the client registered in advance)"
+                    <input type="password" data-testid="saved-client-secret-input" autocomplete="off" bind:value=fields.client_secret />
+                </label>
+                <fieldset>
+                    <legend>"Enterprise-managed authorization (SEP-990)"</legend>
+                    <label>"IdP issuer" <input type="url" data-testid="saved-ema-idp-issuer-input" bind:value=fields.idp_issuer /></label>
+                    <label>"Client ID at the IdP" <input type="text" data-testid="saved-ema-idp-client-id-input" autocomplete="off" bind:value=fields.idp_client_id /></label>
+                    <label>"Client secret at the IdP" <input type="password" data-testid="saved-ema-idp-client-secret-input" autocomplete="off" bind:value=fields.idp_client_secret /></label>
+                    <label>"How the client authenticates at the IdP "
+                        <select data-testid="saved-ema-idp-auth-method-select" on:change=move |ev| fields.idp_auth_method.set(event_target_value(&ev))>
+                            {["", "client_secret_basic", "client_secret_post"].map(|v| view! {
+                                <option value=v prop:selected=move || fields.idp_auth_method.get() == v>
+                                    {if v.is_empty() { "as the IdP announces" } else { v }}
+                                </option>
+                            })}
+                        </select>
+                    </label>
+                    <label>"Client ID at the server's authorization server" <input type="text" data-testid="saved-ema-client-id-input" autocomplete="off" bind:value=fields.ema_client_id /></label>
+                    <label>"Client secret there" <input type="password" data-testid="saved-ema-client-secret-input" autocomplete="off" bind:value=fields.ema_client_secret /></label>
+                </fieldset>
+                <p class="muted">"Secrets are kept in the OS keychain when Keyhole has one (else in the file, readable by you only)."</p>
             </details>
             <div class="modal-actions">
                 <button type="submit" data-testid="saved-save">"Save"</button>
@@ -513,6 +567,7 @@ mod tests {
         );
         fields.transport.set("stdio".into());
         fields.command.set("npx -y 'my server'".into());
+        fields.ema_client_id.set(String::new());
         let stdio = fields.server(Some(&previous)).unwrap();
         assert_eq!(
             stdio.entry,
@@ -525,7 +580,7 @@ mod tests {
     }
 
     #[test]
-    fn the_sign_in_settings_keep_the_client_secret_the_form_does_not_show() {
+    fn the_sign_in_settings_make_the_oauth_and_enterprise_objects() {
         let fields = Fields::new();
         let previous = json!({ "url": "http://h/mcp", "protocolVersion": "2025-06-18",
                                "oauth": { "clientId": "old", "clientSecret": "s3cret" } });
@@ -535,11 +590,20 @@ mod tests {
         fields.client_id.set("registered".into());
         fields.scopes.set(" mcp files:read ".into());
         fields.protocol_version.set(String::new());
+        assert_eq!(fields.client_secret.get_untracked(), "s3cret");
         let server = fields.server(Some(&previous)).unwrap();
         assert_eq!(
             server.entry,
             json!({ "url": "http://h/mcp", "oauth": { "clientId": "registered",
                     "clientSecret": "s3cret", "scopes": "mcp files:read" } })
+        );
+        fields.idp_issuer.set("https://idp.example".into());
+        fields.idp_client_id.set("kh".into());
+        fields.ema_client_id.set("kh-rs".into());
+        let managed = fields.server(Some(&server.entry)).unwrap();
+        assert_eq!(
+            managed.entry["enterprise"],
+            json!({ "idpIssuer": "https://idp.example", "idpClientId": "kh", "clientId": "kh-rs" })
         );
     }
 }

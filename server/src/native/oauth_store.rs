@@ -32,32 +32,27 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use keyhole_shared::secret::Secret;
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
 
-use super::secret_vault::{SecretVault, SecretsMode};
+use super::secret_vault::{SecretRefs, SecretVault, SecretsMode, reference_of};
 
 /// Overrides the store's location.
 pub const STORE_ENV: &str = "KEYHOLE_STORE";
 const FILE_NAME: &str = "oauth-store.json";
-/// How a secret kept in the vault is written in the file: this, then its fingerprint.
-const REFERENCE_PREFIX: &str = "keyhole-secret:";
 
 /// The OAuth store in a file, its secrets in a vault when there is one.
 #[derive(Clone, Debug)]
 pub struct FileStore {
     path: PathBuf,
-    vault: Option<Arc<dyn SecretVault>>,
-    /// Secrets read from or written to the vault, by fingerprint (an entry never changes).
-    known: Arc<Mutex<HashMap<String, Secret>>>,
+    secrets: Option<Arc<SecretRefs>>,
 }
 
-/// The fingerprint a reference names, if `secret` is one.
-fn reference_of(secret: &Secret) -> Option<&str> {
-    secret.expose().strip_prefix(REFERENCE_PREFIX)
+fn is_reference(secret: &Secret) -> bool {
+    reference_of(secret.expose()).is_some()
 }
 
 fn io_error(action: &str, path: &Path, error: &std::io::Error) -> StoreError {
@@ -69,14 +64,13 @@ impl FileStore {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            vault: None,
-            known: Arc::default(),
+            secrets: None,
         }
     }
 
     /// The same store with its secrets in `vault` (`None`: in the file).
     pub fn with_vault(mut self, vault: Option<Arc<dyn SecretVault>>) -> Self {
-        self.vault = vault;
+        self.secrets = vault.map(|vault| Arc::new(SecretRefs::new(vault, "oauth-store")));
         self
     }
 
@@ -103,9 +97,14 @@ impl FileStore {
         ))
     }
 
+    /// The vault the secrets are kept in, if not the file.
+    pub fn vault(&self) -> Option<Arc<dyn SecretVault>> {
+        self.secrets.as_ref().map(|secrets| secrets.vault())
+    }
+
     /// What keeps the secrets when it is not the file ("the OS keychain").
     pub fn vault_name(&self) -> Option<&'static str> {
-        self.vault.as_ref().map(|vault| vault.describe())
+        self.secrets.as_ref().map(|secrets| secrets.describe())
     }
 
     /// `<config dir>/keyhole/oauth-store.json`.
@@ -191,43 +190,22 @@ impl FileStore {
         }
     }
 
-    fn known(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
-        self.known
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-    }
-
     /// Replaces every reference by the vault's secret; what cannot be resolved is dropped.
     fn resolve(&self, document: &mut StoreDocument) {
         let mut unreadable = None;
-        document.for_each_secret(|secret| {
-            let Some(fingerprint) = reference_of(secret).map(str::to_owned) else {
-                return;
-            };
-            if let Some(known) = self.known().get(&fingerprint) {
-                *secret = known.clone();
-                return;
-            }
-            let Some(vault) = &self.vault else {
-                return;
-            };
-            match vault.get(&fingerprint) {
-                // A value that is not what the reference names is not used.
-                Ok(Some(value)) if Secret::new(value.as_str()).fingerprint() == fingerprint => {
-                    let value = Secret::new(value);
-                    self.known().insert(fingerprint, value.clone());
-                    *secret = value;
-                }
-                Ok(_) => {}
+        if let Some(secrets) = &self.secrets {
+            document.for_each_secret(|secret| match secrets.resolve(secret.expose()) {
+                Ok(Some(value)) => *secret = Secret::new(value),
+                Ok(None) => {}
                 Err(error) => unreadable = Some(error),
-            }
-        });
-        let dropped = document.drop_missing_secrets(|secret| reference_of(secret).is_some());
+            });
+        }
+        let dropped = document.drop_missing_secrets(is_reference);
         if dropped > 0 {
-            let why = match (&self.vault, unreadable) {
+            let why = match (&self.secrets, unreadable) {
                 (None, _) => "they are in the OS keychain, which is not in use (--secrets)".into(),
                 (Some(_), Some(error)) => error.to_string(),
-                (Some(vault), None) => format!("{} no longer has them", vault.describe()),
+                (Some(secrets), None) => format!("{} no longer has them", secrets.describe()),
             };
             tracing::warn!(
                 "{dropped} stored credential(s) of {} cannot be read back ({why}); sign in again for those servers",
@@ -239,23 +217,18 @@ impl FileStore {
     /// Moves the document's secrets into the vault and leaves references in their place (no-op
     /// without a vault).
     fn externalize(&self, document: &mut StoreDocument) -> Result<(), StoreError> {
-        let Some(vault) = &self.vault else {
+        let Some(secrets) = &self.secrets else {
             return Ok(());
         };
         let mut failure = None;
         document.for_each_secret(|secret| {
-            if failure.is_some() || reference_of(secret).is_some() {
+            if failure.is_some() {
                 return;
             }
-            let fingerprint = secret.fingerprint();
-            if !self.known().contains_key(&fingerprint) {
-                if let Err(error) = vault.set(&fingerprint, secret.expose()) {
-                    failure = Some(error);
-                    return;
-                }
-                self.known().insert(fingerprint.clone(), secret.clone());
+            match secrets.stash(secret.expose()) {
+                Ok(reference) => *secret = Secret::new(reference),
+                Err(error) => failure = Some(error),
             }
-            *secret = Secret::new(format!("{REFERENCE_PREFIX}{fingerprint}"));
         });
         match failure {
             None => Ok(()),
@@ -269,7 +242,7 @@ impl FileStore {
     fn references(document: &StoreDocument) -> HashSet<String> {
         let mut references = HashSet::new();
         document.clone().for_each_secret(|secret| {
-            if let Some(fingerprint) = reference_of(secret) {
+            if let Some(fingerprint) = reference_of(secret.expose()) {
                 references.insert(fingerprint.to_owned());
             }
         });
@@ -283,9 +256,9 @@ impl FileStore {
         self.read_or_set_aside()?;
         let mut inline = false;
         self.read_raw()?
-            .for_each_secret(|secret| inline |= reference_of(secret).is_none());
+            .for_each_secret(|secret| inline |= !is_reference(secret));
         drop(lock);
-        if self.vault.is_none() || !inline {
+        if self.secrets.is_none() || !inline {
             return Ok(());
         }
         self.update(|_| Ok(()))?;
@@ -429,15 +402,8 @@ impl FileStore {
 
     /// Deletes from the vault the secrets the last write dropped.
     fn forget_unreferenced(&self, before: HashSet<String>, written: &StoreDocument) {
-        let Some(vault) = &self.vault else {
-            return;
-        };
-        let still = Self::references(written);
-        for fingerprint in before.difference(&still) {
-            self.known().remove(fingerprint);
-            if let Err(error) = vault.delete(fingerprint) {
-                tracing::warn!(%error, "a secret Keyhole no longer uses is left in the keychain");
-            }
+        if let Some(secrets) = &self.secrets {
+            secrets.forget(&before, &Self::references(written));
         }
     }
 

@@ -3,9 +3,11 @@
 //! The store file ([`super::oauth_store`]) always holds the document; with a vault, every secret
 //! in it (tokens, refresh tokens, client secrets, PKCE verifiers, ID tokens) is replaced by a
 //! reference, `keyhole-secret:<fingerprint>`, and the value goes to the vault under that
-//! fingerprint (the SHA-256 of the value). Named by content, an entry never changes: the
-//! backend and a CLI run can cache what they read, and a secret no document refers to any more
-//! is deleted after the write that dropped it.
+//! fingerprint (the SHA-256 of the value; [`SecretRefs`]). Named by content, an entry never
+//! changes: the backend and a CLI run can cache what they read, and a secret no document refers
+//! to any more is deleted after the write that dropped it. The saved servers' file
+//! ([`crate::saved_servers`]) keeps its client secrets, sensitive headers and stdio environment
+//! values the same way.
 //!
 //! Backends (`--secrets` / `KEYHOLE_SECRETS`):
 //! * `auto` (the default): the OS keychain when it answers, else the file — and Keyhole says which
@@ -16,7 +18,7 @@
 //! * `memory`: secrets are kept by this process only and are gone when it ends (a shared
 //!   computer, a demo).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -186,6 +188,102 @@ impl SecretVault for MemoryVault {
     fn delete(&self, name: &str) -> Result<(), VaultError> {
         self.values().remove(name);
         Ok(())
+    }
+}
+
+/// How a secret kept in a vault is written in a file: this, then the value's fingerprint.
+pub const REFERENCE_PREFIX: &str = "keyhole-secret:";
+
+/// The fingerprint a text names, if it is a reference.
+pub fn reference_of(text: &str) -> Option<&str> {
+    text.strip_prefix(REFERENCE_PREFIX)
+}
+
+/// One file's secrets in a vault, by content: [`SecretRefs::stash`] stores a value and gives the
+/// reference to write instead, [`SecretRefs::resolve`] gives the value back, and
+/// [`SecretRefs::forget`] deletes what a file no longer refers to. Each file has its own
+/// `namespace` in the vault, so one file dropping a secret never takes another file's copy.
+/// Values are cached once read or stored: an entry named by its content never changes.
+pub struct SecretRefs {
+    vault: Arc<dyn SecretVault>,
+    namespace: &'static str,
+    known: Mutex<HashMap<String, String>>,
+}
+
+impl fmt::Debug for SecretRefs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SecretRefs({})", self.namespace)
+    }
+}
+
+impl SecretRefs {
+    pub fn new(vault: Arc<dyn SecretVault>, namespace: &'static str) -> Self {
+        Self {
+            vault,
+            namespace,
+            known: Mutex::default(),
+        }
+    }
+
+    /// What keeps the secrets ("the OS keychain").
+    pub fn describe(&self) -> &'static str {
+        self.vault.describe()
+    }
+
+    /// The vault itself (for another file's [`SecretRefs`]).
+    pub fn vault(&self) -> Arc<dyn SecretVault> {
+        Arc::clone(&self.vault)
+    }
+
+    fn known(&self) -> MutexGuard<'_, HashMap<String, String>> {
+        self.known
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn name(&self, fingerprint: &str) -> String {
+        format!("{}/{fingerprint}", self.namespace)
+    }
+
+    /// Stores `value` (unless it is a reference already) and returns the reference to write.
+    pub fn stash(&self, value: &str) -> Result<String, VaultError> {
+        if reference_of(value).is_some() {
+            return Ok(value.to_owned());
+        }
+        let fingerprint = keyhole_shared::secret::Secret::new(value).fingerprint();
+        if !self.known().contains_key(&fingerprint) {
+            self.vault.set(&self.name(&fingerprint), value)?;
+            self.known().insert(fingerprint.clone(), value.to_owned());
+        }
+        Ok(format!("{REFERENCE_PREFIX}{fingerprint}"))
+    }
+
+    /// The value `text` refers to: `Ok(None)` when the vault does not have it (or has something
+    /// else under its name); `text` itself when it is not a reference.
+    pub fn resolve(&self, text: &str) -> Result<Option<String>, VaultError> {
+        let Some(fingerprint) = reference_of(text) else {
+            return Ok(Some(text.to_owned()));
+        };
+        if let Some(value) = self.known().get(fingerprint) {
+            return Ok(Some(value.clone()));
+        }
+        let value = self.vault.get(&self.name(fingerprint))?.filter(|value| {
+            keyhole_shared::secret::Secret::new(value.as_str()).fingerprint() == fingerprint
+        });
+        if let Some(value) = &value {
+            self.known().insert(fingerprint.to_owned(), value.clone());
+        }
+        Ok(value)
+    }
+
+    /// Deletes the secrets referred to `before` a write and no longer `after` it.
+    pub fn forget(&self, before: &HashSet<String>, after: &HashSet<String>) {
+        for fingerprint in before.difference(after) {
+            self.known().remove(fingerprint);
+            if let Err(error) = self.vault.delete(&self.name(fingerprint)) {
+                tracing::warn!(%error, "a secret Keyhole no longer uses is left in the keychain");
+            }
+        }
     }
 }
 

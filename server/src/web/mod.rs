@@ -243,8 +243,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     hub.spawn_reaper();
     let mut state = AppState::new(options.token, bound).with_hub(hub.clone());
     let mut secrets_place = None;
+    let mut vault = None;
     match FileStore::open(options.secrets) {
         Ok((store, place)) => {
+            vault = store.vault();
             tracing::info!(path = %store.path().display(), "OAuth store");
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
@@ -264,9 +266,12 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     if let Some(catalog) = &options.catalog {
         state = state.with_catalog(catalog);
     }
-    let saved = SavedServersFile::in_dir(crate::native::paths::keyhole_dir().as_deref());
+    let saved =
+        SavedServersFile::in_dir(crate::native::paths::keyhole_dir().as_deref()).with_vault(vault);
     if let Some(problem) = saved.read().problem {
         tracing::warn!(%problem, "the saved servers cannot be read; they are left as they are");
+    } else if let Err(problem) = saved.tidy() {
+        tracing::warn!(%problem, "the saved servers' secrets could not be moved to the keychain");
     }
     state = state.with_saved_servers(saved);
     let browse_host = if bound.ip().is_loopback() || bound.ip().is_unspecified() {
