@@ -5,7 +5,7 @@ use crate::common;
 
 use std::time::{Duration, Instant};
 
-use common::{Fixture, SseReader};
+use common::Fixture;
 use serde_json::json;
 
 #[tokio::test]
@@ -18,13 +18,7 @@ async fn a_cancelled_call_stops_and_gets_no_response() {
     let call = json!({"jsonrpc": "2.0", "id": 41, "method": "tools/call", "params": {
         "name": "long-running", "arguments": {"steps": 50, "delayMs": 100},
         "_meta": {"progressToken": "p"}}});
-    let response = mcp
-        .request_builder(reqwest::Method::POST)
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    let mut stream = SseReader::new(response);
+    let mut stream = mcp.post_streaming(&call).await;
     let (_, first) = stream
         .next_message(Duration::from_secs(5))
         .await

@@ -6,7 +6,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use common::{Fixture, SseReader};
+use common::Fixture;
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -24,13 +24,7 @@ async fn ask(kind: &str, answer: impl Fn(&Value) -> Value) -> (Value, Value) {
     mcp.initialize().await;
     let call = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call",
         "params": {"name": "ask-client", "arguments": {"kind": kind, "prompt": "a haiku"}}});
-    let response = mcp
-        .request_builder(reqwest::Method::POST)
-        .json(&call)
-        .send()
-        .await
-        .unwrap();
-    let mut stream = SseReader::new(response);
+    let mut stream = mcp.post_streaming(&call).await;
     let (_, asked) = stream
         .next_message(WAIT)
         .await

@@ -98,14 +98,10 @@ async fn an_interrupted_post_stream_resumes_over_get() {
     let (_, tokens) = fixture.obtain_tokens("mcp").await;
     let mut mcp = fixture.mcp("main", tokens["access_token"].as_str());
     mcp.initialize().await;
-    let response = mcp
-        .request_builder(reqwest::Method::POST)
-        .json(&json!({"jsonrpc": "2.0", "id": 42, "method": "tools/call",
+    let mut post_stream = mcp
+        .post_streaming(&json!({"jsonrpc": "2.0", "id": 42, "method": "tools/call",
             "params": {"name": "long-running", "arguments": {"steps": 4, "delayMs": 60}, "_meta": {"progressToken": "t"}}}))
-        .send()
-        .await
-        .unwrap();
-    let mut post_stream = SseReader::new(response);
+        .await;
     let (event_id, first) = post_stream
         .next_message(WAIT)
         .await

@@ -480,6 +480,17 @@ impl McpClient {
             .await
     }
 
+    /// POSTs `message` and reads its answer as it streams (an SSE response).
+    pub async fn post_streaming(&self, message: &Value) -> SseReader {
+        let response = self
+            .request_builder(reqwest::Method::POST)
+            .json(message)
+            .send()
+            .await
+            .unwrap();
+        SseReader::new(response)
+    }
+
     /// Opens the GET stream, optionally resuming after `last_event_id`.
     pub async fn open_stream(&self, last_event_id: Option<&str>) -> reqwest::Response {
         let mut request = self
