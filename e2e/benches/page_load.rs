@@ -6,7 +6,8 @@
 //! [`ready_ms`] for the two ways it is read):
 //!
 //! * **cold**: a fresh browser profile, nothing cached;
-//! * **warm**: the same page opened again in that browser;
+//! * **warm**: the same page opened again in that browser (and once more from `about:blank`,
+//!   without the teardown of the open app);
 //! * **redirect return**: the demo sign-in, from the click on the consent page's Approve (the
 //!   authorization server redirects back to Keyhole) to the connection's status `connected`, the
 //!   page having loaded the app again on the way back.
@@ -59,7 +60,7 @@ fn report(what: &str, mut times: Vec<f64>) {
 #[tokio::main]
 async fn main() {
     let (mut cold, mut warm, mut back) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut cold_mark, mut warm_mark) = (Vec::new(), Vec::new());
+    let (mut cold_mark, mut warm_mark, mut blank_mark) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         // A Keyhole of its own each time, so no token is held and the sign-in really redirects.
         let keyhole = KeyholeProcess::web(&[]);
@@ -72,6 +73,11 @@ async fn main() {
         let (mark, seen) = ready_ms(&browser).await;
         warm.push(seen);
         warm_mark.extend(mark);
+        // Warm again, from a blank page: without the teardown of the app that was open.
+        browser.client.goto("about:blank").await.unwrap();
+        browser.client.goto(&keyhole.open_url).await.unwrap();
+        let (mark, _) = ready_ms(&browser).await;
+        blank_mark.extend(mark);
         if cold.len() == 1 {
             let wasm = browser
                 .script(
@@ -100,6 +106,10 @@ async fn main() {
     if !cold_mark.is_empty() {
         report("cold load to interactive form (the app's mark)", cold_mark);
         report("warm load to interactive form (the app's mark)", warm_mark);
+        report(
+            "warm load from a blank page to interactive form (the app's mark)",
+            blank_mark,
+        );
     }
     report(
         "cold load to interactive form (seen by polling after the load)",

@@ -58,6 +58,12 @@ async fn servers_are_saved_edited_reordered_exported_imported_and_kept_across_a_
             t.contains("npx -y '@scope/some server'")
         })
         .await;
+    browser
+        .wait_text("saved-transport-local", |t| t == "stdio")
+        .await;
+    browser
+        .wait_text("saved-transport-open", |t| t == "Streamable HTTP")
+        .await;
 
     // A name taken twice is refused, and said why.
     add_http(&browser, "spare", "http://127.0.0.1:9/mcp", "").await;

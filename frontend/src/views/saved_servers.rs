@@ -8,7 +8,7 @@
 //! kept as they were. A separate wasm chunk (`#[lazy]`).
 //!
 //! Test ids: `saved-servers`, `saved-path`, `saved-problem`, `saved-empty`, `saved-add`,
-//! `saved-item-<name>` with `saved-connect-<name>`, `saved-edit-<name>`, `saved-clone-<name>`,
+//! `saved-item-<name>` with `saved-transport-<name>`, `saved-connect-<name>`, `saved-edit-<name>`, `saved-clone-<name>`,
 //! `saved-remove-<name>`, `saved-up-<name>`, `saved-down-<name>`; the editor `saved-editor`,
 //! `saved-name-input`, `saved-transport-select` (`streamable-http|sse|stdio`), `saved-url-input`,
 //! `saved-command-input`, `saved-headers-input`, `saved-more` (opens the rest:) `saved-protocol-select`, `saved-client-id-input`,
@@ -233,6 +233,15 @@ impl Fields {
     }
 }
 
+/// The transport a saved entry uses, as the row names it.
+fn transport_name(entry: &Value) -> &'static str {
+    match (entry.get("command").is_some(), entry["type"].as_str()) {
+        (true, _) | (_, Some("stdio")) => "stdio",
+        (false, Some("sse")) => "HTTP+SSE",
+        _ => "Streamable HTTP",
+    }
+}
+
 /// A name not yet in `servers`, for a clone of `name`.
 fn copy_name(servers: &[SavedServer], name: &str) -> String {
     (2..)
@@ -372,8 +381,9 @@ fn SavedServersSection(
                             let holds = Signal::derive(move || {
                                 url.as_ref().is_some_and(|url| held.with(|h| h.contains(url)))
                             });
+                            let transport = transport_name(&server.entry);
                             view! {
-                                <SavedRow entry=entry holds=holds on_use=on_use on_stdio=on_stdio>
+                                <SavedRow entry=entry transport=transport holds=holds on_use=on_use on_stdio=on_stdio>
                                     <button type="button" class="small" data-testid=format!("saved-edit-{name}")
                                         on:click=move |_| open_editor(Editing::At(index))>"Edit"</button>
                                     <button type="button" class="small" data-testid=format!("saved-clone-{name}")
@@ -415,6 +425,8 @@ fn SavedServersSection(
 #[component]
 fn SavedRow(
     entry: CatalogEntry,
+    /// How Keyhole talks to it ("Streamable HTTP", "HTTP+SSE", "stdio").
+    transport: &'static str,
     /// Keyhole holds tokens for this server.
     holds: Signal<bool>,
     on_use: Callback<CatalogEntry>,
@@ -426,7 +438,7 @@ fn SavedRow(
         (Some(stdio), _) => {
             let stdio = stdio.clone();
             (
-                format!("stdio: {}", stdio.display),
+                stdio.display.clone(),
                 Callback::new(move |()| on_stdio.run(stdio.clone())),
             )
         }
@@ -445,6 +457,7 @@ fn SavedRow(
     view! {
         <li class="catalog-item" data-testid=format!("saved-item-{name}")>
             <strong>{name.clone()}</strong>
+            <span class="muted" data-testid=format!("saved-transport-{name}")>{transport}</span>
             <code>{what}</code>
             {let held_id = format!("saved-held-{name}");
              move || holds.get().then(|| view! {
@@ -535,6 +548,19 @@ fn Editor(fields: Fields, on_save: Callback<()>, on_cancel: Callback<()>) -> imp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_row_names_its_transport() {
+        assert_eq!(
+            transport_name(&json!({ "url": "http://h/mcp" })),
+            "Streamable HTTP"
+        );
+        assert_eq!(
+            transport_name(&json!({ "url": "http://h/sse", "type": "sse" })),
+            "HTTP+SSE"
+        );
+        assert_eq!(transport_name(&json!({ "command": "npx" })), "stdio");
+    }
 
     #[test]
     fn a_clone_gets_the_first_free_name() {
