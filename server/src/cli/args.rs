@@ -123,6 +123,10 @@ pub struct ConnectionArgs {
     /// the handshake when the server does not speak it.
     #[arg(long, global = true, value_name = "VERSION", value_parser = crate::native::mcp_client::known_protocol_version)]
     pub protocol_version: Option<String>,
+    /// Where tokens and client secrets are kept, as for `keyhole web`: auto (the OS keychain when
+    /// one answers, else the store file), keyring, file or memory (nothing kept after this run).
+    #[arg(long, global = true, value_enum, env = "KEYHOLE_SECRETS", default_value_t = crate::native::secret_vault::SecretsMode::Auto, ignore_case = true)]
+    pub secrets: crate::native::secret_vault::SecretsMode,
     /// Answer the server's sampling requests with this text (and announce sampling).
     #[arg(long, global = true, value_name = "TEXT")]
     pub sample_reply: Option<String>,

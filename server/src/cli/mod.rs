@@ -146,12 +146,11 @@ pub async fn execute_with_store(
     }
 }
 
-/// The given store, else the shared one.
-fn open_store(store: Option<FileStore>) -> Result<FileStore, CliError> {
+/// The given store, else the shared one with its secrets where `mode` says.
+fn open_store(store: Option<FileStore>, mode: SecretsMode) -> Result<FileStore, CliError> {
     match store {
         Some(store) => Ok(store),
         None => {
-            let mode = SecretsMode::from_env().map_err(CliError::usage)?;
             let (store, _) = FileStore::open(mode).map_err(|e| CliError::error(e.to_string()))?;
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
@@ -169,7 +168,7 @@ async fn connect<'t>(
     terminal: &'t mut dyn Terminal,
 ) -> Result<(session::Session<'t>, Notes), CliError> {
     let answers = client_side::Answers::from_args(connection)?;
-    let store = open_store(store)?;
+    let store = open_store(store, connection.secrets)?;
     let capabilities = answers.capabilities();
     let mut session =
         session::Session::open_with_store(connection, store, capabilities, terminal).await?;
@@ -218,7 +217,12 @@ async fn dispatch(
             parse_challenge::run(status, &headers, terminal)
         }
         ClientCommand::Auth(args::AuthCommand::Status) => {
-            auth_store::status(&connection, open_store(store)?, terminal).await
+            auth_store::status(
+                &connection,
+                open_store(store, connection.secrets)?,
+                terminal,
+            )
+            .await
         }
         ClientCommand::Auth(args::AuthCommand::Forget {
             tokens,
@@ -229,7 +233,13 @@ async fn dispatch(
                 tokens: tokens || all,
                 client: client || all,
             };
-            auth_store::forget(&connection, open_store(store)?, what, terminal).await
+            auth_store::forget(
+                &connection,
+                open_store(store, connection.secrets)?,
+                what,
+                terminal,
+            )
+            .await
         }
         ClientCommand::Conformance { url } => conformance::run(&url, terminal).await,
         command => {

@@ -109,7 +109,7 @@ struct WebArgs {
     /// Where tokens, refresh tokens and client secrets are kept: `auto` (the OS keychain — Secret
     /// Service, Keychain or Credential Manager — when one answers, else the store file), `keyring`
     /// (the keychain or an error), `file` (the 0600 store file) or `memory` (gone when Keyhole
-    /// stops). The CLI follows $KEYHOLE_SECRETS. Secrets found in the file are moved to the
+    /// stops); `keyhole cli` takes the same option. Secrets found in the file are moved to the
     /// keychain at start.
     #[arg(long, value_enum, env = "KEYHOLE_SECRETS", default_value_t = SecretsMode::Auto, ignore_case = true)]
     secrets: SecretsMode,

@@ -22,7 +22,8 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Chooses the backend when `--secrets` is not given.
+/// Chooses the backend when `--secrets` is not given (read by clap for `keyhole web` and
+/// `keyhole cli`).
 pub const SECRETS_ENV: &str = "KEYHOLE_SECRETS";
 /// The keychain's service name for Keyhole's entries.
 const SERVICE: &str = "keyhole";
@@ -39,20 +40,6 @@ pub enum SecretsMode {
     File,
     /// This process's memory: nothing is kept after it ends.
     Memory,
-}
-
-impl SecretsMode {
-    /// `$KEYHOLE_SECRETS`, else `auto`; an unknown value is an error naming the choices.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var(SECRETS_ENV) {
-            Ok(value) if !value.trim().is_empty() => {
-                <Self as clap::ValueEnum>::from_str(value.trim(), true).map_err(|_| {
-                    format!("{SECRETS_ENV}={value:?} is not one of auto, keyring, file, memory")
-                })
-            }
-            _ => Ok(SecretsMode::Auto),
-        }
-    }
 }
 
 /// A failure of the vault, worded for the user (never holding a secret).
@@ -318,7 +305,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_mode_comes_from_the_environment_value() {
+    fn the_mode_is_named_in_any_case() {
         assert_eq!(
             <SecretsMode as clap::ValueEnum>::from_str("FILE", true),
             Ok(SecretsMode::File)
