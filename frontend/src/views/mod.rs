@@ -17,6 +17,7 @@ pub mod prompts;
 pub mod protocol;
 pub mod reauth;
 pub mod resources;
+pub mod saved_editor;
 pub mod saved_servers;
 pub mod schema_form;
 pub mod server_requests;
