@@ -107,6 +107,9 @@ async fn a_resource_read_and_a_prompt_get_recover_the_same_way() {
     demo.browser.click("tab-prompts").await;
     demo.browser.click("prompt-item-greeting").await;
     demo.browser.fill("prompt-arg-name", "Ada").await;
+    // Typing asks the demo for completions: let them be answered before the token expires, so
+    // the read and the get are the requests that meet the expired token.
+    completions_answered(&demo).await;
 
     demo.control.expire_access_tokens().await;
     demo.browser.click("tab-resources").await;
@@ -150,6 +153,25 @@ async fn a_resource_read_and_a_prompt_get_recover_the_same_way() {
         .wait_attr("resource-result", "data-state", &["error"])
         .await;
     demo.close().await;
+}
+
+/// Waits in the Protocol view until every `completion/complete` sent has been answered.
+async fn completions_answered(demo: &SignedIn) {
+    demo.browser.click("tab-protocol").await;
+    let entries = |direction: &str| {
+        format!(
+            "[data-testid=\"protocol-entry\"][data-direction=\"{direction}\"][data-method=\"completion/complete\"]"
+        )
+    };
+    demo.browser.wait_count(&entries("sent"), 1).await;
+    for _ in 0..100 {
+        let sent = demo.browser.count(&entries("sent")).await;
+        if demo.browser.count(&entries("received")).await == sent {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the completions typed were never all answered");
 }
 
 /// In the Protocol view: `method` was sent twice (refused, then sent once more) and answered once.

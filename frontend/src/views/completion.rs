@@ -1,5 +1,6 @@
 //! Autocomplete from the server (`completion/complete`, for a server that announces
-//! `completions`): as the user types a prompt argument or a resource-template variable, the
+//! `completions`): as the user types a prompt argument or a resource-template variable (not when
+//! the form appears), the
 //! server's suggestions for that field — with the other fields' values as `context.arguments` —
 //! are offered in a `<datalist>` on the input. An answer to an older keystroke is dropped.
 //!
@@ -44,8 +45,13 @@ impl Completer {
         let asked = StoredValue::new(0u32);
         let completer = self.clone();
         let name = field.to_owned();
-        Effect::new(move |_| {
+        // Asked as the user types, not when the form appears (a form shown again would otherwise
+        // send a request per field every time).
+        Effect::new(move |shown_before: Option<()>| {
             let typed = value.get();
+            if shown_before.is_none() {
+                return;
+            }
             let round = asked.get_value() + 1;
             asked.set_value(round);
             let params = completer.params(&name, &typed);
