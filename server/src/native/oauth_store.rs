@@ -168,7 +168,9 @@ impl FileStore {
         match self.read_file() {
             Err(StoreError::Corrupt(_)) => {
                 let _lock = self.lock()?;
-                self.read_or_set_aside()
+                let mut document = self.read_raw_or_set_aside()?;
+                self.resolve(&mut document);
+                Ok(document)
             }
             other => other,
         }
@@ -253,9 +255,8 @@ impl FileStore {
     /// moves secrets written in the file into the vault (when there is one).
     pub fn tidy(&self) -> Result<(), StoreError> {
         let lock = self.lock()?;
-        self.read_or_set_aside()?;
         let mut inline = false;
-        self.read_raw()?
+        self.read_raw_or_set_aside()?
             .for_each_secret(|secret| inline |= !is_reference(secret));
         drop(lock);
         if self.secrets.is_none() || !inline {
@@ -314,10 +315,10 @@ impl FileStore {
         }
     }
 
-    /// Under the lock: the document, or — if the file is damaged — an empty one after moving the
-    /// file aside.
-    fn read_or_set_aside(&self) -> Result<StoreDocument, StoreError> {
-        match self.read_file() {
+    /// Under the lock: the document as the file has it, or — if the file is damaged — an empty
+    /// one after moving the file aside.
+    fn read_raw_or_set_aside(&self) -> Result<StoreDocument, StoreError> {
+        match self.read_raw() {
             Err(StoreError::Corrupt(why)) => {
                 let aside = self.set_aside()?;
                 tracing::warn!(
@@ -366,8 +367,9 @@ impl FileStore {
         change: impl FnOnce(&mut StoreDocument) -> Result<R, StoreError>,
     ) -> Result<(R, StoreDocument), StoreError> {
         let lock = self.lock()?;
-        let mut document = self.read_or_set_aside()?;
-        let before = Self::references(&self.read_raw().unwrap_or_default());
+        let mut document = self.read_raw_or_set_aside()?;
+        let before = Self::references(&document);
+        self.resolve(&mut document);
         let result = change(&mut document)?;
         document.revision += 1;
         let mut written = document.clone();
