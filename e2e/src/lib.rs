@@ -13,6 +13,7 @@ pub mod open_server;
 pub mod peers;
 pub mod stdio_server;
 pub mod testbed;
+pub mod tui;
 
 pub use browser::Browser;
 pub use keyhole::{KeyholeProcess, TEST_API_TOKEN, keyhole_binary};

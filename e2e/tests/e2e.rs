@@ -29,6 +29,8 @@ mod startup;
 mod stdio_lifecycle;
 #[path = "third_party_transports.rs"]
 mod third_party_transports;
+#[path = "tui.rs"]
+mod tui;
 #[path = "web_app.rs"]
 mod web_app;
 #[path = "web_auth_forget.rs"]

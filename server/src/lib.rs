@@ -16,4 +16,5 @@ pub mod entry_secrets;
 pub mod launcher;
 pub mod native;
 pub mod saved_servers;
+pub mod tui;
 pub mod web;

@@ -127,7 +127,7 @@ fn store_place(store: &FileStore) -> String {
 }
 
 /// One server at one authorization server, as JSON without any secret.
-fn describe(document: &StoreDocument, url: &str, issuer: &Issuer, now: u64) -> Value {
+pub(crate) fn describe(document: &StoreDocument, url: &str, issuer: &Issuer, now: u64) -> Value {
     let record = document.credential(url, Some(issuer));
     let client = record
         .and_then(|r| r.client_id.as_ref())

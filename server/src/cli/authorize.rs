@@ -36,7 +36,7 @@ impl From<CliError> for CallbackFailure {
 
 /// How the redirect comes back.
 #[derive(Debug, Clone)]
-pub(super) struct CallbackOptions {
+pub(crate) struct CallbackOptions {
     pub port: u16,
     pub timeout: Duration,
     pub non_interactive: bool,

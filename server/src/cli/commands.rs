@@ -8,7 +8,11 @@ use super::session::Session;
 use super::{CliError, EXIT_OK, EXIT_TOOL_ERROR};
 
 /// Lists every page of `method` (following `nextCursor`) and returns the merged `key` array.
-async fn list_all(session: &mut Session<'_>, method: &str, key: &str) -> Result<Value, CliError> {
+pub(crate) async fn list_all(
+    session: &mut Session<'_>,
+    method: &str,
+    key: &str,
+) -> Result<Value, CliError> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..100 {
@@ -162,6 +166,14 @@ pub(super) async fn tools_call(
 }
 
 fn print_content(session: &mut Session<'_>, content: &Value) {
+    for line in content_lines(content) {
+        session.terminal.out(&line);
+    }
+}
+
+/// A tool result's content blocks, one line each (text as it is, binary data described).
+pub(crate) fn content_lines(content: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
     for block in content.as_array().into_iter().flatten() {
         let line = match block["type"].as_str() {
             Some("text") => block["text"].as_str().unwrap_or("").to_owned(),
@@ -177,11 +189,12 @@ fn print_content(session: &mut Session<'_>, content: &Value) {
             }
             _ => block.to_string(),
         };
-        session.terminal.out(&line);
+        lines.push(line);
     }
+    lines
 }
 
-fn resource_text(contents: &Value) -> String {
+pub(crate) fn resource_text(contents: &Value) -> String {
     match (contents["text"].as_str(), contents["blob"].as_str()) {
         (Some(text), _) => text.to_owned(),
         (None, Some(blob)) => format!(

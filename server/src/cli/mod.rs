@@ -16,15 +16,15 @@
 //! 4 the tool reported an error.
 
 pub mod args;
-mod auth_store;
+pub(crate) mod auth_store;
 mod authorize;
 mod client_side;
-mod commands;
+pub(crate) mod commands;
 mod conformance;
 mod elicit_prompt;
 mod input_required;
 mod parse_challenge;
-mod session;
+pub(crate) mod session;
 mod sign_in;
 mod surface;
 mod tasks;
@@ -147,7 +147,10 @@ pub async fn execute_with_store(
 }
 
 /// The given store, else the shared one with its secrets where `mode` says.
-fn open_store(store: Option<FileStore>, mode: SecretsMode) -> Result<FileStore, CliError> {
+pub(crate) fn open_store(
+    store: Option<FileStore>,
+    mode: SecretsMode,
+) -> Result<FileStore, CliError> {
     match store {
         Some(store) => Ok(store),
         None => {

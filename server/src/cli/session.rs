@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use keyhole_shared::http::{ExchangeObserver, Observed};
 use keyhole_shared::oauth_client::{
     ClientConfig as OAuthConfig, EnterpriseConfig, Issuer, OAuthClient, PreRegisteredClient,
     ServerConfig,
@@ -30,20 +31,62 @@ use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
 use crate::native::oauth_store::FileStore;
 use keyhole_shared::api::EntryOAuth;
 
-pub(super) type OAuth = OAuthClient<NativeHttp, FileStore, SystemClock, OsEntropy>;
+pub(crate) type OAuth =
+    OAuthClient<Observed<NativeHttp, OAuthTap>, FileStore, SystemClock, OsEntropy>;
+
+/// What a session reports besides its results, for a surface that shows it (the TUI's Protocol
+/// and Auth tabs); the one-shot commands log it at debug level instead.
+#[derive(Debug, Clone)]
+pub(crate) enum Tapped {
+    /// One exchange with the MCP server (HTTP transports).
+    Mcp(keyhole_shared::api::HttpExchange),
+    /// One exchange of the OAuth client (discovery, registration, token…), redacted.
+    OAuth(keyhole_shared::http::HttpExchange),
+    /// A line a stdio server wrote on its stderr.
+    Console(String),
+    /// A JSON-RPC message sent (`outgoing`), or the response it got.
+    Message { outgoing: bool, message: Value },
+}
+
+/// Where a session's [`Tapped`] reports go.
+pub(crate) type Tap = Arc<dyn Fn(Tapped) + Send + Sync>;
+
+/// The OAuth client's exchanges, to the session's tap when it has one.
+#[derive(Clone, Default)]
+pub(crate) struct OAuthTap(Option<Tap>);
+
+impl std::fmt::Debug for OAuthTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "OAuthTap(on)"
+        } else {
+            "OAuthTap(off)"
+        })
+    }
+}
+
+impl ExchangeObserver for OAuthTap {
+    fn observe(&self, exchange: keyhole_shared::http::HttpExchange) {
+        if let Some(tap) = &self.0 {
+            tap(Tapped::OAuth(exchange));
+        }
+    }
+}
 
 /// What the session does with authorization, from the command line.
 #[derive(Debug, Clone, Default)]
-pub(super) struct AuthOptions {
+pub(crate) struct AuthOptions {
     pub yes: bool,
     pub client_credentials: bool,
     pub scopes: Option<ScopeSet>,
     pub callback: CallbackOptions,
 }
 
-/// Reports server messages to the session's channel; everything else is logged at debug level.
+/// Reports server messages to the session's channel, exchanges and stderr lines to the tap when
+/// there is one; everything else is logged at debug level.
 struct CliEvents {
     messages: mpsc::UnboundedSender<Value>,
+    tap: Option<Tap>,
 }
 
 impl ClientEvents for CliEvents {
@@ -52,6 +95,9 @@ impl ClientEvents for CliEvents {
     }
     fn exchange(&self, exchange: keyhole_shared::api::HttpExchange) {
         tracing::debug!(method = %exchange.method, url = %exchange.url, status = ?exchange.status, "http");
+        if let Some(tap) = &self.tap {
+            tap(Tapped::Mcp(exchange));
+        }
     }
     fn ambient_challenge(&self, challenge: UpstreamChallenge) {
         tracing::debug!(status = challenge.status, "challenge on the GET stream");
@@ -59,12 +105,23 @@ impl ClientEvents for CliEvents {
     fn notice(&self, message: String) {
         tracing::info!("{message}");
     }
+    fn message(&self, outgoing: bool, message: &Value) {
+        if let Some(tap) = &self.tap {
+            tap(Tapped::Message {
+                outgoing,
+                message: message.clone(),
+            });
+        }
+    }
     fn console(&self, line: String) {
-        tracing::info!(target: "keyhole::server_stderr", "{line}");
+        match &self.tap {
+            Some(tap) => tap(Tapped::Console(line)),
+            None => tracing::info!(target: "keyhole::server_stderr", "{line}"),
+        }
     }
 }
 
-pub(super) struct Session<'t> {
+pub(crate) struct Session<'t> {
     pub terminal: &'t mut dyn Terminal,
     pub json: bool,
     pub url: String,
@@ -245,6 +302,16 @@ pub(super) fn oauth_client(
     target: &Target,
     store: FileStore,
 ) -> Result<(OAuth, Option<EnterpriseConfig>), CliError> {
+    oauth_client_tapped(args, target, store, None)
+}
+
+/// Same, reporting the OAuth client's exchanges to `tap`.
+fn oauth_client_tapped(
+    args: &ConnectionArgs,
+    target: &Target,
+    store: FileStore,
+    tap: Option<Tap>,
+) -> Result<(OAuth, Option<EnterpriseConfig>), CliError> {
     let redirect = authorize::redirect_uri(args.callback_port);
     let mut config = OAuthConfig::new(redirect);
     config.metadata_document_url = args.client_metadata_url.clone();
@@ -281,7 +348,8 @@ pub(super) fn oauth_client(
     }
     server.enterprise = enterprise_config(args, target, server.client.as_ref())?;
     let enterprise = server.enterprise.clone();
-    let oauth = OAuthClient::new(NativeHttp::new(), store, SystemClock, OsEntropy, config);
+    let http = NativeHttp::new().observed(OAuthTap(tap));
+    let oauth = OAuthClient::new(http, store, SystemClock, OsEntropy, config);
     oauth.add_server(server);
     Ok((oauth, enterprise))
 }
@@ -295,6 +363,17 @@ impl<'t> Session<'t> {
         capabilities: Value,
         terminal: &'t mut dyn Terminal,
     ) -> Result<Session<'t>, CliError> {
+        Self::open_tapped(args, store, capabilities, terminal, None).await
+    }
+
+    /// Same, reporting exchanges (MCP and OAuth) and a stdio server's stderr to `tap`.
+    pub(crate) async fn open_tapped(
+        args: &ConnectionArgs,
+        store: FileStore,
+        capabilities: Value,
+        terminal: &'t mut dyn Terminal,
+        tap: Option<Tap>,
+    ) -> Result<Session<'t>, CliError> {
         let target = resolve_target(args)?;
         let url = target.url.clone();
         let endpoint = url::Url::parse(&url)
@@ -302,7 +381,7 @@ impl<'t> Session<'t> {
         if !matches!(endpoint.scheme(), "http" | "https") && target.stdio.is_none() {
             return Err(CliError::usage(format!("--url {url:?} is not http(s)")));
         }
-        let (oauth, enterprise) = oauth_client(args, &target, store)?;
+        let (oauth, enterprise) = oauth_client_tapped(args, &target, store, tap.clone())?;
         if let (Some(token), Some(enterprise)) = (&args.idp_id_token, enterprise) {
             let session = IdpSession {
                 idp_issuer: enterprise.idp_issuer.clone(),
@@ -329,7 +408,10 @@ impl<'t> Session<'t> {
         config.stdio = target.stdio.clone();
         config.http_transport = target.http_transport;
         let (sender, receiver) = mpsc::unbounded_channel();
-        let events: Arc<dyn ClientEvents> = Arc::new(CliEvents { messages: sender });
+        let events: Arc<dyn ClientEvents> = Arc::new(CliEvents {
+            messages: sender,
+            tap,
+        });
         let http = crate::native::upstream_http::client_builder()
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -373,7 +455,7 @@ impl<'t> Session<'t> {
 
     /// What a person at a terminal is told once connected: the server and the protocol version
     /// and era negotiated (2026-07-28 and later are stateless).
-    fn connected_line(&self) -> String {
+    pub(crate) fn connected_line(&self) -> String {
         let info = &self.initialize_result["serverInfo"];
         let name = info["title"]
             .as_str()
@@ -450,7 +532,7 @@ impl<'t> Session<'t> {
 
     /// Sends one request (recovering from challenges) with a new id and returns the whole
     /// JSON-RPC response.
-    pub(super) async fn send_request(
+    pub(crate) async fn send_request(
         &mut self,
         method: &str,
         params: Value,

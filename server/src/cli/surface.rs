@@ -47,10 +47,19 @@ pub(super) struct CliSurface<'s> {
 impl CliSurface<'_> {
     /// `[y/N]`: `--yes` accepts; without a terminal, `refusal` is the error.
     fn agree(&mut self, question: &str, refusal: String) -> Result<bool, CliError> {
+        self.agree_with(|terminal| terminal.confirm(question), refusal)
+    }
+
+    /// `ask` the terminal, unless `--yes` accepts or there is nobody to ask (`refusal`).
+    fn agree_with(
+        &mut self,
+        ask: impl FnOnce(&mut dyn Terminal) -> bool,
+        refusal: String,
+    ) -> Result<bool, CliError> {
         if self.options.yes {
             Ok(true)
         } else if self.terminal.is_interactive() {
-            Ok(self.terminal.confirm(question))
+            Ok(ask(&mut *self.terminal))
         } else {
             Err(CliError::auth(refusal))
         }
@@ -97,7 +106,7 @@ impl Surface for CliSurface<'_> {
                     "{} Not asking without a terminal: re-run with --yes to authorize.",
                     plan.message
                 );
-                match self.agree(&ask, refusal)? {
+                match self.agree_with(|terminal| terminal.confirm_step_up(plan, &ask), refusal)? {
                     true => Ok(()),
                     false => Err(CliError::auth(
                         "Step-up declined: the request was not sent again.",

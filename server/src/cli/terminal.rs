@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
+use keyhole_shared::recovery::StepUpPlan;
+
 pub trait Terminal {
     /// One line of results (stdout).
     fn out(&mut self, text: &str);
@@ -15,6 +17,12 @@ pub trait Terminal {
     fn confirm(&mut self, question: &str) -> bool;
     /// Opens `url` in the browser; `false` when no browser could be started.
     fn open_browser(&mut self, url: &str) -> bool;
+    /// Asks whether to authorize again for `plan`'s scopes; the question is `question`'s words.
+    /// A terminal that can show more (the TUI: new scopes apart from those held) says so here.
+    fn confirm_step_up(&mut self, plan: &StepUpPlan, question: &str) -> bool {
+        let _ = plan;
+        self.confirm(question)
+    }
 }
 
 /// stdout, stderr, stdin and `xdg-open` (`open` on macOS).

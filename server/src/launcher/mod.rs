@@ -50,6 +50,9 @@ enum Command {
     Testbed(TestbedArgs),
     /// One-shot commands against an MCP server, for terminals and scripts.
     Cli(ClientArgs),
+    /// The inspector in the terminal: servers, tools, resources, prompts, protocol and auth tabs,
+    /// recovering mid-session like the web app.
+    Tui(Box<crate::tui::TuiArgs>),
     /// Runs a stdio server and ends its process group when Keyhole dies (started by Keyhole).
     #[command(name = "stdio-guard", hide = true)]
     StdioGuard(GuardArgs),
@@ -147,7 +150,8 @@ fn parse_host(value: &str) -> Result<IpAddr, String> {
 /// Parses the arguments, runs the command, and turns failures into a message and an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    if !matches!(cli.command, Some(Command::StdioGuard(_))) {
+    // The TUI's screen is the terminal: nothing may be logged on it.
+    if !matches!(cli.command, Some(Command::StdioGuard(_) | Command::Tui(_))) {
         init_tracing();
         stdio_guard::enable();
     }
@@ -155,6 +159,10 @@ pub fn main() -> ExitCode {
         Some(Command::Web(args)) => run_web(args),
         Some(Command::Testbed(args)) => run_testbed(args),
         Some(Command::Cli(args)) => cli::run(args),
+        Some(Command::Tui(args)) => {
+            stdio_guard::enable();
+            crate::tui::run(*args)
+        }
         Some(Command::StdioGuard(guard)) => stdio_guard::run(guard.parent, guard.command),
         None => run_web(cli.web),
     }

@@ -99,6 +99,11 @@ pub trait ClientEvents: Send + Sync + 'static {
     fn console(&self, line: String) {
         tracing::debug!(%line, "stdio server");
     }
+    /// A JSON-RPC message sent (`outgoing`) over any transport, or the response it got; the
+    /// server's own messages come through [`ClientEvents::server_message`].
+    fn message(&self, outgoing: bool, message: &Value) {
+        let _ = (outgoing, message);
+    }
 }
 
 /// An upstream 401 or 403, as received.

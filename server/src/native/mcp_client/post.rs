@@ -78,8 +78,14 @@ impl McpClient {
     /// POSTs one message, within the configured timeout.
     pub(super) async fn post(&self, message: &Value) -> Result<PostOutcome, SendError> {
         let timeout = self.inner.config.timeout;
+        self.inner.events.message(true, message);
         match tokio::time::timeout(timeout, self.post_unbounded(message)).await {
-            Ok(outcome) => outcome,
+            Ok(outcome) => {
+                if let Ok(PostOutcome::Response(response)) = &outcome {
+                    self.inner.events.message(false, response);
+                }
+                outcome
+            }
             Err(_) => Err(SendError::Transport(format!(
                 "the MCP server did not answer within {} s; Keyhole gave up on the request",
                 timeout.as_secs_f64()
