@@ -2,7 +2,8 @@
 //! browser (played by the test), a tool call, an expired token renewed silently, a step-up
 //! confirmed in the Auth tab that signs in and sends the same tool with the same arguments, a
 //! step-up cancelled that leaves the connection as it was; the server's requests answered from
-//! the keyboard, a call cancelled; a small terminal, resizes, and the terminal put back on exit.
+//! the keyboard, a call cancelled, resources, templates and prompts; a small terminal, resizes,
+//! and the terminal put back on exit.
 
 use keyhole_e2e::demo::TestbedControl;
 use keyhole_e2e::interop::free_port;
@@ -26,7 +27,12 @@ fn testbed() -> TestbedProcess {
                 {"preset": "add", "name": "secret-add", "requiredScopes": ["notes:read"]}
              ]},
             {"name": "open", "auth": {"mode": "none"},
-             "tools": [{"preset": "askClient"}, {"preset": "longRunning"}]}
+             "tools": [{"preset": "askClient"}, {"preset": "longRunning"}],
+             "resources": [{"uri": "keyhole://readme", "name": "readme", "text": "Read me first"}],
+             "resourceTemplates": [{"uriTemplate": "keyhole://notes/{id}", "name": "note",
+                                    "text": "Note {id}"}],
+             "prompts": [{"name": "greeting", "template": "Greet {name}",
+                          "arguments": [{"name": "name", "required": true}]}]}
         ],
         "oauth": {
             "scopesSupported": ["mcp", "weather:read", "notes:read"],
@@ -234,6 +240,23 @@ async fn answers_the_servers_requests_and_cancels_a_call() {
     tui.press("Enter");
     let filtered = tui.wait_for("Protocol /cancel").await;
     assert!(!filtered.contains("tools/list"), "{filtered}");
+
+    // A resource, a template with its variable typed in, a prompt with its argument.
+    tui.press("3");
+    tui.wait_for("note (template)").await;
+    tui.press("Enter");
+    tui.wait_for("Read me first").await;
+    tui.press("Down");
+    tui.press("Enter");
+    tui.type_text("42");
+    tui.press("Enter");
+    tui.wait_for("Note 42").await;
+    tui.press("4");
+    tui.wait_for("greeting").await;
+    tui.press("Enter");
+    tui.type_text("Ada");
+    tui.press("Enter");
+    tui.wait_for("Greet Ada").await;
     tui.press("q");
     assert_eq!(tui.exit_code().await, 0);
 }
