@@ -27,6 +27,8 @@ pub struct Tui {
     parser: Arc<Mutex<vt100::Parser>>,
     /// Everything the TUI wrote, raw (to check the terminal was put back on exit).
     raw: Arc<Mutex<Vec<u8>>>,
+    /// Set when the TUI's output has been read to its end (the process closed the terminal).
+    ended: Arc<std::sync::atomic::AtomicBool>,
     dir: tempfile::TempDir,
     /// Authorization URLs already played.
     played: usize,
@@ -78,7 +80,8 @@ impl Tui {
         let writer = pty.master.take_writer().expect("the pty's input");
         let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, columns, 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
-        let (screen, all) = (Arc::clone(&parser), Arc::clone(&raw));
+        let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (screen, all, end) = (Arc::clone(&parser), Arc::clone(&raw), Arc::clone(&ended));
         std::thread::spawn(move || {
             let mut buffer = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buffer) {
@@ -88,6 +91,7 @@ impl Tui {
                 screen.lock().unwrap().process(&buffer[..n]);
                 all.lock().unwrap().extend_from_slice(&buffer[..n]);
             }
+            end.store(true, std::sync::atomic::Ordering::SeqCst);
         });
         Self {
             child,
@@ -95,6 +99,7 @@ impl Tui {
             writer,
             parser,
             raw,
+            ended,
             dir,
             played: 0,
         }
@@ -206,11 +211,15 @@ impl Tui {
         self.dir.path().join("oauth-store.json")
     }
 
-    /// Waits (at most 10 s) for the process to end and returns its exit code.
+    /// Waits (at most 10 s) for the process to end, and for what it wrote last to be read, and
+    /// returns its exit code.
     pub async fn exit_code(&mut self) -> u32 {
         let start = Instant::now();
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            let ended = self.ended.load(std::sync::atomic::Ordering::SeqCst);
+            if let Ok(Some(status)) = self.child.try_wait()
+                && ended
+            {
                 return status.exit_code();
             }
             assert!(

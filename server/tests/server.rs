@@ -75,6 +75,8 @@ mod oauth_client_credentials;
 mod oauth_consent;
 #[path = "oauth_discovery.rs"]
 mod oauth_discovery;
+#[path = "oauth_discovery_cache.rs"]
+mod oauth_discovery_cache;
 #[path = "oauth_ema.rs"]
 mod oauth_ema;
 #[path = "oauth_file_store.rs"]

@@ -12,7 +12,8 @@ use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
 use keyhole_shared::oauth_client::{
-    ClientConfig, CompletedGrant, EnterpriseConfig, OAuthClient, OAuthClientError, ServerConfig,
+    ClientConfig, CompletedGrant, DiscoveryCache, EnterpriseConfig, OAuthClient, OAuthClientError,
+    ServerConfig,
 };
 use keyhole_shared::random::Entropy;
 use keyhole_shared::recovery::{Clock, StepUpGuard};
@@ -197,6 +198,12 @@ fn origin() -> String {
 }
 
 thread_local! {
+    /// Discovery results for the page's OAuth clients (one is made for each use): a 401 answered
+    /// while the metadata is fresh costs the token request only.
+    static DISCOVERIES: DiscoveryCache = DiscoveryCache::new();
+}
+
+thread_local! {
     /// The servers the page knows settings for (the demo's, the catalog's, the saved ones, those
     /// set up in the connect form; from `/api/config`), the one last picked first: how to sign in
     /// (enterprise, a pre-registered client, scopes, a client metadata document), and the headers
@@ -287,7 +294,8 @@ pub fn client_in(session_id: Option<String>) -> WebOAuthClient {
         WebClock,
         WebEntropy,
         ClientConfig::new(format!("{}{CALLBACK_PATH}", origin())),
-    );
+    )
+    .with_discovery_cache(DISCOVERIES.with(DiscoveryCache::clone));
     ENTRIES.with(|e| {
         // Added in reverse, so the entry listed first for a URL is the one kept.
         for server in e

@@ -27,10 +27,13 @@ impl Recorded {
 }
 
 type Routes = Arc<Mutex<HashMap<String, (u16, String, String)>>>;
+/// `Cache-Control` by route.
+type Caching = Arc<Mutex<HashMap<String, String>>>;
 
 pub struct FakeServer {
     pub base: String,
     routes: Routes,
+    caching: Caching,
     requests: Arc<Mutex<Vec<Recorded>>>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -46,12 +49,26 @@ impl FakeServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let routes: Routes = Arc::default();
+        let caching: Caching = Arc::default();
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
-        let (r, q) = (Arc::clone(&routes), Arc::clone(&requests));
+        let (r, c, q) = (
+            Arc::clone(&routes),
+            Arc::clone(&caching),
+            Arc::clone(&requests),
+        );
         let app = axum::Router::new().fallback(
             move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-                let (routes, requests) = (Arc::clone(&r), Arc::clone(&q));
-                async move { answer(&routes, &requests, method, uri, headers, body) }
+                let (routes, caching, requests) = (Arc::clone(&r), Arc::clone(&c), Arc::clone(&q));
+                async move {
+                    let key = format!("{method} {}", uri.path());
+                    let mut response = answer(&routes, &requests, method, uri, headers, body);
+                    if let Some(value) = caching.lock().unwrap().get(&key) {
+                        response
+                            .headers_mut()
+                            .insert(header::CACHE_CONTROL, value.parse().unwrap());
+                    }
+                    response
+                }
             },
         );
         let task = tokio::spawn(async move {
@@ -60,6 +77,7 @@ impl FakeServer {
         Self {
             base,
             routes,
+            caching,
             requests,
             task,
         }
@@ -97,6 +115,14 @@ impl FakeServer {
             format!("{method} {path}"),
             (status, content_type.to_owned(), body),
         );
+    }
+
+    /// Answers `METHOD path` with this `Cache-Control` too.
+    pub fn cache_control(&self, method: &str, path: &str, value: &str) {
+        self.caching
+            .lock()
+            .unwrap()
+            .insert(format!("{method} {path}"), value.to_owned());
     }
 
     pub fn requests(&self) -> Vec<Recorded> {

@@ -18,9 +18,10 @@ use super::authorize::{
 };
 use super::client_auth::ClientCredentials;
 use super::discovery::{
-    AuthorizationServerMetadata, Discovery, discover, fetch_authorization_server,
+    AuthorizationServerMetadata, Discovery, discover_from, fetch_authorization_server,
     fetch_protected_resource, same_issuer,
 };
+use super::discovery_cache::{Cached, DiscoveryCache};
 use super::ema::EnterpriseConfig;
 use super::grants::{Grant, TokenEndpoint, request_token};
 use super::identity::{
@@ -128,7 +129,7 @@ pub struct OAuthClient<H, S, C, E> {
     pub(crate) entropy: E,
     config: ClientConfig,
     servers: Mutex<HashMap<String, ServerConfig>>,
-    discoveries: Mutex<HashMap<String, Arc<Discovery>>>,
+    discoveries: DiscoveryCache,
     issuers: Mutex<HashMap<String, Arc<AuthorizationServerMetadata>>>,
 }
 
@@ -147,7 +148,7 @@ where
             entropy,
             config,
             servers: Mutex::default(),
-            discoveries: Mutex::default(),
+            discoveries: DiscoveryCache::default(),
             issuers: Mutex::default(),
         }
     }
@@ -187,74 +188,114 @@ where
         self.clock.now_unix()
     }
 
-    /// Discovery for `server_url`, cached per server; a challenge's `resource_metadata` that
-    /// differs from the cached document's URL triggers a fresh discovery.
+    /// This client with `cache` for its discovery results (shared with other clients).
+    pub fn with_discovery_cache(mut self, cache: DiscoveryCache) -> Self {
+        self.discoveries = cache;
+        self
+    }
+
+    /// Forgets the discovery results of `server_url` (they turned out wrong).
+    pub fn forget_discovery(&self, server_url: &str) {
+        self.discoveries.forget(server_url);
+    }
+
+    /// Discovery for `server_url` as known (read once, then kept), unless a challenge's
+    /// `resource_metadata` names another document. The steps of one operation use it; the
+    /// operation itself starts with [`Self::server_auth`], which reads stale documents again.
     pub async fn discover(
         &self,
         server_url: &str,
         resource_metadata: Option<&str>,
     ) -> Result<Arc<Discovery>, OAuthClientError> {
-        let cached = locked(&self.discoveries).get(server_url).cloned();
-        if let Some(found) = cached
-            && resource_metadata
-                .is_none_or(|hint| found.protected_resource_url.as_deref() == Some(hint))
-        {
-            return Ok(found);
+        if let Some(known) = self.discoveries.known(server_url, resource_metadata) {
+            return Ok(known);
         }
-        let found = Arc::new(discover(&self.http, server_url, resource_metadata).await?);
-        locked(&self.discoveries).insert(server_url.to_owned(), Arc::clone(&found));
-        Ok(found)
+        Ok(self.discovery(server_url, resource_metadata).await?.0)
     }
 
-    /// Discovery for `server_url` with the protected-resource metadata read again (never from
-    /// the cache): a 401 may mean the server moved to another authorization server (SEP-2352).
-    /// The authorization server's metadata is reused when the issuer did not change.
-    pub async fn rediscover(
+    /// Discovery for `server_url`: from the cache while its documents are fresh and a challenge's
+    /// `resource_metadata` names no other document, else read again; and whether anything was
+    /// read from the network (`false`: all of it came from the cache). When only the
+    /// protected-resource metadata is stale, the
+    /// authorization server's is reused while fresh if the resource still names that issuer (a
+    /// resource may move to another authorization server, SEP-2352).
+    pub(crate) async fn discovery(
         &self,
         server_url: &str,
         resource_metadata: Option<&str>,
-    ) -> Result<Arc<Discovery>, OAuthClientError> {
-        let cached = locked(&self.discoveries).get(server_url).cloned();
-        let Some(cached) = cached else {
-            return self.discover(server_url, resource_metadata).await;
-        };
-        let hint = resource_metadata.or(cached.protected_resource_url.as_deref());
-        let found = match fetch_protected_resource(&self.http, server_url, hint).await? {
-            Some((url, prm))
-                if prm
-                    .authorization_servers
-                    .first()
-                    .is_some_and(|issuer| same_issuer(issuer, cached.issuer.as_str())) =>
-            {
+    ) -> Result<(Arc<Discovery>, bool), OAuthClientError> {
+        let now = self.now();
+        let (previous, authorization_server_until) =
+            match self.discoveries.lookup(server_url, resource_metadata, now) {
+                Cached::Fresh(found) => return Ok((found, false)),
+                Cached::Stale {
+                    previous,
+                    authorization_server_until,
+                } => (Some(previous), authorization_server_until),
+                Cached::Missing => (None, 0),
+            };
+        let hint = resource_metadata.or_else(|| {
+            previous
+                .as_ref()
+                .and_then(|p| p.protected_resource_url.as_deref())
+        });
+        let protected = fetch_protected_resource(&self.http, server_url, hint).await?;
+        let reusable = previous.filter(|previous| {
+            authorization_server_until > now
+                && protected.as_ref().is_some_and(|found| {
+                    found
+                        .document
+                        .authorization_servers
+                        .first()
+                        .is_some_and(|issuer| same_issuer(issuer, previous.issuer.as_str()))
+                })
+        });
+        let (found, authorization_server_until) = match (reusable, protected) {
+            (Some(previous), Some(protected)) => (
                 Discovery {
-                    resource: prm.resource.clone(),
-                    protected_resource: Some(prm),
-                    protected_resource_url: Some(url),
-                    ..(*cached).clone()
-                }
+                    resource: protected.document.resource.clone(),
+                    protected_resource: Some(protected.document),
+                    protected_resource_url: Some(protected.url),
+                    protected_resource_lifetime: protected.lifetime_secs,
+                    ..(*previous).clone()
+                },
+                authorization_server_until,
+            ),
+            (_, protected) => {
+                let found = discover_from(&self.http, server_url, protected).await?;
+                let until = now.saturating_add(found.authorization_server_lifetime);
+                (found, until)
             }
-            _ => discover(&self.http, server_url, resource_metadata).await?,
         };
+        let protected_resource_until = now.saturating_add(found.protected_resource_lifetime);
         let found = Arc::new(found);
-        locked(&self.discoveries).insert(server_url.to_owned(), Arc::clone(&found));
-        Ok(found)
+        self.discoveries.keep(
+            Arc::clone(&found),
+            protected_resource_until,
+            authorization_server_until,
+        );
+        Ok((found, true))
     }
 
-    /// What recovery needs to know about a server (runs discovery when needed; a 401 reads the
-    /// protected-resource metadata again).
+    /// What recovery needs to know about a server (runs discovery when needed).
     pub async fn server_auth(
         &self,
         server_url: &str,
         challenge: Option<&AuthChallenge>,
     ) -> Result<ServerAuth, OAuthClientError> {
+        Ok(self.server_auth_read(server_url, challenge).await?.0)
+    }
+
+    /// [`Self::server_auth`], and whether discovery read anything from the network.
+    pub(crate) async fn server_auth_read(
+        &self,
+        server_url: &str,
+        challenge: Option<&AuthChallenge>,
+    ) -> Result<(ServerAuth, bool), OAuthClientError> {
         let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
-        let discovery = if challenge.is_some_and(|c| c.reason.is_unauthorized()) {
-            self.rediscover(server_url, hint).await?
-        } else {
-            self.discover(server_url, hint).await?
-        };
+        let (discovery, read) = self.discovery(server_url, hint).await?;
         let server = self.server(server_url);
-        Ok(ServerAuth {
+        let auth = ServerAuth {
             key: CredentialKey {
                 server_url: server_url.to_owned(),
                 issuer: Some(discovery.issuer.to_string()),
@@ -262,7 +303,8 @@ where
             configured_scopes: server.scopes,
             scopes_supported: discovery.scopes_supported(),
             enterprise_managed: server.enterprise.is_some(),
-        })
+        };
+        Ok((auth, read))
     }
 
     /// Metadata of an issuer that is not reached through a protected resource (the IdP).
@@ -273,10 +315,10 @@ where
         if let Some(found) = locked(&self.issuers).get(issuer.as_str()).cloned() {
             return Ok(found);
         }
-        let (_, metadata) = fetch_authorization_server(&self.http, issuer.as_str())
+        let metadata = fetch_authorization_server(&self.http, issuer.as_str())
             .await?
             .ok_or_else(|| OAuthClientError::NoAuthorizationServer(issuer.to_string()))?;
-        let metadata = Arc::new(metadata);
+        let metadata = Arc::new(metadata.document);
         locked(&self.issuers).insert(issuer.to_string(), Arc::clone(&metadata));
         Ok(metadata)
     }

@@ -106,6 +106,14 @@ pub enum MetadataOrigin {
     DefaultEndpoints,
 }
 
+/// A metadata document as fetched: where from, and for how long it may be used (seconds).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fetched<T> {
+    pub url: String,
+    pub document: T,
+    pub lifetime_secs: u64,
+}
+
 /// Everything discovery learnt about one MCP server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Discovery {
@@ -120,6 +128,10 @@ pub struct Discovery {
     /// The URL the authorization-server metadata was read from (`None` for default endpoints).
     pub authorization_server_url: Option<String>,
     pub origin: MetadataOrigin,
+    /// How long the protected-resource metadata (or the knowledge that there is none) and the
+    /// authorization-server metadata may be used, in seconds from when they were fetched.
+    pub protected_resource_lifetime: u64,
+    pub authorization_server_lifetime: u64,
 }
 
 impl Discovery {
@@ -225,9 +237,9 @@ pub async fn fetch_protected_resource(
     http: &impl HttpClient,
     server_url: &str,
     hint: Option<&str>,
-) -> Result<Option<(String, ProtectedResourceMetadata)>, OAuthClientError> {
+) -> Result<Option<Fetched<ProtectedResourceMetadata>>, OAuthClientError> {
     for url in protected_resource_urls(server_url, hint)? {
-        let Some(value) = fetch_document(http, &url, PRM_STEP).await? else {
+        let Some((value, lifetime_secs)) = fetch_document(http, &url, PRM_STEP).await? else {
             continue;
         };
         let metadata: ProtectedResourceMetadata = decode_document(value, PRM_STEP)?;
@@ -237,7 +249,11 @@ pub async fn fetch_protected_resource(
                 found: metadata.resource,
             });
         }
-        return Ok(Some((url, metadata)));
+        return Ok(Some(Fetched {
+            url,
+            document: metadata,
+            lifetime_secs,
+        }));
     }
     Ok(None)
 }
@@ -246,7 +262,7 @@ pub async fn fetch_protected_resource(
 pub async fn fetch_authorization_server(
     http: &impl HttpClient,
     issuer: &str,
-) -> Result<Option<(String, AuthorizationServerMetadata)>, OAuthClientError> {
+) -> Result<Option<Fetched<AuthorizationServerMetadata>>, OAuthClientError> {
     fetch_authorization_server_at(http, issuer, true).await
 }
 
@@ -256,9 +272,9 @@ async fn fetch_authorization_server_at(
     http: &impl HttpClient,
     issuer: &str,
     check_issuer: bool,
-) -> Result<Option<(String, AuthorizationServerMetadata)>, OAuthClientError> {
+) -> Result<Option<Fetched<AuthorizationServerMetadata>>, OAuthClientError> {
     for url in authorization_server_urls(issuer)? {
-        let Some(value) = fetch_document(http, &url, AS_STEP).await? else {
+        let Some((value, lifetime_secs)) = fetch_document(http, &url, AS_STEP).await? else {
             continue;
         };
         let metadata: AuthorizationServerMetadata = decode_document(value, AS_STEP)?;
@@ -269,7 +285,11 @@ async fn fetch_authorization_server_at(
             });
         }
         metadata.check_endpoints()?;
-        return Ok(Some((url, metadata)));
+        return Ok(Some(Fetched {
+            url,
+            document: metadata,
+            lifetime_secs,
+        }));
     }
     Ok(None)
 }
@@ -299,25 +319,39 @@ pub async fn discover(
     resource_metadata: Option<&str>,
 ) -> Result<Discovery, OAuthClientError> {
     let protected = fetch_protected_resource(http, server_url, resource_metadata).await?;
-    let Some((prm_url, prm)) = protected else {
+    discover_from(http, server_url, protected).await
+}
+
+/// The rest of discovery once the protected-resource metadata was looked for (`None`: there is
+/// none, the 2025-03-26 fallback).
+pub async fn discover_from(
+    http: &impl HttpClient,
+    server_url: &str,
+    protected: Option<Fetched<ProtectedResourceMetadata>>,
+) -> Result<Discovery, OAuthClientError> {
+    let Some(protected) = protected else {
         return discover_legacy(http, server_url).await;
     };
-    let issuer =
-        prm.authorization_servers.first().cloned().ok_or_else(|| {
-            OAuthClientError::invalid(PRM_STEP, "no authorization_servers listed")
-        })?;
-    let (as_url, metadata) = fetch_authorization_server(http, &issuer)
+    let issuer = protected
+        .document
+        .authorization_servers
+        .first()
+        .cloned()
+        .ok_or_else(|| OAuthClientError::invalid(PRM_STEP, "no authorization_servers listed"))?;
+    let metadata = fetch_authorization_server(http, &issuer)
         .await?
         .ok_or_else(|| OAuthClientError::NoAuthorizationServer(issuer.clone()))?;
     Ok(Discovery {
         server_url: server_url.to_owned(),
-        resource: prm.resource.clone(),
-        protected_resource: Some(prm),
-        protected_resource_url: Some(prm_url),
-        issuer: Issuer::new(metadata.issuer.clone()),
-        authorization_server: metadata,
-        authorization_server_url: Some(as_url),
+        resource: protected.document.resource.clone(),
+        protected_resource: Some(protected.document),
+        protected_resource_url: Some(protected.url),
+        issuer: Issuer::new(metadata.document.issuer.clone()),
+        authorization_server: metadata.document,
+        authorization_server_url: Some(metadata.url),
         origin: MetadataOrigin::WellKnown,
+        protected_resource_lifetime: protected.lifetime_secs,
+        authorization_server_lifetime: metadata.lifetime_secs,
     })
 }
 
@@ -327,15 +361,21 @@ async fn discover_legacy(
     server_url: &str,
 ) -> Result<Discovery, OAuthClientError> {
     let (origin, _) = origin_and_path(server_url, PRM_STEP)?;
-    let (as_url, metadata, kind) = match fetch_authorization_server_at(http, &origin, false).await?
-    {
-        Some((url, metadata)) => (Some(url), metadata, MetadataOrigin::WellKnown),
-        None => (
-            None,
-            default_endpoints(&origin),
-            MetadataOrigin::DefaultEndpoints,
-        ),
-    };
+    let (as_url, metadata, kind, lifetime) =
+        match fetch_authorization_server_at(http, &origin, false).await? {
+            Some(found) => (
+                Some(found.url),
+                found.document,
+                MetadataOrigin::WellKnown,
+                found.lifetime_secs,
+            ),
+            None => (
+                None,
+                default_endpoints(&origin),
+                MetadataOrigin::DefaultEndpoints,
+                super::freshness::HEURISTIC_LIFETIME_SECS,
+            ),
+        };
     Ok(Discovery {
         server_url: server_url.to_owned(),
         resource: server_url.to_owned(),
@@ -345,6 +385,9 @@ async fn discover_legacy(
         authorization_server: metadata,
         authorization_server_url: as_url,
         origin: kind,
+        // That there is no protected-resource metadata is known as long as the rest is.
+        protected_resource_lifetime: lifetime,
+        authorization_server_lifetime: lifetime,
     })
 }
 

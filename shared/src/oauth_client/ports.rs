@@ -67,6 +67,19 @@ where
         rejected: Option<&Secret>,
         guard: &StepUpGuard,
     ) -> RecoveryOutcome {
+        let (server, read) = match self.server_auth_read(server_url, Some(challenge)).await {
+            Ok(found) => found,
+            Err(error) => return failed(error),
+        };
+        let outcome =
+            handle_auth_challenge(self.ports(), &server, challenge, rejected, guard).await;
+        if read || outcome.replays_automatically() || !challenge.reason.is_unauthorized() {
+            return outcome;
+        }
+        // Metadata from the cache did not give a silent recovery: it may be out of date (the
+        // resource may name another authorization server now, SEP-2352). Read it again and
+        // decide again, as if nothing had been cached.
+        self.forget_discovery(server_url);
         match self.server_auth(server_url, Some(challenge)).await {
             Ok(server) => {
                 handle_auth_challenge(self.ports(), &server, challenge, rejected, guard).await

@@ -38,13 +38,14 @@ pub(crate) fn check_endpoint(url: &str, step: &str) -> Result<AbsoluteUrl, OAuth
     }
 }
 
-/// A JSON document from a well-known URL: `Ok(None)` when the server has none there (any
-/// non-2xx status), an error when it answers 2xx with something that is not a JSON object.
+/// A JSON document from a well-known URL, with how long it may be used (seconds, from its
+/// caching headers: [`super::freshness`]): `Ok(None)` when the server has none there (any non-2xx
+/// status), an error when it answers 2xx with something that is not a JSON object.
 pub(crate) async fn fetch_document(
     http: &impl HttpClient,
     url: &str,
     step: &str,
-) -> Result<Option<serde_json::Value>, OAuthClientError> {
+) -> Result<Option<(serde_json::Value, u64)>, OAuthClientError> {
     check_endpoint(url, step)?;
     let response = send(http, HttpRequest::get(url), step).await?;
     if !response.is_success() {
@@ -58,7 +59,7 @@ pub(crate) async fn fetch_document(
             format!("`{url}` did not return a JSON object"),
         ));
     }
-    Ok(Some(value))
+    Ok(Some((value, super::freshness::lifetime_secs(&response))))
 }
 
 /// Decodes a public document (metadata); the decoder's message is safe to show.
