@@ -192,6 +192,28 @@ async fn signs_in_recovers_silently_and_steps_up_to_the_same_call() {
     assert!(token.len() > 8, "a token was stored: {store}");
     assert!(!tui.screen().contains(&token[..8]));
 
+    // Forgetting from the Auth tab: the tokens, then the client too.
+    tui.press("6");
+    let auth = tui.wait_for("Client: ").await;
+    let client_id = auth
+        .lines()
+        .find_map(|line| line.split("Client: ").nth(1))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    tui.press("t");
+    tui.wait_for("Forgot 1 set(s) of tokens").await;
+    let store = std::fs::read_to_string(tui.store_path()).unwrap();
+    assert!(!store.contains(&token), "the token left the store");
+    assert!(store.contains(&client_id), "the client stays");
+    tui.press("c");
+    tui.wait_for("client registration(s)").await;
+    let store = std::fs::read_to_string(tui.store_path()).unwrap();
+    assert!(
+        !store.contains(&client_id),
+        "the client left the store: {store}"
+    );
+
     tui.press("q");
     assert_eq!(tui.exit_code().await, 0);
     assert!(
@@ -282,5 +304,19 @@ async fn a_small_terminal_resizes_and_the_terminal_is_put_back_on_sigterm() {
             .windows(LEAVE_ALTERNATE_SCREEN.len())
             .any(|w| w == LEAVE_ALTERNATE_SCREEN),
         "the terminal was put back after SIGTERM"
+    );
+}
+
+#[tokio::test]
+async fn sighup_ends_it_and_puts_the_terminal_back() {
+    let mut tui = Tui::start(&["--no-demo"]);
+    tui.wait_for("1 Servers").await;
+    tui.signal(1);
+    let _ = tui.exit_code().await;
+    assert!(
+        tui.raw_output()
+            .windows(LEAVE_ALTERNATE_SCREEN.len())
+            .any(|w| w == LEAVE_ALTERNATE_SCREEN),
+        "the terminal was put back after SIGHUP"
     );
 }

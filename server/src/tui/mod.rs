@@ -8,7 +8,8 @@
 //! * [`worker`]: the session thread (connection, requests, recovery, server requests).
 //!
 //! The terminal is put back (raw mode off, main screen) on every way out: quitting, an error, a
-//! panic (hook), SIGTERM or SIGHUP (checked by the loop).
+//! panic (hook), SIGTERM or SIGHUP (checked by the loop, and by a watchdog thread should the loop
+//! be stuck); a terminal that hangs up ends the process.
 
 mod app;
 mod form;
@@ -316,6 +317,7 @@ fn interact(
     for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP] {
         signal_hook::flag::register(signal, Arc::clone(&stop))?;
     }
+    watch_for_the_end(Arc::clone(&stop));
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         restore_terminal();
@@ -344,6 +346,49 @@ fn interact(
         }
     }
     Ok(())
+}
+
+/// How long the loop has to end by itself after SIGTERM or SIGHUP before the process is ended.
+const STOP_GRACE: Duration = Duration::from_millis(500);
+
+/// Ends the process when the loop cannot: after SIGTERM or SIGHUP, once [`STOP_GRACE`] has passed
+/// (the loop may be inside crossterm, which keeps reading a terminal that has gone), and when
+/// the terminal has hung up (its window or SSH connection closed: nothing can be shown any more,
+/// and crossterm would read its end of file forever).
+fn watch_for_the_end(stop: Arc<AtomicBool>) {
+    let _ = std::thread::Builder::new()
+        .name("keyhole-tui-watch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(100));
+                if terminal_hung_up() {
+                    std::process::exit(1);
+                }
+                if stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(STOP_GRACE);
+                    restore_terminal();
+                    std::process::exit(0);
+                }
+            }
+        });
+}
+
+/// Whether standard input's terminal has hung up (`POLLHUP` without waiting).
+#[cfg(unix)]
+fn terminal_hung_up() -> bool {
+    let mut watched = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid `pollfd` for the length given, a zero timeout.
+    let ready = unsafe { libc::poll(&mut watched, 1, 0) };
+    ready > 0 && watched.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
+#[cfg(not(unix))]
+fn terminal_hung_up() -> bool {
+    false
 }
 
 /// The demo's servers once it runs, or why it did not start.
