@@ -46,6 +46,16 @@ fn testbed() -> TestbedProcess {
     TestbedProcess::start(&config.to_string())
 }
 
+/// The TUI left the alternate screen on its way out (`when` names the way).
+fn assert_put_back(tui: &Tui, when: &str) {
+    assert!(
+        tui.raw_output()
+            .windows(LEAVE_ALTERNATE_SCREEN.len())
+            .any(|w| w == LEAVE_ALTERNATE_SCREEN),
+        "the terminal was not put back {when}"
+    );
+}
+
 fn occurrences(screen: &str, text: &str) -> usize {
     screen.matches(text).count()
 }
@@ -216,12 +226,7 @@ async fn signs_in_recovers_silently_and_steps_up_to_the_same_call() {
 
     tui.press("q");
     assert_eq!(tui.exit_code().await, 0);
-    assert!(
-        tui.raw_output()
-            .windows(LEAVE_ALTERNATE_SCREEN.len())
-            .any(|w| w == LEAVE_ALTERNATE_SCREEN),
-        "the terminal was put back"
-    );
+    assert_put_back(&tui, "after q");
 }
 
 #[tokio::test]
@@ -299,12 +304,7 @@ async fn a_small_terminal_resizes_and_the_terminal_is_put_back_on_sigterm() {
     .await;
     tui.signal(15);
     let _ = tui.exit_code().await;
-    assert!(
-        tui.raw_output()
-            .windows(LEAVE_ALTERNATE_SCREEN.len())
-            .any(|w| w == LEAVE_ALTERNATE_SCREEN),
-        "the terminal was put back after SIGTERM"
-    );
+    assert_put_back(&tui, "after SIGTERM");
 }
 
 #[tokio::test]
@@ -313,10 +313,5 @@ async fn sighup_ends_it_and_puts_the_terminal_back() {
     tui.wait_for("1 Servers").await;
     tui.signal(1);
     let _ = tui.exit_code().await;
-    assert!(
-        tui.raw_output()
-            .windows(LEAVE_ALTERNATE_SCREEN.len())
-            .any(|w| w == LEAVE_ALTERNATE_SCREEN),
-        "the terminal was put back after SIGHUP"
-    );
+    assert_put_back(&tui, "after SIGHUP");
 }

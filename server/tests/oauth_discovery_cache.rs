@@ -46,17 +46,16 @@ fn unauthorized() -> AuthChallenge {
     .unwrap()
 }
 
-/// Signs in (discovery, registration, code exchange), then answers three 401s; returns how many
-/// times each metadata document was read.
-async fn three_expiries(fake: &FakeServer) -> (usize, usize) {
+/// A client signed in to `fake`'s resource (discovery, registration, code exchange), its store
+/// in the returned directory.
+async fn signed_in(fake: &FakeServer) -> (oauth_fixture::Client, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let client = new_client(
         &dir,
         keyhole_shared::oauth_client::ClientConfig::new(REDIRECT_URI),
     );
-    let server = fake.url("/mcp");
     let start = client
-        .connect_authorization(&server, Some(&unauthorized()))
+        .connect_authorization(&fake.url("/mcp"), Some(&unauthorized()))
         .await
         .unwrap();
     let state = query_param(&start.authorization_url, "state").unwrap();
@@ -64,6 +63,13 @@ async fn three_expiries(fake: &FakeServer) -> (usize, usize) {
         .complete_authorization(&format!("{REDIRECT_URI}?code=c&state={state}"))
         .await
         .unwrap();
+    (client, dir)
+}
+
+/// Signs in, then answers three 401s; returns how many times each metadata document was read.
+async fn three_expiries(fake: &FakeServer) -> (usize, usize) {
+    let (client, _dir) = signed_in(fake).await;
+    let server = fake.url("/mcp");
     for _ in 0..3 {
         let outcome = client
             .handle_challenge(
@@ -115,21 +121,8 @@ async fn metadata_marked_no_store_is_read_again_each_time() {
 #[tokio::test]
 async fn a_refresh_refused_with_cached_metadata_reads_it_again_before_asking_for_a_sign_in() {
     let fake = server().await;
-    let dir = tempfile::tempdir().unwrap();
-    let client = new_client(
-        &dir,
-        keyhole_shared::oauth_client::ClientConfig::new(REDIRECT_URI),
-    );
+    let (client, _dir) = signed_in(&fake).await;
     let server = fake.url("/mcp");
-    let start = client
-        .connect_authorization(&server, Some(&unauthorized()))
-        .await
-        .unwrap();
-    let state = query_param(&start.authorization_url, "state").unwrap();
-    client
-        .complete_authorization(&format!("{REDIRECT_URI}?code=c&state={state}"))
-        .await
-        .unwrap();
     fake.json("POST", "/token", 400, json!({"error": "invalid_grant"}));
     let outcome = client
         .handle_challenge(
