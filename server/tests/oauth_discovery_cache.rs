@@ -66,19 +66,24 @@ async fn signed_in(fake: &FakeServer) -> (oauth_fixture::Client, tempfile::TempD
     (client, dir)
 }
 
+/// What the client decides when `server` refuses the token it holds with a 401.
+async fn expired(client: &oauth_fixture::Client, server: &str) -> RecoveryOutcome {
+    client
+        .handle_challenge(
+            server,
+            &unauthorized(),
+            Some(&Secret::new("at")),
+            &StepUpGuard::new(),
+        )
+        .await
+}
+
 /// Signs in, then answers three 401s; returns how many times each metadata document was read.
 async fn three_expiries(fake: &FakeServer) -> (usize, usize) {
     let (client, _dir) = signed_in(fake).await;
     let server = fake.url("/mcp");
     for _ in 0..3 {
-        let outcome = client
-            .handle_challenge(
-                &server,
-                &unauthorized(),
-                Some(&Secret::new("at")),
-                &StepUpGuard::new(),
-            )
-            .await;
+        let outcome = expired(&client, &server).await;
         assert!(
             matches!(outcome, RecoveryOutcome::Satisfied { .. }),
             "{outcome:?}"
@@ -124,14 +129,7 @@ async fn a_refresh_refused_with_cached_metadata_reads_it_again_before_asking_for
     let (client, _dir) = signed_in(&fake).await;
     let server = fake.url("/mcp");
     fake.json("POST", "/token", 400, json!({"error": "invalid_grant"}));
-    let outcome = client
-        .handle_challenge(
-            &server,
-            &unauthorized(),
-            Some(&Secret::new("at")),
-            &StepUpGuard::new(),
-        )
-        .await;
+    let outcome = expired(&client, &server).await;
     assert!(
         matches!(outcome, RecoveryOutcome::Interactive(_)),
         "{outcome:?}"
