@@ -315,3 +315,74 @@ async fn sighup_ends_it_and_puts_the_terminal_back() {
     let _ = tui.exit_code().await;
     assert_put_back(&tui, "after SIGHUP");
 }
+
+/// Enterprise-managed authorization (a catalog entry's `enterprise` settings and an ID token from
+/// the IdP): connected without a browser, an expired token re-minted silently, and a step-up
+/// confirmed on the Auth tab that re-mints with the new scope — no browser either.
+#[tokio::test]
+async fn an_enterprise_managed_server_re_mints_and_steps_up_after_a_confirmation() {
+    let bed = keyhole_testbed::Testbed::start(
+        keyhole_testbed::TestbedConfig::demo(),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let url = bed
+        .servers()
+        .into_iter()
+        .find(|(name, _)| name == "enterprise")
+        .map(|(_, url)| url)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("mcp.json");
+    let document = json!({"mcpServers": {"corp": {
+        "url": url,
+        "enterprise": {
+            "idpIssuer": bed.idp_url().unwrap(),
+            "idpClientId": "keyhole",
+            "idpClientSecret": "keyhole-idp-secret",
+            "idpClientAuthMethod": "client_secret_post",
+            "clientId": "keyhole-ema",
+            "clientSecret": "keyhole-ema-secret"
+        }
+    }}});
+    std::fs::write(&catalog, document.to_string()).unwrap();
+    let id_token = bed.mint_id_token("alice", "keyhole").unwrap();
+    let catalog = catalog.to_str().unwrap();
+    let mut tui = Tui::start(&[
+        "--no-demo",
+        "--config",
+        catalog,
+        "--server",
+        "corp",
+        "--idp-id-token",
+        &id_token,
+    ]);
+    tui.wait_for("● Connected to").await;
+    tui.wait_for("get-weather").await;
+
+    let control = TestbedControl::for_server(&url);
+    control.expire_access_tokens().await;
+    tui.press("Enter");
+    tui.type_text("hello");
+    tui.press("Enter");
+    tui.wait_for(&messages::recovered_silently(SilentRecovery::EmaRemint))
+        .await;
+    tui.wait_for("echo: result").await;
+
+    tui.press("Down");
+    tui.press("Enter");
+    tui.type_text("Oslo");
+    tui.press("Enter");
+    let asked = tui.wait_for("[y] Authorize").await;
+    assert!(asked.contains("New scopes:      weather:read"), "{asked}");
+    tui.press("y");
+    let back = tui.wait_for("Weather in Oslo").await;
+    assert!(back.contains("> get-weather"), "{back}");
+    assert!(
+        tui.opened_urls().is_empty(),
+        "no browser for enterprise-managed sign-ins"
+    );
+    tui.press("q");
+    assert_eq!(tui.exit_code().await, 0);
+}
