@@ -1,12 +1,12 @@
-//! Benchmark: what the backend adds to a round trip, and what an idle session costs.
+//! Benchmark: what the backend adds to a round trip.
 //!
 //! `cargo bench -p keyhole-server --bench hub_overhead` starts the demo testbed and the real router
 //! on loopback, sends `ping` straight to the testbed and through `/api/mcp/send` (interleaved, in the
 //! same run), and prints both medians; then the same for a `tools/call` of `echo` on both eras of
 //! MCP (the demo's 2025-11-25 server with its session, and its stateless 2026-07-28 server, where
-//! every request carries `_meta` and the `Mcp-*` headers); then opens 1,000 sessions on each and
-//! prints the resident memory they added, per session (this includes the testbed's side of each
-//! session, which runs in-process; a 2026-07-28 connection holds a `subscriptions/listen` stream).
+//! every request carries `_meta` and the `Mcp-*` headers). The router is served as the binary
+//! serves it. What connections cost in memory, and a thousand pings at once, are measured on the
+//! real binary: `cargo bench -p keyhole-e2e --bench connections`.
 
 use std::time::{Duration, Instant};
 
@@ -18,7 +18,6 @@ use serde_json::{Value, json};
 
 const TOKEN: &str = "bench-token";
 const ROUNDS: usize = 2_000;
-const SESSIONS: usize = 1_000;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -37,8 +36,12 @@ async fn run() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let bound = listener.local_addr().unwrap();
     let hub = Hub::new(HubOptions::default());
-    let state = AppState::new(ApiToken::pinned(TOKEN).unwrap(), bound).with_hub(hub.clone());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let state = AppState::new(ApiToken::pinned(TOKEN).unwrap(), bound).with_hub(hub);
+    tokio::spawn(async move {
+        axum::serve(listener, app(state).into_make_service())
+            .await
+            .unwrap()
+    });
     let base = format!("http://{bound}");
     let http = reqwest::Client::new();
 
@@ -80,24 +83,6 @@ async fn run() {
             ms(straight),
             ms(proxied),
             ms(proxied.saturating_sub(straight))
-        );
-    }
-
-    for (version, url, bearer) in [
-        ("2025-11-25", &mcp_url, &bearer),
-        ("2026-07-28", &modern_url, &modern_bearer),
-    ] {
-        let before = resident_kib();
-        for _ in 0..SESSIONS {
-            connect(&http, &base, url, bearer).await;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let after = resident_kib();
-        println!(
-            "{SESSIONS} idle sessions at {version}: +{} KiB resident, {:.1} KiB per session (testbed side included); hub holds {}",
-            after.saturating_sub(before),
-            after.saturating_sub(before) as f64 / SESSIONS as f64,
-            hub.len()
         );
     }
 }
@@ -243,19 +228,4 @@ fn median(samples: &mut [Duration]) -> Duration {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
-}
-
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
 }

@@ -307,7 +307,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serve = axum::serve(listener, app(state))
+    // `into_make_service`: each connection shares the router. Served as a plain `Router`, axum
+    // rebuilds the whole router (every route's middleware stack) for each connection, ~40 KB
+    // that a page's event stream kept for as long as it was open (#25, `--bench connections`).
+    let serve = axum::serve(listener, app(state).into_make_service())
         .with_graceful_shutdown(async move {
             shutdown_signal(hub).await;
             let _ = stopping.send(());

@@ -54,6 +54,10 @@ pub struct ConnectSpec {
     pub credentials: Credentials,
 }
 
+/// Idle upstream connections kept per host, and for how long.
+const IDLE_CONNECTIONS_PER_HOST: usize = 32;
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct Hub {
     sessions: RwLock<HashMap<String, Arc<Session>>>,
     http: reqwest::Client,
@@ -65,6 +69,10 @@ impl Hub {
         let http = crate::native::upstream_http::client_builder()
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
+            // A burst of requests (a thousand pages pinging at once) opens as many connections;
+            // keep a few for reuse, not all of them for reqwest's default 90 s.
+            .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST)
+            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
             .build()
             .expect("a reqwest client with static settings builds");
         Arc::new(Self {
@@ -161,6 +169,8 @@ impl Hub {
             Some(session) => {
                 session.client.close().await;
                 tracing::info!(session = %id, "disconnected");
+                drop(session);
+                crate::native::memory::trim_soon();
                 true
             }
             None => false,

@@ -352,5 +352,7 @@ impl Drop for SubscriberGuard {
     fn drop(&mut self) {
         self.0.subscribers.fetch_sub(1, Ordering::SeqCst);
         self.0.touch();
+        // The stream's buffers are freed (and the session with it, if it had ended).
+        crate::native::memory::trim_soon();
     }
 }
