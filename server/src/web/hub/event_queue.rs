@@ -7,9 +7,15 @@
 //! caller); the oldest go first. Each reader has its own position: one that fell behind learns how
 //! many events — and how many of them server messages — it missed, as one `dropped` event, so the
 //! Protocol view can say "N messages dropped" instead of silently showing fewer.
+//!
+//! Events every reader has read are let go at once (once the first reader has come: until then
+//! everything is kept for it), so a session whose page keeps up holds next to nothing, however
+//! long it runs. A page that reconnects reads from the moment it does (and the network log from
+//! `/api/mcp/log`), so nothing it needs is lost.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::watch;
 
@@ -53,6 +59,10 @@ struct Ring {
     bytes: usize,
     next_seq: u64,
     messages_published: u64,
+    /// The next event of each reader (a reader that went away leaves an entry that is dead).
+    readers: Vec<Weak<AtomicU64>>,
+    /// A reader from the start has come: what every reader has read may go.
+    first_reader_came: bool,
 }
 
 impl Ring {
@@ -62,6 +72,34 @@ impl Ring {
             Some(first) => (first.seq, first.messages_before),
             None => (self.next_seq, self.messages_published),
         }
+    }
+
+    /// Lets go of the events every reader has read (with no reader left, of all of them: a
+    /// reader that comes later starts with the next event).
+    fn forget_read(&mut self) {
+        if !self.first_reader_came {
+            return;
+        }
+        self.readers.retain(|reader| reader.strong_count() > 0);
+        let slowest = self
+            .readers
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|position| position.load(Ordering::SeqCst))
+            .min()
+            .unwrap_or(self.next_seq);
+        while self.events.front().is_some_and(|first| first.seq < slowest) {
+            if let Some(read) = self.events.pop_front() {
+                self.bytes -= read.frame.cost();
+            }
+        }
+    }
+
+    /// A new reader whose next event is `next_seq`.
+    fn reader_at(&mut self, next_seq: u64) -> Arc<AtomicU64> {
+        let position = Arc::new(AtomicU64::new(next_seq));
+        self.readers.push(Arc::downgrade(&position));
+        position
     }
 }
 
@@ -109,6 +147,7 @@ impl EventQueue {
                     ring.bytes -= old.frame.cost();
                 }
             }
+            ring.forget_read();
             seq
         };
         self.published.send_replace(seq + 1);
@@ -117,21 +156,26 @@ impl EventQueue {
     /// A reader that starts with the first event ever published: what was evicted before it
     /// reads comes as one `Dropped`, so nothing goes missing unannounced.
     pub fn subscribe_from_start(self: &Arc<Self>) -> Subscription {
+        let mut ring = self.lock();
+        ring.first_reader_came = true;
         Subscription {
             queue: self.clone(),
             next_seq: 0,
             messages_seen: 0,
+            position: ring.reader_at(0),
             published: self.published.subscribe(),
         }
     }
 
     /// A reader that starts with the next event published.
     pub fn subscribe(self: &Arc<Self>) -> Subscription {
-        let ring = self.lock();
+        let mut ring = self.lock();
+        let next_seq = ring.next_seq;
         Subscription {
             queue: self.clone(),
-            next_seq: ring.next_seq,
+            next_seq,
             messages_seen: ring.messages_published,
+            position: ring.reader_at(next_seq),
             published: self.published.subscribe(),
         }
     }
@@ -142,6 +186,8 @@ pub struct Subscription {
     queue: Arc<EventQueue>,
     next_seq: u64,
     messages_seen: u64,
+    /// `next_seq`, where the queue sees it (to let go of what every reader has read).
+    position: Arc<AtomicU64>,
     published: watch::Receiver<u64>,
 }
 
@@ -161,7 +207,7 @@ impl Subscription {
     }
 
     fn take(&mut self) -> Option<Delivery> {
-        let ring = self.queue.lock();
+        let mut ring = self.queue.lock();
         let (oldest_seq, messages_before_oldest) = ring.oldest();
         if self.next_seq < oldest_seq {
             let dropped = Delivery::Dropped {
@@ -170,13 +216,17 @@ impl Subscription {
             };
             self.next_seq = oldest_seq;
             self.messages_seen = messages_before_oldest;
+            self.position.store(self.next_seq, Ordering::SeqCst);
             return Some(dropped);
         }
         let index = usize::try_from(self.next_seq - oldest_seq).ok()?;
         let queued = ring.events.get(index)?;
+        let frame = queued.frame.clone();
         self.next_seq = queued.seq + 1;
         self.messages_seen = queued.messages_before + u64::from(queued.is_message);
-        Some(Delivery::Frame(queued.frame.clone()))
+        self.position.store(self.next_seq, Ordering::SeqCst);
+        ring.forget_read();
+        Some(Delivery::Frame(frame))
     }
 }
 
@@ -264,5 +314,48 @@ mod tests {
         }
         assert!(futures_util::FutureExt::now_or_never(first.next()).is_none());
         assert!(futures_util::FutureExt::now_or_never(late.next()).is_none());
+    }
+
+    #[test]
+    fn before_the_first_reader_everything_is_kept_and_what_every_reader_read_is_let_go() {
+        let queue = Arc::new(EventQueue::new(1_000_000));
+        for _ in 0..3 {
+            queue.push(frame(100), true);
+        }
+        let kept = queue.retained_bytes();
+        assert_eq!(kept, 3 * frame(100).cost(), "nobody has read yet");
+        let mut first = queue.subscribe_from_start();
+        assert!(matches!(now(first.next()), Delivery::Frame(_)));
+        assert_eq!(queue.retained_bytes(), 2 * frame(100).cost());
+        // A second reader, from now on: what it has not read stays, whatever the first read.
+        let mut second = queue.subscribe();
+        for _ in 0..2 {
+            assert!(matches!(now(first.next()), Delivery::Frame(_)));
+        }
+        assert_eq!(queue.retained_bytes(), 0);
+        queue.push(frame(7), true);
+        assert!(matches!(now(first.next()), Delivery::Frame(f) if f.data.len() == 7));
+        assert_eq!(
+            queue.retained_bytes(),
+            frame(7).cost(),
+            "the second has not read it"
+        );
+        assert!(matches!(now(second.next()), Delivery::Frame(f) if f.data.len() == 7));
+        assert_eq!(queue.retained_bytes(), 0);
+    }
+
+    #[test]
+    fn a_reader_that_went_away_holds_nothing_back() {
+        let queue = Arc::new(EventQueue::new(1_000_000));
+        let first = queue.subscribe_from_start();
+        queue.push(frame(100), true);
+        assert_eq!(queue.retained_bytes(), frame(100).cost());
+        drop(first);
+        queue.push(frame(100), true);
+        assert_eq!(queue.retained_bytes(), 0, "no reader is left to read them");
+        let mut later = queue.subscribe();
+        assert!(futures_util::FutureExt::now_or_never(later.next()).is_none());
+        queue.push(frame(5), true);
+        assert!(matches!(now(later.next()), Delivery::Frame(f) if f.data.len() == 5));
     }
 }
