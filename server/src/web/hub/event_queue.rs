@@ -153,28 +153,42 @@ impl EventQueue {
         self.published.send_replace(seq + 1);
     }
 
-    /// A reader that starts with the first event ever published: what was evicted before it
-    /// reads comes as one `Dropped`, so nothing goes missing unannounced.
-    pub fn subscribe_from_start(self: &Arc<Self>) -> Subscription {
+    /// A reader for a page: the first one starts with the first event ever published (a server
+    /// may speak before the page has opened its event stream), later ones (a page that
+    /// reconnects) with the next event.
+    pub fn join(self: &Arc<Self>) -> Subscription {
         let mut ring = self.lock();
-        ring.first_reader_came = true;
-        Subscription {
-            queue: self.clone(),
-            next_seq: 0,
-            messages_seen: 0,
-            position: ring.reader_at(0),
-            published: self.published.subscribe(),
-        }
+        let from_start = !ring.first_reader_came;
+        self.reader(&mut ring, from_start)
+    }
+
+    /// A reader that starts with the first event ever published: what was evicted before it
+    /// reads comes as one `Dropped`, so nothing goes missing unannounced. (Pages [`join`]; tests
+    /// choose where their readers start.)
+    ///
+    /// [`join`]: EventQueue::join
+    #[cfg(test)]
+    pub fn subscribe_from_start(self: &Arc<Self>) -> Subscription {
+        self.reader(&mut self.lock(), true)
     }
 
     /// A reader that starts with the next event published.
+    #[cfg(test)]
     pub fn subscribe(self: &Arc<Self>) -> Subscription {
-        let mut ring = self.lock();
-        let next_seq = ring.next_seq;
+        self.reader(&mut self.lock(), false)
+    }
+
+    fn reader(self: &Arc<Self>, ring: &mut Ring, from_start: bool) -> Subscription {
+        let (next_seq, messages_seen) = if from_start {
+            ring.first_reader_came = true;
+            (0, 0)
+        } else {
+            (ring.next_seq, ring.messages_published)
+        };
         Subscription {
             queue: self.clone(),
             next_seq,
-            messages_seen: ring.messages_published,
+            messages_seen,
             position: ring.reader_at(next_seq),
             published: self.published.subscribe(),
         }
@@ -357,5 +371,17 @@ mod tests {
         assert!(futures_util::FutureExt::now_or_never(later.next()).is_none());
         queue.push(frame(5), true);
         assert!(matches!(now(later.next()), Delivery::Frame(f) if f.data.len() == 5));
+    }
+
+    #[test]
+    fn the_first_page_to_join_gets_what_came_before_it_and_a_later_one_the_next_event() {
+        let queue = Arc::new(EventQueue::new(1_000_000));
+        queue.push(frame(1), true);
+        let mut first = queue.join();
+        let mut later = queue.join();
+        queue.push(frame(2), true);
+        assert!(matches!(now(first.next()), Delivery::Frame(f) if f.data.len() == 1));
+        assert!(matches!(now(first.next()), Delivery::Frame(f) if f.data.len() == 2));
+        assert!(matches!(now(later.next()), Delivery::Frame(f) if f.data.len() == 2));
     }
 }

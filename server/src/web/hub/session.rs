@@ -5,7 +5,7 @@
 //! ([`SessionLimits::log_bytes`]; headers are cut and marked before they get there).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -95,8 +95,6 @@ pub struct SessionEvents {
     /// An ambient challenge seen while commands ran, decided when they finish.
     held_ambient: Mutex<Option<UpstreamChallenge>>,
     suppression_window: Duration,
-    /// Whether a page has subscribed to the events yet.
-    first_reader_came: AtomicBool,
 }
 
 impl SessionEvents {
@@ -110,7 +108,6 @@ impl SessionEvents {
             last_command_challenge: Mutex::new(None),
             held_ambient: Mutex::new(None),
             suppression_window,
-            first_reader_came: AtomicBool::new(false),
         }
     }
 
@@ -118,11 +115,7 @@ impl SessionEvents {
     /// began (a server may speak before the page has opened its event stream), later ones (a page
     /// that reconnects) the events published from now on.
     pub fn subscribe(&self) -> Subscription {
-        if self.first_reader_came.swap(true, Ordering::SeqCst) {
-            self.queue.subscribe()
-        } else {
-            self.queue.subscribe_from_start()
-        }
+        self.queue.join()
     }
 
     /// The bytes the event queue holds now.
