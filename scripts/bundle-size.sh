@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the release web app (exactly what `cargo build --release --bin keyhole` embeds) and prints
 # the size of each file the browser downloads, and their total: as built, with `gzip -9` (for
-# comparison), and as served: brotli (what browsers that offer it get — Chromium does, on loopback
-# http too) and gzip (the fallback for clients without brotli). Fails when the served total (brotli)
+# comparison), and as served to a page opened from another machine: brotli (what browsers that
+# offer it get) and gzip (the fallback for clients without brotli). (A page on loopback gets the
+# files as they are: there decoding costs more than moving the bytes; see web/accept_encoding.rs.) Fails when the served total (brotli)
 # is over the budget: KEYHOLE_BUNDLE_BUDGET_KB (default 350; 1 KB = 1000 bytes). The budget is for
 # what every page load downloads; the chunks of lazily loaded parts (`split_*.wasm`, `chunk_*.wasm`,
 # fetched the first time such a part is shown) are listed after it, each on its own.

@@ -116,7 +116,15 @@ fn main() {
     let version = content_version(&dist, &served);
     for name in ["index.html", "boot.js"] {
         let path = dist.join(name);
-        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        let mut text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        if !served.iter().any(|file| file == SPLIT_LOADER) {
+            // No chunks, no loader: index.html must not preload a file that is not served.
+            text = text
+                .lines()
+                .filter(|line| !line.contains(SPLIT_LOADER))
+                .map(|line| format!("{line}\n"))
+                .collect();
+        }
         fs::write(
             &path,
             text.replace("/assets/", &format!("/assets/{version}/")),

@@ -12,7 +12,9 @@
 //!   authorization server redirects back to Keyhole) to the connection's status `connected`, the
 //!   page having loaded the app again on the way back.
 //!
-//! Each is repeated and the median printed, with the slowest.
+//! Each is repeated and the median printed, with the slowest. For the warm load from a blank page
+//! it also prints where the time went, stage by stage: the marks `boot.js` and the app set
+//! (`keyhole-boot`, `-compiled`, `-app`, `-mounted`, `-form`) and the wasm's last byte.
 
 use std::time::Instant;
 
@@ -47,6 +49,49 @@ async fn ready_ms(browser: &Browser) -> (Option<f64>, f64) {
     (mark, seen)
 }
 
+/// Where a load spent its time: milliseconds from navigation start to each stage, read from the
+/// page's performance timeline (`NaN` for a stage the build does not mark).
+const STAGES: [&str; 8] = [
+    "the page's response",
+    "its first file asked for",
+    "boot.js running (`keyhole-boot`)",
+    "the wasm's last byte",
+    "the wasm compiled (`keyhole-compiled`)",
+    "the app's code running (`keyhole-app`)",
+    "the app mounted (`keyhole-mounted`)",
+    "the form (`keyhole-form`)",
+];
+
+async fn stages(browser: &Browser) -> Vec<f64> {
+    let script = "const n = performance.getEntriesByType('navigation')[0]; \
+        const files = performance.getEntriesByType('resource'); \
+        const file = (name) => files.find((e) => e.name.endsWith(name)); \
+        const mark = (name) => performance.getEntriesByName(name, 'mark')[0]?.startTime ?? NaN; \
+        return [n.responseEnd, Math.min(...files.map((e) => e.startTime)), mark('keyhole-boot'), \
+            file('keyhole_bg.wasm')?.responseEnd ?? NaN, mark('keyhole-compiled'), \
+            mark('keyhole-app'), mark('keyhole-mounted'), mark('keyhole-form')];";
+    let value = browser.script(script).await;
+    let values = value.as_array().cloned().unwrap_or_default();
+    values
+        .iter()
+        .map(|v| v.as_f64().unwrap_or(f64::NAN))
+        .collect()
+}
+
+fn report_stages(runs: &[Vec<f64>]) {
+    println!("warm load from a blank page, stage by stage (medians):");
+    for (index, stage) in STAGES.iter().enumerate() {
+        let mut times: Vec<f64> = runs
+            .iter()
+            .filter_map(|run| run.get(index).copied())
+            .collect();
+        times.sort_by(|a, b| a.total_cmp(b));
+        if let Some(median) = times.get(times.len() / 2) {
+            println!("  {stage}: {median:.0} ms");
+        }
+    }
+}
+
 fn report(what: &str, mut times: Vec<f64>) {
     times.sort_by(|a, b| a.total_cmp(b));
     println!(
@@ -61,6 +106,7 @@ fn report(what: &str, mut times: Vec<f64>) {
 async fn main() {
     let (mut cold, mut warm, mut back) = (Vec::new(), Vec::new(), Vec::new());
     let (mut cold_mark, mut warm_mark, mut blank_mark) = (Vec::new(), Vec::new(), Vec::new());
+    let mut blank_stages = Vec::new();
     for _ in 0..RUNS {
         // A Keyhole of its own each time, so no token is held and the sign-in really redirects.
         let keyhole = KeyholeProcess::web(&[]);
@@ -78,17 +124,7 @@ async fn main() {
         browser.client.goto(&keyhole.open_url).await.unwrap();
         let (mark, _) = ready_ms(&browser).await;
         blank_mark.extend(mark);
-        if cold.len() == 1 {
-            let wasm = browser
-                .script(
-                    "return performance.getEntriesByType('resource')\
-                     .map(e => `${e.name.split('/').pop()}: ${e.transferSize} bytes over the wire, \
-                     ${Math.round(e.startTime)}..${Math.round(e.responseEnd)} ms`)\
-                     .concat([JSON.stringify(performance.getEntriesByType('navigation')[0])])",
-                )
-                .await;
-            println!("warm load, the app's files: {wasm}");
-        }
+        blank_stages.push(stages(&browser).await);
 
         // The sign-in to the demo: leave for the consent page, then time the way back.
         let server_url = demo_server_url(&keyhole, "demo").await;
@@ -111,6 +147,7 @@ async fn main() {
             blank_mark,
         );
     }
+    report_stages(&blank_stages);
     report(
         "cold load to interactive form (seen by polling after the load)",
         cold,

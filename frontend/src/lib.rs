@@ -26,6 +26,7 @@ use crate::views::workspace::Workspace;
 /// banner, then the servers view, or the connection's workspace once connected.
 #[component]
 pub fn App() -> impl IntoView {
+    crate::platform::page::mark("keyhole-app");
     api::take_token_from_address_bar();
     keys::install();
     let status = RwSignal::new(ConnectionStatus::Disconnected);

@@ -7,7 +7,8 @@
 //! contents made by `build.rs`, which browsers keep for good (`immutable`); the same files
 //! without the version are served too, checked on every use.
 //! The other files were compressed at build time (brotli and gzip) and go out as they are, in the
-//! coding the client prefers, so no request pays for compressing them.
+//! coding the client prefers, so no request pays for compressing them (a page on loopback
+//! prefers none: [`identity_on_loopback`](crate::web::accept_encoding::identity_on_loopback)).
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};

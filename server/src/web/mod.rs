@@ -172,6 +172,7 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(accept_encoding::identity_on_loopback))
         // Spans name the path only: query strings may carry the API token or OAuth codes.
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
