@@ -69,8 +69,8 @@ pub async fn identity_on_loopback(mut request: Request, next: Next) -> Response 
     next.run(request).await
 }
 
-/// Whether the request's `Host` names a loopback address or `localhost`. (The perimeter only lets
-/// through the names Keyhole is bound to, so a page can only name a loopback host by being on one.)
+/// Whether the request's `Host` names a loopback address or `localhost`. (A client elsewhere that
+/// names a loopback host while Keyhole is bound beyond loopback only gets larger answers.)
 fn opened_on_loopback(headers: &HeaderMap) -> bool {
     let Some(host) = headers.get(HOST).and_then(|value| value.to_str().ok()) else {
         return false;
