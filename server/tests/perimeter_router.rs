@@ -176,21 +176,25 @@ async fn wasm_as_served(
     (coding, body.to_vec())
 }
 
-#[tokio::test]
-async fn the_app_goes_compressed_to_another_machine_and_as_it_is_on_loopback() {
-    let (coding, plain) = wasm_as_served(
+/// The wasm as served to a page opened from another machine (Keyhole bound to `192.0.2.10`).
+async fn wasm_served_elsewhere(accept_encoding: &str) -> (Option<String>, Vec<u8>) {
+    wasm_as_served(
         router_bound_beyond_loopback(),
         "192.0.2.10:6274",
-        "identity",
+        accept_encoding,
     )
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn the_app_goes_compressed_to_another_machine_and_as_it_is_on_loopback() {
+    let (coding, plain) = wasm_served_elsewhere("identity").await;
     assert_eq!(coding, None);
     assert!(plain.starts_with(b"\0asm"), "not a wasm module");
 
     // What Chromium sends: brotli, decoding to exactly the plain bytes.
     let chromium = "gzip, deflate, br, zstd";
-    let (coding, brotli) =
-        wasm_as_served(router_bound_beyond_loopback(), "192.0.2.10:6274", chromium).await;
+    let (coding, brotli) = wasm_served_elsewhere(chromium).await;
     assert_eq!(coding.as_deref(), Some("br"));
     assert!(
         brotli.len() * 2 < plain.len(),
@@ -204,12 +208,7 @@ async fn the_app_goes_compressed_to_another_machine_and_as_it_is_on_loopback() {
 
     // A client that prefers gzip, or has no brotli, gets gzip.
     let prefers_gzip = "br;q=0.4, gzip;q=0.5";
-    let (coding, gzipped) = wasm_as_served(
-        router_bound_beyond_loopback(),
-        "192.0.2.10:6274",
-        prefers_gzip,
-    )
-    .await;
+    let (coding, gzipped) = wasm_served_elsewhere(prefers_gzip).await;
     assert_eq!(coding.as_deref(), Some("gzip"));
     assert!(gzipped.len() > brotli.len(), "brotli is the smaller one");
     let mut unzipped = Vec::new();
@@ -221,12 +220,7 @@ async fn the_app_goes_compressed_to_another_machine_and_as_it_is_on_loopback() {
     assert!(unzipped == plain, "the gzipped wasm is not the plain one");
 
     let refuses_both = "gzip;q=0, br;q=0, deflate";
-    let (coding, bytes) = wasm_as_served(
-        router_bound_beyond_loopback(),
-        "192.0.2.10:6274",
-        refuses_both,
-    )
-    .await;
+    let (coding, bytes) = wasm_served_elsewhere(refuses_both).await;
     assert_eq!(coding, None);
     assert!(bytes == plain);
 
