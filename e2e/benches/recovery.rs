@@ -33,10 +33,10 @@ async fn timed_echo(browser: &Browser, message: &str) -> f64 {
             return r && r.dataset.state === 'ok' && r.textContent.includes(text); };
         const start = performance.now();
         new MutationObserver((_, observer) => {
-            if (shown()) { observer.disconnect(); done(performance.now() - start); }
+            if (shown()) { observer.disconnect(); performance.mark('bench: result shown'); done(performance.now() - start); }
         }).observe(document.body, { subtree: true, childList: true, characterData: true,
                                     attributes: true });
-        document.querySelector('[data-testid="tool-run"]').click();"#;
+        performance.mark('bench: Run pressed'); document.querySelector('[data-testid="tool-run"]').click();"#;
     browser
         .client
         .execute_async(script, vec![json!(message)])
@@ -83,7 +83,7 @@ async fn browser() {
     }
     // Where one more recovery's time goes: the page's requests, in order.
     demo.browser
-        .script("performance.clearResourceTimings(); return null;")
+        .script("performance.clearResourceTimings(); performance.clearMarks(); return null;")
         .await;
     demo.control.expire_access_tokens().await;
     timed_echo(&demo.browser, "traced").await;
@@ -92,12 +92,26 @@ async fn browser() {
         .script(
             "return performance.getEntriesByType('resource').map(e => \
              `${e.startTime.toFixed(1)} +${e.duration.toFixed(1)} ms ${e.initiatorType} \
-             ${new URL(e.name).pathname}`);",
+             ${new URL(e.name).pathname}`).concat(performance.getEntriesByType('mark').map(e => `${e.startTime.toFixed(1)} ${e.name}`));",
         )
         .await;
     println!("browser: the requests of one recovery (start, duration, path):");
-    for line in requests.as_array().into_iter().flatten() {
-        println!("  {}", line.as_str().unwrap_or_default());
+    let mut lines: Vec<String> = requests
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| l.as_str().unwrap_or_default().to_owned())
+        .collect();
+    lines.sort_by(|a, b| {
+        a.split(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            .total_cmp(&b.split(' ').next().unwrap().parse::<f64>().unwrap())
+    });
+    for line in &lines {
+        println!("  {line}");
     }
     println!("browser: the page's first recovery (discovery read) {first:.1} ms");
     report(

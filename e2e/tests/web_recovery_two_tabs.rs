@@ -3,13 +3,15 @@
 //! flight (the testbed holds token requests for a while), and the second tab waits for the first
 //! (a Web Lock), then picks the fresh token up from the store instead of refreshing again. In a
 //! browser without Web Locks, recoveries within one tab are still serialised, and the page says
-//! that other tabs are not coordinated.
+//! that other tabs are not coordinated. A recovery reads the store once (its later reads are
+//! answered from that document), and a write someone else made to the store meanwhile (another
+//! tab, the CLI) is kept: the page's own write, refused for it, is applied again on top.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use keyhole_e2e::demo::SignedIn;
+use keyhole_e2e::demo::{SignedIn, oauth_store, replace_oauth_store};
 use keyhole_shared::messages::{self, SilentRecovery};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// How long the testbed holds each token request.
 const HELD_MS: u64 = 3000;
@@ -150,5 +152,93 @@ async fn without_web_locks_recoveries_in_one_tab_still_take_turns() {
         .await;
     assert_eq!(refreshes(&demo).await.len(), 1, "one refresh for both");
     assert_eq!(demo.browser.path().await, "/", "no sign-in redirect");
+    demo.close().await;
+}
+
+/// The page's requests to the OAuth store since `performance.clearResourceTimings()`.
+async fn store_round_trips(demo: &SignedIn) -> u64 {
+    demo.browser
+        .script(
+            "return performance.getEntriesByType('resource')\
+             .filter(e => new URL(e.name).pathname === '/api/store/oauth').length;",
+        )
+        .await
+        .as_u64()
+        .unwrap_or(u64::MAX)
+}
+
+#[tokio::test]
+async fn a_recovery_reads_the_store_once_and_keeps_what_others_wrote_meanwhile() {
+    let demo = SignedIn::start().await;
+    demo.browser.wait_testid("tool-item-echo").await;
+
+    // Undisturbed: one read (the stored tokens, then the client, from the same document) and
+    // one write (the new tokens).
+    demo.browser
+        .script("performance.clearResourceTimings(); return null;")
+        .await;
+    demo.control.expire_access_tokens().await;
+    demo.run_tool("echo", &[("message", "read once")]).await;
+    result_and_toast(&demo, "read once").await;
+    assert_eq!(store_round_trips(&demo).await, 2, "one read and one write");
+
+    // While the refresh is held at the token endpoint, someone else writes the store (a record
+    // for another server): the page's write is refused for it, applied again to what they wrote,
+    // and nothing is lost.
+    demo.browser
+        .script("performance.clearResourceTimings(); return null;")
+        .await;
+    let before = oauth_store(&demo.keyhole).await;
+    let old_token = before["credentials"][0]["tokens"]["access_token"].clone();
+    demo.control.expire_access_tokens().await;
+    demo.control.delay_token_requests(1500).await;
+    demo.run_tool("echo", &[("message", "written meanwhile")])
+        .await;
+    refresh_in_flight(&demo).await;
+    let mut elsewhere = oauth_store(&demo.keyhole).await;
+    let mut record = elsewhere["credentials"][0].clone();
+    record["serverUrl"] = json!("https://elsewhere.example/mcp");
+    elsewhere["credentials"]
+        .as_array_mut()
+        .expect("credentials")
+        .push(record);
+    replace_oauth_store(&demo.keyhole, &elsewhere).await;
+
+    result_and_toast(&demo, "written meanwhile").await;
+    demo.control.delay_token_requests(0).await;
+    assert_eq!(
+        store_round_trips(&demo).await,
+        3,
+        "one read, the refused write, the write on top of the other one"
+    );
+    let after = oauth_store(&demo.keyhole).await;
+    let servers: Vec<&str> = after["credentials"]
+        .as_array()
+        .expect("credentials")
+        .iter()
+        .filter_map(|r| r["serverUrl"].as_str())
+        .collect();
+    assert!(
+        servers.contains(&"https://elsewhere.example/mcp")
+            && servers.contains(&demo.server_url.as_str()),
+        "both writes are in the store: {servers:?}"
+    );
+    let demo_record = after["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["serverUrl"] == demo.server_url.as_str())
+        .unwrap();
+    assert_ne!(
+        demo_record["tokens"]["access_token"], old_token,
+        "the renewed token was saved"
+    );
+    assert_eq!(
+        demo.browser
+            .count("[data-testid=\"toast\"][data-kind=\"warning\"]")
+            .await,
+        0,
+        "no 'token not saved' warning"
+    );
     demo.close().await;
 }

@@ -445,14 +445,13 @@ impl StoreDocument {
 
 /// Where the document lives. `modify` is an atomic read-modify-write: implementations make sure
 /// two writers (a browser tab and the CLI) cannot lose each other's changes, and bump
-/// [`StoreDocument::revision`].
+/// [`StoreDocument::revision`]. `change` may run more than once: a store that finds the document
+/// was changed by someone else before its write landed applies it again to the current one.
 #[allow(async_fn_in_trait)]
 pub trait OAuthStore {
     async fn read(&self) -> Result<StoreDocument, StoreError>;
-    async fn modify<R>(
-        &self,
-        change: impl FnOnce(&mut StoreDocument) -> R,
-    ) -> Result<R, StoreError>;
+    async fn modify<R>(&self, change: impl FnMut(&mut StoreDocument) -> R)
+    -> Result<R, StoreError>;
 }
 
 impl<T: OAuthStore + ?Sized> OAuthStore for &T {
@@ -461,7 +460,7 @@ impl<T: OAuthStore + ?Sized> OAuthStore for &T {
     }
     async fn modify<R>(
         &self,
-        change: impl FnOnce(&mut StoreDocument) -> R,
+        change: impl FnMut(&mut StoreDocument) -> R,
     ) -> Result<R, StoreError> {
         (**self).modify(change).await
     }
@@ -493,7 +492,7 @@ impl OAuthStore for MemoryStore {
 
     async fn modify<R>(
         &self,
-        change: impl FnOnce(&mut StoreDocument) -> R,
+        mut change: impl FnMut(&mut StoreDocument) -> R,
     ) -> Result<R, StoreError> {
         let mut document = self.document.lock().unwrap_or_else(PoisonError::into_inner);
         let result = change(&mut document);

@@ -21,12 +21,13 @@ use keyhole_shared::resume::{
     RecoveryKind, ResumeSnapshot, SNAPSHOT_KEY, SNAPSHOT_VERSION, Trigger,
 };
 use keyhole_shared::sign_in_guard::{LoopCause, SIGN_IN_HISTORY_KEY, SignInHistory};
-use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
+use keyhole_shared::store::OAuthStore;
 use keyhole_shared::tokens::Tokens;
 use serde_json::{Value, json};
 
 use crate::flows::session::Session;
 use crate::platform::api;
+pub use crate::platform::oauth_store::WebStore;
 
 /// The `sessionStorage` keys of the OAuth steps (redacted exchanges) of the current connection:
 /// those taken before its backend session existed, and those taken during it (which the
@@ -71,42 +72,6 @@ impl HttpClient for WebHttp {
             body: reply.body.into_bytes(),
             elapsed_ms: Some((js_sys::Date::now() - started) as u64),
         })
-    }
-}
-
-/// The backend's OAuth store (`GET/PUT /api/store/oauth`, compare-and-swap on `revision`).
-pub struct WebStore;
-
-fn store_error(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Io(error.to_string())
-}
-
-impl OAuthStore for WebStore {
-    async fn read(&self) -> Result<StoreDocument, StoreError> {
-        api::get_json("/api/store/oauth").await.map_err(store_error)
-    }
-
-    async fn modify<R>(
-        &self,
-        change: impl FnOnce(&mut StoreDocument) -> R,
-    ) -> Result<R, StoreError> {
-        let mut document = self.read().await?;
-        let result = change(&mut document);
-        let reply = api::send_json("PUT", "/api/store/oauth", &document)
-            .await
-            .map_err(store_error)?;
-        match reply.status {
-            200..=299 => Ok(result),
-            409 => {
-                let body: Value = serde_json::from_str(&reply.text).unwrap_or_default();
-                Err(StoreError::Conflict {
-                    current: body["current"]["revision"].as_u64().unwrap_or(0),
-                })
-            }
-            status => Err(StoreError::Io(format!(
-                "the backend answered {status} when saving the OAuth store"
-            ))),
-        }
     }
 }
 

@@ -39,6 +39,7 @@ use serde_json::Value;
 
 use crate::flows::oauth;
 use crate::flows::session::{RecoveryFailure, RpcError, Session};
+use crate::platform::oauth_store;
 use crate::platform::page;
 use crate::platform::web_locks;
 use crate::views::toast::{ToastKind, Toasts};
@@ -526,8 +527,10 @@ impl Surface for WebSurface {
         Some(RpcError::Recovery(RecoveryFailure::Postponed))
     }
 
+    /// The server's Web Lock; inside it the store's reads are answered from one document
+    /// ([`oauth_store::holding`]).
     async fn exclusive<T>(&self, server_url: &str, work: impl Future<Output = T>) -> T {
-        web_locks::exclusive(&lock_name(server_url), work).await
+        web_locks::exclusive(&lock_name(server_url), oauth_store::holding(work)).await
     }
 
     fn step_ups(&self) -> StepUpGuard {

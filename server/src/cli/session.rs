@@ -392,7 +392,7 @@ impl<'t> Session<'t> {
             };
             oauth
                 .store()
-                .modify(move |d| d.save_idp_session(session))
+                .modify(move |d| d.save_idp_session(session.clone()))
                 .await
                 .map_err(|e| CliError::error(e.to_string()))?;
         }

@@ -444,7 +444,7 @@ impl OAuthStore for FileStore {
 
     async fn modify<R>(
         &self,
-        change: impl FnOnce(&mut StoreDocument) -> R,
+        mut change: impl FnMut(&mut StoreDocument) -> R,
     ) -> Result<R, StoreError> {
         // The file is small and the lock is held for microseconds: plain blocking I/O is fine.
         self.update(|document| Ok(change(document)))

@@ -371,7 +371,7 @@ where
         let (issuer, redirect) = (discovery.issuer.clone(), self.config.redirect_uri.clone());
         let saved = registration.clone();
         self.store
-            .modify(move |d| d.save_client(&issuer, &redirect, saved))
+            .modify(move |d| d.save_client(&issuer, &redirect, saved.clone()))
             .await?;
         Ok(ResolvedClient {
             registered_now: true,
@@ -442,7 +442,7 @@ where
         let state = pending.state.clone();
         let now = self.now();
         self.store
-            .modify(move |d| d.add_pending(pending, now))
+            .modify(move |d| d.add_pending(pending.clone(), now))
             .await?;
         Ok(AuthorizationStart {
             authorization_url,
@@ -612,8 +612,8 @@ where
             .modify(move |d| {
                 d.forget_other_issuers(&url, &iss);
                 d.record_grant(&url, &iss, &asked, &saved, now);
-                if let Some(client_id) = client_id {
-                    d.set_credential_client(&url, &iss, client_id);
+                if let Some(client_id) = &client_id {
+                    d.set_credential_client(&url, &iss, client_id.clone());
                 }
             })
             .await?;

@@ -237,7 +237,7 @@ where
         let session =
             id_token_session(&response, &ema.idp_issuer, &ema.idp_client.client_id, nonce)?;
         self.store
-            .modify(move |d| d.save_idp_session(session))
+            .modify(move |d| d.save_idp_session(session.clone()))
             .await?;
         Ok(())
     }
