@@ -1,6 +1,6 @@
 //! The connection's tabs in a real headless Chromium against the real binary and a testbed server
 //! that needs no authorization: tools (form, run, result, progress), resources, prompts, and the
-//! Protocol and Network views.
+//! Protocol and Network views; a large result shows its beginning until asked for the rest.
 
 use keyhole_e2e::testbed::{TestbedProcess, connect};
 use keyhole_e2e::{Browser, KeyholeProcess};
@@ -15,7 +15,8 @@ const TESTBED: &str = r#"{
       { "preset": "echo" },
       { "preset": "add" },
       { "preset": "longRunning" },
-      { "preset": "structured" }
+      { "preset": "structured" },
+      { "preset": "bulk" }
     ],
     "resources": [
       { "uri": "keyhole://open/readme", "name": "readme", "title": "Read me", "text": "Hello from the open server." }
@@ -211,5 +212,61 @@ async fn tool_errors_and_structured_results_are_rendered() {
     browser
         .wait_text("tool-result", |t| t.contains("typed as JSON"))
         .await;
+    browser.close().await;
+}
+
+/// The characters of the first `selector` in the page (0 when there is none).
+async fn text_length(browser: &Browser, selector: &str) -> u64 {
+    let script = format!("return document.querySelector({selector:?})?.textContent.length ?? 0;");
+    browser.script(&script).await.as_u64().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_large_result_shows_its_beginning_until_asked_and_its_raw_json_once_opened() {
+    let (_testbed, url) = open_testbed();
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    connect(&browser, &keyhole, &url).await;
+    browser.click("tab-tools").await;
+    browser.click("tool-item-bulk").await;
+    browser.fill("tool-arg-kib", "200").await;
+    browser.click("tool-run").await;
+    browser
+        .wait_attr("tool-result", "data-state", &["ok"])
+        .await;
+
+    let text = "[data-testid=\"tool-result\"] pre[data-content=\"text\"]";
+    let shown = text_length(&browser, text).await;
+    assert!(
+        (60_000..=65_536).contains(&shown),
+        "the first 64 KiB, cut after a line: {shown} characters"
+    );
+    let note = browser
+        .wait_text("content-truncated", |t| !t.is_empty())
+        .await;
+    assert!(note.contains("of 204800 bytes"), "{note}");
+    // The raw result is printed only once opened.
+    let raw = "[data-testid=\"tool-result\"] details.json pre";
+    assert_eq!(browser.count(raw).await, 0, "nothing printed while closed");
+
+    browser.click("content-show-all").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while text_length(&browser, text).await != 200 * 1024 {
+        assert!(std::time::Instant::now() < deadline, "all of it shows");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    browser
+        .script(
+            "document.querySelector('[data-testid=\"tool-result\"] details.json > summary').click(); \
+             return null;",
+        )
+        .await;
+    browser.wait_count(raw, 1).await;
+    let raw_shown = text_length(&browser, raw).await;
+    assert!(
+        (1..=65_536).contains(&raw_shown),
+        "the raw JSON's beginning: {raw_shown} characters"
+    );
     browser.close().await;
 }

@@ -4,23 +4,81 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-/// Pretty-printed JSON in a collapsible block.
+/// Text longer than this shows its beginning until the user asks for all of it: laying out
+/// megabytes of text held the page for seconds (#25).
+const SHOWN_BYTES: usize = 64 * 1024;
+
+/// Where the preview of `text` ends (a line end when there is one near the limit), or `None`
+/// when all of it is shown.
+fn preview_end(text: &str, limit: usize) -> Option<usize> {
+    if text.len() <= limit {
+        return None;
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(text[..end].rfind('\n').map_or(end, |line_end| line_end + 1))
+}
+
+/// `text` in a `<pre class=class>`: its beginning first when it is long, with a button that shows
+/// the rest (`content-show-all`).
+#[component]
+pub fn LongText(
+    text: String,
+    class: &'static str,
+    #[prop(optional)] content: Option<&'static str>,
+) -> impl IntoView {
+    let Some(end) = preview_end(&text, SHOWN_BYTES) else {
+        return view! { <pre class=class data-content=content>{text}</pre> }.into_any();
+    };
+    let whole = StoredValue::new(text);
+    let all = RwSignal::new(false);
+    let shown = move || {
+        whole.with_value(|t| {
+            if all.get() {
+                t.clone()
+            } else {
+                t[..end].to_owned()
+            }
+        })
+    };
+    let size = whole.with_value(String::len);
+    view! {
+        <pre class=class data-content=content>{shown}</pre>
+        <p class="muted" data-testid="content-truncated" hidden=all>
+            {format!("Showing the first {end} of {size} bytes. ")}
+            <button type="button" class="small" data-testid="content-show-all"
+                on:click=move |_| all.set(true)>"Show all"</button>
+        </p>
+    }
+    .into_any()
+}
+
+/// Pretty-printed JSON in a collapsible block. Closed, it is printed only once opened (a
+/// history of large results costs nothing until then).
 #[component]
 pub fn JsonBlock(
     value: Value,
     #[prop(optional, into)] summary: Option<String>,
     #[prop(optional)] open: bool,
 ) -> impl IntoView {
-    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let pretty = move || serde_json::to_string_pretty(&value).unwrap_or_default();
     match summary {
-        Some(summary) => view! {
-            <details class="json" open=open>
-                <summary>{summary}</summary>
-                <pre class="mono">{text}</pre>
-            </details>
+        Some(summary) => {
+            let opened = RwSignal::new(open);
+            let pretty = StoredValue::new(pretty);
+            view! {
+                <details class="json" open=open on:toggle=move |_| opened.set(true)>
+                    <summary>{summary}</summary>
+                    {move || opened.get().then(|| view! {
+                        <LongText text=pretty.with_value(|p| p()) class="mono" />
+                    })}
+                </details>
+            }
+            .into_any()
         }
-        .into_any(),
-        None => view! { <pre class="mono json">{text}</pre> }.into_any(),
+        None => view! { <LongText text=pretty() class="mono json" /> }.into_any(),
     }
 }
 
@@ -31,7 +89,7 @@ pub fn ContentBlock(block: Value) -> impl IntoView {
     match kind.as_str() {
         "text" => {
             let text = block["text"].as_str().unwrap_or("").to_owned();
-            view! { <pre class="content-text" data-content="text">{text}</pre> }.into_any()
+            view! { <LongText text class="content-text" content="text" /> }.into_any()
         }
         "image" => {
             let src = format!(
@@ -73,7 +131,7 @@ pub fn ResourceContents(contents: Value) -> impl IntoView {
     let uri = contents["uri"].as_str().unwrap_or("").to_owned();
     let mime = contents["mimeType"].as_str().unwrap_or("").to_owned();
     let body = if let Some(text) = contents["text"].as_str() {
-        view! { <pre class="content-text" data-content="text">{text.to_owned()}</pre> }.into_any()
+        view! { <LongText text=text.to_owned() class="content-text" content="text" /> }.into_any()
     } else if let Some(blob) = contents["blob"].as_str() {
         if mime.starts_with("image/") {
             let src = format!("data:{mime};base64,{blob}");
@@ -96,5 +154,24 @@ pub fn ResourceContents(contents: Value) -> impl IntoView {
             <div class="muted"><code>{uri.clone()}</code>" " {mime}</div>
             {body}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preview_end;
+
+    #[test]
+    fn short_text_is_shown_whole() {
+        assert_eq!(preview_end("a\nb", 3), None);
+        assert_eq!(preview_end("", 0), None);
+    }
+
+    #[test]
+    fn long_text_is_cut_after_a_line_or_at_a_character() {
+        assert_eq!(preview_end("one\ntwo\nthree", 9), Some(8));
+        assert_eq!(preview_end("abcdef", 4), Some(4));
+        // "é" is two bytes: no cut inside it.
+        assert_eq!(preview_end("aéb", 2), Some(1));
     }
 }

@@ -64,11 +64,13 @@ pub fn download(name: &str, text: &str) -> Result<(), JsValue> {
 /// Copy and Download for a result (pretty JSON); `name` is the file name without `.json`.
 #[component]
 pub fn ResultActions(value: Value, name: String) -> impl IntoView {
-    let text = StoredValue::new(serde_json::to_string_pretty(&value).unwrap_or_default());
+    // Printed when asked for: a large result costs nothing until it is copied or saved.
+    let value = StoredValue::new(value);
+    let text = move || value.with_value(|v| serde_json::to_string_pretty(v).unwrap_or_default());
     let toasts = use_context::<Toasts>();
     let save = move |_| {
         let file = format!("{}.json", name.replace(['/', '\\', ':'], "_"));
-        if text.with_value(|text| download(&file, text)).is_err()
+        if download(&file, &text()).is_err()
             && let Some(toasts) = toasts
         {
             toasts.show(ToastKind::Error, "The browser did not start the download.");
@@ -76,7 +78,7 @@ pub fn ResultActions(value: Value, name: String) -> impl IntoView {
     };
     view! {
         <div class="row-actions">
-            <CopyButton label="Copy" testid="result-copy" text=Callback::new(move |()| text.get_value()) />
+            <CopyButton label="Copy" testid="result-copy" text=Callback::new(move |()| text()) />
             <button type="button" class="small" data-testid="result-download" on:click=save>"Download"</button>
         </div>
     }

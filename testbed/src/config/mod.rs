@@ -217,6 +217,9 @@ pub enum ToolPreset {
     /// `{kind, prompt?}` → asks the client (sampling, elicitation or roots over a 2025 session)
     /// and returns its answer.
     AskClient,
+    /// `{kib}` → that many KiB of numbered lines of text (a large result, for the web app's
+    /// large-views benchmark).
+    Bulk,
 }
 
 impl ToolPreset {
@@ -230,6 +233,7 @@ impl ToolPreset {
             ToolPreset::DeleteNote => "delete-note",
             ToolPreset::AskName => "ask-name",
             ToolPreset::AskClient => "ask-client",
+            ToolPreset::Bulk => "bulk",
         }
     }
 }

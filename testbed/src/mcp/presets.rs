@@ -22,6 +22,7 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
         }
         ToolPreset::AskName => super::input_required::description(),
         ToolPreset::AskClient => super::client_requests::description(),
+        ToolPreset::Bulk => "Returns that many KiB of numbered lines of text.",
     }
 }
 
@@ -65,6 +66,12 @@ pub fn input_schema(preset: ToolPreset) -> Value {
             "properties": {"city": {"type": "string", "description": "City name"}},
             "required": ["city"],
         }),
+        ToolPreset::Bulk => json!({
+            "type": "object",
+            "properties": {
+                "kib": {"type": "integer", "minimum": 0, "maximum": MAX_BULK_KIB, "default": 1024},
+            },
+        }),
         ToolPreset::LongRunning => json!({
             "type": "object",
             "properties": {
@@ -92,6 +99,8 @@ pub fn output_schema(preset: ToolPreset) -> Option<Value> {
 
 const MAX_STEPS: u64 = 50;
 const MAX_DELAY_MS: u64 = 5_000;
+/// 8 MiB: half of the largest reply Keyhole reads.
+const MAX_BULK_KIB: u64 = 8 * 1024;
 
 fn text_result(text: impl Into<String>) -> Value {
     json!({"content": [{"type": "text", "text": text.into()}]})
@@ -166,8 +175,22 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
         // Answered by `input_required::call`, which needs the whole request.
         ToolPreset::AskName => Err(error_result("ask-name is answered elsewhere")),
         ToolPreset::AskClient => Ok(super::client_requests::call(arguments, context).await),
+        ToolPreset::Bulk => optional_integer(arguments, "kib", 1024, MAX_BULK_KIB)
+            .map(|kib| text_result(bulk_text(kib as usize * 1024))),
     };
     outcome.unwrap_or_else(|error| error)
+}
+
+/// Exactly `bytes` bytes of numbered lines.
+fn bulk_text(bytes: usize) -> String {
+    let mut text = String::with_capacity(bytes + 64);
+    let mut line = 1;
+    while text.len() < bytes {
+        text.push_str(&format!("line {line} of the bulk result\n"));
+        line += 1;
+    }
+    text.truncate(bytes);
+    text
 }
 
 fn echo(arguments: &Value, context: &RequestContext) -> Result<Value, Value> {
@@ -232,6 +255,13 @@ async fn long_running(arguments: &Value, context: &RequestContext) -> Result<Val
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bulk_text_has_the_size_asked_for() {
+        assert_eq!(bulk_text(0), "");
+        assert_eq!(bulk_text(5 * 1024 * 1024).len(), 5 * 1024 * 1024);
+        assert!(bulk_text(100).starts_with("line 1 of the bulk result\nline 2"));
+    }
 
     #[test]
     fn forecasts_are_deterministic() {
