@@ -20,7 +20,6 @@ use std::cell::RefCell;
 use std::future::Future;
 
 use keyhole_shared::store::{OAuthStore, StoreDocument, StoreError};
-use serde_json::Value;
 
 use crate::platform::api;
 
@@ -128,15 +127,24 @@ impl OAuthStore for WebStore {
     }
 }
 
+/// The backend's 409 to a `PUT`: `{error, message, current}`.
+#[derive(serde::Deserialize)]
+struct Refused {
+    current: StoreDocument,
+}
+
 /// What the backend answered a `PUT`: the document it now holds (the one written, or the current
 /// one after a conflict), and whether the write went through.
 fn written(status: u16, text: &str) -> (Option<StoreDocument>, Result<(), StoreError>) {
     match status {
         200..=299 => (serde_json::from_str(text).ok(), Ok(())),
         409 => {
-            let body: Value = serde_json::from_str(text).unwrap_or_default();
-            let current = body["current"]["revision"].as_u64().unwrap_or(0);
-            let document = serde_json::from_value(body["current"].clone()).ok();
+            // Read straight from the text: going through a `Value` would compile the document's
+            // whole deserializer a second time into the wasm.
+            let document = serde_json::from_str::<Refused>(text)
+                .ok()
+                .map(|r| r.current);
+            let current = document.as_ref().map_or(0, |d| d.revision);
             (document, Err(StoreError::Conflict { current }))
         }
         status => (

@@ -21,38 +21,28 @@ fn preview_end(text: &str, limit: usize) -> Option<usize> {
     Some(text[..end].rfind('\n').map_or(end, |line_end| line_end + 1))
 }
 
-/// `text` in a `<pre class=class>`: its beginning first when it is long, with a button that shows
-/// the rest (`content-show-all`).
+/// `text` in a `<pre class=class>`; when it is long, its beginning, and the rest in a closed
+/// `<details>` (`content-truncated`), which the browser does not lay out until it is opened.
 #[component]
 pub fn LongText(
-    text: String,
+    mut text: String,
     class: &'static str,
     #[prop(optional)] content: Option<&'static str>,
 ) -> impl IntoView {
-    let Some(end) = preview_end(&text, SHOWN_BYTES) else {
-        return view! { <pre class=class data-content=content>{text}</pre> }.into_any();
-    };
-    let whole = StoredValue::new(text);
-    let all = RwSignal::new(false);
-    let shown = move || {
-        whole.with_value(|t| {
-            if all.get() {
-                t.clone()
-            } else {
-                t[..end].to_owned()
-            }
-        })
-    };
-    let size = whole.with_value(String::len);
-    view! {
-        <pre class=class data-content=content>{shown}</pre>
-        <p class="muted" data-testid="content-truncated" hidden=all>
-            {format!("Showing the first {end} of {size} bytes. ")}
-            <button type="button" class="small" data-testid="content-show-all"
-                on:click=move |_| all.set(true)>"Show all"</button>
-        </p>
-    }
-    .into_any()
+    let rest = preview_end(&text, SHOWN_BYTES).map(|end| {
+        let rest = text.split_off(end);
+        let note = format!(
+            "Showing the first {end} of {} bytes: the rest",
+            end + rest.len()
+        );
+        view! {
+            <details data-testid="content-truncated">
+                <summary>{note}</summary>
+                <pre class=class>{rest}</pre>
+            </details>
+        }
+    });
+    view! { <pre class=class data-content=content>{text}</pre> {rest} }
 }
 
 /// Pretty-printed JSON in a collapsible block. Closed, it is printed only once opened (a

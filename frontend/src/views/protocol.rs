@@ -1,7 +1,9 @@
 //! The Protocol tab: every JSON-RPC message both ways, with method, direction, time and (for a
 //! response) how long it took; each expands to its JSON; a filter narrows by method or content.
 //!
-//! Only the last [`PAGE`] matching messages are rendered, with "Show earlier" for more.
+//! Only the last [`PAGE`] matching messages are rendered, with "Show earlier" for more. The tab
+//! is a separate wasm chunk (`#[lazy]`), fetched when it is first opened; the page helpers here
+//! are shared with the other log views.
 //!
 //! Test ids: `protocol-filter`, `protocol-count`, `protocol-more`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
 //! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
@@ -75,8 +77,14 @@ fn summary(entry: &ProtocolEntry) -> String {
     }
 }
 
+/// The tab, built by its own wasm chunk (fetched the first time the tab is opened).
+#[lazy]
+pub fn protocol_tab(session: Session) -> AnyView {
+    view! { <ProtocolTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn ProtocolTab(session: Session) -> impl IntoView {
+fn ProtocolTab(session: Session) -> impl IntoView {
     let filter = RwSignal::new(String::new());
     let direction = RwSignal::new(String::from("all"));
     let limit = RwSignal::new(PAGE);

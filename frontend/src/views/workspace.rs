@@ -14,7 +14,7 @@ use crate::views::logs::logs_tab;
 use crate::views::markdown_view::Markdown;
 use crate::views::network::network_tab;
 use crate::views::prompts::prompts_tab;
-use crate::views::protocol::ProtocolTab;
+use crate::views::protocol::protocol_tab;
 use crate::views::resources::resources_tab;
 use crate::views::server_requests::client_panel;
 use crate::views::tasks_tab::tasks_tab;
@@ -209,7 +209,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
             {panel(Tab::Resources, |s| lazy_view(resources_tab(s)).into_any())}
             {panel(Tab::Prompts, |s| lazy_view(prompts_tab(s)).into_any())}
             {panel(Tab::Tasks, |s| lazy_view(tasks_tab(s)).into_any())}
-            {panel(Tab::Protocol, |s| view! { <ProtocolTab session=s /> }.into_any())}
+            {panel(Tab::Protocol, |s| lazy_view(protocol_tab(s)).into_any())}
             {panel(Tab::Logs, |s| lazy_view(logs_tab(s)).into_any())}
             {panel(Tab::Network, |s| lazy_view(network_tab(s)).into_any())}
             {panel(Tab::Auth, |s| lazy_view(auth_tab(s)).into_any())}
