@@ -32,9 +32,10 @@ async fn copy_from(browser: &Browser, entry: &str, button: &str) -> String {
     browser
         .script("navigator.clipboard.writeText(''); return null;")
         .await;
-    row.find(Locator::Css(&format!("[data-testid=\"{button}\"]")))
+    // An opened row prints its contents on the next turn: wait for the button.
+    browser
+        .wait_selector(&format!("{entry} [data-testid=\"{button}\"]"))
         .await
-        .unwrap()
         .click()
         .await
         .unwrap();

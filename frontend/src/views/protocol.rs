@@ -14,6 +14,7 @@ use leptos::prelude::*;
 
 use crate::flows::session::{Direction, ProtocolEntry, Session};
 use crate::platform::text::{duration_text, fold_case};
+use crate::views::content::LongText;
 use crate::views::export::CopyButton;
 
 /// How many matching entries a log view renders at first, and adds with each "Show earlier": the
@@ -145,29 +146,36 @@ fn ProtocolTab(session: Session) -> impl IntoView {
     }
 }
 
+/// One message; its JSON is printed only once the row is opened (a log of large results costs
+/// nothing until then).
 #[component]
 fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
     let (arrow, dir) = match entry.direction {
         Direction::Sent => ("→", "sent"),
         Direction::Received => ("←", "received"),
     };
-    let text = serde_json::to_string_pretty(&entry.message).unwrap_or_default();
-    let copy = text.clone();
     let is_error = entry.message.get("error").is_some();
+    let summary = summary(&entry);
+    let message = StoredValue::new(entry.message);
+    let pretty =
+        move || message.with_value(|m| serde_json::to_string_pretty(m).unwrap_or_default());
+    let opened = RwSignal::new(false);
     view! {
         <li class="log-entry" data-testid="protocol-entry" data-direction=dir data-method=entry.method.clone()>
-            <details>
+            <details on:toggle=move |_| opened.set(true)>
                 <summary>
                     <span class=format!("dir dir-{dir}") title=dir>{arrow}</span>
                     <span class="time">{clock(entry.at_ms)}</span>
                     <span class="method">{entry.method.clone()}</span>
-                    <span class:error=is_error class="muted">{summary(&entry)}</span>
+                    <span class:error=is_error class="muted">{summary}</span>
                     {entry.elapsed_ms.map(|ms| view! { <span class="elapsed">{duration_text(ms)}</span> })}
                 </summary>
-                <div class="row-actions">
-                    <CopyButton label="Copy" testid="protocol-copy" text=Callback::new(move |()| copy.clone()) />
-                </div>
-                <pre class="mono">{text}</pre>
+                {move || opened.get().then(|| view! {
+                    <div class="row-actions">
+                        <CopyButton label="Copy" testid="protocol-copy" text=Callback::new(move |()| pretty()) />
+                    </div>
+                    <LongText text=pretty() class="mono" />
+                })}
             </details>
         </li>
     }
