@@ -10,7 +10,8 @@
 //!
 //! Why that is safe: nobody else changes this server's tokens meanwhile (its Web Lock covers
 //! every tab), and every recovery that enters starts from a fresh read (so a tab that waited for
-//! the lock sees what the tab before it saved). Others may still write the document meanwhile
+//! the lock sees what the tab before it saved; a request already under way when it entered is not
+//! kept for it). Others may still write the document meanwhile
 //! (another server's recovery in another tab, the CLI): the backend then refuses the write (its
 //! revision check) and answers with the current document, to which the change is applied once
 //! more. The document is let go as soon as no recovery holds a lock, so everything else (the Auth
@@ -29,6 +30,9 @@ struct Kept {
     /// How many recoveries hold a lock now (one per server at most, several servers at once).
     holders: usize,
     document: Option<StoreDocument>,
+    /// Bumped by every recovery that enters: a read or write that started before then may
+    /// predate what that recovery must see (another tab's save), and is not kept.
+    generation: u64,
 }
 
 impl Kept {
@@ -36,14 +40,20 @@ impl Kept {
         self.document.clone()
     }
 
-    /// Keeps `document` (as read or written) while anyone holds; otherwise keeps nothing.
-    fn keep(&mut self, document: Option<StoreDocument>) {
-        self.document = if self.holders > 0 { document } else { None };
+    /// Keeps `document` (as read or written by a request that started at `generation`) while
+    /// anyone holds; otherwise keeps nothing.
+    fn keep(&mut self, generation: u64, document: Option<StoreDocument>) {
+        if self.holders == 0 {
+            self.document = None;
+        } else if generation == self.generation {
+            self.document = document;
+        }
     }
 
     /// A recovery took its lock: it reads the store afresh.
     fn enter(&mut self) {
         self.holders += 1;
+        self.generation += 1;
         self.document = None;
     }
 
@@ -88,13 +98,17 @@ pub struct WebStore;
 
 impl OAuthStore for WebStore {
     async fn read(&self) -> Result<StoreDocument, StoreError> {
-        if let Some(document) = KEPT.with(|kept| kept.borrow().cached()) {
+        let (cached, generation) = KEPT.with(|kept| {
+            let kept = kept.borrow();
+            (kept.cached(), kept.generation)
+        });
+        if let Some(document) = cached {
             return Ok(document);
         }
         let document: StoreDocument = api::get_json("/api/store/oauth")
             .await
             .map_err(store_error)?;
-        KEPT.with(|kept| kept.borrow_mut().keep(Some(document.clone())));
+        KEPT.with(|kept| kept.borrow_mut().keep(generation, Some(document.clone())));
         Ok(document)
     }
 
@@ -106,14 +120,15 @@ impl OAuthStore for WebStore {
         let mut conflicts = 0;
         loop {
             let result = change(&mut document);
+            let generation = KEPT.with(|kept| kept.borrow().generation);
             let reply = api::send_json("PUT", "/api/store/oauth", &document)
                 .await
                 .map_err(|error| {
-                    KEPT.with(|kept| kept.borrow_mut().keep(None));
+                    KEPT.with(|kept| kept.borrow_mut().keep(generation, None));
                     store_error(error)
                 })?;
             let (held, outcome) = written(reply.status, &reply.text);
-            KEPT.with(|kept| kept.borrow_mut().keep(held.clone()));
+            KEPT.with(|kept| kept.borrow_mut().keep(generation, held.clone()));
             match (outcome, held) {
                 (Ok(()), _) => return Ok(result),
                 // Someone else wrote first: the same change, once more, on what they wrote.
@@ -170,7 +185,7 @@ mod tests {
     #[test]
     fn nothing_is_kept_outside_a_recovery() {
         let mut kept = Kept::default();
-        kept.keep(Some(document(3)));
+        kept.keep(0, Some(document(3)));
         assert_eq!(kept.cached(), None);
     }
 
@@ -179,7 +194,7 @@ mod tests {
         let mut kept = Kept::default();
         kept.enter();
         kept.enter();
-        kept.keep(Some(document(3)));
+        kept.keep(kept.generation, Some(document(3)));
         assert_eq!(kept.cached().map(|d| d.revision), Some(3));
         kept.leave();
         assert_eq!(kept.cached().map(|d| d.revision), Some(3));
@@ -188,7 +203,7 @@ mod tests {
         // A holder that left twice does not make the next one's document outlive it.
         kept.leave();
         kept.enter();
-        kept.keep(Some(document(4)));
+        kept.keep(kept.generation, Some(document(4)));
         kept.leave();
         assert_eq!(kept.cached(), None);
     }
@@ -197,10 +212,16 @@ mod tests {
     fn a_recovery_that_takes_its_lock_reads_afresh() {
         let mut kept = Kept::default();
         kept.enter();
-        kept.keep(Some(document(3)));
-        // Another server's recovery (it may have waited for another tab's save).
+        kept.keep(kept.generation, Some(document(3)));
+        // A read starts, then another server's recovery enters (it may have waited for another
+        // tab's save): what that read brings back is not kept for it.
+        let started = kept.generation;
         kept.enter();
         assert_eq!(kept.cached(), None);
+        kept.keep(started, Some(document(4)));
+        assert_eq!(kept.cached(), None);
+        kept.keep(kept.generation, Some(document(5)));
+        assert_eq!(kept.cached().map(|d| d.revision), Some(5));
     }
 
     #[test]
