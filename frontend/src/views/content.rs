@@ -1,5 +1,6 @@
 //! Rendering MCP content blocks (tool results, prompt messages, resource contents) by type: text,
-//! images, audio, resource links, embedded resources, and JSON for anything unknown.
+//! images, audio, resource links, embedded resources, and JSON for anything unknown. Text beyond
+//! 64 KiB shows its beginning, the rest in a closed `<details>` (test id `content-truncated`).
 
 use leptos::prelude::*;
 use serde_json::Value;
