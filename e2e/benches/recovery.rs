@@ -90,28 +90,18 @@ async fn browser() {
     let requests = demo
         .browser
         .script(
-            "return performance.getEntriesByType('resource').map(e => \
-             `${e.startTime.toFixed(1)} +${e.duration.toFixed(1)} ms ${e.initiatorType} \
-             ${new URL(e.name).pathname}`).concat(performance.getEntriesByType('mark').map(e => `${e.startTime.toFixed(1)} ${e.name}`));",
+            "return [...performance.getEntriesByType('resource'), \
+                     ...performance.getEntriesByType('mark')] \
+                 .sort((a, b) => a.startTime - b.startTime) \
+                 .map(e => e.entryType === 'mark' ? `${e.startTime.toFixed(1)} ${e.name}` : \
+                      `${e.startTime.toFixed(1)} +${e.duration.toFixed(1)} ms ${e.initiatorType} \
+                       ${new URL(e.name).pathname}`);",
         )
         .await;
-    println!("browser: the requests of one recovery (start, duration, path):");
-    let mut lines: Vec<String> = requests
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|l| l.as_str().unwrap_or_default().to_owned())
-        .collect();
-    lines.sort_by(|a, b| {
-        a.split(' ')
-            .next()
-            .unwrap()
-            .parse::<f64>()
-            .unwrap()
-            .total_cmp(&b.split(' ').next().unwrap().parse::<f64>().unwrap())
-    });
+    println!("browser: the requests of one recovery (start, duration, path), in time order:");
+    let lines = requests.as_array().cloned().unwrap_or_default();
     for line in &lines {
-        println!("  {line}");
+        println!("  {}", line.as_str().unwrap_or_default());
     }
     println!("browser: the page's first recovery (discovery read) {first:.1} ms");
     report(
