@@ -38,7 +38,7 @@ async fn run() {
     let hub = Hub::new(HubOptions::default());
     let state = AppState::new(ApiToken::pinned(TOKEN).unwrap(), bound).with_hub(hub);
     tokio::spawn(async move {
-        axum::serve(listener, app(state).into_make_service())
+        keyhole_server::web::http1_server::serve(listener, app(state), std::future::pending())
             .await
             .unwrap()
     });

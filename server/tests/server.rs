@@ -99,3 +99,5 @@ mod perimeter_router;
 mod saved_servers_api;
 #[path = "store_route.rs"]
 mod store_route;
+#[path = "web_http1_server.rs"]
+mod web_http1_server;

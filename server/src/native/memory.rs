@@ -15,7 +15,8 @@ const TRIM_DELAY: Duration = Duration::from_millis(500);
 
 static TRIM_SCHEDULED: AtomicBool = AtomicBool::new(false);
 
-/// Something large was freed (a session ended): give free memory back to the system shortly.
+/// Something large was freed (a session or a connection ended): give free memory back to the
+/// system shortly.
 /// Outside a tokio runtime, nothing is done.
 pub fn trim_soon() {
     let Ok(runtime) = tokio::runtime::Handle::try_current() else {

@@ -4,13 +4,13 @@
 pub mod accept_encoding;
 pub mod assets;
 pub mod error;
+pub mod http1_server;
 pub mod hub;
 pub mod oauth_fetch;
 pub mod security;
 pub mod servers_config;
 pub mod store_routes;
 
-use std::future::IntoFuture;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -308,15 +308,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     println!("  Press Ctrl+C to stop.");
     tracing::info!(%bound, "listening");
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    // `into_make_service`: each connection shares the router. Served as a plain `Router`, axum
-    // rebuilds the whole router (every route's middleware stack) for each connection, ~40 KB
-    // that a page's event stream kept for as long as it was open (#25, `--bench connections`).
-    let serve = axum::serve(listener, app(state).into_make_service())
-        .with_graceful_shutdown(async move {
-            shutdown_signal(hub).await;
-            let _ = stopping.send(());
-        })
-        .into_future();
+    let serve = http1_server::serve(listener, app(state), async move {
+        shutdown_signal(hub).await;
+        let _ = stopping.send(());
+    });
     // Pages' event streams never end by themselves: after the signal they get a moment, then
     // Keyhole stops anyway.
     let open_streams_waited = async {

@@ -290,7 +290,9 @@ pub async fn start_backend(
         state = state.with_store(store);
     }
     let server = tokio::spawn(async move {
-        axum::serve(listener, app(state)).await.unwrap();
+        keyhole_server::web::http1_server::serve(listener, app(state), std::future::pending())
+            .await
+            .unwrap();
     });
     (format!("http://{bound}"), hub, server)
 }

@@ -97,7 +97,7 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
             ExchangeKind::Mcp,
         );
         credential_changes.mark_unchanged();
-        let response = match client.inner.http.execute(request).await {
+        let response = match client.inner.http.streams.execute(request).await {
             Ok(response) => response,
             Err(error) => {
                 recorder.fail(describe_request_error(

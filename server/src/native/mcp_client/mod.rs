@@ -276,6 +276,28 @@ impl ClientConfig {
     }
 }
 
+/// The HTTP clients a session talks to its server with.
+#[derive(Clone)]
+pub struct HttpClients {
+    /// Requests and their answers: connections are pooled and reused.
+    pub calls: reqwest::Client,
+    /// The server's own long-lived stream (the GET stream, `subscriptions/listen`). A client that keeps no connection
+    /// idle, so the stream gets a connection of its own: one handed over from the pool after
+    /// answering requests held a read buffer twice the size, for as long as the stream stayed
+    /// open (#25, `--bench connections`).
+    pub streams: reqwest::Client,
+}
+
+impl From<reqwest::Client> for HttpClients {
+    /// One client for both (the CLI's, the tests'): one session's memory does not matter there.
+    fn from(http: reqwest::Client) -> Self {
+        Self {
+            calls: http.clone(),
+            streams: http,
+        }
+    }
+}
+
 /// A client for one upstream MCP session. Cheap to clone; clones share the session.
 #[derive(Clone)]
 pub struct McpClient {
@@ -283,7 +305,7 @@ pub struct McpClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: HttpClients,
     config: ClientConfig,
     credentials: Arc<Credentials>,
     events: Arc<dyn ClientEvents>,
@@ -311,7 +333,7 @@ struct SessionState {
 
 impl McpClient {
     pub fn new(
-        http: reqwest::Client,
+        http: impl Into<HttpClients>,
         config: ClientConfig,
         credentials: Arc<Credentials>,
         events: Arc<dyn ClientEvents>,
@@ -319,7 +341,7 @@ impl McpClient {
         let legacy_sse =
             config.http_transport == HttpTransport::LegacySse && config.stdio.is_none();
         let inner = Inner {
-            http,
+            http: http.into(),
             config,
             credentials,
             events,

@@ -65,7 +65,7 @@ impl McpClient {
 
     /// A request to `url` with the configured headers and the current bearer token.
     pub(super) fn authorized(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
-        let mut builder = self.inner.http.request(method, url);
+        let mut builder = self.inner.http.calls.request(method, url);
         for (name, value) in &self.inner.config.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -245,7 +245,7 @@ impl McpClient {
         let shown = request.url().clone();
         let mut recorder =
             ExchangeRecorder::start(self.inner.events.clone(), &request, body, ExchangeKind::Mcp);
-        let response = match self.inner.http.execute(request).await {
+        let response = match self.inner.http.calls.execute(request).await {
             Ok(response) => response,
             Err(error) => {
                 let message = describe_request_error(&shown, &error);
@@ -346,7 +346,7 @@ impl McpClient {
                 None,
                 ExchangeKind::Mcp,
             );
-            let response = match self.inner.http.execute(request).await {
+            let response = match self.inner.http.calls.execute(request).await {
                 Ok(response) => response,
                 Err(error) => {
                     recorder.fail(describe_request_error(&self.inner.config.endpoint, &error));
@@ -411,7 +411,12 @@ impl McpClient {
             .map_err(|e| SendError::Transport(e.to_string()))?;
         let mut recorder =
             ExchangeRecorder::start(self.inner.events.clone(), &request, None, ExchangeKind::Mcp);
-        match tokio::time::timeout(Duration::from_secs(5), self.inner.http.execute(request)).await {
+        match tokio::time::timeout(
+            Duration::from_secs(5),
+            self.inner.http.calls.execute(request),
+        )
+        .await
+        {
             Ok(Ok(response)) => recorder.response(response.status().as_u16(), response.headers()),
             Ok(Err(error)) => {
                 recorder.fail(describe_request_error(&self.inner.config.endpoint, &error))

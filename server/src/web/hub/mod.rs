@@ -22,7 +22,7 @@ pub use event_queue::{Delivery, Frame, Subscription};
 pub use keyhole_shared::api::mcp::{Failure, Hint};
 pub use session::{Session, SessionEvents, SessionLimits, dropped_frame};
 
-use crate::native::mcp_client::{ClientConfig, Credentials, McpClient};
+use crate::native::mcp_client::{ClientConfig, Credentials, HttpClients, McpClient};
 
 /// Limits and timings of the hub.
 #[derive(Debug, Clone)]
@@ -60,31 +60,38 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub struct Hub {
     sessions: RwLock<HashMap<String, Arc<Session>>>,
-    http: reqwest::Client,
+    http: HttpClients,
     options: HubOptions,
 }
 
 impl Hub {
     pub fn new(options: HubOptions) -> Arc<Self> {
-        let http = crate::native::upstream_http::client_builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
+        let upstream = || {
+            crate::native::upstream_http::client_builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
+        };
+        let calls = upstream()
             // A burst of requests (a thousand pages pinging at once) opens as many connections;
             // keep a few for reuse, not all of them for reqwest's default 90 s.
             .pool_max_idle_per_host(IDLE_CONNECTIONS_PER_HOST)
             .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
             .build()
             .expect("a reqwest client with static settings builds");
+        let streams = upstream()
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("a reqwest client with static settings builds");
         Arc::new(Self {
             sessions: RwLock::new(HashMap::new()),
-            http,
+            http: HttpClients { calls, streams },
             options,
         })
     }
 
     /// The HTTP client for upstream requests (redirects are never followed).
     pub fn http(&self) -> &reqwest::Client {
-        &self.http
+        &self.http.calls
     }
 
     pub fn options(&self) -> &HubOptions {
