@@ -26,6 +26,10 @@ async fn slash_focuses_search_and_ctrl_enter_runs_the_form() {
 
     // In the Protocol tab, `/` finds that tab's filter.
     browser.click("tab-protocol").await;
+    // The shortcut looks in the visible tab panel; wait until the switch has rendered.
+    browser
+        .wait_selector("[role=tabpanel]:not([hidden]) [data-testid=protocol-filter]")
+        .await;
     browser
         .script("document.activeElement.blur(); return null;")
         .await;
