@@ -13,6 +13,8 @@ mod cli_parse_challenge;
 mod common;
 #[path = "demo_and_testbed.rs"]
 mod demo_and_testbed;
+#[path = "doctor.rs"]
+mod doctor;
 #[path = "harness.rs"]
 mod harness;
 #[path = "hostile_upstream.rs"]
@@ -43,6 +45,8 @@ mod web_client_features;
 mod web_connect_form;
 #[path = "web_connect_refresh.rs"]
 mod web_connect_refresh;
+#[path = "web_doctor.rs"]
+mod web_doctor;
 #[path = "web_ema_configured.rs"]
 mod web_ema_configured;
 #[path = "web_export.rs"]

@@ -31,6 +31,8 @@ mod cli_stdio;
 mod cli_step_up;
 #[path = "common/mod.rs"]
 mod common;
+#[path = "doctor_testbed.rs"]
+mod doctor_testbed;
 #[path = "hub_ambient_challenge.rs"]
 mod hub_ambient_challenge;
 #[path = "hub_auth_challenge.rs"]

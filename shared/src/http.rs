@@ -14,12 +14,13 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// An HTTP method; only the ones the flows use.
+/// An HTTP method; only the ones the flows (and the doctor's CORS check) use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum HttpMethod {
     Get,
     Post,
+    Options,
 }
 
 impl HttpMethod {
@@ -27,6 +28,7 @@ impl HttpMethod {
         match self {
             Self::Get => "GET",
             Self::Post => "POST",
+            Self::Options => "OPTIONS",
         }
     }
 }

@@ -14,6 +14,8 @@
 //!   automatic sign-ins from looping.
 //! * [`web_url`] parses URLs (the `url` crate natively, the browser's `URL` in wasm); [`json`] reads
 //!   JSON values from bytes.
+//! * [`doctor`] audits a server's authorization set-up against the rules of the MCP authorization
+//!   specification and the RFCs it cites (`keyhole doctor`).
 //! * [`markdown`] reads the Markdown subset servers write, [`output_schema`] checks a tool's
 //!   structured result against its declared schema, and [`curl`] turns a recorded exchange into a
 //!   `curl` command without its secrets: what the web app shows and exports.
@@ -21,6 +23,7 @@
 pub mod api;
 pub mod challenge;
 pub mod curl;
+pub mod doctor;
 pub mod http;
 pub mod json;
 pub mod logging;

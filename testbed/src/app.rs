@@ -25,6 +25,10 @@ pub fn app(state: Arc<TestbedState>) -> Router {
         .merge(crate::authz::router())
         .merge(crate::idp::router())
         .merge(crate::control::router())
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            crate::cors::cors,
+        ))
         .with_state(state)
 }
 

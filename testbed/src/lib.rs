@@ -18,6 +18,7 @@ mod clients;
 mod code_grant;
 pub mod config;
 mod control;
+mod cors;
 mod idp;
 mod jwt;
 mod mcp;

@@ -6,6 +6,7 @@ pub mod command_form;
 pub mod completion;
 pub mod content;
 pub mod dialog;
+pub mod doctor_view;
 pub mod export;
 pub mod history;
 pub mod item_list;

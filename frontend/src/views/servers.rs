@@ -19,6 +19,7 @@ use crate::flows::connect::{self, ConnectOutcome, Connection};
 use crate::flows::oauth;
 use crate::platform::api;
 use crate::views::command_form;
+use crate::views::doctor_view;
 use crate::views::lazy::lazy_view;
 use crate::views::saved_servers;
 use crate::views::status_badge::ConnectionStatus;
@@ -206,6 +207,8 @@ pub fn ServersView(
     });
     // The form for a command typed here is its own wasm chunk, fetched when first opened.
     let command_form_opened = RwSignal::new(false);
+    // The doctor (an authorization audit of the URL in the form) is a chunk of its own too.
+    let doctor_opened = RwSignal::new(false);
     let saved = config.saved;
     // The saved servers are their own chunk, fetched once the form is on screen (its fetch and
     // compilation would otherwise hold up the first view).
@@ -274,6 +277,12 @@ pub fn ServersView(
                 <summary data-testid="command-form-open">"Start a stdio server from a command line"</summary>
                 <Show when=move || command_form_opened.get()>
                     {lazy_view(command_form::command_form(on_stdio))}
+                </Show>
+            </details>
+            <details class="connect-headers" on:toggle=move |_| doctor_opened.set(true)>
+                <summary data-testid="doctor-open">"Audit the server's authorization set-up (doctor)"</summary>
+                <Show when=move || doctor_opened.get()>
+                    {lazy_view(doctor_view::doctor_panel(url, headers))}
                 </Show>
             </details>
         </section>

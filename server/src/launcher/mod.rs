@@ -2,6 +2,7 @@
 //! the CLI client. Exit codes: 0 success, 1 runtime error, 2 bad usage.
 
 pub mod demo;
+pub mod doctor;
 pub mod testbed;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -50,6 +51,10 @@ enum Command {
     Testbed(TestbedArgs),
     /// One-shot commands against an MCP server, for terminals and scripts.
     Cli(ClientArgs),
+    /// Audit a server's authorization set-up against the MCP authorization spec and the RFCs it
+    /// cites: each finding names its rule (MUST / SHOULD, document and section) and the fix.
+    #[command(after_help = doctor::DOCTOR_HELP)]
+    Doctor(doctor::DoctorArgs),
     /// The inspector in the terminal: servers, tools, resources, prompts, protocol and auth tabs,
     /// recovering mid-session like the web app.
     Tui(Box<crate::tui::TuiArgs>),
@@ -159,6 +164,7 @@ pub fn main() -> ExitCode {
         Some(Command::Web(args)) => run_web(args),
         Some(Command::Testbed(args)) => run_testbed(args),
         Some(Command::Cli(args)) => cli::run(args),
+        Some(Command::Doctor(args)) => run_doctor(args),
         Some(Command::Tui(args)) => {
             stdio_guard::enable();
             crate::tui::run(*args)
@@ -238,6 +244,22 @@ fn run_testbed(args: TestbedArgs) -> ExitCode {
         }
     };
     report(runtime().and_then(|rt| rt.block_on(testbed::run(config, args.port))))
+}
+
+fn run_doctor(args: doctor::DoctorArgs) -> ExitCode {
+    let runtime = match runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(doctor::EXIT_NOT_RUN);
+        }
+    };
+    let code = runtime.block_on(doctor::run(
+        args,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    ));
+    ExitCode::from(code)
 }
 
 fn report(outcome: Result<(), String>) -> ExitCode {

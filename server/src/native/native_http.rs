@@ -113,6 +113,7 @@ impl HttpClient for NativeHttp {
         let method = match request.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
+            HttpMethod::Options => reqwest::Method::OPTIONS,
         };
         let mut builder = self.client.request(method, url);
         for (name, value) in &request.headers {

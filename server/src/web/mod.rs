@@ -3,6 +3,7 @@
 
 pub mod accept_encoding;
 pub mod assets;
+pub mod doctor_route;
 pub mod error;
 pub mod http1_server;
 pub mod hub;
@@ -137,6 +138,7 @@ pub fn app(state: AppState) -> Router {
             post(servers_config::import).with_state(state.servers.clone()),
         )
         .nest("/mcp", hub::routes::router().with_state(state.hub.clone()))
+        .route("/doctor", post(doctor_route::run))
         .route(
             "/oauth/fetch",
             post(oauth_fetch::fetch).with_state(state.hub.clone()),

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::clients::ClientRegistry;
 use crate::code_grant::AuthorizationFlows;
-use crate::config::OAuthConfig;
+use crate::config::{AuthorizationServerFlaw, OAuthConfig};
 use crate::state::TestbedState;
 use token_log::TokenRequestLog;
 
@@ -95,6 +95,23 @@ async fn metadata(State(state): State<Arc<TestbedState>>) -> Response {
     });
     if state.config.oauth.dynamic_registration {
         document["registration_endpoint"] = json!(format!("{issuer}/register"));
+    }
+    for flaw in &state.config.oauth.flaws {
+        match flaw {
+            AuthorizationServerFlaw::NoS256 => {
+                document
+                    .as_object_mut()
+                    .map(|d| d.remove("code_challenge_methods_supported"));
+            }
+            AuthorizationServerFlaw::NoIssParameter => {
+                document
+                    .as_object_mut()
+                    .map(|d| d.remove("authorization_response_iss_parameter_supported"));
+            }
+            AuthorizationServerFlaw::IssuerMismatch => {
+                document["issuer"] = json!(format!("{issuer}/tenant"));
+            }
+        }
     }
     axum::Json(document).into_response()
 }

@@ -76,6 +76,25 @@ pub struct ServerAuthConfig {
     /// is refused like one bound to another, which is what catches a client that forgets it.
     #[serde(default)]
     pub allow_tokens_without_resource: bool,
+    /// Deliberate mistakes, for `keyhole doctor` to find (testbed/README.md, “Flaws”).
+    #[serde(default)]
+    pub flaws: Vec<ServerFlaw>,
+}
+
+/// A deliberate mistake in how a server protects itself.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum ServerFlaw {
+    /// The protected-resource metadata names another server as its `resource`.
+    ResourceElsewhere,
+    /// The protected-resource metadata names this server's URL with a trailing slash added.
+    ResourceTrailingSlash,
+    /// A token that fails validation (unknown, expired, another audience) is answered 500.
+    InvalidTokenAnswers500,
+    /// 403 `insufficient_scope` challenges leave out `scope`.
+    InsufficientScopeWithoutScope,
+    /// No CORS headers on the MCP endpoint and its metadata.
+    NoCors,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -337,6 +356,21 @@ pub struct OAuthConfig {
     /// Whether access tokens are opaque strings or signed JWTs.
     #[serde(default)]
     pub access_token_format: AccessTokenFormat,
+    /// Deliberate mistakes in the metadata, for `keyhole doctor` to find.
+    #[serde(default)]
+    pub flaws: Vec<AuthorizationServerFlaw>,
+}
+
+/// A deliberate mistake in the authorization server's metadata.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum AuthorizationServerFlaw {
+    /// `code_challenge_methods_supported` is left out (PKCE looks unsupported).
+    NoS256,
+    /// `authorization_response_iss_parameter_supported` is left out (RFC 9207).
+    NoIssParameter,
+    /// `issuer` differs from the issuer the metadata is served for.
+    IssuerMismatch,
 }
 
 /// The shape of issued access tokens. Either way the testbed recognises a token by looking it up,
@@ -366,6 +400,7 @@ impl Default for OAuthConfig {
             code_lifetime_secs: default_code_lifetime(),
             show_credentials: true,
             access_token_format: AccessTokenFormat::default(),
+            flaws: Vec::new(),
         }
     }
 }

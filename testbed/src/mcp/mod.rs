@@ -138,6 +138,11 @@ impl McpServer {
         &self.config.auth.base_scopes
     }
 
+    /// Whether the configuration gives this server `flaw` (for `keyhole doctor` to find).
+    pub fn has_flaw(&self, flaw: crate::config::ServerFlaw) -> bool {
+        self.config.auth.flaws.contains(&flaw)
+    }
+
     /// Makes the next `count` POST requests (those of the JSON-RPC `method`, when given) answer
     /// with `challenge`.
     pub fn force_post_challenges(

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{ForcedChallenge, McpServer};
-use crate::config::{AuthMode, ChallengeStyle};
+use crate::config::{AuthMode, ChallengeStyle, ServerFlaw};
 use crate::state::TestbedState;
 use crate::support::union_scopes;
 use crate::tokens::{TokenKind, TokenRecord};
@@ -30,8 +30,14 @@ fn quoted(value: &str) -> String {
     format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Builds the 401/403 response for a challenge.
+/// Builds the 401/403 response for a challenge (or what a flawed server answers instead).
 pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response {
+    if matches!(challenge, Challenge::InvalidToken(_))
+        && server.has_flaw(ServerFlaw::InvalidTokenAnswers500)
+    {
+        let body = json!({"error": "internal_error", "error_description": "token check failed"});
+        return (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response();
+    }
     let with_metadata = server.config.auth.challenge_style == ChallengeStyle::ResourceMetadata;
     let mut params: Vec<(&str, String)> = Vec::new();
     let (status, error, description) = match challenge {
@@ -56,6 +62,8 @@ pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response
         params.push(("error_description", description.clone()));
     }
     match challenge {
+        Challenge::InsufficientScope { .. }
+            if server.has_flaw(ServerFlaw::InsufficientScopeWithoutScope) => {}
         Challenge::InsufficientScope { scopes } => params.push(("scope", scopes.join(" "))),
         _ if with_metadata && !server.base_scopes().is_empty() => {
             params.push(("scope", server.base_scopes().join(" ")));
@@ -210,8 +218,15 @@ pub async fn protected_resource_metadata(
     if scopes.is_empty() {
         scopes = state.config.oauth.scopes_supported.clone();
     }
+    let resource = if server.has_flaw(ServerFlaw::ResourceElsewhere) {
+        format!("{}/elsewhere", server.mcp_url)
+    } else if server.has_flaw(ServerFlaw::ResourceTrailingSlash) {
+        format!("{}/", server.mcp_url)
+    } else {
+        server.mcp_url.clone()
+    };
     let document = json!({
-        "resource": server.mcp_url,
+        "resource": resource,
         "authorization_servers": [state.urls.issuer()],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],

@@ -1,0 +1,168 @@
+//! `keyhole doctor`, the real binary: its exit codes and report against a testbed process that
+//! breaks rules, and what it finds in real third-party servers — the TypeScript SDK's OAuth
+//! example and the Python SDK's authorization and MCP servers.
+
+use std::process::Command;
+
+use keyhole_e2e::interop::{Peers, PythonSdkServer, TypeScriptExample};
+use keyhole_e2e::testbed::TestbedProcess;
+use serde_json::Value;
+
+/// `keyhole doctor ARGS…`: exit code, stdout, stderr.
+fn doctor(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(keyhole_e2e::keyhole_binary())
+        .arg("doctor")
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("keyhole doctor runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `keyhole doctor URL --json`: exit code and report.
+fn doctor_json(url: &str) -> (i32, Value) {
+    let (code, stdout, stderr) = doctor(&[url, "--json"]);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    (code, report)
+}
+
+/// The verdicts of `rule` in a JSON report.
+fn verdicts(report: &Value, rule: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["verdict"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+fn observed(report: &Value, rule: &str) -> String {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == rule)
+        .map(|f| f["observed"].as_str().unwrap_or("").to_owned())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// The testbed configuration the README walks through: one server per flaw.
+const TESTBED: &str = include_str!("../../testbed/doctor-flaws.json");
+
+#[test]
+fn exit_codes_and_the_report_name_rule_source_and_fix() {
+    let testbed = TestbedProcess::start(TESTBED);
+    let url = |name: &str| format!("{}/servers/{name}/mcp", testbed.base_url());
+
+    let (code, _, _) = doctor(&[&url("open")]);
+    assert_eq!(
+        code, 0,
+        "nothing wrong with a server that needs no authorization"
+    );
+
+    let (code, text, stderr) = doctor(&[&url("slash")]);
+    assert_eq!(code, 1, "warnings only: {text}");
+    assert!(stderr.contains("auditing"), "progress on stderr: {stderr}");
+    assert!(
+        text.contains("WARN  prm-resource (MUST · RFC 9728 §3.3"),
+        "{text}"
+    );
+    assert!(text.contains("differ by a trailing slash"), "{text}");
+    assert!(
+        text.contains("fix:  Set `resource` to the exact URL"),
+        "{text}"
+    );
+
+    let (code, text, _) = doctor(&[&url("broken")]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("FAIL  invalid-token-401"), "{text}");
+    assert!(text.contains("failures"), "a summary line: {text}");
+
+    let (code, report) = doctor_json(&url("clean"));
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(report["summary"]["failures"], 0, "{report}");
+
+    let help = Command::new(keyhole_e2e::keyhole_binary())
+        .args(["doctor", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("Exit codes: 0 nothing wrong, 1 warnings only, 2"),
+        "{help}"
+    );
+}
+
+/// The TypeScript SDK's example: what the doctor finds there, checked by hand against the SDK.
+#[test]
+fn the_typescript_sdk_example_answers_500_to_a_token_it_does_not_know() {
+    let Some(peers) = Peers::find() else { return };
+    let server = TypeScriptExample::start(&peers, false);
+    let (code, report) = doctor_json(&server.mcp_url);
+    assert_eq!(code, 2, "{report:#}");
+    assert_eq!(
+        verdicts(&report, "challenge-scope"),
+        ["warning"],
+        "{report:#}"
+    );
+    assert_eq!(
+        verdicts(&report, "as-iss-parameter"),
+        ["warning"],
+        "{report:#}"
+    );
+    for rule in [
+        "challenge-401",
+        "prm-published",
+        "as-published",
+        "as-pkce-s256",
+    ] {
+        assert_eq!(verdicts(&report, rule), ["pass"], "{rule}: {report:#}");
+    }
+    assert_eq!(
+        verdicts(&report, "invalid-token-401"),
+        ["failure"],
+        "{report:#}"
+    );
+    assert!(
+        observed(&report, "invalid-token-401").contains("HTTP 500"),
+        "{report:#}"
+    );
+    assert_eq!(verdicts(&report, "audience-401"), ["failure"], "{report:#}");
+}
+
+#[test]
+fn the_python_sdk_servers_are_audited_without_a_failure_in_discovery() {
+    let Some(peers) = Peers::find() else { return };
+    let server = PythonSdkServer::start(&peers, "none", "streamable-http");
+    let (code, report) = doctor_json(&server.mcp_url);
+    assert_eq!(code, 1, "warnings only: {report:#}");
+    assert_eq!(report["summary"]["failures"], 0, "{report:#}");
+    // The SDK answers the CORS preflight with 401: browser clients cannot call it.
+    assert_eq!(
+        verdicts(&report, "cors-preflight"),
+        ["warning"],
+        "{report:#}"
+    );
+    for rule in [
+        "challenge-401",
+        "prm-published",
+        "prm-resource",
+        "as-published",
+        "as-issuer",
+        "as-pkce-s256",
+    ] {
+        assert_eq!(verdicts(&report, rule), ["pass"], "{rule}: {report:#}");
+    }
+    assert_eq!(
+        verdicts(&report, "invalid-token-401"),
+        ["pass"],
+        "{report:#}"
+    );
+}

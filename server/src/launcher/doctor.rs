@@ -1,0 +1,132 @@
+//! `keyhole doctor URL`: the shared authorization audit ([`keyhole_shared::doctor`]) over native
+//! HTTP, printed for a terminal or as JSON. Exit codes: 0 nothing wrong, 1 warnings only,
+//! 2 a failure, 3 the audit could not start (an unreadable token file, a bad `--header`).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Parser};
+use keyhole_shared::Secret;
+use keyhole_shared::doctor::{DEFAULT_ORIGIN, DoctorOptions, DoctorReport, diagnose, render};
+
+use crate::native::native_http::{NativeHttp, OsEntropy};
+
+/// Exit code when the audit could not start.
+pub const EXIT_NOT_RUN: u8 = 3;
+
+pub const DOCTOR_HELP: &str = "\
+Exit codes: 0 nothing wrong, 1 warnings only, 2 at least one failure (an unreachable server is one),
+3 the audit could not start (unreadable --token-file, bad --header).
+
+Without a token the doctor checks what every client meets before signing in: the 401 and its
+challenge, the protected-resource metadata (RFC 9728), the authorization server's metadata
+(RFC 8414), that a made-up token and a token for another audience are refused with 401, HTTPS, and
+CORS for browser clients. With --token-file it also checks that the token is accepted and, when it
+lacks a scope, that the 403 names the scopes needed.";
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The MCP server's URL (its Streamable HTTP endpoint).
+    pub url: String,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A file holding an access token for the server (`-` reads standard input). The token is sent
+    /// to URL only and never printed.
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// An extra header for the MCP requests, 'Name: value' (repeatable; not Authorization).
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// The Origin the CORS checks claim to come from.
+    #[arg(long, default_value = DEFAULT_ORIGIN)]
+    pub origin: String,
+    /// Seconds each request may take.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+}
+
+#[derive(Parser)]
+#[command(name = "keyhole doctor")]
+struct Standalone {
+    #[command(flatten)]
+    args: DoctorArgs,
+}
+
+/// Parses `keyhole doctor`'s arguments (for tests: `argv` without the program name).
+pub fn parse_args(argv: &[&str]) -> Result<DoctorArgs, clap::Error> {
+    let all = std::iter::once("keyhole doctor").chain(argv.iter().copied());
+    Standalone::try_parse_from(all).map(|standalone| standalone.args)
+}
+
+fn read_token(path: &std::path::Path) -> Result<Secret, String> {
+    let mut text = String::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read the token from standard input: {e}"))?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+    }
+    let token = text.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
+        return Err(format!(
+            "the token file {} must hold one token and nothing else",
+            path.display()
+        ));
+    }
+    Ok(Secret::new(token))
+}
+
+/// The options the arguments describe, or why they cannot be used.
+fn options(args: &DoctorArgs) -> Result<DoctorOptions, String> {
+    let now_secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let mut options = DoctorOptions::new(args.url.trim(), now_secs);
+    options.origin = args.origin.clone();
+    options.token = args.token_file.as_deref().map(read_token).transpose()?;
+    for header in &args.headers {
+        let (name, value) = crate::catalog::parse_header(header)?;
+        if name.eq_ignore_ascii_case("authorization") {
+            return Err(
+                "--header cannot set Authorization: give the token with --token-file".into(),
+            );
+        }
+        options.headers.push((name, value));
+    }
+    Ok(options)
+}
+
+/// Runs the audit.
+pub async fn audit(args: &DoctorArgs) -> Result<DoctorReport, String> {
+    let options = options(args)?;
+    let http = NativeHttp::with_limits(
+        Duration::from_secs(args.timeout),
+        crate::native::native_http::DEFAULT_MAX_BODY,
+    );
+    Ok(diagnose(&http, &OsEntropy, &options).await)
+}
+
+/// Runs the audit and prints the report on `out` (errors on `err`); the exit code.
+pub async fn run(args: DoctorArgs, out: &mut impl Write, err: &mut impl Write) -> u8 {
+    if !args.json {
+        let _ = writeln!(err, "keyhole doctor: auditing {} …", args.url.trim());
+    }
+    let report = match audit(&args).await {
+        Ok(report) => report,
+        Err(message) => {
+            let _ = writeln!(err, "error: {message}");
+            return EXIT_NOT_RUN;
+        }
+    };
+    let printed = if args.json {
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+    } else {
+        render::text(&report)
+    };
+    let _ = out.write_all(printed.as_bytes());
+    report.exit_code()
+}
