@@ -35,6 +35,8 @@ mod third_party_transports;
 mod tui;
 #[path = "web_app.rs"]
 mod web_app;
+#[path = "web_auth_faults.rs"]
+mod web_auth_faults;
 #[path = "web_auth_forget.rs"]
 mod web_auth_forget;
 #[path = "web_auth_tab.rs"]

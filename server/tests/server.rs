@@ -13,6 +13,8 @@ mod cli_client_features;
 mod cli_commands;
 #[path = "cli_enterprise_catalog.rs"]
 mod cli_enterprise_catalog;
+#[path = "cli_faults.rs"]
+mod cli_faults;
 #[path = "cli_fixture/mod.rs"]
 mod cli_fixture;
 #[path = "cli_modern_auth.rs"]

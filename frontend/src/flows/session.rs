@@ -254,15 +254,22 @@ impl Session {
 
     /// Hands new tokens to the backend session (`/api/mcp/auth-state`); later requests use them.
     pub async fn push_tokens(&self, tokens: &Tokens) -> Result<(), String> {
+        self.set_connection_token(Some(AuthState::of(tokens))).await
+    }
+
+    /// What the backend session sends from now on: that token, or none (`null`). Fault
+    /// injection uses it directly to send a corrupted token or none at all.
+    pub async fn set_connection_token(&self, auth_state: Option<AuthState>) -> Result<(), String> {
+        let bearer = auth_state.as_ref().map(|s| s.tokens.access_token.clone());
         let body = AuthStateRequest {
             session_id: self.id(),
-            auth_state: AuthState::of(tokens),
+            auth_state,
         };
         api::call::<_, Done>("/api/mcp/auth-state", &body)
             .await
             .map_err(|e| format!("The new token could not be handed to the session: {e}"))?
             .map_err(|failure| failure.message().to_owned())?;
-        self.bearer.set_value(Some(tokens.access_token.clone()));
+        self.bearer.set_value(bearer);
         Ok(())
     }
 

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::flows::oauth::{self, WebStore};
 use crate::flows::session::{Session, now_ms};
+use crate::views::auth_faults::FaultControls;
 use crate::views::auth_forget::ForgetControls;
 use crate::views::network::{ExchangeRow, StepList};
 use crate::views::protocol::clock;
@@ -108,6 +109,7 @@ fn AuthTab(session: Session) -> impl IntoView {
         </div>
         <h3>"Credentials held for this server"</h3>
         <ForgetControls session=session on_forgotten=Callback::new(move |()| store.refetch()) />
+        <FaultControls session=session on_injected=Callback::new(move |()| store.refetch()) />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || store.get().map(|result| match result {
                 Err(error) => view! {

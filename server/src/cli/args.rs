@@ -176,6 +176,20 @@ pub struct ConnectionArgs {
         hide_env_values = true
     )]
     pub idp_client_secret: Option<String>,
+    /// Break something on purpose once connected, before the command runs (repeatable, applied in
+    /// order), to watch the server's answer and the recovery: forget-access-token (send none),
+    /// corrupt-token, refresh-now, revoke-token (RFC 7009, at the authorization server),
+    /// drop-refresh-token, expire-locally.
+    #[arg(long = "fault", global = true, value_name = "FAULT", value_parser = parse_fault)]
+    pub faults: Vec<keyhole_shared::oauth_client::Fault>,
+}
+
+fn parse_fault(name: &str) -> Result<keyhole_shared::oauth_client::Fault, String> {
+    use keyhole_shared::oauth_client::Fault;
+    Fault::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        format!("{name:?} is not a fault; one of: {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]

@@ -184,6 +184,12 @@ async fn connect<'t>(
         move |method: &str, params: &serde_json::Value| for_inputs.answer(method, params).ok(),
     ));
     answers.spawn(session.client.clone(), messages, sender);
+    for fault in &connection.faults {
+        let said = session.inject(*fault).await?;
+        session
+            .terminal
+            .err(&format!("fault {}: {said}", fault.name()));
+    }
     if let Some(level) = log_level {
         session
             .request("logging/setLevel", serde_json::json!({ "level": level }))

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyhole_shared::http::{ExchangeObserver, Observed};
+use keyhole_shared::oauth_client::Fault;
 use keyhole_shared::oauth_client::{
     ClientConfig as OAuthConfig, EnterpriseConfig, Issuer, OAuthClient, PreRegisteredClient,
     ServerConfig,
@@ -451,6 +452,36 @@ impl<'t> Session<'t> {
             session.terminal.err(&line);
         }
         Ok(session)
+    }
+
+    /// Applies `fault` ([`Fault`]): the connection's token directly, the others through the OAuth
+    /// client; what happened, for people.
+    pub async fn inject(&mut self, fault: Fault) -> Result<String, CliError> {
+        let credentials = self.client.credentials();
+        match fault {
+            Fault::ForgetAccessToken => {
+                credentials.set_bearer(None);
+                Ok("the next requests go out without an access token".into())
+            }
+            Fault::CorruptToken => {
+                let held = credentials
+                    .bearer()
+                    .ok_or_else(|| CliError::error("no access token to corrupt"))?;
+                credentials.set_bearer(Some(Secret::new(Fault::corrupt(held.expose()))));
+                Ok("the next requests carry a corrupted access token".into())
+            }
+            _ => {
+                let outcome = self
+                    .oauth
+                    .inject(&self.url, fault)
+                    .await
+                    .map_err(|e| CliError::error(format!("fault {}: {e}", fault.name())))?;
+                if let Some(tokens) = outcome.tokens {
+                    credentials.set_bearer(Some(tokens.access_token));
+                }
+                Ok(outcome.message)
+            }
+        }
     }
 
     /// What a person at a terminal is told once connected: the server and the protocol version

@@ -97,7 +97,9 @@ pub struct SendRequest {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AuthStateRequest {
     pub session_id: String,
-    pub auth_state: AuthState,
+    /// `null`: the session sends no token from now on (fault injection's "forget the access
+    /// token").
+    pub auth_state: Option<AuthState>,
 }
 
 /// A session named in a query or a body (`/events`, `/log`, `/session`, `/disconnect`).

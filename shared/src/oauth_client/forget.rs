@@ -106,7 +106,8 @@ where
             Ok(discovery) => {
                 let revoke = what.tokens || what.client;
                 if revoke {
-                    self.revoke_held(discovery, &mut report).await;
+                    self.revoke_held(discovery, &["refresh_token", "access_token"], &mut report)
+                        .await;
                 }
             }
             Err(error) => {
@@ -124,9 +125,14 @@ where
         Ok(report)
     }
 
-    /// RFC 7009 for the server's held tokens (refresh token first: revoking it usually ends the
-    /// access token too).
-    async fn revoke_held(&self, discovery: &super::Discovery, report: &mut ForgetReport) {
+    /// RFC 7009 for the server's held tokens of the kinds named (`refresh_token`, `access_token`:
+    /// the refresh token first, since revoking it usually ends the access token too).
+    pub(super) async fn revoke_held(
+        &self,
+        discovery: &super::Discovery,
+        kinds: &[&str],
+        report: &mut ForgetReport,
+    ) {
         let Some(endpoint) = discovery.authorization_server.revocation_endpoint.clone() else {
             report.revocation_note =
                 Some("the authorization server offers no revocation endpoint".into());
@@ -157,7 +163,9 @@ where
             (Some(&tokens.access_token), "access_token"),
         ];
         for (token, hint) in held {
-            let Some(token) = token else { continue };
+            let Some(token) = token.filter(|_| kinds.contains(&hint)) else {
+                continue;
+            };
             let mut form = vec![
                 ("token".to_owned(), token.expose().to_owned()),
                 ("token_type_hint".to_owned(), hint.to_owned()),

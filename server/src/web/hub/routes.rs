@@ -323,7 +323,7 @@ async fn auth_state(
     session
         .client
         .credentials()
-        .set_bearer(Some(bearer_of(request.auth_state)?));
+        .set_bearer(request.auth_state.map(bearer_of).transpose()?);
     Ok(Reply::ok(Done {}))
 }
 
