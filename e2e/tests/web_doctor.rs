@@ -53,6 +53,14 @@ async fn the_url_in_the_form_is_audited_and_each_finding_names_its_rule_and_fix(
         failure.contains("Fix: Treat a token that fails validation"),
         "{failure}"
     );
+    // Long URLs and rule sources wrap on a phone.
+    browser.set_viewport(390, 844).await;
+    let overflow = browser.horizontal_overflow().await;
+    assert!(
+        overflow <= 0.0,
+        "the report overflows by {overflow}px at 390px"
+    );
+    browser.set_viewport(1280, 900).await;
 
     // The same panel audits another URL; a clean server has warnings at most.
     browser

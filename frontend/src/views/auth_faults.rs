@@ -82,7 +82,7 @@ pub fn FaultControls(
     view! {
         <div class="log-toolbar" data-testid="auth-faults">
             <label for="auth-fault-select" class="muted">"Inject a fault:"</label>
-            <select id="auth-fault-select" data-testid="auth-fault-select"
+            <select id="auth-fault-select" class="fault-select" data-testid="auth-fault-select"
                 on:change=move |ev| chosen.set(event_target_value(&ev))>
                 {options}
             </select>
