@@ -1,7 +1,8 @@
 //! Fault injection from the Auth tab, against the demo, each followed by a tool call that must
 //! recover on the same upstream session: a corrupted token is answered from the store (no
 //! refresh), no token at all and a token revoked at the authorization server by a refresh,
-//! "refresh now" renews at once, and the store faults show in the credentials held.
+//! "refresh now" renews at once, and the store faults show in the credentials held. Each
+//! incident is an entry of the Auth tab's timeline.
 
 use keyhole_e2e::demo::SignedIn;
 use keyhole_shared::messages::{self, SilentRecovery};
@@ -90,5 +91,37 @@ async fn each_fault_is_followed_by_a_recovery_on_the_same_session() {
     demo.browser
         .wait_selector_text("[data-testid=auth-steps]", |t| t.contains("revoke"))
         .await;
+
+    // The timeline: one entry per incident, newest first, each recovered with its steps; the
+    // refresh after the revocation lists its token request and the new token's fingerprint.
+    demo.browser
+        .wait_count(
+            "[data-testid=auth-incident][data-outcome=recovered][data-status=\"401\"]",
+            3,
+        )
+        .await;
+    let timeline = demo.browser.texts("[data-testid=auth-incident]").await;
+    let refreshed = timeline
+        .iter()
+        .find(|t| t.contains(&messages::recovered_silently(SilentRecovery::Refresh)))
+        .unwrap_or_else(|| panic!("a refreshed incident: {timeline:#?}"));
+    assert!(refreshed.contains("/oauth/token"), "{refreshed}");
+    assert!(refreshed.contains("Token fingerprint"), "{refreshed}");
+    assert!(
+        refreshed.contains("the request was sent again"),
+        "{refreshed}"
+    );
+    let stored = timeline
+        .iter()
+        .find(|t| t.contains(&messages::recovered_silently(SilentRecovery::Storage)))
+        .unwrap_or_else(|| panic!("an incident answered from the store: {timeline:#?}"));
+    assert!(
+        stored.contains("invalid token · tools/call echo"),
+        "{stored}"
+    );
+    assert!(
+        !stored.contains("/oauth/token"),
+        "no token request: {stored}"
+    );
     demo.browser.close().await;
 }

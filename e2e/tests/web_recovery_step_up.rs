@@ -160,6 +160,23 @@ async fn cancel_marks_only_that_panel_and_keeps_the_session() {
     demo.browser
         .wait_text("tool-result", |t| t.contains("still here"))
         .await;
+
+    // The Auth tab's timeline: the cancelled step-up is one failed incident with the scopes
+    // asked for.
+    demo.browser.click("tab-auth").await;
+    let cancelled = demo
+        .browser
+        .wait_selector_text(
+            "[data-testid=auth-incident][data-outcome=failed][data-status=\"403\"]",
+            |t| t.contains("tools/call get-weather"),
+        )
+        .await;
+    assert!(cancelled.contains("insufficient scope"), "{cancelled}");
+    assert!(
+        cancelled.contains("Asked to authorize more scopes: weather:read"),
+        "{cancelled}"
+    );
+    assert!(cancelled.contains("cancelled"), "{cancelled}");
     demo.close().await;
 }
 

@@ -9,3 +9,4 @@ pub mod oauth;
 pub mod recovery;
 pub mod session;
 pub mod tasks;
+pub mod timeline;

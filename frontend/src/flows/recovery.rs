@@ -39,6 +39,7 @@ use serde_json::Value;
 
 use crate::flows::oauth;
 use crate::flows::session::{RecoveryFailure, RpcError, Session};
+use crate::flows::timeline::Recorder;
 use crate::platform::oauth_store;
 use crate::platform::page;
 use crate::platform::web_locks;
@@ -216,7 +217,7 @@ where
     let engine = session.recovery.engine.get_value();
     let client = oauth::client_in(Some(session.id()));
     let mut surface = WebSurface::new(Scope::Session(Box::new(session)), session.url(), &origin);
-    engine
+    let result = engine
         .run(
             &client,
             &mut surface,
@@ -225,7 +226,9 @@ where
             &origin,
             send,
         )
-        .await
+        .await;
+    surface.settle(&result, true);
+    result
 }
 
 /// Connects to `url` through the engine (`initialize` recovers like any message): `sent` holds
@@ -272,9 +275,11 @@ pub async fn recover(
     let engine = session.recovery.engine.get_value();
     let client = oauth::client_in(Some(session.id()));
     let mut surface = WebSurface::new(Scope::Session(Box::new(session)), session.url(), &origin);
-    engine
+    let result = engine
         .recover(&client, &mut surface, &session.url(), &challenge, &origin)
-        .await
+        .await;
+    surface.settle(&result, false);
+    result
 }
 
 /// A challenge that arrived on the event stream, with no command waiting for it.
@@ -304,6 +309,8 @@ struct WebSurface {
     scope: Scope,
     url: String,
     trigger: Trigger,
+    /// The session's auth timeline (a live session only).
+    timeline: Option<Recorder>,
 }
 
 impl WebSurface {
@@ -313,10 +320,38 @@ impl WebSurface {
         {
             session.recovery.warn_without_web_locks();
         }
+        let timeline = match &scope {
+            Scope::Session(session) => Some(Recorder::new(**session)),
+            Scope::Connect(_) => None,
+        };
         Self {
             scope,
             url,
             trigger: origin.trigger.clone(),
+            timeline,
+        }
+    }
+
+    /// Records `text` as a step of the incident under way.
+    fn step(&self, text: impl Into<String>) {
+        if let Some(timeline) = &self.timeline {
+            timeline.step(text);
+        }
+    }
+
+    /// Ends the incident under way (if any) with how the recovery ended: `resent` when the
+    /// refused message went out again.
+    fn settle<T>(&self, result: &Result<T, RpcError>, resent: bool) {
+        let Some(timeline) = &self.timeline else {
+            return;
+        };
+        match result {
+            Ok(_) if resent => timeline.finish(Ok(
+                "Recovered: the request was sent again and answered.".into(),
+            )),
+            Ok(_) => timeline.finish(Ok("Recovered.".into())),
+            Err(RpcError::Leaving) => {}
+            Err(error) => timeline.finish(Err(error.to_string())),
         }
     }
 
@@ -361,6 +396,12 @@ impl WebSurface {
 impl Surface for WebSurface {
     type Error = RpcError;
 
+    fn challenged(&mut self, challenge: &AuthChallenge) {
+        if let Some(timeline) = &mut self.timeline {
+            timeline.start(challenge);
+        }
+    }
+
     fn bearer(&self) -> Option<Secret> {
         match &self.scope {
             Scope::Session(session) => session.bearer(),
@@ -370,10 +411,15 @@ impl Surface for WebSurface {
 
     async fn install(&mut self, tokens: Option<&Tokens>) -> Result<(), RpcError> {
         match (&self.scope, tokens) {
-            (Scope::Session(session), Some(tokens)) => session
-                .push_tokens(tokens)
-                .await
-                .map_err(|reason| RpcError::Recovery(RecoveryFailure::TokenNotHandedOver(reason))),
+            (Scope::Session(session), Some(tokens)) => {
+                if let Some(timeline) = &self.timeline {
+                    timeline.tokens(tokens);
+                    timeline.step("The token was handed to the session.");
+                }
+                session.push_tokens(tokens).await.map_err(|reason| {
+                    RpcError::Recovery(RecoveryFailure::TokenNotHandedOver(reason))
+                })
+            }
             // Only connecting drops a token.
             (Scope::Session(_), None) => Ok(()),
             (Scope::Connect(sent), tokens) => {
@@ -387,6 +433,10 @@ impl Surface for WebSurface {
         let Notice::Recovered { via, storage_error } = notice else {
             return;
         };
+        self.step(messages::recovered_silently(via));
+        if let Some(error) = storage_error {
+            self.step(messages::token_not_saved(error));
+        }
         match self.recovery() {
             Some(recovery) => {
                 let toasts = recovery.toasts;
@@ -409,17 +459,23 @@ impl Surface for WebSurface {
             return Ok(());
         };
         match question {
-            Question::StepUp(plan) => match recovery.ask(self.url.clone(), plan.clone()).await {
-                Answer::Authorize => Ok(()),
-                Answer::Cancel => Err(RpcError::Recovery(RecoveryFailure::StepUpCancelled {
-                    not_granted: plan.new_scopes.clone(),
-                })),
-                Answer::Busy => {
-                    let busy = RecoveryFailure::PromptBusy;
-                    recovery.toasts.show(ToastKind::Info, busy.to_string());
-                    Err(RpcError::Recovery(busy))
+            Question::StepUp(plan) => {
+                self.step(format!(
+                    "Asked to authorize more scopes: {} (already granted: {}).",
+                    plan.new_scopes, plan.already_granted
+                ));
+                match recovery.ask(self.url.clone(), plan.clone()).await {
+                    Answer::Authorize => Ok(()),
+                    Answer::Cancel => Err(RpcError::Recovery(RecoveryFailure::StepUpCancelled {
+                        not_granted: plan.new_scopes.clone(),
+                    })),
+                    Answer::Busy => {
+                        let busy = RecoveryFailure::PromptBusy;
+                        recovery.toasts.show(ToastKind::Info, busy.to_string());
+                        Err(RpcError::Recovery(busy))
+                    }
                 }
-            },
+            }
             Question::Reauthorize {
                 status,
                 challenge,
@@ -482,6 +538,10 @@ impl Surface for WebSurface {
             return Err(self.failed(request.challenge, reason));
         }
         recovery.leaving.set_value(true);
+        self.step(format!(
+            "Left for the sign-in at the authorization server (scopes: {}).",
+            request.plan.requested
+        ));
         if request.kind == RecoveryKind::Relogin {
             recovery
                 .toasts

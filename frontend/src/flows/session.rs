@@ -196,6 +196,8 @@ pub struct Session {
     pub console: RwSignal<Vec<(f64, String)>>,
     /// The server's requests waiting for the user, and the roots offered to it.
     pub client: ClientSide,
+    /// The connection's auth incidents, oldest first ([`super::timeline`]).
+    pub timeline: RwSignal<Vec<super::timeline::Incident>>,
 }
 
 /// How many of a stdio server's log lines the page keeps.
@@ -236,6 +238,7 @@ impl Session {
             interrupted_call: RwSignal::new(None),
             console: RwSignal::new(Vec::new()),
             client: ClientSide::new(),
+            timeline: RwSignal::new(Vec::new()),
         }
     }
 

@@ -4,7 +4,8 @@
 //!
 //! Test ids: `auth-credentials` (with `auth-client`, `auth-granted-scopes`, `auth-access-token`,
 //! `auth-token-type`, `auth-token-expiry`, `auth-token-format`, `auth-token-fingerprint`,
-//! `auth-refresh-token`, and `auth-jwt` for a decoded JWT), `auth-none`, `auth-steps`.
+//! `auth-refresh-token`, and `auth-jwt` for a decoded JWT), `auth-none`, `auth-steps`; the timeline's
+//! ids are in [`super::auth_timeline`].
 
 use base64::Engine;
 use base64::alphabet;
@@ -20,6 +21,7 @@ use crate::flows::oauth::{self, WebStore};
 use crate::flows::session::{Session, now_ms};
 use crate::views::auth_faults::FaultControls;
 use crate::views::auth_forget::ForgetControls;
+use crate::views::auth_timeline::Timeline;
 use crate::views::network::{ExchangeRow, StepList};
 use crate::views::protocol::clock;
 
@@ -118,6 +120,8 @@ fn AuthTab(session: Session) -> impl IntoView {
                 Ok(document) => credentials_view(&document, &session.url()),
             })}
         </Suspense>
+        <h3>"Auth timeline"</h3>
+        <Timeline session=session />
         <h3>"Sign-in steps"</h3>
         <SignInSteps />
         <h3>"OAuth exchanges recorded in this session"</h3>

@@ -2,6 +2,7 @@
 
 pub mod auth_faults;
 pub mod auth_forget;
+pub mod auth_timeline;
 pub mod auth_view;
 pub mod command_form;
 pub mod completion;

@@ -166,6 +166,10 @@ pub enum Stop<'a> {
 pub trait Surface {
     type Error;
 
+    /// A challenge is about to be answered (before any decision): a surface that keeps an auth
+    /// timeline starts an incident here.
+    fn challenged(&mut self, _challenge: &AuthChallenge) {}
+
     /// The token the transport sends now.
     fn bearer(&self) -> Option<Secret>;
 
@@ -376,6 +380,7 @@ impl Engine {
         origin: &Origin,
         reason: SignInReason,
     ) -> Result<(), U::Error> {
+        surface.challenged(challenge);
         let mut outcome = self
             .decide(surface, server_url, async |guard| {
                 authority
