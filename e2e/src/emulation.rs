@@ -86,6 +86,33 @@ impl Browser {
         path
     }
 
+    /// Saves the page's downloads into `dir` without asking.
+    pub async fn allow_downloads(&self, dir: &std::path::Path) {
+        self.devtools(
+            "Browser.setDownloadBehavior",
+            json!({ "behavior": "allow", "downloadPath": dir }),
+        )
+        .await;
+    }
+
+    /// The text of the JSON file the page downloaded to `file`, once whole (the file appears
+    /// before the browser has finished writing it), and its value; at most ten seconds.
+    pub async fn downloaded_json(&self, file: &std::path::Path) -> (String, serde_json::Value) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let written = std::fs::read_to_string(file).unwrap_or_default();
+            if let Ok(value) = serde_json::from_str(&written) {
+                return (written, value);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no complete {} appeared (so far: {written:?})",
+                file.display()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     /// Lets the page read and write the clipboard without asking.
     pub async fn allow_clipboard(&self) {
         self.devtools(

@@ -55,6 +55,8 @@ mod web_ema_configured;
 mod web_export;
 #[path = "web_history.rs"]
 mod web_history;
+#[path = "web_incident_bundle.rs"]
+mod web_incident_bundle;
 #[path = "web_keyboard.rs"]
 mod web_keyboard;
 #[path = "web_layout.rs"]

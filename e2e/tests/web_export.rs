@@ -118,12 +118,7 @@ async fn a_result_is_copied_and_downloaded_and_durations_show_below_a_millisecon
     let browser = &demo.browser;
     browser.allow_clipboard().await;
     let downloads = tempfile::tempdir().unwrap();
-    browser
-        .devtools(
-            "Browser.setDownloadBehavior",
-            serde_json::json!({ "behavior": "allow", "downloadPath": downloads.path() }),
-        )
-        .await;
+    browser.allow_downloads(downloads.path()).await;
     demo.run_tool("echo", &[("message", "keep me")]).await;
     browser
         .wait_attr("tool-result", "data-state", &["ok"])
@@ -136,20 +131,7 @@ async fn a_result_is_copied_and_downloaded_and_durations_show_below_a_millisecon
 
     browser.click("result-download").await;
     let file = downloads.path().join("echo-result.json");
-    // The file appears before the browser has finished writing it: wait for whole JSON.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let saved: serde_json::Value = loop {
-        let written = std::fs::read_to_string(&file).unwrap_or_default();
-        if let Ok(saved) = serde_json::from_str(&written) {
-            break saved;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no complete {} appeared (so far: {written:?})",
-            file.display()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let (_, saved) = browser.downloaded_json(&file).await;
     assert_eq!(saved, result);
 
     // Loopback exchanges take well under a millisecond at times: never "0 ms".

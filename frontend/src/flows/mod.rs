@@ -3,6 +3,7 @@
 pub mod arrival;
 pub mod client_side;
 pub mod connect;
+pub mod incident_bundle;
 pub mod input_required;
 pub mod listing;
 pub mod oauth;

@@ -10,6 +10,7 @@ use keyhole_shared::ScopeSet;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeReason};
 use keyhole_shared::tokens::Tokens;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::session::{Session, now_ms};
 
@@ -17,7 +18,8 @@ use super::session::{Session, now_ms};
 const KEPT: usize = 100;
 
 /// One incident.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Incident {
     pub started_ms: f64,
     pub ended_ms: f64,

@@ -11,7 +11,6 @@ use keyhole_shared::api::{ExchangeKind, HttpExchange};
 use keyhole_shared::challenge::ChallengeReason;
 use leptos::prelude::*;
 
-use crate::flows::session::Session;
 use crate::flows::timeline::Incident;
 use crate::platform::text::duration_text;
 
@@ -41,28 +40,32 @@ fn exchanges_during(log: &[HttpExchange], incident: &Incident) -> Vec<String> {
         .collect()
 }
 
+/// The timeline of `incidents`, with the OAuth exchanges of `network` made during each.
 #[component]
-pub fn Timeline(session: Session) -> impl IntoView {
-    let incidents = move || {
-        let mut all = session.timeline.get();
+pub fn Timeline(
+    #[prop(into)] incidents: Signal<Vec<Incident>>,
+    #[prop(into)] network: Signal<Vec<HttpExchange>>,
+) -> impl IntoView {
+    let newest_first = move || {
+        let mut all = incidents.get();
         all.reverse();
         all
     };
     view! {
-        {move || session.timeline.with(Vec::is_empty).then(|| view! {
+        {move || incidents.with(Vec::is_empty).then(|| view! {
             <p class="muted">"No auth incident on this connection yet."</p>
         })}
-        <ol class="log" data-testid="auth-timeline">
-            <For each=incidents key=|i| (i.started_ms.to_bits(), i.steps.len(), i.state()) let:incident>
-                <IncidentRow session=session incident=incident />
+        <ol class="log timeline" data-testid="auth-timeline">
+            <For each=newest_first key=|i| (i.started_ms.to_bits(), i.steps.len(), i.state()) let:incident>
+                <IncidentRow network=network incident=incident />
             </For>
         </ol>
     }
 }
 
 #[component]
-fn IncidentRow(session: Session, incident: Incident) -> impl IntoView {
-    let exchanges = session.network.with(|log| exchanges_during(log, &incident));
+fn IncidentRow(network: Signal<Vec<HttpExchange>>, incident: Incident) -> impl IntoView {
+    let exchanges = network.with(|log| exchanges_during(log, &incident));
     let took = duration_text(incident.ended_ms - incident.started_ms);
     let outcome = match &incident.outcome {
         None => "Under way.".to_owned(),

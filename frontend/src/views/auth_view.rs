@@ -15,13 +15,16 @@ use keyhole_shared::oauth_client::identity::RegistrationSource;
 use keyhole_shared::scopes::ScopeSet;
 use keyhole_shared::store::{CredentialRecord, OAuthStore, StoreDocument};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde_json::Value;
 
+use crate::flows::incident_bundle;
 use crate::flows::oauth::{self, WebStore};
 use crate::flows::session::{Session, now_ms};
 use crate::views::auth_faults::FaultControls;
 use crate::views::auth_forget::ForgetControls;
 use crate::views::auth_timeline::Timeline;
+use crate::views::export::download;
 use crate::views::network::{ExchangeRow, StepList};
 use crate::views::protocol::clock;
 
@@ -121,7 +124,16 @@ fn AuthTab(session: Session) -> impl IntoView {
             })}
         </Suspense>
         <h3>"Auth timeline"</h3>
-        <Timeline session=session />
+        <div class="log-toolbar">
+            <button type="button" class="small" data-testid="auth-export-bundle" on:click=move |_| {
+                spawn_local(async move {
+                    let text = incident_bundle::export_text(session).await;
+                    let _ = download("keyhole-incident-bundle.json", &text);
+                });
+            }>"Export incident bundle"</button>
+            <span class="muted">"The timeline, HTTP exchanges and JSON-RPC messages as one JSON file, without tokens or secrets."</span>
+        </div>
+        <Timeline incidents=session.timeline network=session.network />
         <h3>"Sign-in steps"</h3>
         <SignInSteps />
         <h3>"OAuth exchanges recorded in this session"</h3>

@@ -4,6 +4,7 @@ pub mod auth_faults;
 pub mod auth_forget;
 pub mod auth_timeline;
 pub mod auth_view;
+pub mod bundle_view;
 pub mod command_form;
 pub mod completion;
 pub mod content;

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::flows::connect::{self, ConnectOutcome, Connection};
 use crate::flows::oauth;
 use crate::platform::api;
+use crate::views::bundle_view;
 use crate::views::command_form;
 use crate::views::doctor_view;
 use crate::views::lazy::lazy_view;
@@ -209,6 +210,7 @@ pub fn ServersView(
     let command_form_opened = RwSignal::new(false);
     // The doctor (an authorization audit of the URL in the form) is a chunk of its own too.
     let doctor_opened = RwSignal::new(false);
+    let bundle_opened = RwSignal::new(false);
     let saved = config.saved;
     // The saved servers are their own chunk, fetched once the form is on screen (its fetch and
     // compilation would otherwise hold up the first view).
@@ -283,6 +285,12 @@ pub fn ServersView(
                 <summary data-testid="doctor-open">"Audit the server's authorization set-up (doctor)"</summary>
                 <Show when=move || doctor_opened.get()>
                     {lazy_view(doctor_view::doctor_panel(url, headers))}
+                </Show>
+            </details>
+            <details class="connect-headers" on:toggle=move |_| bundle_opened.set(true)>
+                <summary data-testid="bundle-section">"Open an incident bundle (read-only)"</summary>
+                <Show when=move || bundle_opened.get()>
+                    {lazy_view(bundle_view::bundle_viewer())}
                 </Show>
             </details>
         </section>
