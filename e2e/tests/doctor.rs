@@ -117,6 +117,12 @@ fn the_typescript_sdk_example_answers_500_to_a_token_it_does_not_know() {
         ["warning"],
         "{report:#}"
     );
+    // `error="invalid_token"` although no token was sent.
+    assert_eq!(
+        verdicts(&report, "challenge-no-error-without-token"),
+        ["warning"],
+        "{report:#}"
+    );
     for rule in [
         "challenge-401",
         "prm-published",
@@ -147,6 +153,11 @@ fn the_python_sdk_servers_are_audited_without_a_failure_in_discovery() {
     // The SDK answers the CORS preflight with 401: browser clients cannot call it.
     assert_eq!(
         verdicts(&report, "cors-preflight"),
+        ["warning"],
+        "{report:#}"
+    );
+    assert_eq!(
+        verdicts(&report, "challenge-no-error-without-token"),
         ["warning"],
         "{report:#}"
     );

@@ -227,7 +227,7 @@ where
             send,
         )
         .await;
-    surface.settle(&result, true);
+    surface.settle(result.as_ref().err(), true);
     result
 }
 
@@ -278,7 +278,7 @@ pub async fn recover(
     let result = engine
         .recover(&client, &mut surface, &session.url(), &challenge, &origin)
         .await;
-    surface.settle(&result, false);
+    surface.settle(result.as_ref().err(), false);
     result
 }
 
@@ -339,19 +339,19 @@ impl WebSurface {
         }
     }
 
-    /// Ends the incident under way (if any) with how the recovery ended: `resent` when the
-    /// refused message went out again.
-    fn settle<T>(&self, result: &Result<T, RpcError>, resent: bool) {
+    /// Ends the incident under way (if any) with how the recovery ended (`error`: it failed),
+    /// `resent` when the refused message went out again.
+    fn settle(&self, error: Option<&RpcError>, resent: bool) {
         let Some(timeline) = &self.timeline else {
             return;
         };
-        match result {
-            Ok(_) if resent => timeline.finish(Ok(
+        match error {
+            None if resent => timeline.finish(Ok(
                 "Recovered: the request was sent again and answered.".into(),
             )),
-            Ok(_) => timeline.finish(Ok("Recovered.".into())),
-            Err(RpcError::Leaving) => {}
-            Err(error) => timeline.finish(Err(error.to_string())),
+            None => timeline.finish(Ok("Recovered.".into())),
+            Some(RpcError::Leaving) => {}
+            Some(error) => timeline.finish(Err(error.to_string())),
         }
     }
 

@@ -98,7 +98,9 @@ impl Recorder {
         });
     }
 
-    fn change(&self, change: impl FnOnce(&mut Incident)) {
+    /// One non-generic way to change the entry (the main wasm module pays for each copy of the
+    /// signal's update, so every change goes through this one).
+    fn change(&self, change: &mut dyn FnMut(&mut Incident)) {
         let Some(started) = self.started else { return };
         self.session.timeline.update(|timeline| {
             if let Some(incident) = timeline.iter_mut().rev().find(|i| i.started_ms == started) {
@@ -109,23 +111,24 @@ impl Recorder {
     }
 
     pub fn step(&self, text: impl Into<String>) {
-        let text = text.into();
-        self.change(|incident| incident.steps.push(text));
+        let mut text = Some(text.into());
+        self.change(&mut |incident| incident.steps.extend(text.take()));
     }
 
     pub fn tokens(&self, tokens: &Tokens) {
         let (scopes, fingerprint) = (tokens.scopes.clone(), tokens.access_token.fingerprint());
-        self.change(|incident| {
-            incident.granted = Some(scopes);
-            incident.fingerprint = Some(fingerprint);
+        self.change(&mut |incident| {
+            incident.granted = Some(scopes.clone());
+            incident.fingerprint = Some(fingerprint.clone());
         });
     }
 
     /// The outcome, unless one was set already.
     pub fn finish(&self, outcome: Result<String, String>) {
-        self.change(|incident| {
+        let mut outcome = Some(outcome);
+        self.change(&mut |incident| {
             if incident.outcome.is_none() {
-                incident.outcome = Some(outcome);
+                incident.outcome = outcome.take();
             }
         });
     }

@@ -132,6 +132,13 @@ pub async fn without_token(
     };
     findings.pass("challenge-401", status_text(&response));
     check_syntax(&parsed, findings);
+    match bearer.param("error") {
+        Some(error) => findings.warn(
+            "challenge-no-error-without-token",
+            format!("error=\"{error}\" although no token was sent"),
+        ),
+        None => findings.pass("challenge-no-error-without-token", "no error code"),
+    }
     let resource_metadata = bearer.param("resource_metadata").map(str::to_owned);
     match &resource_metadata {
         Some(url) => findings.pass(

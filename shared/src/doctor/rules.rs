@@ -65,6 +65,13 @@ pub const RULES: &[Rule] = &[
         fix: "Quote parameter values, separate parameters with commas and send each parameter once.",
     },
     Rule {
+        id: "challenge-no-error-without-token",
+        level: Level::Should,
+        source: "RFC 6750 §3.1",
+        statement: "A request that carried no credentials is answered without an `error` code (`invalid_token` is for a token that was sent and refused).",
+        fix: "Leave `error` out of the 401 challenge when the request had no `Authorization` header.",
+    },
+    Rule {
         id: "challenge-resource-metadata",
         level: Level::Should,
         source: "MCP 2026-07-28 Authorization Server Discovery, Protected Resource Metadata Discovery Requirements; RFC 9728 §5.1",

@@ -214,6 +214,10 @@ fn each_broken_rule_is_found_by_its_id() {
             s.challenge = format!(r#"Bearer resource_metadata={PRM} scope="mcp""#)
         }),
         ("cors-preflight", Verdict::Warning, |s| s.cors = false),
+        ("challenge-no-error-without-token", Verdict::Warning, |s| {
+            s.challenge =
+                format!(r#"Bearer error="invalid_token", resource_metadata="{PRM}", scope="mcp""#)
+        }),
     ];
     for (rule, expected, breaks) in cases {
         let mut server = FakeServer::default();
@@ -332,7 +336,7 @@ fn the_text_report_names_rule_source_and_fix() {
     assert!(text.contains("PASS  challenge-401: HTTP 401"), "{text}");
     assert!(
         text.trim_end()
-            .ends_with("2 failures, 0 warnings, 21 passed, 0 notes"),
+            .ends_with("2 failures, 0 warnings, 22 passed, 0 notes"),
         "{text}"
     );
 }
