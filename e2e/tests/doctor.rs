@@ -100,6 +100,13 @@ fn exit_codes_and_the_report_name_rule_source_and_fix() {
     );
 }
 
+/// Each rule of `expected` was judged once, with that verdict.
+fn assert_verdicts(report: &Value, expected: &[(&str, &str)]) {
+    for (rule, verdict) in expected {
+        assert_eq!(verdicts(report, rule), [*verdict], "{rule}: {report:#}");
+    }
+}
+
 /// The TypeScript SDK's example: what the doctor finds there, checked by hand against the SDK.
 #[test]
 fn the_typescript_sdk_example_answers_500_to_a_token_it_does_not_know() {
@@ -107,40 +114,25 @@ fn the_typescript_sdk_example_answers_500_to_a_token_it_does_not_know() {
     let server = TypeScriptExample::start(&peers, false);
     let (code, report) = doctor_json(&server.mcp_url);
     assert_eq!(code, 2, "{report:#}");
-    assert_eq!(
-        verdicts(&report, "challenge-scope"),
-        ["warning"],
-        "{report:#}"
-    );
-    assert_eq!(
-        verdicts(&report, "as-iss-parameter"),
-        ["warning"],
-        "{report:#}"
-    );
-    // `error="invalid_token"` although no token was sent.
-    assert_eq!(
-        verdicts(&report, "challenge-no-error-without-token"),
-        ["warning"],
-        "{report:#}"
-    );
-    for rule in [
-        "challenge-401",
-        "prm-published",
-        "as-published",
-        "as-pkce-s256",
-    ] {
-        assert_eq!(verdicts(&report, rule), ["pass"], "{rule}: {report:#}");
-    }
-    assert_eq!(
-        verdicts(&report, "invalid-token-401"),
-        ["failure"],
-        "{report:#}"
+    assert_verdicts(
+        &report,
+        &[
+            ("challenge-401", "pass"),
+            ("prm-published", "pass"),
+            ("as-published", "pass"),
+            ("as-pkce-s256", "pass"),
+            ("challenge-scope", "warning"),
+            ("as-iss-parameter", "warning"),
+            // `error="invalid_token"` although no token was sent.
+            ("challenge-no-error-without-token", "warning"),
+            ("invalid-token-401", "failure"),
+            ("audience-401", "failure"),
+        ],
     );
     assert!(
         observed(&report, "invalid-token-401").contains("HTTP 500"),
         "{report:#}"
     );
-    assert_eq!(verdicts(&report, "audience-401"), ["failure"], "{report:#}");
 }
 
 #[test]
@@ -150,30 +142,19 @@ fn the_python_sdk_servers_are_audited_without_a_failure_in_discovery() {
     let (code, report) = doctor_json(&server.mcp_url);
     assert_eq!(code, 1, "warnings only: {report:#}");
     assert_eq!(report["summary"]["failures"], 0, "{report:#}");
-    // The SDK answers the CORS preflight with 401: browser clients cannot call it.
-    assert_eq!(
-        verdicts(&report, "cors-preflight"),
-        ["warning"],
-        "{report:#}"
-    );
-    assert_eq!(
-        verdicts(&report, "challenge-no-error-without-token"),
-        ["warning"],
-        "{report:#}"
-    );
-    for rule in [
-        "challenge-401",
-        "prm-published",
-        "prm-resource",
-        "as-published",
-        "as-issuer",
-        "as-pkce-s256",
-    ] {
-        assert_eq!(verdicts(&report, rule), ["pass"], "{rule}: {report:#}");
-    }
-    assert_eq!(
-        verdicts(&report, "invalid-token-401"),
-        ["pass"],
-        "{report:#}"
+    assert_verdicts(
+        &report,
+        &[
+            ("challenge-401", "pass"),
+            ("prm-published", "pass"),
+            ("prm-resource", "pass"),
+            ("as-published", "pass"),
+            ("as-issuer", "pass"),
+            ("as-pkce-s256", "pass"),
+            ("invalid-token-401", "pass"),
+            // The SDK answers the CORS preflight with 401: browser clients cannot call it.
+            ("cors-preflight", "warning"),
+            ("challenge-no-error-without-token", "warning"),
+        ],
     );
 }
