@@ -31,13 +31,25 @@ fn exchanges_during(log: &[HttpExchange], incident: &Incident) -> Vec<String> {
             let at = e.started_at_ms as f64;
             at >= incident.started_ms - 1.0 && at <= incident.ended_ms + 1.0
         })
-        .map(|e| {
-            let status = e
-                .status
-                .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
-            format!("{} {} → {status}", e.method, e.url)
-        })
+        .map(exchange_line)
         .collect()
+}
+
+/// The status of an exchange as shown: the code, or `no answer`.
+pub fn status_text(exchange: &HttpExchange) -> String {
+    exchange
+        .status
+        .map_or_else(|| "no answer".to_owned(), |s| s.to_string())
+}
+
+/// An exchange in one line: `POST https://… → 200`.
+pub fn exchange_line(exchange: &HttpExchange) -> String {
+    format!(
+        "{} {} → {}",
+        exchange.method,
+        exchange.url,
+        status_text(exchange)
+    )
 }
 
 /// The timeline of `incidents`, with the OAuth exchanges of `network` made during each.

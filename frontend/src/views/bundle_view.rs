@@ -6,12 +6,11 @@
 //! Test ids: `bundle-open` (the file input), `bundle-problem`, `bundle-summary`, the timeline's
 //! (`auth-incident`…), `bundle-exchange` (`data-status`), `bundle-message` (`data-direction`).
 
-use keyhole_shared::api::HttpExchange;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::flows::incident_bundle::{self, Bundle};
-use crate::views::auth_timeline::Timeline;
+use crate::views::auth_timeline::{Timeline, exchange_line, status_text};
 use crate::views::protocol::clock;
 
 /// The section's body, built by its own wasm chunk.
@@ -60,12 +59,8 @@ fn BundleContents(bundle: Bundle) -> impl IntoView {
     let exchanges = bundle
         .exchanges
         .iter()
-        .map(|e: &HttpExchange| {
-            let status = e
-                .status
-                .map_or_else(|| "no answer".to_owned(), |s| s.to_string());
-            let line = format!("{} {} → {status}", e.method, e.url);
-            view! { <li data-testid="bundle-exchange" data-status=status>{line}</li> }
+        .map(|e| {
+            view! { <li data-testid="bundle-exchange" data-status=status_text(e)>{exchange_line(e)}</li> }
         })
         .collect_view();
     let messages = bundle

@@ -4,13 +4,15 @@
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use clap::{Args, Parser};
 use keyhole_shared::Secret;
 use keyhole_shared::doctor::{DEFAULT_ORIGIN, DoctorOptions, DoctorReport, diagnose, render};
 
-use crate::native::native_http::{NativeHttp, OsEntropy};
+use keyhole_shared::recovery::Clock;
+
+use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
 
 /// Exit code when the audit could not start.
 pub const EXIT_NOT_RUN: u8 = 3;
@@ -80,23 +82,36 @@ fn read_token(path: &std::path::Path) -> Result<Secret, String> {
     Ok(Secret::new(token))
 }
 
-/// The options the arguments describe, or why they cannot be used.
-fn options(args: &DoctorArgs) -> Result<DoctorOptions, String> {
-    let now_secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    let mut options = DoctorOptions::new(args.url.trim(), now_secs);
-    options.origin = args.origin.clone();
-    options.token = args.token_file.as_deref().map(read_token).transpose()?;
-    for header in &args.headers {
-        let (name, value) = crate::catalog::parse_header(header)?;
+/// The audit of `url` with extra `headers`, as the CLI and `POST /api/doctor` both build it: no
+/// `Authorization` among the headers (the token has its own way in), every name a valid one.
+pub fn doctor_options(
+    url: &str,
+    headers: impl IntoIterator<Item = (String, String)>,
+) -> Result<DoctorOptions, String> {
+    let mut options = DoctorOptions::new(url.trim(), SystemClock.now_unix());
+    for (name, value) in headers {
         if name.eq_ignore_ascii_case("authorization") {
-            return Err(
-                "--header cannot set Authorization: give the token with --token-file".into(),
-            );
+            return Err("the audit sends no Authorization header of yours: give \
+                        `keyhole doctor` a token with --token-file"
+                .into());
         }
+        reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("{name:?} is not a valid header name"))?;
         options.headers.push((name, value));
     }
+    Ok(options)
+}
+
+/// The options the arguments describe, or why they cannot be used.
+fn options(args: &DoctorArgs) -> Result<DoctorOptions, String> {
+    let headers = args
+        .headers
+        .iter()
+        .map(|header| crate::catalog::parse_header(header))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut options = doctor_options(&args.url, headers)?;
+    options.origin = args.origin.clone();
+    options.token = args.token_file.as_deref().map(read_token).transpose()?;
     Ok(options)
 }
 

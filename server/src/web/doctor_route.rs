@@ -4,9 +4,8 @@
 //! Body: `{"url": "...", "headers": {"Name": "value"}}`; reply: the report, in the usual envelope.
 
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use keyhole_shared::doctor::{DoctorOptions, DoctorReport, diagnose};
+use keyhole_shared::doctor::{DoctorReport, diagnose};
 use serde::Deserialize;
 
 use crate::native::native_http::{NativeHttp, OsEntropy};
@@ -33,20 +32,8 @@ pub async fn run(
             parsed.scheme()
         )));
     }
-    let now_secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    let mut options = DoctorOptions::new(url, now_secs);
-    for (name, value) in request.headers {
-        if name.eq_ignore_ascii_case("authorization") {
-            return Err(AppError::BadRequest(
-                "the audit sends no Authorization header of yours".into(),
-            ));
-        }
-        reqwest::header::HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| AppError::BadRequest(format!("{name:?} is not a valid header name")))?;
-        options.headers.push((name, value));
-    }
+    let options = crate::launcher::doctor::doctor_options(url, request.headers)
+        .map_err(AppError::BadRequest)?;
     Ok(Reply::ok(
         diagnose(&NativeHttp::new(), &OsEntropy, &options).await,
     ))

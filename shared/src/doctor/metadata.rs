@@ -5,7 +5,9 @@
 use super::probe::Challenge;
 use super::{DoctorOptions, Findings, check_transport, cors};
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
-use crate::oauth_client::discovery::{authorization_server_urls, protected_resource_urls};
+use crate::oauth_client::discovery::{
+    authorization_server_urls, protected_resource_urls, resource_covers,
+};
 use crate::web_url::AbsoluteUrl;
 
 /// The first URL of `urls` that answers 2xx, with its answer; what each URL answered.
@@ -83,29 +85,21 @@ fn resource_match(resource: &str, server: &str) -> ResourceMatch {
     if resource == server {
         return ResourceMatch::Identical;
     }
-    let (Ok(resource_url), Ok(server_url)) =
-        (AbsoluteUrl::parse(resource), AbsoluteUrl::parse(server))
-    else {
-        return ResourceMatch::Other;
-    };
-    let (normal_resource, normal_server) = (resource_url.to_string(), server_url.to_string());
-    if normal_resource == normal_server {
-        return ResourceMatch::Equivalent;
+    let normal = |url: &str| AbsoluteUrl::parse(url).map(|u| u.to_string()).ok();
+    if let (Some(resource), Some(server)) = (normal(resource), normal(server)) {
+        if resource == server {
+            return ResourceMatch::Equivalent;
+        }
+        if resource.trim_end_matches('/') == server.trim_end_matches('/') {
+            return ResourceMatch::TrailingSlash;
+        }
     }
-    if normal_resource.trim_end_matches('/') == normal_server.trim_end_matches('/') {
-        return ResourceMatch::TrailingSlash;
+    // What the OAuth client accepts beyond those: metadata for a whole origin or path.
+    if resource_covers(resource, server) {
+        ResourceMatch::Parent
+    } else {
+        ResourceMatch::Other
     }
-    let same_origin =
-        resource_url.origin().is_some() && resource_url.origin() == server_url.origin();
-    let prefix = resource_url.path().trim_end_matches('/').to_owned();
-    let path = server_url.path();
-    if same_origin
-        && resource_url.query().is_none()
-        && (prefix.is_empty() || path.starts_with(&format!("{prefix}/")))
-    {
-        return ResourceMatch::Parent;
-    }
-    ResourceMatch::Other
 }
 
 /// Finds and checks the protected-resource metadata; the first authorization server it lists.

@@ -206,7 +206,7 @@ fn same_resource(a: &str, b: &str) -> bool {
 /// resource, or (RFC 9728 metadata served for a whole origin or path) a path prefix of it on the
 /// same origin, as the MCP SDKs accept. Another origin or a sibling path never matches, nor does a
 /// resource with a query (an empty one, `…/?`, counts as none).
-fn resource_covers(resource: &str, server_url: &str) -> bool {
+pub(crate) fn resource_covers(resource: &str, server_url: &str) -> bool {
     if same_resource(resource, server_url) {
         return true;
     }
