@@ -6,10 +6,10 @@
 //! Test ids: `doctor-run`, `doctor-status`, `doctor-summary` (`data-exit` 0/1/2),
 //! `doctor-finding` (`data-rule`, `data-verdict` pass|info|warning|failure) with `doctor-fix`.
 
+use keyhole_shared::api::DoctorRequest;
 use keyhole_shared::doctor::{DoctorReport, Finding, Verdict, render::summary_line};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde_json::json;
 
 use crate::platform::api;
 use crate::views::servers::parse_headers;
@@ -39,8 +39,10 @@ fn verdict_name(verdict: Verdict) -> &'static str {
 }
 
 async fn audit(url: String, headers: String) -> Result<DoctorReport, String> {
-    let headers = parse_headers(&headers)?;
-    let body = json!({"url": url, "headers": headers});
+    let body = DoctorRequest {
+        url,
+        headers: parse_headers(&headers)?,
+    };
     api::call::<_, DoctorReport>("/api/doctor", &body)
         .await
         .map_err(|e| e.to_string())?

@@ -3,22 +3,12 @@
 //! could not read other origins' answers, nor send `OPTIONS` preflights of its own choosing).
 //! Body: `{"url": "...", "headers": {"Name": "value"}}`; reply: the report, in the usual envelope.
 
-use std::collections::BTreeMap;
-
+use keyhole_shared::api::DoctorRequest;
 use keyhole_shared::doctor::{DoctorReport, diagnose};
-use serde::Deserialize;
 
 use crate::native::native_http::{NativeHttp, OsEntropy};
 use crate::web::error::{ApiJson, AppError};
 use crate::web::hub::Reply;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DoctorRequest {
-    url: String,
-    #[serde(default)]
-    headers: BTreeMap<String, String>,
-}
 
 pub async fn run(
     ApiJson(request): ApiJson<DoctorRequest>,

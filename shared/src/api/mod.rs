@@ -223,6 +223,16 @@ pub struct FetchReply {
     pub body: String,
 }
 
+/// The `POST /api/doctor` body: the server to audit and extra headers for its MCP requests (the
+/// reply, inside the envelope, is a [`crate::doctor::DoctorReport`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DoctorRequest {
+    pub url: String,
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
 pub mod mcp;
 #[cfg(test)]
 mod tests;
