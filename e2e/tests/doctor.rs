@@ -158,3 +158,47 @@ fn the_python_sdk_servers_are_audited_without_a_failure_in_discovery() {
         ],
     );
 }
+
+/// `--refresh` reads the store `keyhole cli` and the web app share (`KEYHOLE_STORE`): with
+/// nothing held it says so and changes nothing else; a store it cannot read is a failure that
+/// says why. (The refresh itself is checked against the testbed in the server's `guided_sign_in`.)
+#[test]
+fn refresh_reads_the_shared_store_and_says_when_there_is_nothing_to_refresh() {
+    let testbed = TestbedProcess::start(TESTBED);
+    let url = format!("{}/servers/clean/mcp", testbed.base_url());
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("oauth-store.json");
+    let run = |store: &std::path::Path| {
+        let output = Command::new(keyhole_e2e::keyhole_binary())
+            .args(["doctor", &url, "--json", "--refresh", "--secrets", "file"])
+            .env("KEYHOLE_STORE", store)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("keyhole doctor runs");
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+        (output.status.code().unwrap_or(-1), report)
+    };
+
+    let (code, report) = run(&store);
+    assert_eq!(code, 1, "warnings only, as without --refresh: {report:#}");
+    assert_verdicts(&report, &[("refresh-grant", "info")]);
+    assert!(
+        observed(&report, "refresh-grant").contains("no refresh token"),
+        "{report:#}"
+    );
+
+    // A store written by a newer Keyhole is left alone, and said.
+    std::fs::write(&store, r#"{"version": 999}"#).unwrap();
+    let (code, report) = run(&store);
+    assert_eq!(code, 2, "{report:#}");
+    assert_verdicts(&report, &[("refresh-grant", "failure")]);
+    assert!(
+        observed(&report, "refresh-grant").contains("cannot be read"),
+        "{report:#}"
+    );
+}

@@ -53,6 +53,8 @@ mod web_doctor;
 mod web_ema_configured;
 #[path = "web_export.rs"]
 mod web_export;
+#[path = "web_guided_sign_in.rs"]
+mod web_guided_sign_in;
 #[path = "web_history.rs"]
 mod web_history;
 #[path = "web_incident_bundle.rs"]

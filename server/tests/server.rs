@@ -35,6 +35,8 @@ mod cli_step_up;
 mod common;
 #[path = "doctor_testbed.rs"]
 mod doctor_testbed;
+#[path = "guided_sign_in.rs"]
+mod guided_sign_in;
 #[path = "hub_ambient_challenge.rs"]
 mod hub_ambient_challenge;
 #[path = "hub_auth_challenge.rs"]

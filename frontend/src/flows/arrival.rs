@@ -10,6 +10,9 @@
 //!   abandoned request is checked, and then a new registration is made and the sign-in starts
 //!   again by itself, once. A code exchange refused with `invalid_client` does the same.
 //!
+//! A callback for a guided sign-in ("Debug sign-in") is left to it: it checks the response
+//! step by step itself.
+//!
 //! A tool call that needed the sign-in is not sent again by itself (it may have side effects):
 //! its panel says so and offers to run it again.
 
@@ -110,6 +113,11 @@ async fn sign_in_again(page: Page, snapshot: &ResumeSnapshot, requested: &ScopeS
 }
 
 async fn after_callback(page: Page) {
+    if oauth::guided_pending() {
+        // The guided sign-in's own step takes this callback (the Doctor section reopens).
+        page.status.set(ConnectionStatus::Disconnected);
+        return;
+    }
     oauth::load_catalog().await;
     let callback = oauth::complete_callback().await;
     let snapshot = callback.snapshot;

@@ -34,6 +34,9 @@ pub use crate::platform::oauth_store::WebStore;
 /// session's network log also has).
 const CONNECT_STEPS_KEY: &str = "keyhole.oauth-steps.v1";
 const SESSION_STEPS_KEY: &str = "keyhole.oauth-steps.session.v1";
+/// The `sessionStorage` key of a guided sign-in ("Debug sign-in", `views::guided_view`) that left
+/// for the authorization server: its reports so far, never a token or a code.
+pub const GUIDED_KEY: &str = "keyhole.guided-sign-in.v1";
 /// Response bodies kept per step.
 const STEP_BODY_LIMIT: usize = 4000;
 /// Where authorization responses come back.
@@ -415,6 +418,11 @@ pub fn leave_for_sign_in(
         reregistered: false,
     };
     leave(authorization_url, snapshot)
+}
+
+/// Whether a guided sign-in is under way in this tab (the callback is its, not the arrival's).
+pub fn guided_pending() -> bool {
+    session_storage().is_some_and(|s| s.get_item(GUIDED_KEY).ok().flatten().is_some())
 }
 
 /// Whether this page load is the authorization server sending the user back.

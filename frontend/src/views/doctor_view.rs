@@ -3,6 +3,8 @@
 //! and lists every finding with its verdict, rule, requirement and source, what was seen and the
 //! fix. A separate wasm chunk (`#[lazy]`), fetched when the section is first opened.
 //!
+//! The guided sign-in (`guided_view`) lives in the same section and chunk.
+//!
 //! Test ids: `doctor-run`, `doctor-status`, `doctor-summary` (`data-exit` 0/1/2),
 //! `doctor-finding` (`data-rule`, `data-verdict` pass|info|warning|failure) with `doctor-fix`.
 
@@ -12,6 +14,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::platform::api;
+use crate::views::guided_view::GuidedSignInPanel;
 use crate::views::servers::parse_headers;
 
 /// The section's body, built by its own wasm chunk.
@@ -29,7 +32,7 @@ enum State {
     Failed(String),
 }
 
-fn verdict_name(verdict: Verdict) -> &'static str {
+pub(crate) fn verdict_name(verdict: Verdict) -> &'static str {
     match verdict {
         Verdict::Pass => "pass",
         Verdict::Info => "info",
@@ -87,6 +90,7 @@ fn DoctorPanel(url: RwSignal<String>, headers: RwSignal<String>) -> impl IntoVie
             }.into_any(),
             State::Done(report) => view! { <Report report=report /> }.into_any(),
         }}
+        <GuidedSignInPanel url=url headers=headers />
     }
 }
 
@@ -108,7 +112,7 @@ fn Report(report: DoctorReport) -> impl IntoView {
 }
 
 #[component]
-fn FindingRow(finding: Finding) -> impl IntoView {
+pub(crate) fn FindingRow(finding: Finding) -> impl IntoView {
     let verdict = verdict_name(finding.verdict);
     let passed = finding.verdict == Verdict::Pass;
     let rule = finding.rule.clone();

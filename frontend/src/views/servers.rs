@@ -21,21 +21,22 @@ use crate::platform::api;
 use crate::views::bundle_view;
 use crate::views::command_form;
 use crate::views::doctor_view;
+use crate::views::enterprise_form;
 use crate::views::lazy::lazy_view;
 use crate::views::saved_servers;
 use crate::views::status_badge::ConnectionStatus;
 
 /// The connect form's enterprise-managed authorization (SEP-990) fields.
 #[derive(Clone, Copy)]
-struct EnterpriseFields {
-    idp_issuer: RwSignal<String>,
-    idp_client_id: RwSignal<String>,
-    idp_client_secret: RwSignal<String>,
+pub struct EnterpriseFields {
+    pub idp_issuer: RwSignal<String>,
+    pub idp_client_id: RwSignal<String>,
+    pub idp_client_secret: RwSignal<String>,
     /// `client_secret_basic`, `client_secret_post`, or empty: what the server announces.
-    idp_auth_method: RwSignal<String>,
-    client_id: RwSignal<String>,
-    client_secret: RwSignal<String>,
-    auth_method: RwSignal<String>,
+    pub idp_auth_method: RwSignal<String>,
+    pub client_id: RwSignal<String>,
+    pub client_secret: RwSignal<String>,
+    pub auth_method: RwSignal<String>,
 }
 
 impl EnterpriseFields {
@@ -93,41 +94,6 @@ impl EnterpriseFields {
             idp_scope: ScopeSet::parse("openid email"),
             resource_client: client(self.client_id, self.client_secret, self.auth_method),
         }))
-    }
-}
-
-/// How a client authenticates at a token endpoint; empty means "what the server announces".
-#[component]
-fn AuthMethodField(
-    label: &'static str,
-    testid: &'static str,
-    value: RwSignal<String>,
-) -> impl IntoView {
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <select data-testid=testid on:change=move |ev| value.set(event_target_value(&ev))>
-                <option value="">"as the server announces"</option>
-                <option value="client_secret_basic">"client_secret_basic"</option>
-                <option value="client_secret_post">"client_secret_post"</option>
-            </select>
-        </label>
-    }
-}
-
-#[component]
-fn FormField(
-    label: &'static str,
-    testid: &'static str,
-    value: RwSignal<String>,
-    #[prop(optional)] secret: bool,
-) -> impl IntoView {
-    view! {
-        <label class="field">
-            <span>{label}</span>
-            <input type=if secret { "password" } else { "text" } data-testid=testid
-                autocomplete="off" bind:value=value />
-        </label>
     }
 }
 
@@ -208,8 +174,12 @@ pub fn ServersView(
     });
     // The form for a command typed here is its own wasm chunk, fetched when first opened.
     let command_form_opened = RwSignal::new(false);
-    // The doctor (an authorization audit of the URL in the form) is a chunk of its own too.
-    let doctor_opened = RwSignal::new(false);
+    // So are the enterprise-managed fields.
+    let enterprise_opened = RwSignal::new(false);
+    // The doctor (an authorization audit of the URL in the form, and the guided sign-in) is a
+    // chunk of its own too; it opens by itself when a guided sign-in comes back.
+    let guided = oauth::guided_pending();
+    let doctor_opened = RwSignal::new(guided);
     let bundle_opened = RwSignal::new(false);
     let saved = config.saved;
     // The saved servers are their own chunk, fetched once the form is on screen (its fetch and
@@ -263,16 +233,11 @@ pub fn ServersView(
                     <label for="server-headers">"One " <code>"Name: value"</code> " per line, sent with every MCP request (not kept across an OAuth redirect)"</label>
                     <textarea id="server-headers" rows="3" class="mono" data-testid="server-headers-input" bind:value=headers></textarea>
                 </details>
-                <details class="connect-headers">
+                <details class="connect-headers" on:toggle=move |_| enterprise_opened.set(true)>
                     <summary>"Enterprise-managed authorization (SEP-990)"</summary>
-                    <p class="muted">"For a server whose tokens come from your organization's identity provider: Keyhole signs in there and exchanges that sign-in for the server's token, never an ordinary redirect. The settings stay in this Keyhole process's memory."</p>
-                    <FormField label="IdP issuer URL" testid="server-ema-idp-issuer-input" value=enterprise.idp_issuer />
-                    <FormField label="Client ID at the IdP" testid="server-ema-idp-client-id-input" value=enterprise.idp_client_id />
-                    <FormField label="Client secret at the IdP" testid="server-ema-idp-client-secret-input" value=enterprise.idp_client_secret secret=true />
-                    <AuthMethodField label="Authentication at the IdP" testid="server-ema-idp-auth-method-select" value=enterprise.idp_auth_method />
-                    <FormField label="Client ID at the server's authorization server" testid="server-ema-client-id-input" value=enterprise.client_id />
-                    <FormField label="Client secret there" testid="server-ema-client-secret-input" value=enterprise.client_secret secret=true />
-                    <AuthMethodField label="Authentication there" testid="server-ema-auth-method-select" value=enterprise.auth_method />
+                    <Show when=move || enterprise_opened.get()>
+                        {lazy_view(enterprise_form::enterprise_form(enterprise))}
+                    </Show>
                 </details>
             </form>
             <details class="connect-headers" on:toggle=move |_| command_form_opened.set(true)>
@@ -281,8 +246,8 @@ pub fn ServersView(
                     {lazy_view(command_form::command_form(on_stdio))}
                 </Show>
             </details>
-            <details class="connect-headers" on:toggle=move |_| doctor_opened.set(true)>
-                <summary data-testid="doctor-open">"Audit the server's authorization set-up (doctor)"</summary>
+            <details class="connect-headers" prop:open=guided on:toggle=move |_| doctor_opened.set(true)>
+                <summary data-testid="doctor-open">"Audit the server's authorization set-up (doctor, debug sign-in)"</summary>
                 <Show when=move || doctor_opened.get()>
                     {lazy_view(doctor_view::doctor_panel(url, headers))}
                 </Show>

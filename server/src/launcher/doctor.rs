@@ -1,6 +1,7 @@
 //! `keyhole doctor URL`: the shared authorization audit ([`keyhole_shared::doctor`]) over native
 //! HTTP, printed for a terminal or as JSON. Exit codes: 0 nothing wrong, 1 warnings only,
-//! 2 a failure, 3 the audit could not start (an unreadable token file, a bad `--header`).
+//! 2 a failure, 3 the audit could not start (an unreadable token file, a bad `--header`, a store
+//! that cannot be opened for `--refresh`).
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
@@ -8,11 +9,15 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 use keyhole_shared::Secret;
+use keyhole_shared::doctor::refresh::check_refresh;
 use keyhole_shared::doctor::{DEFAULT_ORIGIN, DoctorOptions, DoctorReport, diagnose, render};
+use keyhole_shared::oauth_client::{ClientConfig, OAuthClient};
 
 use keyhole_shared::recovery::Clock;
 
 use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
+use crate::native::oauth_store::FileStore;
+use crate::native::secret_vault::SecretsMode;
 
 /// Exit code when the audit could not start.
 pub const EXIT_NOT_RUN: u8 = 3;
@@ -25,7 +30,10 @@ Without a token the doctor checks what every client meets before signing in: the
 challenge, the protected-resource metadata (RFC 9728), the authorization server's metadata
 (RFC 8414), that a made-up token and a token for another audience are refused with 401, HTTPS, and
 CORS for browser clients. With --token-file it also checks that the token is accepted and, when it
-lacks a scope, that the 403 names the scopes needed.";
+lacks a scope, that the 403 names the scopes needed. With --refresh it refreshes the token Keyhole
+holds for URL (after a sign-in by `keyhole cli`, the TUI or the web app; the same store and
+--secrets) and checks the new access token, the rotation of the refresh token, and that the server
+accepts the new token: this spends one refresh, and the new tokens are kept.";
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -44,6 +52,13 @@ pub struct DoctorArgs {
     /// The Origin the CORS checks claim to come from.
     #[arg(long, default_value = DEFAULT_ORIGIN)]
     pub origin: String,
+    /// Also refresh the token Keyhole holds for URL and check the refresh (see below).
+    #[arg(long)]
+    pub refresh: bool,
+    /// Where the stored tokens' secrets are (with --refresh): auto, keyring, file or memory, as
+    /// for `keyhole web` and `keyhole cli`.
+    #[arg(long, value_enum, env = "KEYHOLE_SECRETS", default_value_t = SecretsMode::Auto, ignore_case = true)]
+    pub secrets: SecretsMode,
     /// Seconds each request may take.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -122,7 +137,15 @@ pub async fn audit(args: &DoctorArgs) -> Result<DoctorReport, String> {
         Duration::from_secs(args.timeout),
         crate::native::native_http::DEFAULT_MAX_BODY,
     );
-    Ok(diagnose(&http, &OsEntropy, &options).await)
+    let report = diagnose(&http, &OsEntropy, &options).await;
+    if !args.refresh {
+        return Ok(report);
+    }
+    let (store, _) = FileStore::open(args.secrets).map_err(|e| e.to_string())?;
+    // The redirect URI is the CLI's default; a refresh uses the client the tokens were issued to.
+    let config = ClientConfig::new("http://127.0.0.1:6276/callback");
+    let client = OAuthClient::new(http, store, SystemClock, OsEntropy, config);
+    Ok(report.with(check_refresh(&client, &options).await))
 }
 
 /// Runs the audit and prints the report on `out` (errors on `err`); the exit code.

@@ -129,6 +129,20 @@ pub async fn protected_resource(
         findings,
     )
     .await?;
+    check_protected_resource(&url, &document, server, findings)
+}
+
+/// A JSON object, as the metadata documents are.
+pub type Document = serde_json::Map<String, serde_json::Value>;
+
+/// Checks the protected-resource metadata found at `url` for `server`; the first authorization
+/// server it lists.
+pub fn check_protected_resource(
+    url: &str,
+    document: &Document,
+    server: &str,
+    findings: &mut Findings,
+) -> Option<String> {
     let Some(resource) = document.get("resource").and_then(|r| r.as_str()) else {
         findings.fail("prm-document", format!("`{url}` has no `resource` string"));
         return None;
@@ -229,7 +243,18 @@ pub async fn authorization_server(
         findings,
     )
     .await?;
-    match string_field(&document, "issuer") {
+    check_authorization_server(&url, &document, issuer, findings);
+    Some(issuer.to_owned())
+}
+
+/// Checks the metadata found at `url` for `issuer`.
+pub fn check_authorization_server(
+    url: &str,
+    document: &Document,
+    issuer: &str,
+    findings: &mut Findings,
+) {
+    match string_field(document, "issuer") {
         Some(found) if found == issuer => {
             findings.pass("as-issuer", format!("issuer `{found}`"));
         }
@@ -239,7 +264,7 @@ pub async fn authorization_server(
         ),
         None => findings.fail("as-issuer", format!("`{url}` has no `issuer`")),
     }
-    check_endpoints(&document, findings);
+    check_endpoints(document, findings);
     let endpoints: Vec<(&str, &str)> = [
         "authorization_endpoint",
         "token_endpoint",
@@ -247,11 +272,11 @@ pub async fn authorization_server(
         "revocation_endpoint",
     ]
     .into_iter()
-    .filter_map(|name| string_field(&document, name).map(|url| (name, url)))
+    .filter_map(|name| string_field(document, name).map(|url| (name, url)))
     .chain(std::iter::once(("the issuer", issuer)))
     .collect();
     check_transport(findings, &endpoints);
-    let methods = list_field(&document, "code_challenge_methods_supported");
+    let methods = list_field(document, "code_challenge_methods_supported");
     if methods.iter().any(|m| m == "S256") {
         findings.pass(
             "as-pkce-s256",
@@ -268,7 +293,7 @@ pub async fn authorization_server(
             ),
         );
     }
-    check_registration(&document, findings);
+    check_registration(document, findings);
     if document.get("authorization_response_iss_parameter_supported")
         == Some(&serde_json::Value::Bool(true))
     {
@@ -283,7 +308,7 @@ pub async fn authorization_server(
              a mix-up attack from an honest answer",
         );
     }
-    let grants = list_field(&document, "grant_types_supported");
+    let grants = list_field(document, "grant_types_supported");
     if grants.iter().any(|g| g == "refresh_token") {
         findings.pass(
             "as-refresh-tokens",
@@ -295,7 +320,6 @@ pub async fn authorization_server(
             "`refresh_token` is not announced: clients sign in again when a token expires",
         );
     }
-    Some(issuer.to_owned())
 }
 
 fn check_endpoints(document: &serde_json::Map<String, serde_json::Value>, findings: &mut Findings) {

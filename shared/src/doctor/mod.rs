@@ -3,7 +3,8 @@
 //! and its challenge, the protected-resource and authorization-server metadata, what the server
 //! does with a made-up token and with a token for another audience, HTTPS, and CORS for browser
 //! clients. Given a token, it also checks that the token is accepted and, when the token lacks a
-//! scope, the 403 challenge.
+//! scope, the 403 challenge. With stored credentials, [`refresh`] checks one refresh; [`guided`]
+//! is the sign-in itself, step by step, judged by the same rules.
 //!
 //! Each finding names its rule ([`rules`]: MUST / SHOULD, document and section) and, unless it
 //! passed, the fix. The audit runs over the injected [`HttpClient`] like the OAuth flows (the CLI
@@ -11,8 +12,10 @@
 //! follows the OAuth flow itself and never sends a real token anywhere but the server under test.
 
 mod cors;
+pub mod guided;
 mod metadata;
 mod probe;
+pub mod refresh;
 pub mod render;
 pub mod rules;
 
@@ -130,6 +133,12 @@ impl DoctorReport {
         } else {
             0
         }
+    }
+
+    /// This report with `more` findings (e.g. [`refresh::check_refresh`]'s) after its own.
+    pub fn with(mut self, more: Vec<Finding>) -> Self {
+        self.findings.extend(more);
+        Self::new(&self.server, self.findings)
     }
 
     /// The findings of `rule`.

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 use super::{DoctorOptions, Findings, cors};
+use crate::challenge::{AuthChallenge, ChallengeContext};
 use crate::http::{HttpClient, HttpMethod, HttpRequest, HttpResponse};
 use crate::random::{Entropy, random_token};
 use crate::secret::Secret;
@@ -19,6 +20,8 @@ pub const OTHER_AUDIENCE: &str = "https://another-resource.invalid/mcp";
 #[derive(Clone, Debug, Default)]
 pub struct Challenge {
     pub resource_metadata: Option<String>,
+    /// The challenge as recovery reads it (scopes, reason).
+    pub auth: Option<Box<AuthChallenge>>,
 }
 
 /// What the server did with a request that carried no token.
@@ -69,15 +72,19 @@ pub(super) fn initialize(options: &DoctorOptions, token: Option<&str>, step: &st
     request
 }
 
-/// Every `WWW-Authenticate` line of `response`, parsed.
-fn challenge_of(response: &HttpResponse) -> ParsedHeader {
-    let lines: Vec<&[u8]> = response
+/// Every `WWW-Authenticate` line of `response`.
+fn challenge_lines(response: &HttpResponse) -> Vec<&[u8]> {
+    response
         .headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("www-authenticate"))
         .map(|(_, value)| value.as_bytes())
-        .collect();
-    parse(&lines)
+        .collect()
+}
+
+/// Every `WWW-Authenticate` line of `response`, parsed.
+fn challenge_of(response: &HttpResponse) -> ParsedHeader {
+    parse(&challenge_lines(response))
 }
 
 /// `Bearer error="…"` of `response`, if any.
@@ -154,8 +161,19 @@ pub async fn without_token(
         Some(scope) => findings.pass("challenge-scope", format!("scope=\"{scope}\"")),
         None => findings.warn("challenge-scope", "no `scope` in the 401 challenge"),
     }
+    let auth = AuthChallenge::from_parsed(
+        response.status,
+        &parsed,
+        &challenge_lines(&response),
+        ChallengeContext::of_request("initialize", &json!({})),
+    )
+    .ok()
+    .map(Box::new);
     cors::exposes_challenge(http, options, findings).await;
-    Unauthenticated::Challenged(Challenge { resource_metadata })
+    Unauthenticated::Challenged(Challenge {
+        resource_metadata,
+        auth,
+    })
 }
 
 fn check_syntax(parsed: &ParsedHeader, findings: &mut Findings) {

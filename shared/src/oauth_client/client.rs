@@ -18,8 +18,8 @@ use super::authorize::{
 };
 use super::client_auth::ClientCredentials;
 use super::discovery::{
-    AuthorizationServerMetadata, Discovery, discover_from, fetch_authorization_server,
-    fetch_protected_resource, same_issuer,
+    AuthorizationServerMetadata, Discovery, Fetched, ProtectedResourceMetadata, discover_from,
+    fetch_authorization_server, fetch_protected_resource, same_issuer,
 };
 use super::discovery_cache::{Cached, DiscoveryCache};
 use super::ema::EnterpriseConfig;
@@ -250,23 +250,43 @@ where
                         .is_some_and(|issuer| same_issuer(issuer, previous.issuer.as_str()))
                 })
         });
-        let (found, authorization_server_until) = match (reusable, protected) {
-            (Some(previous), Some(protected)) => (
-                Discovery {
+        let found = match (reusable, protected) {
+            (Some(previous), Some(protected)) => {
+                let found = Discovery {
                     resource: protected.document.resource.clone(),
                     protected_resource: Some(protected.document),
                     protected_resource_url: Some(protected.url),
                     protected_resource_lifetime: protected.lifetime_secs,
                     ..(*previous).clone()
-                },
-                authorization_server_until,
-            ),
-            (_, protected) => {
-                let found = discover_from(&self.http, server_url, protected).await?;
-                let until = now.saturating_add(found.authorization_server_lifetime);
-                (found, until)
+                };
+                self.keep_discovery(found, Some(authorization_server_until))
             }
+            (_, protected) => self.discover_from_protected(server_url, protected).await?,
         };
+        Ok((found, true))
+    }
+
+    /// Reads the authorization server's metadata for `server_url` given its protected-resource
+    /// metadata (`None`: the 2025-03-26 fallbacks), and keeps the result.
+    pub(crate) async fn discover_from_protected(
+        &self,
+        server_url: &str,
+        protected: Option<Fetched<ProtectedResourceMetadata>>,
+    ) -> Result<Arc<Discovery>, OAuthClientError> {
+        let found = discover_from(&self.http, server_url, protected).await?;
+        Ok(self.keep_discovery(found, None))
+    }
+
+    /// Keeps `found` for its documents' lifetimes (the authorization server's until
+    /// `authorization_server_until` when it was reused from an earlier discovery).
+    fn keep_discovery(
+        &self,
+        found: Discovery,
+        authorization_server_until: Option<u64>,
+    ) -> Arc<Discovery> {
+        let now = self.now();
+        let authorization_server_until = authorization_server_until
+            .unwrap_or_else(|| now.saturating_add(found.authorization_server_lifetime));
         let protected_resource_until = now.saturating_add(found.protected_resource_lifetime);
         let found = Arc::new(found);
         self.discoveries.keep(
@@ -274,7 +294,7 @@ where
             protected_resource_until,
             authorization_server_until,
         );
-        Ok((found, true))
+        found
     }
 
     /// What recovery needs to know about a server (runs discovery when needed).

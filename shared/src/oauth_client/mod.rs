@@ -15,6 +15,7 @@
 //! * [`ema`]: enterprise-managed authorization, legs 1–3.
 //! * [`forget`]: forgetting tokens and registrations, on the user's request (with RFC 7009
 //!   revocation) and when the authorization server no longer knows the client.
+//! * [`stepwise`]: the connect-time sign-in's stages as separate calls (the guided sign-in).
 //! * [`client`]: [`OAuthClient`], which ties these to the store and implements the recovery
 //!   traits so `handle_auth_challenge` drives real flows.
 //!
@@ -38,6 +39,7 @@ pub mod identity;
 pub mod ids;
 mod jwt;
 mod ports;
+pub mod stepwise;
 mod wire;
 
 #[cfg(test)]
