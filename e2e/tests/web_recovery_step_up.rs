@@ -2,7 +2,8 @@
 //! consent page and comes back to the same tab, tool and argument values on the same upstream
 //! session; Cancel, partial consent, a denied consent, an abandoned consent (its banner recovers or
 //! is dismissed), a tampered callback and one from another issuer each end in a clear state, still
-//! connected.
+//! connected. The auth timeline follows the redirect: the incident that left ends after the
+//! return.
 
 use keyhole_e2e::demo::{SignedIn, answer_consent};
 use keyhole_shared::messages;
@@ -108,6 +109,26 @@ async fn authorize_comes_back_to_the_same_tool_and_arguments_on_the_same_session
         "before the redirect: {before:?}\nafter: {after:?}"
     );
     assert_eq!(after.last().unwrap().2, "200", "{after:?}");
+
+    // The Auth tab's timeline came along: the 403 is one incident, from the step-up through the
+    // redirect to its outcome after the return, with the new token's fingerprint.
+    demo.browser.click("tab-auth").await;
+    let incident = demo
+        .browser
+        .wait_selector_text(
+            "[data-testid=auth-incident][data-outcome=recovered][data-status=\"403\"]",
+            |t| t.contains("Came back from the authorization server"),
+        )
+        .await;
+    assert!(incident.contains("tools/call get-weather"), "{incident}");
+    assert!(
+        incident.contains("Left for the sign-in at the authorization server"),
+        "{incident}"
+    );
+    assert!(incident.contains("weather:read"), "{incident}");
+    demo.browser
+        .wait_selector("[data-testid=auth-incident][data-outcome=recovered] [data-testid=auth-incident-fingerprint]")
+        .await;
     demo.close().await;
 }
 
@@ -221,6 +242,14 @@ async fn a_denied_consent_shows_the_banner_with_the_reason() {
     still_connected(&demo).await;
     let (_, tokens) = demo.only_demo_session().await;
     assert_eq!(tokens.len(), 1, "no new token: {tokens:?}");
+    // The timeline's incident came along and ended with that reason.
+    demo.browser.click("tab-auth").await;
+    demo.browser
+        .wait_selector_text(
+            "[data-testid=auth-incident][data-outcome=failed][data-status=\"403\"]",
+            |t| t.contains("Access was denied") && t.contains("Left for the sign-in"),
+        )
+        .await;
     demo.close().await;
 }
 

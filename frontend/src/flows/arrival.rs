@@ -28,6 +28,7 @@ use crate::flows::connect::{self, ConnectOutcome, Connection};
 use crate::flows::oauth;
 use crate::flows::recovery::Recovery;
 use crate::flows::session::{Session, encode};
+use crate::flows::timeline::Recorder;
 use crate::platform::api;
 use crate::views::status_badge::ConnectionStatus;
 use crate::views::toast::{ToastKind, Toasts};
@@ -79,6 +80,7 @@ async fn pick_up(snapshot: &ResumeSnapshot, recovery: Recovery) -> Option<Sessio
     );
     let reply = api::get_call::<SessionReply>(&path).await.ok()?.ok()?;
     let live = Session::new(snapshot.server_url.clone(), reply, None, recovery);
+    live.timeline.set(crate::flows::timeline::carried());
     live.ui
         .restore_from(&snapshot.active_tab, snapshot.tabs.clone());
     Some(live)
@@ -135,8 +137,15 @@ async fn after_callback(page: Page) {
     match (live, callback.grant) {
         (Some(live), Ok(grant)) => {
             oauth::note_sign_in(&live.url(), false);
+            let incident = Recorder::resumed(live);
+            incident.step("Came back from the authorization server; the code was exchanged.");
+            incident.tokens(&grant.tokens);
             // The new token first: the views start sending requests as soon as they show.
             let pushed = live.push_tokens(&grant.tokens).await;
+            incident.finish(match &pushed {
+                Ok(()) => Ok(grant.message.clone()),
+                Err(error) => Err(error.to_string()),
+            });
             if pushed.is_ok() {
                 live.interrupted_call.set(interrupted.clone());
             }
@@ -152,6 +161,7 @@ async fn after_callback(page: Page) {
             }
         }
         (Some(live), Err(reason)) => {
+            Recorder::resumed(live).finish(Err(reason.clone()));
             page.show.run(live);
             page.toasts.show(ToastKind::Error, reason.clone());
             page.recovery.show_banner(live.url(), reason, challenge);
@@ -220,6 +230,9 @@ async fn after_abandoned(page: Page, snapshot: ResumeSnapshot) {
         .hold_sign_ins(Some(snapshot.server_url.clone()));
     match pick_up(&snapshot, page.recovery).await {
         Some(live) => {
+            Recorder::resumed(live).finish(Err(refused
+                .clone()
+                .unwrap_or_else(messages::abandoned_sign_in)));
             page.show.run(live);
             let command = interrupted_tool(&snapshot).map(|_| snapshot.trigger.clone());
             page.recovery.show_banner(

@@ -287,7 +287,7 @@ pub async fn stored_tokens(server_url: &str) -> Option<Tokens> {
     (!tokens.is_expired(WebClock.now_unix())).then_some(tokens)
 }
 
-fn session_storage() -> Option<web_sys::Storage> {
+pub fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window().and_then(|w| w.session_storage().ok().flatten())
 }
 

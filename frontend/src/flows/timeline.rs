@@ -3,8 +3,10 @@
 //! took, the outcome, how long it took, and the scopes and fingerprint of the token it ended with
 //! (a short hash, never the token). The page's recovery surface ([`super::recovery`]) records it
 //! through the engine's `Surface::challenged` hook; the Auth tab shows it with the OAuth exchanges
-//! made meanwhile. It lives in the page: a sign-in that leaves for the authorization server ends
-//! the page's timeline with the step that left.
+//! made meanwhile. It lives in the page; a sign-in that leaves for the authorization server takes
+//! it along in `sessionStorage` ([`carry`]: fingerprints and scopes only, as the page holds it), and the
+//! page that comes back puts it on the resumed session and finishes the incident that left
+//! ([`Recorder::resumed`]).
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeReason};
@@ -13,6 +15,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::session::{Session, now_ms};
+
+/// The `sessionStorage` key of the timeline a mid-session sign-in takes along.
+const CARRIED_KEY: &str = "keyhole.timeline.v1";
 
 /// The incidents a connection keeps (the oldest go first).
 const KEPT: usize = 100;
@@ -110,6 +115,19 @@ impl Recorder {
         });
     }
 
+    /// The incident a sign-in redirect left pending (the newest without an outcome), on the session
+    /// the page picked up again after the return.
+    pub fn resumed(session: Session) -> Self {
+        let started = session.timeline.with_untracked(|timeline| {
+            timeline
+                .iter()
+                .rev()
+                .find(|i| i.outcome.is_none())
+                .map(|i| i.started_ms)
+        });
+        Self { session, started }
+    }
+
     pub fn step(&self, text: impl Into<String>) {
         let mut text = Some(text.into());
         self.change(&mut |incident| incident.steps.extend(text.take()));
@@ -132,4 +150,27 @@ impl Recorder {
             }
         });
     }
+}
+
+/// Keeps `session`'s timeline for the page that comes back from a sign-in. Its own wasm chunk:
+/// only a page about to leave needs the serialiser.
+#[lazy]
+pub async fn carry(session: Session) {
+    if let (Some(storage), Ok(text)) = (
+        super::oauth::session_storage(),
+        session.timeline.with_untracked(serde_json::to_string),
+    ) {
+        let _ = storage.set_item(CARRIED_KEY, &text);
+    }
+}
+
+/// The timeline [`carry`] kept, removed from storage.
+pub fn carried() -> Vec<Incident> {
+    let Some(storage) = super::oauth::session_storage() else {
+        return Vec::new();
+    };
+    let text = storage.get_item(CARRIED_KEY).ok().flatten();
+    let _ = storage.remove_item(CARRIED_KEY);
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }

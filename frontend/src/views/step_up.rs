@@ -1,11 +1,13 @@
 //! The step-up modal (`step-up-modal`): what the server asks for and why, each scope marked new
-//! or already granted (`step-up-scope-<scope>` with `data-new`), Authorize / Cancel.
+//! or already granted (`step-up-scope-<scope>` with `data-new`), Authorize / Cancel. The dialog
+//! is a wasm chunk of its own: most page loads never show it.
 
 use keyhole_shared::scopes::ScopeSet;
 use leptos::prelude::*;
 
 use crate::flows::recovery::{Recovery, StepUpPrompt};
 use crate::views::dialog::Dialog;
+use crate::views::lazy::lazy_view;
 
 #[component]
 pub fn StepUpModal(recovery: Recovery) -> impl IntoView {
@@ -13,8 +15,14 @@ pub fn StepUpModal(recovery: Recovery) -> impl IntoView {
         recovery
             .prompt
             .get()
-            .map(|prompt| view! { <StepUpDialog recovery=recovery prompt=prompt /> })
+            .map(|prompt| lazy_view(step_up_dialog(recovery, prompt)))
     }
+}
+
+/// The dialog, built by its own wasm chunk (fetched the first time a step-up is asked).
+#[lazy]
+fn step_up_dialog(recovery: Recovery, prompt: StepUpPrompt) -> AnyView {
+    view! { <StepUpDialog recovery=recovery prompt=prompt /> }.into_any()
 }
 
 fn scope_rows(scopes: &ScopeSet, new: &ScopeSet) -> impl IntoView + use<> {
