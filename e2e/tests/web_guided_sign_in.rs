@@ -120,6 +120,27 @@ async fn the_guided_sign_in_walks_the_demo_step_by_step_across_the_redirect() {
     let token = step_text(&browser, "token-request").await;
     assert!(token.contains("/token"), "{token}");
     assert!(token.contains("fingerprint"), "{token}");
+    // Its exchange unfolds to the request and the response, the token replaced.
+    let exchange = browser
+        .script(
+            "return document.querySelector('[data-testid=guided-step][data-step=token-request] \
+             [data-testid=guided-exchange]').textContent;",
+        )
+        .await;
+    let exchange = exchange.as_str().unwrap_or_default();
+    assert!(
+        exchange.contains("grant_type=authorization_code") && exchange.contains("access_token"),
+        "{exchange}"
+    );
+    assert!(exchange.contains("<redacted>"), "{exchange}");
+    // Long URLs and bodies wrap on a phone.
+    browser.set_viewport(390, 844).await;
+    let overflow = browser.horizontal_overflow().await;
+    assert!(
+        overflow <= 0.0,
+        "the steps overflow by {overflow}px at 390px"
+    );
+    browser.set_viewport(1280, 900).await;
 
     // The tokens are in the shared store, and nowhere in the page.
     let store = oauth_store(&keyhole).await;

@@ -8,7 +8,8 @@
 //!
 //! Test ids: `guided-start`, `guided-next`, `guided-run-all`, `guided-status` (`data-next`: the
 //! next step's id, or `done` / `stopped`), `guided-step` (`data-step`, `data-verdict`
-//! pass|warning|failure|pending) with `guided-detail` and `guided-exchange`.
+//! pass|warning|failure|pending) with `guided-detail` and `guided-exchange` (unfolding to the
+//! request and response, secrets replaced by `<redacted>`).
 
 use keyhole_shared::doctor::Verdict;
 use keyhole_shared::doctor::guided::{GuidedSignIn, Step, StepReport, Tape};
@@ -204,6 +205,37 @@ pub fn GuidedSignInPanel(url: RwSignal<String>, headers: RwSignal<String>) -> im
     }
 }
 
+/// Headers one per line, then the body: as the OAuth client's observer recorded them (secrets
+/// already replaced).
+fn message_text(headers: &[(String, String)], body: Option<&str>) -> String {
+    let mut text: Vec<String> = headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+    if let Some(body) = body.filter(|b| !b.is_empty()) {
+        text.push(String::new());
+        text.push(body.to_owned());
+    }
+    text.join("\n")
+}
+
+/// One exchange: its line, unfolding to the request and the response.
+#[component]
+fn ExchangeRow(exchange: HttpExchange) -> impl IntoView {
+    let line = exchange_text(&exchange);
+    let request = message_text(&exchange.request_headers, exchange.request_body.as_deref());
+    let response = message_text(
+        &exchange.response_headers,
+        exchange.response_body.as_deref(),
+    );
+    view! {
+        <li data-testid="guided-exchange">
+            <details>
+                <summary><code>{line}</code></summary>
+                <pre>{request}</pre>
+                <pre>{response}</pre>
+            </details>
+        </li>
+    }
+}
+
 #[component]
 fn StepRow(step: Step, report: Option<StepReport>) -> impl IntoView {
     let Some(report) = report else {
@@ -225,8 +257,8 @@ fn StepRow(step: Step, report: Option<StepReport>) -> impl IntoView {
         .collect_view();
     let exchanges = report
         .exchanges
-        .iter()
-        .map(|e| view! { <li data-testid="guided-exchange"><code>{exchange_text(e)}</code></li> })
+        .into_iter()
+        .map(|exchange| view! { <ExchangeRow exchange=exchange /> })
         .collect_view();
     let findings = report
         .findings
