@@ -202,3 +202,66 @@ fn refresh_reads_the_shared_store_and_says_when_there_is_nothing_to_refresh() {
         "{report:#}"
     );
 }
+
+/// An authorization server that approves at once, refresh tokens rotated.
+const SIGN_IN_TESTBED: &str = r#"{
+  "servers": [{ "name": "main", "auth": { "mode": "oauth", "baseScopes": ["mcp"] },
+                "tools": [{ "preset": "echo" }] }],
+  "oauth": { "scopesSupported": ["mcp"], "defaultScopes": ["mcp"], "consent": "auto",
+             "refreshTokens": { "enabled": true, "rotate": true } }
+}"#;
+
+/// `--sign-in`: the guided sign-in in the terminal (here `--non-interactive`), every step judged
+/// in the same report, then the refresh; the tokens land in the shared store and never in the
+/// report or on the terminal.
+#[test]
+fn sign_in_walks_the_guided_steps_then_checks_a_refresh() {
+    let testbed = TestbedProcess::start(SIGN_IN_TESTBED);
+    let url = format!("{}/servers/main/mcp", testbed.base_url());
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("oauth-store.json");
+    let output = Command::new(keyhole_e2e::keyhole_binary())
+        .args(["doctor", &url, "--json", "--sign-in", "--non-interactive"])
+        .args(["--secrets", "file"])
+        .env("KEYHOLE_STORE", &store)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("keyhole doctor runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    assert_ne!(output.status.code(), Some(2), "{report:#}\n{stderr}");
+    assert_verdicts(
+        &report,
+        &[
+            ("client-identity", "pass"),
+            ("authorization-request", "pass"),
+            ("callback-state", "pass"),
+            ("callback-iss", "pass"),
+            ("token-response", "pass"),
+            ("token-refresh-issued", "pass"),
+            ("token-accepted", "pass"),
+            ("refresh-grant", "pass"),
+            ("refresh-rotation", "pass"),
+        ],
+    );
+    // Each rule once: the challenge and metadata the sign-in met again are not repeated.
+    assert_verdicts(
+        &report,
+        &[("challenge-401", "pass"), ("prm-resource", "pass")],
+    );
+    assert!(stderr.contains("sign-in step"), "progress: {stderr}");
+
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
+    let tokens = &kept["credentials"][0]["tokens"];
+    for field in ["access_token", "refresh_token"] {
+        let secret = tokens[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {kept}"));
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "{field} printed"
+        );
+    }
+}

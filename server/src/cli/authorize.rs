@@ -22,7 +22,7 @@ use super::{CliError, Terminal};
 
 /// Why no callback came back.
 #[derive(Debug)]
-pub(super) enum CallbackFailure {
+pub(crate) enum CallbackFailure {
     /// The authorization server does not know the client (it restarted and forgot it).
     ClientUnknown(OAuthErrorResponse),
     Other(CliError),
@@ -53,12 +53,12 @@ impl Default for CallbackOptions {
 }
 
 /// The redirect URI registered for the loopback callback.
-pub(super) fn redirect_uri(port: u16) -> String {
+pub(crate) fn redirect_uri(port: u16) -> String {
     format!("http://127.0.0.1:{port}/callback")
 }
 
 /// Returns the full callback URL (with `code`, `state`, `iss`…) for `authorization_url`.
-pub(super) async fn obtain_callback(
+pub(crate) async fn obtain_callback(
     authorization_url: &str,
     options: &CallbackOptions,
     terminal: &mut dyn Terminal,

@@ -17,7 +17,7 @@
 
 pub mod args;
 pub(crate) mod auth_store;
-mod authorize;
+pub(crate) mod authorize;
 mod client_side;
 pub(crate) mod commands;
 mod conformance;

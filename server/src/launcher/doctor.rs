@@ -9,15 +9,27 @@ use std::time::Duration;
 
 use clap::{Args, Parser};
 use keyhole_shared::Secret;
+use keyhole_shared::doctor::guided::GuidedSignIn;
 use keyhole_shared::doctor::refresh::check_refresh;
-use keyhole_shared::doctor::{DEFAULT_ORIGIN, DoctorOptions, DoctorReport, diagnose, render};
+use keyhole_shared::doctor::{
+    DEFAULT_ORIGIN, DoctorOptions, DoctorReport, Finding, Verdict, diagnose, render,
+};
+use keyhole_shared::http::{Observed, RecordingObserver};
 use keyhole_shared::oauth_client::{ClientConfig, OAuthClient};
 
 use keyhole_shared::recovery::Clock;
 
+use crate::cli::args::DEFAULT_CALLBACK_PORT;
+use crate::cli::authorize::{self, CallbackFailure, CallbackOptions};
+use crate::cli::{StdTerminal, Terminal};
 use crate::native::native_http::{NativeHttp, OsEntropy, SystemClock};
 use crate::native::oauth_store::FileStore;
 use crate::native::secret_vault::SecretsMode;
+
+/// The OAuth client of `--refresh` and `--sign-in`: native HTTP, its exchanges kept for the
+/// guided sign-in's steps, the shared store.
+type DoctorClient =
+    OAuthClient<Observed<NativeHttp, RecordingObserver>, FileStore, SystemClock, OsEntropy>;
 
 /// Exit code when the audit could not start.
 pub const EXIT_NOT_RUN: u8 = 3;
@@ -33,7 +45,8 @@ CORS for browser clients. With --token-file it also checks that the token is acc
 lacks a scope, that the 403 names the scopes needed. With --refresh it refreshes the token Keyhole
 holds for URL (after a sign-in by `keyhole cli`, the TUI or the web app; the same store and
 --secrets) and checks the new access token, the rotation of the refresh token, and that the server
-accepts the new token: this spends one refresh, and the new tokens are kept.";
+accepts the new token: this spends one refresh, and the new tokens are kept. With --sign-in it
+signs in first — the steps of the web app's Debug sign-in, each judged — and then checks the refresh.";
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -59,6 +72,21 @@ pub struct DoctorArgs {
     /// for `keyhole web` and `keyhole cli`.
     #[arg(long, value_enum, env = "KEYHOLE_SECRETS", default_value_t = SecretsMode::Auto, ignore_case = true)]
     pub secrets: SecretsMode,
+    /// Sign in as well (the web app's Debug sign-in, step by step, in the terminal: the browser
+    /// comes back to --callback-port), judge each step, then check a refresh as --refresh does.
+    /// The tokens are kept in the store `keyhole cli` and the web app share.
+    #[arg(long)]
+    pub sign_in: bool,
+    /// Port of the loopback OAuth callback on 127.0.0.1 (with --sign-in).
+    #[arg(long, default_value_t = DEFAULT_CALLBACK_PORT, value_name = "PORT")]
+    pub callback_port: u16,
+    /// With --sign-in: do not open a browser; fetch the authorization URL without following
+    /// redirects and take the code from `Location` (authorization servers that approve at once).
+    #[arg(long)]
+    pub non_interactive: bool,
+    /// Seconds to wait for the browser to come back (with --sign-in).
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub auth_timeout: u64,
     /// Seconds each request may take.
     #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
@@ -138,14 +166,83 @@ pub async fn audit(args: &DoctorArgs) -> Result<DoctorReport, String> {
         crate::native::native_http::DEFAULT_MAX_BODY,
     );
     let report = diagnose(&http, &OsEntropy, &options).await;
-    if !args.refresh {
+    if !args.refresh && !args.sign_in {
         return Ok(report);
     }
     let (store, _) = FileStore::open(args.secrets).map_err(|e| e.to_string())?;
-    // The redirect URI is the CLI's default; a refresh uses the client the tokens were issued to.
-    let config = ClientConfig::new("http://127.0.0.1:6276/callback");
-    let client = OAuthClient::new(http, store, SystemClock, OsEntropy, config);
+    // A refresh uses the client the tokens were issued to, whatever the redirect URI.
+    let config = ClientConfig::new(authorize::redirect_uri(args.callback_port));
+    let client = OAuthClient::new(
+        http.observed(RecordingObserver::default()),
+        store,
+        SystemClock,
+        OsEntropy,
+        config,
+    );
+    let mut report = report;
+    if args.sign_in {
+        let (findings, signed_in) = sign_in(args, &options, &client).await;
+        report = report.with(findings);
+        if !signed_in {
+            return Ok(report);
+        }
+    }
     Ok(report.with(check_refresh(&client, &options).await))
+}
+
+/// `--sign-in`: the guided sign-in, its progress on stderr; every step's findings, and whether
+/// it signed in.
+async fn sign_in(
+    args: &DoctorArgs,
+    options: &DoctorOptions,
+    client: &DoctorClient,
+) -> (Vec<Finding>, bool) {
+    let callback = CallbackOptions {
+        port: args.callback_port,
+        timeout: Duration::from_secs(args.auth_timeout.max(1)),
+        non_interactive: args.non_interactive,
+    };
+    let mut terminal = StdTerminal;
+    let mut guided = GuidedSignIn::new(options.server_url.clone(), options.headers.clone());
+    let mut lost = None;
+    while guided.next_step().is_some() {
+        if guided.awaiting_callback() {
+            let url = guided.authorization_url.clone().unwrap_or_default();
+            match authorize::obtain_callback(&url, &callback, &mut terminal).await {
+                Ok(back) => guided.arrive(back),
+                Err(CallbackFailure::ClientUnknown(error)) => {
+                    lost = Some(format!(
+                        "the authorization server does not know the client: {}",
+                        error.error
+                    ));
+                    break;
+                }
+                Err(CallbackFailure::Other(error)) => {
+                    lost = Some(error.to_string());
+                    break;
+                }
+            }
+        }
+        let tape = &client.http().observer;
+        let Some(report) = guided.run_next(client, tape, SystemClock.now_unix()).await else {
+            break;
+        };
+        terminal.err(&format!(
+            "keyhole doctor: sign-in step {} — {:?}",
+            report.step.title(),
+            report.verdict
+        ));
+    }
+    let signed_in = guided.next_step().is_none() && !guided.stopped;
+    let mut findings: Vec<Finding> = guided
+        .reports
+        .into_iter()
+        .flat_map(|r| r.findings)
+        .collect();
+    if let Some(why) = lost {
+        findings.push(Finding::of("callback-code", Verdict::Failure, why));
+    }
+    (findings, signed_in)
 }
 
 /// Runs the audit and prints the report on `out` (errors on `err`); the exit code.

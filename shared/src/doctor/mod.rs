@@ -135,9 +135,13 @@ impl DoctorReport {
         }
     }
 
-    /// This report with `more` findings (e.g. [`refresh::check_refresh`]'s) after its own.
+    /// This report with `more` findings (e.g. [`refresh::check_refresh`]'s) after its own, less
+    /// those of rules it judged already (the guided sign-in meets the challenge and the metadata
+    /// again).
     pub fn with(mut self, more: Vec<Finding>) -> Self {
-        self.findings.extend(more);
+        let judged: Vec<String> = self.findings.iter().map(|f| f.rule.clone()).collect();
+        self.findings
+            .extend(more.into_iter().filter(|f| !judged.contains(&f.rule)));
         Self::new(&self.server, self.findings)
     }
 
@@ -151,10 +155,11 @@ impl DoctorReport {
 #[derive(Default)]
 struct Findings(Vec<Finding>);
 
-impl Findings {
-    fn add(&mut self, rule: &str, verdict: Verdict, observed: impl Into<String>) {
+impl Finding {
+    /// `rule` (an id of [`rules::RULES`]) judged `verdict`, having seen `observed`.
+    pub fn of(rule: &str, verdict: Verdict, observed: impl Into<String>) -> Self {
         let rule = rules::rule(rule);
-        self.0.push(Finding {
+        Self {
             rule: rule.id.to_owned(),
             level: rule.level,
             source: rule.source.to_owned(),
@@ -162,7 +167,13 @@ impl Findings {
             verdict,
             observed: observed.into(),
             fix: (verdict != Verdict::Pass && !rule.fix.is_empty()).then(|| rule.fix.to_owned()),
-        });
+        }
+    }
+}
+
+impl Findings {
+    fn add(&mut self, rule: &str, verdict: Verdict, observed: impl Into<String>) {
+        self.0.push(Finding::of(rule, verdict, observed));
     }
 
     fn pass(&mut self, rule: &str, observed: impl Into<String>) {

@@ -43,6 +43,14 @@ fn shortened(value: &str) -> String {
 }
 
 impl GuidedSignIn {
+    /// The authorization response the user came back with (empty before).
+    fn callback_url(&self) -> String {
+        self.callback
+            .as_ref()
+            .map(|c| c.expose().to_owned())
+            .unwrap_or_default()
+    }
+
     pub(super) async fn client_identity<H: HttpClient, S: OAuthStore, C: Clock, E: Entropy>(
         client: &OAuthClient<H, S, C, E>,
         server_url: &str,
@@ -166,12 +174,7 @@ impl GuidedSignIn {
         client: &OAuthClient<H, S, C, E>,
     ) -> Outcome {
         let mut findings = Findings::default();
-        let url = self
-            .callback
-            .as_ref()
-            .map(|c| c.expose().to_owned())
-            .unwrap_or_default();
-        match client.check_callback(&url).await {
+        match client.check_callback(&self.callback_url()).await {
             Ok(check) => {
                 findings.pass("callback-state", "`state` matches the request");
                 match (&check.iss, check.iss_required) {
@@ -212,11 +215,9 @@ impl GuidedSignIn {
         client: &OAuthClient<H, S, C, E>,
     ) -> Outcome {
         let mut findings = Findings::default();
-        let url = self
-            .callback
-            .take()
-            .map(|c| c.expose().to_owned())
-            .unwrap_or_default();
+        let url = self.callback_url();
+        // The code is spent whatever the answer: the callback URL is not kept.
+        self.callback = None;
         let grant = match client.complete_authorization(&url).await {
             Ok(grant) => grant,
             Err(error) => {
