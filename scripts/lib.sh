@@ -39,16 +39,24 @@ ensure_chromium() {
 # Third-party MCP servers the end-to-end tests drive the web app against, from npm, into
 # target/peers/ (the tests look there; KEYHOLE_PEERS_DIR overrides).
 SERVER_EVERYTHING_VERSION=2026.8.31
+# The MCP Apps example servers (the app host's tests): vanilla JS and React builds of one app.
+APP_SERVER_VERSION=2.0.3
 ensure_peers() {
   local dir="${KEYHOLE_PEERS_DIR:-target/peers}"
-  local installed="$dir/node_modules/@modelcontextprotocol/server-everything/package.json"
-  if [ -f "$installed" ] && grep -q "\"version\": \"$SERVER_EVERYTHING_VERSION\"" "$installed"; then
-    echo "server-everything $SERVER_EVERYTHING_VERSION: present"
+  local everything="$dir/node_modules/@modelcontextprotocol/server-everything/package.json"
+  local app="$dir/node_modules/@modelcontextprotocol/server-basic-vanillajs/package.json"
+  local react="$dir/node_modules/@modelcontextprotocol/server-basic-react/package.json"
+  if [ -f "$everything" ] && grep -q "\"version\": \"$SERVER_EVERYTHING_VERSION\"" "$everything" \
+    && [ -f "$app" ] && grep -q "\"version\": \"$APP_SERVER_VERSION\"" "$app" \
+    && [ -f "$react" ] && grep -q "\"version\": \"$APP_SERVER_VERSION\"" "$react"; then
+    echo "server-everything $SERVER_EVERYTHING_VERSION, server-basic-vanillajs and -react $APP_SERVER_VERSION: present"
   else
-    step "Installing @modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION into $dir"
+    step "Installing @modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION, server-basic-vanillajs and -react@$APP_SERVER_VERSION into $dir"
     mkdir -p "$dir"
     (cd "$dir" && npm install --no-audit --no-fund --no-save \
-      "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" >/dev/null)
+      "@modelcontextprotocol/server-everything@$SERVER_EVERYTHING_VERSION" \
+      "@modelcontextprotocol/server-basic-vanillajs@$APP_SERVER_VERSION" \
+      "@modelcontextprotocol/server-basic-react@$APP_SERVER_VERSION" >/dev/null)
   fi
 }
 

@@ -65,6 +65,8 @@ mod web_keyboard;
 mod web_layout;
 #[path = "web_long_logs.rs"]
 mod web_long_logs;
+#[path = "web_mcp_apps.rs"]
+mod web_mcp_apps;
 #[path = "web_oauth.rs"]
 mod web_oauth;
 #[path = "web_paged_lists.rs"]

@@ -1,6 +1,8 @@
 //! The server crate's integration tests, one module per behaviour, linked into one test
 //! binary (one link instead of one per file). Shared fixtures are the directories.
 
+#[path = "app_sandbox.rs"]
+mod app_sandbox;
 #[path = "cli_auth_store.rs"]
 mod cli_auth_store;
 #[path = "cli_callback_flow.rs"]

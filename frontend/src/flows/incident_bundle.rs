@@ -80,6 +80,8 @@ pub async fn export_text(session: Session) -> String {
                 direction: match entry.direction {
                     Direction::Sent => "sent",
                     Direction::Received => "received",
+                    Direction::FromApp => "from-app",
+                    Direction::ToApp => "to-app",
                 }
                 .into(),
                 method: entry.method.clone(),

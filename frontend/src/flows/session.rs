@@ -34,6 +34,10 @@ pub enum Direction {
     Sent,
     /// From the MCP server to Keyhole.
     Received,
+    /// From an MCP App (its frame) to Keyhole, the app's host.
+    FromApp,
+    /// From Keyhole to an MCP App.
+    ToApp,
 }
 
 /// One JSON-RPC message in the Protocol view.
@@ -306,6 +310,21 @@ impl Session {
                 haystack,
             });
         });
+    }
+
+    /// A bridge message between an MCP App and Keyhole (`from_app`: the app sent it), for the
+    /// Protocol view.
+    pub fn record_app(&self, from_app: bool, message: &Value) {
+        let method = message["method"]
+            .as_str()
+            .unwrap_or("(response)")
+            .to_owned();
+        let direction = if from_app {
+            Direction::FromApp
+        } else {
+            Direction::ToApp
+        };
+        self.record(direction, method, None, message.clone());
     }
 
     /// A JSON-RPC id unique within this session.

@@ -5,12 +5,21 @@
 use keyhole_shared::markdown::{self, Block, Inline};
 use leptos::prelude::*;
 
+use crate::views::lazy::lazy_view;
+
 #[component]
 pub fn Markdown(text: String) -> impl IntoView {
+    lazy_view(markdown_nodes(text))
+}
+
+/// The parser and the builder are a wasm chunk of their own: the first view needs neither.
+#[lazy]
+fn markdown_nodes(text: String) -> AnyView {
     markdown::parse(&text)
         .into_iter()
         .map(block_view)
         .collect_view()
+        .into_any()
 }
 
 fn block_view(block: Block) -> AnyView {

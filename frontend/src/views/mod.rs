@@ -1,5 +1,6 @@
 //! Every component: the server list, the workspace and its tabs, the dialogs, banners and toasts.
 
+pub mod app_view;
 pub mod auth_faults;
 pub mod auth_forget;
 pub mod auth_timeline;

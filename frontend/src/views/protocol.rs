@@ -5,7 +5,7 @@
 //! is a separate wasm chunk (`#[lazy]`), fetched when it is first opened; the page helpers here
 //! are shared with the other log views.
 //!
-//! Test ids: `protocol-filter`, `protocol-count`, `protocol-more`, `protocol-entry` (`data-direction="sent|received"`, `data-method`),
+//! Test ids: `protocol-filter`, `protocol-count`, `protocol-more`, `protocol-entry` (`data-direction="sent|received|from-app|to-app"`: app traffic is an MCP App's bridge messages, `data-method`),
 //! `protocol-dropped` (shown when the backend dropped server messages this page did not read in
 //! time, with their count in `data-count`), `protocol-copy` in an expanded entry; `console` with
 //! one `console-line` per line a stdio server wrote to its stderr.
@@ -99,6 +99,7 @@ fn ProtocolTab(session: Session) -> impl IntoView {
                 .filter(|e| match wanted.as_str() {
                     "sent" => e.direction == Direction::Sent,
                     "received" => e.direction == Direction::Received,
+                    "app" => matches!(e.direction, Direction::FromApp | Direction::ToApp),
                     _ => true,
                 })
                 .filter(|e| needle.is_empty() || e.haystack.contains(&needle))
@@ -114,6 +115,7 @@ fn ProtocolTab(session: Session) -> impl IntoView {
                 <option value="all">"Both directions"</option>
                 <option value="sent">"Sent only"</option>
                 <option value="received">"Received only"</option>
+                <option value="app">"MCP App traffic only"</option>
             </select>
             <span class="muted" data-testid="protocol-count">{move || format!("{} messages", session.protocol.with(Vec::len))}</span>
             <span class="muted" data-testid="protocol-transport">"over " {session.transport}</span>
@@ -153,6 +155,8 @@ fn ProtocolRow(entry: ProtocolEntry) -> impl IntoView {
     let (arrow, dir) = match entry.direction {
         Direction::Sent => ("→", "sent"),
         Direction::Received => ("←", "received"),
+        Direction::FromApp => ("app →", "from-app"),
+        Direction::ToApp => ("→ app", "to-app"),
     };
     let is_error = entry.message.get("error").is_some();
     let summary = summary(&entry);

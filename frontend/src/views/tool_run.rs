@@ -17,9 +17,11 @@ use crate::flows::session::Session;
 use crate::flows::tasks::{self, TaskSupport, created_task};
 use crate::platform::keys::submit_on_ctrl_enter;
 use crate::platform::page::monotonic_ms;
+use crate::views::app_view;
 use crate::views::content::JsonBlock;
 use crate::views::dialog::Dialog;
 use crate::views::history::CallHistory;
+use crate::views::lazy::lazy_view;
 use crate::views::markdown_view::Markdown;
 use crate::views::schema_form::{SchemaForm, SchemaFormView};
 use crate::views::tool_result::{RunResult, RunState};
@@ -109,7 +111,10 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     let as_task = RwSignal::new(support == TaskSupport::Required);
     // The task the running call became, as the server last reported it.
     let task = RwSignal::new(None::<Value>);
+    // The arguments of the last run (an app gets them with the result).
+    let last_arguments = StoredValue::new(Value::Null);
     let execute = move |arguments: Value| {
+        last_arguments.set_value(arguments.clone());
         let id = session.fresh_id();
         let token = format!("keyhole-{id}");
         state.set(RunState::Pending {
@@ -270,6 +275,15 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
                         <button type="button" data-testid="tool-run-again"
                             on:click=move |_| run_again()>"Run again"</button>
                     </div>
+                }
+            })}
+            {app_view::ui_resource(&tool).map(|uri| {
+                let tool = tool.clone();
+                move || match state.get() {
+                    RunState::Done { result, .. } => Some(lazy_view(app_view::app_frame(
+                        session, uri.clone(), tool.clone(), last_arguments.get_value(), result,
+                    ))),
+                    _ => None,
                 }
             })}
             <RunResult session=session state=state tool=tool task=task />

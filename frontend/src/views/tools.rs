@@ -2,7 +2,7 @@
 //! selected tool's run panel.
 //!
 //! Test ids: `tool-search`, `tool-list`, `tool-hint` badges (`data-hint="read-only|destructive|
-//! idempotent|open-world"`) on each tool and in the run panel.
+//! idempotent|open-world|app"`) on each tool and in the run panel.
 
 use keyhole_shared::resume::TabState;
 use leptos::prelude::*;
@@ -46,6 +46,12 @@ fn hints(tool: &Value) -> Vec<(&'static str, &'static str)> {
         hints.push((
             "idempotent",
             "The server says running it again with the same arguments has no further effect.",
+        ));
+    }
+    if crate::views::app_view::ui_resource(tool).is_some() {
+        hints.push((
+            "app",
+            "The tool has an interactive app (MCP Apps): it opens, sandboxed, with the result.",
         ));
     }
     if stated("openWorldHint") {

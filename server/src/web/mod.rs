@@ -2,6 +2,7 @@
 //! [`serve`] binds it and runs until Ctrl+C.
 
 pub mod accept_encoding;
+pub mod app_sandbox;
 pub mod assets;
 pub mod doctor_route;
 pub mod error;
@@ -39,10 +40,21 @@ use security::{ApiToken, Guard};
 use servers_config::ServersConfig;
 use store_routes::SharedStore;
 
-/// Page policy: our own scripts and wasm only, nothing framed, nothing fetched from elsewhere.
+/// Page policy: our own scripts and wasm only, nothing framed but the MCP Apps sandbox origin,
+/// nothing fetched from elsewhere.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// [`CONTENT_SECURITY_POLICY`], with the apps' sandbox origin allowed as a frame when there is one.
+fn page_policy(app_sandbox: Option<&str>) -> HeaderValue {
+    let policy = match app_sandbox {
+        Some(origin) => format!("{CONTENT_SECURITY_POLICY}; frame-src {origin}"),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    };
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static(CONTENT_SECURITY_POLICY))
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -66,6 +78,7 @@ impl AppState {
             added_servers: Vec::new(),
             demo_control_url: None,
             saved: Default::default(),
+            app_sandbox: None,
         };
         Self {
             guard: Guard::new(token, bound),
@@ -104,6 +117,12 @@ impl AppState {
     /// Keeps the saved servers in `file`.
     pub fn with_saved_servers(mut self, file: SavedServersFile) -> Self {
         self.servers.saved = Arc::new(std::sync::Mutex::new(file));
+        self
+    }
+
+    /// Names the MCP Apps sandbox origin in `/api/config` (and allows it as a frame).
+    pub fn with_app_sandbox(mut self, origin: String) -> Self {
+        Arc::make_mut(&mut self.servers.started).app_sandbox = Some(origin);
         self
     }
 
@@ -163,7 +182,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.guard.clone(), security::require_own_origin))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            page_policy(state.servers.started.app_sandbox.as_deref()),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -225,6 +244,29 @@ pub enum ServeError {
     Secrets(String),
 }
 
+/// Binds the MCP Apps sandbox origin (any free port, on the page's interface or loopback) and
+/// serves it in the background; its origin.
+async fn start_app_sandbox(guard: &Guard, host: IpAddr) -> io::Result<String> {
+    let ip = if host.is_unspecified() {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        host
+    };
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(ip, 0)).await?;
+    let bound = listener.local_addr()?;
+    let origin = match bound.ip() {
+        ip if ip.is_loopback() && ip.is_ipv4() => format!("http://127.0.0.1:{}", bound.port()),
+        _ => format!("http://{bound}"),
+    };
+    let router = app_sandbox::router(guard.allowed_origins().to_vec());
+    tokio::spawn(async move {
+        if let Err(error) = http1_server::serve(listener, router, std::future::pending()).await {
+            tracing::warn!(%error, "the MCP Apps sandbox origin stopped");
+        }
+    });
+    Ok(origin)
+}
+
 /// Binds, prints where to open the app, and serves until Ctrl+C.
 pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     if assets::WEB_APP.is_none() {
@@ -245,6 +287,10 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
     let hub = Hub::new(options.hub);
     hub.spawn_reaper();
     let mut state = AppState::new(options.token, bound).with_hub(hub.clone());
+    match start_app_sandbox(&state.guard, options.host).await {
+        Ok(origin) => state = state.with_app_sandbox(origin),
+        Err(error) => tracing::warn!(%error, "no MCP Apps sandbox origin: apps will not render"),
+    }
     let mut secrets_place = None;
     let mut vault = None;
     match FileStore::open(options.secrets) {

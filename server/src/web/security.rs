@@ -118,6 +118,11 @@ impl Guard {
         }
     }
 
+    /// The `Origin`s of this server's own pages.
+    pub fn allowed_origins(&self) -> &[String] {
+        &self.allowed_origins
+    }
+
     pub fn api_token(&self) -> &str {
         self.token.expose()
     }

@@ -34,6 +34,10 @@ pub struct ConfigResponse {
     /// The servers the user saved in the web app (kept in Keyhole's configuration folder).
     #[serde(default)]
     pub saved: SavedServers,
+    /// The origin MCP Apps run on (a second loopback listener serving only the sandbox proxy),
+    /// when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_sandbox: Option<String>,
 }
 
 /// The servers the user keeps (`GET /api/config`'s `saved`; `PUT /api/config/saved` answers with
