@@ -4,10 +4,13 @@
 //! having an app; running it renders the app in a frame from Keyhole's sandbox origin; the app
 //! initialises, receives the result, calls the server through Keyhole, and sends a message; every
 //! bridge message is in the Protocol view as app traffic; and script inside the app reaches
-//! neither Keyhole's page, its storage, nor cookies.
+//! neither Keyhole's page, its storage, nor cookies. And the demo's own app (the testbed's
+//! `weatherApp` preset): its call after the token expired is refreshed silently and answered, and
+//! its call that needs a scope asks the user for the step-up, like a call of the user's own.
 
 use std::time::{Duration, Instant};
 
+use keyhole_e2e::demo::{SignedIn, run_tool};
 use keyhole_e2e::peers::AppServer;
 use keyhole_e2e::{Browser, KeyholeProcess};
 use serde_json::Value;
@@ -148,4 +151,70 @@ async fn walk_the_example(package: &str) {
         .wait_selector("[data-testid=protocol-entry][data-direction=to-app][data-method=\"ui/notifications/tool-result\"]")
         .await;
     browser.close().await;
+}
+
+/// The text of the element `id` in the app.
+async fn app_text(browser: &Browser, id: &str) -> String {
+    in_app(
+        browser,
+        &format!("const e = document.getElementById('{id}'); return e ? e.textContent : '';"),
+    )
+    .await
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// Waits until the app's element `id` says something `check` accepts.
+async fn wait_app_text(browser: &Browser, id: &str, check: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = app_text(browser, id).await;
+        if check(&text) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app's #{id} still says {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_demos_app_recovers_an_expired_token_and_asks_for_a_step_up() {
+    let demo = SignedIn::start().await;
+    run_tool(&demo.browser, "weather-app", &[("city", "Lisbon")]).await;
+    demo.browser
+        .wait_attr("app-frame", "data-state", &["running"])
+        .await;
+    wait_app_text(&demo.browser, "report", |t| t.contains("Lisbon")).await;
+
+    // The token expires; the app's next call is refreshed silently and answered.
+    demo.control.expire_access_tokens().await;
+    press(&demo.browser, "Ask again").await;
+    wait_app_text(&demo.browser, "report", |t| {
+        t.contains("Lisbon") && !t.contains("asking")
+    })
+    .await;
+    assert!(
+        demo.control
+            .token_grant_types()
+            .await
+            .iter()
+            .any(|g| g == "refresh_token"),
+        "the expired token was refreshed"
+    );
+    assert_eq!(demo.browser.count("[data-testid=step-up-modal]").await, 0);
+
+    // A call that needs weather:read asks the user, as the user's own call would; cancelled,
+    // the app is told.
+    press(&demo.browser, "Detailed forecast").await;
+    demo.browser.wait_testid("step-up-modal").await;
+    demo.browser
+        .wait_attr("step-up-scope-weather:read", "data-new", &["true"])
+        .await;
+    demo.browser.click("step-up-cancel").await;
+    wait_app_text(&demo.browser, "report", |t| t.starts_with("error")).await;
+    demo.browser.close().await;
 }

@@ -239,6 +239,10 @@ pub enum ToolPreset {
     /// `{kib}` → that many KiB of numbered lines of text (a large result, for the web app's
     /// large-views benchmark).
     Bulk,
+    /// `{city}` → the forecast as text, with an MCP App (`_meta.ui.resourceUri`, the resource
+    /// `ui://testbed/weather-app.html` added to the server) that shows it, asks again, and asks
+    /// `get-weather` for a detailed forecast (scope-gated in the demo).
+    WeatherApp,
 }
 
 impl ToolPreset {
@@ -253,6 +257,7 @@ impl ToolPreset {
             ToolPreset::AskName => "ask-name",
             ToolPreset::AskClient => "ask-client",
             ToolPreset::Bulk => "bulk",
+            ToolPreset::WeatherApp => "weather-app",
         }
     }
 }

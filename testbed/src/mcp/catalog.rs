@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::presets;
 use crate::config::{
-    PromptConfig, ResourceConfig, ResourceTemplateConfig, ServerConfig, ToolConfig,
+    PromptConfig, ResourceConfig, ResourceTemplateConfig, ServerConfig, ToolConfig, ToolPreset,
 };
 
 /// Which kind of catalog item an operation touches (for scope checks and messages).
@@ -27,9 +27,17 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn from_config(server: &ServerConfig) -> Self {
+        let mut resources = server.resources.clone();
+        if server
+            .tools
+            .iter()
+            .any(|t| t.preset == ToolPreset::WeatherApp)
+        {
+            resources.push(presets::weather_app());
+        }
         Catalog {
             tools: server.tools.clone(),
-            resources: server.resources.clone(),
+            resources,
             templates: server
                 .resource_templates
                 .iter()
@@ -141,6 +149,12 @@ impl Catalog {
                     None => presets::annotations(tool.preset),
                 };
                 entry.insert("annotations".into(), annotations);
+                if tool.preset == ToolPreset::WeatherApp {
+                    entry.insert(
+                        "_meta".into(),
+                        json!({"ui": {"resourceUri": presets::WEATHER_APP_URI}}),
+                    );
+                }
                 let task_support = tool.task_support();
                 if protocol_version == "2025-11-25"
                     && task_support != crate::config::TaskSupport::Forbidden

@@ -23,6 +23,9 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
         ToolPreset::AskName => super::input_required::description(),
         ToolPreset::AskClient => super::client_requests::description(),
         ToolPreset::Bulk => "Returns that many KiB of numbered lines of text.",
+        ToolPreset::WeatherApp => {
+            "Returns a (made-up) weather report for a city, shown by an interactive app (MCP Apps)."
+        }
     }
 }
 
@@ -61,7 +64,7 @@ pub fn input_schema(preset: ToolPreset) -> Value {
             "properties": {"id": {"type": "string", "description": "The note to delete"}},
             "required": ["id"],
         }),
-        ToolPreset::Weather | ToolPreset::Structured => json!({
+        ToolPreset::Weather | ToolPreset::Structured | ToolPreset::WeatherApp => json!({
             "type": "object",
             "properties": {"city": {"type": "string", "description": "City name"}},
             "required": ["city"],
@@ -167,7 +170,7 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
     let outcome = match preset {
         ToolPreset::Echo => echo(arguments, context),
         ToolPreset::Add => add(arguments),
-        ToolPreset::Weather => weather(arguments),
+        ToolPreset::Weather | ToolPreset::WeatherApp => weather(arguments),
         ToolPreset::Structured => structured_forecast(arguments, context),
         ToolPreset::LongRunning => long_running(arguments, context).await,
         ToolPreset::DeleteNote => string_argument(arguments, "id")
@@ -250,6 +253,22 @@ async fn long_running(arguments: &Value, context: &RequestContext) -> Result<Val
     Ok(text_result(format!(
         "Completed {steps} steps ({delay_ms} ms each)."
     )))
+}
+
+/// The URI of the weather app's HTML (the [`ToolPreset::WeatherApp`] tool's UI resource).
+pub const WEATHER_APP_URI: &str = "ui://testbed/weather-app.html";
+
+/// The weather app: the View side of the MCP Apps bridge, written for the testbed.
+pub fn weather_app() -> crate::config::ResourceConfig {
+    crate::config::ResourceConfig {
+        uri: WEATHER_APP_URI.into(),
+        name: "weather-app".into(),
+        title: Some("Weather app".into()),
+        description: Some("The weather-app tool's interactive view (MCP Apps).".into()),
+        mime_type: "text/html;profile=mcp-app".into(),
+        text: include_str!("weather_app.html").into(),
+        required_scopes: Vec::new(),
+    }
 }
 
 #[cfg(test)]
