@@ -6,11 +6,13 @@
 //! bridge message is in the Protocol view as app traffic; and script inside the app reaches
 //! neither Keyhole's page, its storage, nor cookies. And the demo's own app (the testbed's
 //! `weatherApp` preset): its call after the token expired is refreshed silently and answered, and
-//! its call that needs a scope asks the user for the step-up, like a call of the user's own.
+//! its call that needs a scope asks the user for the step-up, like a call of the user's own, and
+//! the return from that sign-in reopens the same app. An app that misbehaves is refused what
+//! it may not have, cut off when it floods, and reported.
 
 use std::time::{Duration, Instant};
 
-use keyhole_e2e::demo::{SignedIn, run_tool};
+use keyhole_e2e::demo::{SignedIn, answer_consent, run_tool};
 use keyhole_e2e::peers::AppServer;
 use keyhole_e2e::{Browser, KeyholeProcess};
 use serde_json::Value;
@@ -216,5 +218,59 @@ async fn the_demos_app_recovers_an_expired_token_and_asks_for_a_step_up() {
         .await;
     demo.browser.click("step-up-cancel").await;
     wait_app_text(&demo.browser, "report", |t| t.starts_with("error")).await;
+
+    // Authorized this time: the sign-in leaves the page, and the return reopens the same app
+    // (same tool, arguments and result), where the call now has its scope.
+    press(&demo.browser, "Detailed forecast").await;
+    demo.browser.click("step-up-authorize").await;
+    answer_consent(&demo.browser, &[], true).await;
+    demo.browser
+        .wait_attr("app-frame", "data-state", &["running"])
+        .await;
+    assert_eq!(app_text(&demo.browser, "city").await, "Lisbon");
+    wait_app_text(&demo.browser, "report", |t| t.contains("Lisbon")).await;
+    press(&demo.browser, "Detailed forecast").await;
+    wait_app_text(&demo.browser, "report", |t| {
+        t.contains("Lisbon") && !t.starts_with("error") && !t.contains("asking")
+    })
+    .await;
+    assert_eq!(demo.browser.count("[data-testid=step-up-modal]").await, 0);
     demo.browser.close().await;
+}
+
+/// An app that misbehaves (the testbed's `unrulyApp`): what a host does not give apps is refused
+/// with an error, a flood is cut off and reported, and the page goes on working.
+#[tokio::test]
+async fn a_misbehaving_app_is_refused_cut_off_and_reported() {
+    let testbed = keyhole_e2e::testbed::TestbedProcess::start(
+        r#"{ "servers": [ { "name": "open", "auth": { "mode": "none" },
+             "tools": [ { "preset": "unrulyApp" }, { "preset": "echo" } ] } ] }"#,
+    );
+    let keyhole = KeyholeProcess::web(&["--no-demo"]);
+    let browser = Browser::start().await;
+    browser.client.goto(&keyhole.open_url).await.unwrap();
+    browser
+        .fill("server-url-input", &testbed.mcp_url("open"))
+        .await;
+    browser.click("connect-button").await;
+    browser
+        .wait_attr("connection-status", "data-status", &["connected"])
+        .await;
+    browser.click("tool-item-unruly-app").await;
+    browser.click("tool-run").await;
+    browser
+        .wait_attr("app-frame", "data-state", &["running"])
+        .await;
+    wait_app_text(&browser, "refused", |t| t == "error -32601").await;
+    browser
+        .wait_text("app-problem", |t| t.contains("more than 5000 messages"))
+        .await;
+    // The page still works: another tool runs.
+    browser.click("tool-item-echo").await;
+    browser.fill("tool-arg-message", "still here").await;
+    browser.click("tool-run").await;
+    browser
+        .wait_text("tool-result", |t| t.contains("still here"))
+        .await;
+    browser.close().await;
 }

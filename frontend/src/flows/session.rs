@@ -202,6 +202,18 @@ pub struct Session {
     pub client: ClientSide,
     /// The connection's auth incidents, oldest first ([`super::timeline`]).
     pub timeline: RwSignal<Vec<super::timeline::Incident>>,
+    /// The MCP App open in the Tools tab, which a sign-in redirect takes along.
+    pub open_app: StoredValue<Option<OpenApp>>,
+    /// An app to reopen, once, when its tool's panel shows (after a sign-in redirect).
+    pub reopen_app: StoredValue<Option<OpenApp>>,
+}
+
+/// An open MCP App: its tool, and the call's arguments and result it was given.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OpenApp {
+    pub tool: String,
+    pub arguments: Value,
+    pub result: Value,
 }
 
 /// How many of a stdio server's log lines the page keeps.
@@ -243,6 +255,8 @@ impl Session {
             console: RwSignal::new(Vec::new()),
             client: ClientSide::new(),
             timeline: RwSignal::new(Vec::new()),
+            open_app: StoredValue::new(None),
+            reopen_app: StoredValue::new(None),
         }
     }
 

@@ -15,6 +15,9 @@
 //! app traffic. An app that never initialises, floods, or asks for what the host does not do is
 //! told so (an error) and reported under the frame, never given more.
 //!
+//! The open app (tool, arguments, result) is the session's `open_app`: a sign-in redirect takes it
+//! along and the tool's panel reopens it after the return.
+//!
 //! A wasm chunk of its own (`#[lazy]`): only a tool with an app needs it.
 //!
 //! Test ids: `app-frame` (`data-state` loading|running|failed), `app-problem`, `app-note`.
@@ -26,7 +29,7 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::flows::session::Session;
+use crate::flows::session::{OpenApp, Session};
 use crate::platform::api;
 
 /// The only version of the extension there is.
@@ -266,6 +269,20 @@ fn AppFrame(
     arguments: Value,
     result: Value,
 ) -> impl IntoView {
+    // What a sign-in redirect takes along, to reopen this app after the return.
+    let name = tool["name"].as_str().unwrap_or_default().to_owned();
+    session.open_app.set_value(Some(OpenApp {
+        tool: name.clone(),
+        arguments: arguments.clone(),
+        result: result.clone(),
+    }));
+    on_cleanup(move || {
+        let _ = session.open_app.try_update_value(|open| {
+            if open.as_ref().is_some_and(|app| app.tool == name) {
+                *open = None;
+            }
+        });
+    });
     let host = Host {
         session,
         frame: NodeRef::new(),

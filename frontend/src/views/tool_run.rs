@@ -113,6 +113,18 @@ pub fn ToolRunner(session: Session, tool: Value, form_slot: FormSlot) -> impl In
     let task = RwSignal::new(None::<Value>);
     // The arguments of the last run (an app gets them with the result).
     let last_arguments = StoredValue::new(Value::Null);
+    // The app that was open when a sign-in redirect left comes back with its result.
+    let reopened = session
+        .reopen_app
+        .try_update_value(|app| app.take_if(|app| app.tool == name))
+        .flatten();
+    if let Some(app) = reopened {
+        last_arguments.set_value(app.arguments);
+        state.set(RunState::Done {
+            result: app.result,
+            elapsed_ms: 0.0,
+        });
+    }
     let execute = move |arguments: Value| {
         last_arguments.set_value(arguments.clone());
         let id = session.fresh_id();

@@ -243,6 +243,9 @@ pub enum ToolPreset {
     /// `ui://testbed/weather-app.html` added to the server) that shows it, asks again, and asks
     /// `get-weather` for a detailed forecast (scope-gated in the demo).
     WeatherApp,
+    /// `{}` → a text result, with an MCP App that misbehaves on purpose (asks for sampling, then
+    /// floods the host): the host's containment tests.
+    UnrulyApp,
 }
 
 impl ToolPreset {
@@ -258,6 +261,7 @@ impl ToolPreset {
             ToolPreset::AskClient => "ask-client",
             ToolPreset::Bulk => "bulk",
             ToolPreset::WeatherApp => "weather-app",
+            ToolPreset::UnrulyApp => "unruly-app",
         }
     }
 }

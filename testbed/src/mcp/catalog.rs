@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::presets;
 use crate::config::{
-    PromptConfig, ResourceConfig, ResourceTemplateConfig, ServerConfig, ToolConfig, ToolPreset,
+    PromptConfig, ResourceConfig, ResourceTemplateConfig, ServerConfig, ToolConfig,
 };
 
 /// Which kind of catalog item an operation touches (for scope checks and messages).
@@ -28,12 +28,12 @@ pub struct Catalog {
 impl Catalog {
     pub fn from_config(server: &ServerConfig) -> Self {
         let mut resources = server.resources.clone();
-        if server
-            .tools
-            .iter()
-            .any(|t| t.preset == ToolPreset::WeatherApp)
-        {
-            resources.push(presets::weather_app());
+        for tool in &server.tools {
+            if let Some(app) = presets::app_resource(tool.preset)
+                && !resources.iter().any(|r| r.uri == app.uri)
+            {
+                resources.push(app);
+            }
         }
         Catalog {
             tools: server.tools.clone(),
@@ -149,11 +149,8 @@ impl Catalog {
                     None => presets::annotations(tool.preset),
                 };
                 entry.insert("annotations".into(), annotations);
-                if tool.preset == ToolPreset::WeatherApp {
-                    entry.insert(
-                        "_meta".into(),
-                        json!({"ui": {"resourceUri": presets::WEATHER_APP_URI}}),
-                    );
+                if let Some(app) = presets::app_resource(tool.preset) {
+                    entry.insert("_meta".into(), json!({"ui": {"resourceUri": app.uri}}));
                 }
                 let task_support = tool.task_support();
                 if protocol_version == "2025-11-25"

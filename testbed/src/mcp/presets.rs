@@ -26,6 +26,9 @@ pub fn default_description(preset: ToolPreset) -> &'static str {
         ToolPreset::WeatherApp => {
             "Returns a (made-up) weather report for a city, shown by an interactive app (MCP Apps)."
         }
+        ToolPreset::UnrulyApp => {
+            "Opens an app that misbehaves on purpose (MCP Apps containment tests)."
+        }
     }
 }
 
@@ -69,6 +72,7 @@ pub fn input_schema(preset: ToolPreset) -> Value {
             "properties": {"city": {"type": "string", "description": "City name"}},
             "required": ["city"],
         }),
+        ToolPreset::UnrulyApp => json!({"type": "object", "properties": {}}),
         ToolPreset::Bulk => json!({
             "type": "object",
             "properties": {
@@ -171,6 +175,7 @@ pub async fn call(preset: ToolPreset, arguments: &Value, context: &RequestContex
         ToolPreset::Echo => echo(arguments, context),
         ToolPreset::Add => add(arguments),
         ToolPreset::Weather | ToolPreset::WeatherApp => weather(arguments),
+        ToolPreset::UnrulyApp => Ok(text_result("The unruly app is open.".to_owned())),
         ToolPreset::Structured => structured_forecast(arguments, context),
         ToolPreset::LongRunning => long_running(arguments, context).await,
         ToolPreset::DeleteNote => string_argument(arguments, "id")
@@ -255,20 +260,23 @@ async fn long_running(arguments: &Value, context: &RequestContext) -> Result<Val
     )))
 }
 
-/// The URI of the weather app's HTML (the [`ToolPreset::WeatherApp`] tool's UI resource).
-pub const WEATHER_APP_URI: &str = "ui://testbed/weather-app.html";
-
-/// The weather app: the View side of the MCP Apps bridge, written for the testbed.
-pub fn weather_app() -> crate::config::ResourceConfig {
-    crate::config::ResourceConfig {
-        uri: WEATHER_APP_URI.into(),
-        name: "weather-app".into(),
-        title: Some("Weather app".into()),
-        description: Some("The weather-app tool's interactive view (MCP Apps).".into()),
+/// The UI resource of an app preset (MCP Apps): its `ui://` URI and HTML, written for the testbed
+/// (the View side of the bridge).
+pub fn app_resource(preset: ToolPreset) -> Option<crate::config::ResourceConfig> {
+    let (name, html) = match preset {
+        ToolPreset::WeatherApp => ("weather-app", include_str!("weather_app.html")),
+        ToolPreset::UnrulyApp => ("unruly-app", include_str!("unruly_app.html")),
+        _ => return None,
+    };
+    Some(crate::config::ResourceConfig {
+        uri: format!("ui://testbed/{name}.html"),
+        name: name.into(),
+        title: None,
+        description: Some(format!("The {name} tool's interactive view (MCP Apps).")),
         mime_type: "text/html;profile=mcp-app".into(),
-        text: include_str!("weather_app.html").into(),
+        text: html.into(),
         required_scopes: Vec::new(),
-    }
+    })
 }
 
 #[cfg(test)]
