@@ -102,6 +102,19 @@ async fn walk_the_example(package: &str) {
     // The result reached the app (tool-input, then tool-result, after it initialised).
     let first = server_time_after(&browser, "").await;
     assert!(first.contains('T') && first.contains(':'), "{first}");
+    // The app said its size: the frame took it (it starts at 320 px).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let height = browser
+            .script("return document.querySelector('[data-testid=app-frame]').style.height;")
+            .await;
+        let height = height.as_str().unwrap_or_default().to_owned();
+        if height.ends_with("px") && height != "320px" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the frame is still {height:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // The app's own call goes to the server through Keyhole, and its answer back to the app.
     press(&browser, "Get Server Time").await;
