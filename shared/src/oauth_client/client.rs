@@ -261,14 +261,18 @@ where
                 };
                 self.keep_discovery(found, Some(authorization_server_until))
             }
-            (_, protected) => self.discover_from_protected(server_url, protected).await?,
+            (_, protected) => {
+                self.read_authorization_server(server_url, protected)
+                    .await?
+            }
         };
         Ok((found, true))
     }
 
-    /// Reads the authorization server's metadata for `server_url` given its protected-resource
-    /// metadata (`None`: the 2025-03-26 fallbacks), and keeps the result.
-    pub(crate) async fn discover_from_protected(
+    /// Discovery's second half, from what the first found (`None`: the 2025-03-26 fallbacks): the
+    /// authorization server's metadata, kept for the documents' lifetimes. The guided sign-in
+    /// calls it as a step of its own.
+    pub async fn read_authorization_server(
         &self,
         server_url: &str,
         protected: Option<Fetched<ProtectedResourceMetadata>>,

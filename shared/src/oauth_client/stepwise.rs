@@ -2,12 +2,11 @@
 //! ([`crate::doctor::guided`]), which runs them one at a time and shows each. Each is the code
 //! [`OAuthClient::connect_authorization`] and [`OAuthClient::complete_authorization`] run — the
 //! discovery functions, the client identity, the callback checks — exposed, not copied.
-
-use std::sync::Arc;
+//! (Discovery's second half is [`OAuthClient::read_authorization_server`], in `client.rs`.)
 
 use super::authorize::CallbackParams;
 use super::client::OAuthClient;
-use super::discovery::{Discovery, Fetched, ProtectedResourceMetadata, fetch_protected_resource};
+use super::discovery::{Fetched, ProtectedResourceMetadata, fetch_protected_resource};
 use super::identity::ClientRegistration;
 use super::{CallbackError, OAuthClientError};
 use crate::http::HttpClient;
@@ -49,16 +48,6 @@ where
         hint: Option<&str>,
     ) -> Result<Option<Fetched<ProtectedResourceMetadata>>, OAuthClientError> {
         fetch_protected_resource(self.http(), server_url, hint).await
-    }
-
-    /// Discovery's second half, from what the first found: the authorization server's metadata.
-    /// The result is kept, so the next stages find it as [`Self::discover`] would.
-    pub async fn read_authorization_server(
-        &self,
-        server_url: &str,
-        protected: Option<Fetched<ProtectedResourceMetadata>>,
-    ) -> Result<Arc<Discovery>, OAuthClientError> {
-        self.discover_from_protected(server_url, protected).await
     }
 
     /// The client identity for `server_url`'s authorization server: configured, stored, a
