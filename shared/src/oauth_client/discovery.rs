@@ -51,6 +51,10 @@ pub struct AuthorizationServerMetadata {
     pub revocation_endpoint: Option<String>,
     #[serde(default)]
     pub scopes_supported: Option<Vec<String>>,
+    /// Kept so the decoded document can still be audited (the guided sign-in's fallback when
+    /// the page's step log cut the body short).
+    #[serde(default)]
+    pub response_types_supported: Option<Vec<String>>,
     #[serde(default)]
     pub grant_types_supported: Option<Vec<String>>,
     #[serde(default)]
@@ -303,6 +307,7 @@ fn default_endpoints(origin: &str) -> AuthorizationServerMetadata {
         registration_endpoint: Some(format!("{origin}/register")),
         revocation_endpoint: None,
         scopes_supported: None,
+        response_types_supported: Some(vec!["code".into()]),
         grant_types_supported: None,
         // That revision made PKCE S256 mandatory for every server, so it is assumed.
         code_challenge_methods_supported: Some(vec!["S256".into()]),

@@ -14,7 +14,8 @@ use crate::recovery::Clock;
 use crate::store::OAuthStore;
 use crate::web_url::AbsoluteUrl;
 
-/// The first JSON object among the 2xx answers from `urls`, as the step received it.
+/// The last JSON object among the 2xx answers from `urls` (the one the client went on with), as
+/// the step received it.
 fn document_from(exchanges: &[HttpExchange], urls: &[String]) -> Option<(String, Document)> {
     exchanges.iter().rev().find_map(|exchange| {
         let ok = exchange.status.is_some_and(|s| (200..300).contains(&s));
@@ -229,5 +230,51 @@ impl GuidedSignIn {
             }
         };
         Outcome { details, ..outcome }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Verdict;
+    use crate::oauth_client::AuthorizationServerMetadata;
+
+    /// The page's step log cuts long bodies: the decoded document must still pass the checks the
+    /// whole one passes (no false failure for a field the decoding dropped).
+    #[test]
+    fn a_decoded_document_is_audited_like_the_whole_one() {
+        let issuer = "https://as.example";
+        let whole = serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": "https://as.example/authorize",
+            "token_endpoint": "https://as.example/token",
+            "response_types_supported": ["code"],
+            "code_challenge_methods_supported": ["S256"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "authorization_response_iss_parameter_supported": true,
+            "client_id_metadata_document_supported": true,
+            "a_field_nobody_reads": "x".repeat(5000),
+        });
+        let decoded: AuthorizationServerMetadata = serde_json::from_value(whole.clone()).unwrap();
+        let verdicts = |document: &Document| {
+            let mut findings = Findings::default();
+            check_authorization_server(
+                "https://as.example/.well-known/x",
+                document,
+                issuer,
+                &mut findings,
+            );
+            findings
+                .0
+                .into_iter()
+                .map(|f| (f.rule, f.verdict))
+                .collect::<Vec<_>>()
+        };
+        let from_whole = verdicts(whole.as_object().unwrap());
+        assert!(
+            from_whole.iter().all(|(_, v)| *v == Verdict::Pass),
+            "{from_whole:?}"
+        );
+        assert_eq!(verdicts(&typed_document(&decoded)), from_whole);
     }
 }

@@ -19,7 +19,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{DEFAULT_ORIGIN, DoctorOptions, Finding, Findings, Verdict};
+use super::{DoctorOptions, Finding, Findings, Verdict};
 use crate::challenge::AuthChallenge;
 use crate::http::{HttpClient, HttpExchange, RecordingObserver};
 use crate::oauth_client::discovery::{Fetched, ProtectedResourceMetadata};
@@ -216,7 +216,6 @@ impl GuidedSignIn {
     fn options(&self, now_secs: u64) -> DoctorOptions {
         DoctorOptions {
             headers: self.headers.clone(),
-            origin: DEFAULT_ORIGIN.to_owned(),
             ..DoctorOptions::new(self.server_url.clone(), now_secs)
         }
     }
