@@ -80,9 +80,8 @@ async fn pick_up(snapshot: &ResumeSnapshot, recovery: Recovery) -> Option<Sessio
     );
     let reply = api::get_call::<SessionReply>(&path).await.ok()?.ok()?;
     let live = Session::new(snapshot.server_url.clone(), reply, None, recovery);
-    live.timeline.set(crate::flows::timeline::carried());
-    live.reopen_app
-        .set_value(crate::flows::timeline::carried_app());
+    live.timeline.set(crate::flows::carried::timeline());
+    live.reopen_app.set_value(crate::flows::carried::open_app());
     live.ui
         .restore_from(&snapshot.active_tab, snapshot.tabs.clone());
     Some(live)

@@ -1,6 +1,7 @@
-//! What happens over time, across the backend and redirects: a session and its requests ([`session`]), recovery from auth challenges ([`recovery`], the shared engine's surface), connecting ([`connect`]), the server's paged lists ([`listing`]), the OAuth effects and leaving for a sign-in ([`oauth`]), coming back ([`arrival`]), what the server asks of the client ([`client_side`]), and tool calls run as tasks ([`tasks`]).
+//! What happens over time, across the backend and redirects: a session and its requests ([`session`]), recovery from auth challenges ([`recovery`], the shared engine's surface), connecting ([`connect`]), the server's paged lists ([`listing`]), the OAuth effects and leaving for a sign-in ([`oauth`]), what it takes along ([`carried`]), coming back ([`arrival`]), what the server asks of the client ([`client_side`]), and tool calls run as tasks ([`tasks`]).
 
 pub mod arrival;
+pub mod carried;
 pub mod client_side;
 pub mod connect;
 pub mod incident_bundle;

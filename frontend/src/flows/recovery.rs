@@ -548,7 +548,7 @@ impl Surface for WebSurface {
                 .show(ToastKind::Info, request.plan.message.clone());
             page::sleep_ms(NOTICE_BEFORE_REDIRECT_MS).await;
         }
-        crate::flows::timeline::carry(session).await;
+        crate::flows::carried::carry(session).await;
         if let Err(error) = oauth::leave_for_sign_in(
             &session,
             &authorization_url,

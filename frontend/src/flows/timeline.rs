@@ -4,9 +4,8 @@
 //! (a short hash, never the token). The page's recovery surface ([`super::recovery`]) records it
 //! through the engine's `Surface::challenged` hook; the Auth tab shows it with the OAuth exchanges
 //! made meanwhile. It lives in the page; a sign-in that leaves for the authorization server takes
-//! it along in `sessionStorage` ([`carry`]: fingerprints and scopes only, as the page holds it), and the
-//! page that comes back puts it on the resumed session and finishes the incident that left
-//! ([`Recorder::resumed`]).
+//! it along ([`super::carried`]), and the page that comes back puts it on the resumed session and
+//! finishes the incident that left ([`Recorder::resumed`]).
 
 use keyhole_shared::ScopeSet;
 use keyhole_shared::challenge::{AuthChallenge, ChallengeReason};
@@ -15,11 +14,6 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::session::{Session, now_ms};
-
-/// The `sessionStorage` key of the timeline a mid-session sign-in takes along.
-const CARRIED_KEY: &str = "keyhole.timeline.v1";
-/// The `sessionStorage` key of the MCP App open when a sign-in left (tool, arguments, result).
-const CARRIED_APP_KEY: &str = "keyhole.open-app.v1";
 
 /// The incidents a connection keeps (the oldest go first).
 const KEPT: usize = 100;
@@ -152,47 +146,4 @@ impl Recorder {
             }
         });
     }
-}
-
-/// Keeps `session`'s timeline, and the MCP App open in it, for the page that comes back from a
-/// sign-in. Its own wasm chunk: only a page about to leave needs the serialiser.
-#[lazy]
-pub async fn carry(session: Session) {
-    let Some(storage) = super::oauth::session_storage() else {
-        return;
-    };
-    if let Ok(text) = session.timeline.with_untracked(serde_json::to_string) {
-        let _ = storage.set_item(CARRIED_KEY, &text);
-    }
-    match session
-        .open_app
-        .get_value()
-        .map(|app| serde_json::to_string(&app))
-    {
-        Some(Ok(text)) => {
-            let _ = storage.set_item(CARRIED_APP_KEY, &text);
-        }
-        _ => {
-            let _ = storage.remove_item(CARRIED_APP_KEY);
-        }
-    }
-}
-
-/// The open app [`carry`] kept, removed from storage.
-pub fn carried_app() -> Option<super::session::OpenApp> {
-    let storage = super::oauth::session_storage()?;
-    let text = storage.get_item(CARRIED_APP_KEY).ok().flatten();
-    let _ = storage.remove_item(CARRIED_APP_KEY);
-    serde_json::from_str(&text?).ok()
-}
-
-/// The timeline [`carry`] kept, removed from storage.
-pub fn carried() -> Vec<Incident> {
-    let Some(storage) = super::oauth::session_storage() else {
-        return Vec::new();
-    };
-    let text = storage.get_item(CARRIED_KEY).ok().flatten();
-    let _ = storage.remove_item(CARRIED_KEY);
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default()
 }

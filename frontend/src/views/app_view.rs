@@ -144,9 +144,7 @@ impl Host {
         let Some(target) = self.frame.get_untracked().and_then(|f| f.content_window()) else {
             return;
         };
-        if message.get("method").is_some() || message.get("id").is_some() {
-            self.session.record_app(false, &message);
-        }
+        self.session.record_app(false, &message);
         if let Ok(value) = js_sys::JSON::parse(&message.to_string()) {
             let _ = target.post_message(&value, &self.origin.get_value());
         }

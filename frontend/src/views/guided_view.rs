@@ -11,7 +11,6 @@
 //! pass|warning|failure|pending) with `guided-detail` and `guided-exchange` (unfolding to the
 //! request and response, secrets replaced by `<redacted>`).
 
-use keyhole_shared::doctor::Verdict;
 use keyhole_shared::doctor::guided::{GuidedSignIn, Step, StepReport, Tape};
 use keyhole_shared::http::HttpExchange;
 use keyhole_shared::recovery::Clock;
@@ -246,10 +245,8 @@ fn StepRow(step: Step, report: Option<StepReport>) -> impl IntoView {
         }
         .into_any();
     };
-    let verdict = match report.verdict {
-        Verdict::Info => "pass",
-        other => verdict_name(other),
-    };
+    // A step's verdict is never `info` (`run_next` counts notes as passes).
+    let verdict = verdict_name(report.verdict);
     let details = report
         .details
         .into_iter()
