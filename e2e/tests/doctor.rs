@@ -265,3 +265,47 @@ fn sign_in_walks_the_guided_steps_then_checks_a_refresh() {
         );
     }
 }
+
+/// `--sign-in` against a third-party server: the TypeScript SDK's OAuth example (its
+/// authorization server approves at once) — every sign-in step passes, the token it issued is
+/// accepted, and the absence of refresh tokens is said, not failed.
+#[test]
+fn sign_in_against_the_typescript_sdk_example() {
+    let Some(peers) = Peers::find() else { return };
+    let server = TypeScriptExample::start(&peers, false);
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(keyhole_e2e::keyhole_binary())
+        .args([
+            "doctor",
+            &server.mcp_url,
+            "--json",
+            "--sign-in",
+            "--non-interactive",
+        ])
+        .args(["--secrets", "file"])
+        .env("KEYHOLE_STORE", dir.path().join("oauth-store.json"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("keyhole doctor runs");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    assert_verdicts(
+        &report,
+        &[
+            ("client-identity", "pass"),
+            ("authorization-request", "pass"),
+            ("callback-state", "pass"),
+            ("callback-code", "pass"),
+            ("token-response", "pass"),
+            ("token-accepted", "pass"),
+            ("token-refresh-issued", "info"),
+            ("refresh-grant", "info"),
+            // What the audit found before signing in stays (the SDK's 500 to a made-up token).
+            ("invalid-token-401", "failure"),
+        ],
+    );
+}
