@@ -5,7 +5,8 @@
 # then runs `client --suite all` (override with CONFORMANCE_SUITE). Then the current prerelease,
 # 0.2.0-alpha.12 (into target/conformance/alpha/), runs the 2026-07-28 client scenarios Keyhole
 # speaks at that revision's wire (ALPHA_SCENARIOS below; CONFORMANCE_ALPHA=0 skips them). Fails on
-# any failure or warning (the suite exits non-zero then). KEYHOLE_BIN points at the binary (default
+# any failure or warning (the suite exits non-zero then). Then the authorization extensions'
+# scenarios (DPoP, workload identity) with the same prerelease. KEYHOLE_BIN points at the binary (default
 # target/debug/keyhole, built if missing). Results per scenario go to target/conformance/results/
 # and results-2026-07-28/.
 set -euo pipefail
@@ -88,6 +89,9 @@ ALPHA_SCENARIOS=(
   sep-2322-client-request-state http-standard-headers http-custom-headers
   http-invalid-tool-headers json-schema-ref-no-deref json-schema-2020-12-preservation
 )
+# The authorization extensions' client scenarios (not on a revision's timeline, so run without
+# --spec-version): DPoP (SEP-1932, RFC 9449) and workload identity federation (SEP-1933).
+EXTENSION_SCENARIOS=(auth/dpop auth/dpop-nonce auth/wif-jwt-bearer)
 if [[ "${CONFORMANCE_ALPHA:-1}" != 0 && -z "${CONFORMANCE_SCENARIO:-}" ]]; then
   alpha="$cache/alpha"
   alpha_runner="$alpha/node_modules/@modelcontextprotocol/conformance/dist/index.js"
@@ -103,6 +107,8 @@ if [[ "${CONFORMANCE_ALPHA:-1}" != 0 && -z "${CONFORMANCE_SCENARIO:-}" ]]; then
   mkdir -p "$alpha_results"
   echo "conformance: 0.2.0-alpha.12, at the 2026-07-28 wire" >&2
   run_each "$alpha_runner" "$alpha_results" --spec-version 2026-07-28 -- "${ALPHA_SCENARIOS[@]}"
+  echo "conformance: 0.2.0-alpha.12, the authorization extensions" >&2
+  run_each "$alpha_runner" "$alpha_results" -- "${EXTENSION_SCENARIOS[@]}"
 fi
 
 if ((${#failed[@]})); then

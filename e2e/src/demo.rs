@@ -263,6 +263,13 @@ pub async fn api_get_text(keyhole: &KeyholeProcess, path: &str) -> String {
         .unwrap_or_else(|e| panic!("{path} answers: {e}"))
 }
 
+/// Waits until the Tools tab (its own wasm chunk) lists the server's tools: the workspace has
+/// settled, and its `tools/list` went out with the token of the moment (a test that expires tokens
+/// before would see that request recover too).
+pub async fn wait_tools_listed(browser: &Browser) {
+    browser.wait_selector("[data-testid^=\"tool-item-\"]").await;
+}
+
 /// Keyhole with the demo, and a browser signed in to the demo server.
 pub struct SignedIn {
     pub keyhole: KeyholeProcess,
@@ -289,6 +296,7 @@ impl SignedIn {
         browser
             .wait_attr("connection-status", "data-status", &["connected"])
             .await;
+        wait_tools_listed(&browser).await;
         let control = TestbedControl::for_server(&server_url);
         Self {
             keyhole,
@@ -321,6 +329,17 @@ impl SignedIn {
             sessions[0]["sessionId"].as_str().unwrap().to_owned(),
             tokens,
         )
+    }
+
+    /// Waits for the step-up modal, authorizes, consents at the demo's authorization server and
+    /// waits until Keyhole's page is connected again.
+    pub async fn authorize_step_up(&self) {
+        self.browser.wait_testid("step-up-modal").await;
+        self.browser.click("step-up-authorize").await;
+        answer_consent(&self.browser, &[], true).await;
+        self.browser
+            .wait_attr("connection-status", "data-status", &["connected"])
+            .await;
     }
 
     /// Selects `tool`, fills `arguments` and presses Run.

@@ -28,7 +28,7 @@ async fn plain_keyhole_runs_the_demo_and_lists_its_servers() {
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["demo", "modern", "enterprise"]);
+    assert_eq!(names, ["demo", "modern", "dpop", "enterprise"]);
     let demo_url = servers[0]["url"].as_str().unwrap();
     assert!(demo_url.starts_with("http://127.0.0.1:"), "{demo_url}");
 

@@ -49,6 +49,8 @@ mod web_connect_form;
 mod web_connect_refresh;
 #[path = "web_doctor.rs"]
 mod web_doctor;
+#[path = "web_dpop.rs"]
+mod web_dpop;
 #[path = "web_ema_configured.rs"]
 mod web_ema_configured;
 #[path = "web_export.rs"]

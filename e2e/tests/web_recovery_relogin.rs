@@ -2,7 +2,7 @@
 //! notice, no modal, the demo's login and consent, and back on the same tab and form, on the same
 //! upstream session.
 
-use keyhole_e2e::demo::{SignedIn, answer_consent};
+use keyhole_e2e::demo::{SignedIn, answer_consent, wait_tools_listed};
 use keyhole_shared::messages;
 use serde_json::json;
 
@@ -13,12 +13,20 @@ async fn expire_every_token(demo: &SignedIn) {
         .await;
 }
 
-/// Approves the demo's consent page and waits until Keyhole's page is connected again.
+/// Approves the demo's consent page and waits until Keyhole's page is connected again (and, back
+/// on the Tools tab, its tools listed).
 async fn consent_and_come_back(demo: &SignedIn) {
     answer_consent(&demo.browser, &[], true).await;
     demo.browser
         .wait_attr("connection-status", "data-status", &["connected"])
         .await;
+    let on_tools = demo
+        .browser
+        .script("return document.querySelector('[data-testid=tab-tools]')?.getAttribute('aria-selected')")
+        .await;
+    if on_tools == "true" {
+        wait_tools_listed(&demo.browser).await;
+    }
 }
 
 #[tokio::test]

@@ -1,18 +1,13 @@
 //! What the resume snapshot brings back across a real step-up redirect (demo consent page and
 //! all): the Tools tab's search filter, and arguments being edited as JSON, exactly as typed.
 
-use keyhole_e2e::demo::{SignedIn, answer_consent};
+use keyhole_e2e::demo::SignedIn;
 
 /// Runs the selected tool, authorizes the step-up it needs, consents, and waits until Keyhole's
 /// page is connected again.
 async fn step_up_and_come_back(demo: &SignedIn) {
     demo.browser.click("tool-run").await;
-    demo.browser.wait_testid("step-up-modal").await;
-    demo.browser.click("step-up-authorize").await;
-    answer_consent(&demo.browser, &[], true).await;
-    demo.browser
-        .wait_attr("connection-status", "data-status", &["connected"])
-        .await;
+    demo.authorize_step_up().await;
     assert_eq!(demo.browser.path().await, "/");
 }
 

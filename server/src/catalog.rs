@@ -375,7 +375,13 @@ fn enterprise(value: &Value, at: &str) -> Result<EnterpriseConfig, String> {
 }
 
 /// The keys of an `oauth` object.
-const OAUTH_KEYS: [&str; 4] = ["clientId", "clientSecret", "scopes", "clientMetadataUrl"];
+const OAUTH_KEYS: [&str; 5] = [
+    "clientId",
+    "clientSecret",
+    "scopes",
+    "clientMetadataUrl",
+    "workloadTokenFile",
+];
 
 /// An entry's `oauth` object: unknown keys are errors (a typo would silently lose a setting).
 fn oauth(value: &Value, at: &str) -> Result<EntryOAuth, String> {
@@ -399,9 +405,15 @@ fn oauth(value: &Value, at: &str) -> Result<EntryOAuth, String> {
         client_secret: text("clientSecret")?.map(Into::into),
         scopes: text("scopes")?.map(|scopes| ScopeSet::parse(&scopes)),
         client_metadata_url: text("clientMetadataUrl")?,
+        workload_token_file: text("workloadTokenFile")?,
     };
     if settings.client_secret.is_some() && settings.client_id.is_none() {
         return Err(format!("{at}.clientSecret: needs a clientId"));
+    }
+    if settings.workload_token_file.is_some() && settings.client_id.is_none() {
+        return Err(format!(
+            "{at}.workloadTokenFile: needs the clientId the workload is known by"
+        ));
     }
     if let Some(url) = &settings.client_metadata_url {
         keyhole_shared::oauth_client::identity::metadata_document_client(url)
@@ -593,6 +605,7 @@ mod tests {
         };
         assert_eq!(server.protocol_version.as_deref(), Some("2025-06-18"));
         let oauth = server.oauth.unwrap();
+        assert_eq!(oauth.workload_token_file, None);
         assert_eq!(oauth.client_id.unwrap().as_str(), "c");
         assert_eq!(oauth.client_secret.unwrap().expose(), "s");
         assert_eq!(oauth.scopes.unwrap(), ScopeSet::parse("mcp files:read"));

@@ -266,3 +266,52 @@ async fn the_doctor_refreshes_the_stored_token_and_judges_rotation() {
         assert_eq!(bed.count_step("token (refresh)"), before + 1, "one refresh");
     }
 }
+
+#[tokio::test]
+async fn a_dpop_server_is_signed_in_with_a_bound_token_and_the_first_request_proves_it() {
+    let mut settings = config(false);
+    settings["servers"][0]["auth"]["dpop"] = json!("nonce");
+    let bed = Bed::start(settings).await;
+    let mut guided = GuidedSignIn::new(bed.mcp_url("main"), Vec::new());
+    run_until_user(&bed, &mut guided).await;
+    let authorization_url = guided.authorization_url.clone().expect("a URL to visit");
+    guided.arrive(bed.approve_all(&authorization_url).await);
+    run_until_user(&bed, &mut guided).await;
+    for report in &guided.reports {
+        assert_ne!(report.verdict, Verdict::Failure, "{report:#?}");
+    }
+    let step = |s: Step| guided.reports.iter().find(|r| r.step == s).unwrap();
+    // The challenge used the DPoP scheme, and the doctor took it as the challenge.
+    assert!(
+        step(Step::Challenge)
+            .findings
+            .iter()
+            .any(|f| f.rule == "challenge-401"
+                && f.verdict == Verdict::Pass
+                && f.observed.contains("DPoP"))
+    );
+    // The token request carried a proof (after the nonce demand), decoded in its exchange.
+    let token_request = step(Step::TokenRequest);
+    let proofs: Vec<&String> = token_request
+        .exchanges
+        .iter()
+        .filter_map(|e| {
+            e.request_headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case("dpop"))
+        })
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(proofs.len(), 2, "{:#?}", token_request.exchanges);
+    assert!(proofs.iter().all(|p| p.ends_with("<signature removed>")));
+    assert!(
+        step(Step::FirstRequest)
+            .findings
+            .iter()
+            .any(|f| f.rule == "token-accepted" && f.verdict == Verdict::Pass),
+        "{:#?}",
+        step(Step::FirstRequest)
+    );
+    let stored = bed.stored().credentials[0].tokens.clone().unwrap();
+    assert_eq!(stored.token_type, "DPoP");
+}

@@ -102,8 +102,8 @@ async fn malformed_requests_are_400_with_a_message() {
         ),
         (
             "/api/mcp/auth-state",
-            json!({"sessionId": session, "authState": {"tokens": {"access_token": "t", "token_type": "DPoP"}}}),
-            "Bearer",
+            json!({"sessionId": session, "authState": {"tokens": {"access_token": "t", "token_type": "MAC"}}}),
+            "use Bearer or DPoP",
         ),
     ];
     for (path, body, needle) in cases {

@@ -13,6 +13,8 @@ mod cli_catalog_settings;
 mod cli_client_features;
 #[path = "cli_commands.rs"]
 mod cli_commands;
+#[path = "cli_dpop.rs"]
+mod cli_dpop;
 #[path = "cli_enterprise_catalog.rs"]
 mod cli_enterprise_catalog;
 #[path = "cli_faults.rs"]
@@ -33,6 +35,8 @@ mod cli_stateless;
 mod cli_stdio;
 #[path = "cli_step_up.rs"]
 mod cli_step_up;
+#[path = "cli_workload_identity.rs"]
+mod cli_workload_identity;
 #[path = "common/mod.rs"]
 mod common;
 #[path = "doctor_testbed.rs"]
@@ -49,6 +53,8 @@ mod hub_cancellation;
 mod hub_connect_and_call;
 #[path = "hub_contract.rs"]
 mod hub_contract;
+#[path = "hub_dpop_proof.rs"]
+mod hub_dpop_proof;
 #[path = "hub_legacy_sse.rs"]
 mod hub_legacy_sse;
 #[path = "hub_network_log.rs"]

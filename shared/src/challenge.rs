@@ -107,6 +107,9 @@ pub struct AuthChallenge {
     #[serde(default)]
     pub context: ChallengeContext,
     pub raw: RawChallenge,
+    /// The challenge used the `DPoP` scheme (RFC 9449 §7.1): the server wants DPoP-bound tokens.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop: bool,
 }
 
 /// Why a response could not be normalised.
@@ -114,7 +117,7 @@ pub struct AuthChallenge {
 pub enum NotAChallenge {
     #[error("HTTP {0} is not an authorization challenge (only 401 and 403 are)")]
     Status(u16),
-    #[error("the response carries no Bearer challenge in WWW-Authenticate")]
+    #[error("the response carries no Bearer (or DPoP) challenge in WWW-Authenticate")]
     NoBearer,
 }
 
@@ -138,7 +141,7 @@ impl AuthChallenge {
         if ChallengeReason::classify(http_status, None).is_none() {
             return Err(NotAChallenge::Status(http_status));
         }
-        let bearer = parsed.bearer().ok_or(NotAChallenge::NoBearer)?;
+        let bearer = parsed.bearer_or_dpop().ok_or(NotAChallenge::NoBearer)?;
         Ok(Self::build(
             http_status,
             Some(bearer),
@@ -197,6 +200,7 @@ impl AuthChallenge {
                 http_status,
                 www_authenticate: raw_lines(header_lines),
             },
+            dpop: bearer.is_some_and(|c| c.is_scheme(crate::dpop::SCHEME)),
         }
     }
 

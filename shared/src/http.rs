@@ -6,7 +6,8 @@
 //! without a `Send` bound because nothing in the browser is `Send`.
 //!
 //! [`Observed`] wraps any client and reports each exchange to an [`ExchangeObserver`] with secrets
-//! removed: the `Authorization`, `Cookie`, `Set-Cookie` and `DPoP` headers, the credential fields of
+//! removed: the `Authorization`, `Cookie` and `Set-Cookie` headers, the `DPoP` proof's signature
+//! (its header and claims are kept, decoded by the views), the credential fields of
 //! form bodies (`client_secret`, `code`, `code_verifier`, `refresh_token`, `assertion`, …), the
 //! token fields of JSON bodies, and the same names in query strings.
 
@@ -190,11 +191,29 @@ pub enum HttpError {
 #[allow(async_fn_in_trait)]
 pub trait HttpClient {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+
+    /// A DPoP proof for `request`, signed by the key of `request.key_id` (created on first use).
+    /// Whoever holds the keys signs: the backend and the CLI themselves, the page by asking the
+    /// backend (see [`crate::dpop`]). By default a client cannot sign.
+    async fn dpop_proof(
+        &self,
+        request: &crate::dpop::ProofRequest,
+    ) -> Result<String, crate::dpop::DpopError> {
+        let _ = request;
+        Err(crate::dpop::DpopError::Unsupported)
+    }
 }
 
 impl<T: HttpClient + ?Sized> HttpClient for &T {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         (**self).send(request).await
+    }
+
+    async fn dpop_proof(
+        &self,
+        request: &crate::dpop::ProofRequest,
+    ) -> Result<String, crate::dpop::DpopError> {
+        (**self).dpop_proof(request).await
     }
 }
 
@@ -312,6 +331,13 @@ impl<H: HttpClient, O: ExchangeObserver> HttpClient for Observed<H, O> {
         self.observer.observe(exchange);
         result
     }
+
+    async fn dpop_proof(
+        &self,
+        request: &crate::dpop::ProofRequest,
+    ) -> Result<String, crate::dpop::DpopError> {
+        self.inner.dpop_proof(request).await
+    }
 }
 
 /// Shown in place of a secret.
@@ -361,7 +387,9 @@ pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
-            let shown = if is_secret_header(name) {
+            let shown = if name.eq_ignore_ascii_case(crate::dpop::PROOF_HEADER) {
+                crate::dpop::without_signature(value)
+            } else if is_secret_header(name) {
                 REDACTED.into()
             } else {
                 value.clone()

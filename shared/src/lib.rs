@@ -24,6 +24,7 @@ pub mod api;
 pub mod challenge;
 pub mod curl;
 pub mod doctor;
+pub mod dpop;
 pub mod http;
 pub mod json;
 pub mod logging;

@@ -19,6 +19,9 @@ pub enum SilentRecovery {
     /// The client obtained a token for itself (client-credentials grant, the CLI's
     /// `--client-credentials`).
     ClientCredentials,
+    /// The client exchanged its workload's identity token (RFC 7523 JWT-bearer grant, SEP-1933;
+    /// the CLI's `--workload-token-file`).
+    Workload,
 }
 
 /// "a", "a and b", "a, b and c".
@@ -85,6 +88,10 @@ pub fn recovered_silently(how: SilentRecovery) -> String {
         }
         SilentRecovery::ClientCredentials => {
             "Obtained a token with the client's own credentials and sent the request.".to_owned()
+        }
+        SilentRecovery::Workload => {
+            "Exchanged the workload's identity token for an access token and sent the request."
+                .to_owned()
         }
     }
 }

@@ -133,6 +133,10 @@ pub struct PendingAuthorization {
     /// it was not forgotten, and registering once more would not help.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fresh_client: bool,
+    /// The key (`dpop::key_id`) the code exchange proves possession of, when the tokens are to
+    /// be DPoP-bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
 }
 
 /// A signed-in session at an enterprise IdP (EMA leg 1), reused to mint tokens silently.
@@ -520,6 +524,7 @@ mod tests {
             requested: ScopeSet::parse("a"),
             created_at,
             fresh_client: false,
+            dpop_key: None,
         }
     }
 

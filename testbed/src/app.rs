@@ -169,6 +169,7 @@ impl RunningTestbed {
             resource: Some(server.mcp_url.clone()),
             grant: "fixture".into(),
             family: format!("fixture-{}", self.state.tokens.list().len()),
+            jkt: None,
         };
         let (value, _) =
             self.state

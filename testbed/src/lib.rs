@@ -19,6 +19,7 @@ mod code_grant;
 pub mod config;
 mod control;
 mod cors;
+mod dpop;
 mod idp;
 mod jwt;
 mod mcp;

@@ -16,6 +16,8 @@ pub struct TestbedState {
     pub tokens: TokenStore,
     pub authz: AuthorizationServer,
     pub idp: Option<IdentityProvider>,
+    /// DPoP proofs' replay cache and the servers' nonce.
+    pub dpop: crate::dpop::DpopGuard,
     servers: Vec<Arc<McpServer>>,
 }
 
@@ -31,6 +33,7 @@ impl TestbedState {
             authz: AuthorizationServer::new(&config.oauth),
             idp: config.ema.as_ref().map(IdentityProvider::new),
             tokens: TokenStore::default(),
+            dpop: crate::dpop::DpopGuard::default(),
             servers,
             urls,
             config,

@@ -27,6 +27,8 @@ pub struct TokenGrant {
     pub grant: String,
     /// Groups the tokens descended from one authorization (code or refresh chain).
     pub family: String,
+    /// The thumbprint of the key a DPoP-bound token is bound to (RFC 9449 `cnf.jkt`).
+    pub jkt: Option<String>,
 }
 
 /// One MCP session a token was presented on.
@@ -51,6 +53,9 @@ pub struct TokenRecord {
     pub resource: Option<String>,
     pub grant: String,
     pub family: String,
+    /// The key a DPoP-bound token is bound to (`cnf.jkt`); `None` for a bearer token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
     pub issued_at: u64,
     pub expires_at: u64,
     pub revoked: bool,
@@ -145,6 +150,7 @@ impl TokenStore {
             resource: grant.resource.clone(),
             grant: grant.grant.clone(),
             family: grant.family.clone(),
+            jkt: grant.jkt.clone(),
             issued_at: now,
             expires_at: now.saturating_add(lifetime_secs),
             revoked: false,

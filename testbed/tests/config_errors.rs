@@ -172,8 +172,8 @@ async fn the_demo_starts_and_exposes_its_urls() {
         .collect();
     assert_eq!(
         names,
-        ["demo", "modern", "enterprise"],
-        "one server per era, and EMA"
+        ["demo", "modern", "dpop", "enterprise"],
+        "one server per era, one that takes DPoP-bound tokens only, and EMA"
     );
     testbed.shutdown().await;
     assert!(

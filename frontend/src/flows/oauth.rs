@@ -6,8 +6,11 @@
 
 use std::cell::RefCell;
 
-use keyhole_shared::api::{CatalogEntry, ConfigResponse, FetchReply};
+use leptos::lazy;
+
+use keyhole_shared::api::{CatalogEntry, ConfigResponse, DpopProofReply, FetchReply};
 use keyhole_shared::challenge::AuthChallenge;
+use keyhole_shared::dpop::{DpopError, ProofRequest};
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpRequest, HttpResponse, Observed,
 };
@@ -76,6 +79,24 @@ impl HttpClient for WebHttp {
             elapsed_ms: Some((js_sys::Date::now() - started) as u64),
         })
     }
+
+    /// The backend signs: the page never holds a DPoP key (`keyhole_shared::dpop`).
+    async fn dpop_proof(&self, request: &ProofRequest) -> Result<String, DpopError> {
+        signed_proof(request.clone())
+            .await
+            .map_err(DpopError::Signer)
+    }
+}
+
+/// A proof from `/api/oauth/dpop-proof`. Its own wasm chunk: only servers that want DPoP-bound
+/// tokens need it.
+#[lazy]
+async fn signed_proof(request: ProofRequest) -> Result<String, String> {
+    let reply = api::call::<_, DpopProofReply>("/api/oauth/dpop-proof", &request)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|failure| failure.message().to_owned())?;
+    Ok(reply.proof)
 }
 
 pub struct WebClock;

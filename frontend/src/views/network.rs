@@ -6,10 +6,12 @@
 //!
 //! Test ids: `network-entry` (`data-kind="mcp|oauth"`, `data-status`) in `network-log` (the
 //! backend's) or `network-signin-steps`, `network-oauth-only`, and in each expanded entry
-//! `network-copy-json` and `network-copy-curl` (secrets become shell variables).
+//! `network-copy-json` and `network-copy-curl` (secrets become shell variables), and `dpop-proof`
+//! (a request's DPoP proof, decoded) where there is one.
 
 use keyhole_shared::api::{ExchangeKind, HttpExchange};
 use keyhole_shared::curl::curl_command;
+use keyhole_shared::dpop;
 use keyhole_shared::http::HttpExchange as RecordedStep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -156,12 +158,28 @@ fn ExchangeDetails(
         </div>
         {error.map(|e| view! { <p class="error">{e}</p> })}
         <h4>"Request headers"</h4>
+        {proof_view(&request_headers)}
         {headers_view(request_headers)}
         {request_body.map(|b| view! { <h4>{format!("Request body{body_note}")}</h4><pre class="mono">{b}</pre> })}
         <h4>"Response headers"</h4>
         {headers_view(response_headers)}
         {response_body.map(|b| view! { <h4>{format!("Response body{body_note}")}</h4><pre class="mono">{b}</pre> })}
     }
+}
+
+/// A request's DPoP proof, decoded: its JOSE header (the public key) and claims (`htm`, `htu`,
+/// `iat`, `jti`, `ath`, `nonce`). The log never keeps the signature.
+fn proof_view(headers: &[(String, String)]) -> Option<impl IntoView + use<>> {
+    let (_, proof) = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(dpop::PROOF_HEADER))?;
+    let decoded = dpop::decode(proof)?;
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let text = format!("{}\n{}", pretty(&decoded.header), pretty(&decoded.claims));
+    Some(view! {
+        <h4>"DPoP proof (decoded; the signature is not kept)"</h4>
+        <pre class="mono" data-testid="dpop-proof">{text}</pre>
+    })
 }
 
 fn headers_view(headers: Vec<(String, String)>) -> impl IntoView {

@@ -85,8 +85,15 @@ pub fn hint_badges(tool: &Value) -> AnyView {
         .into_any()
 }
 
+/// The tab, built by its own wasm chunk (fetched when the workspace first shows it): the page
+/// that shows the connect form does not wait for the tools' code.
+#[lazy]
+pub fn tools_tab(session: Session) -> AnyView {
+    view! { <ToolsTab session=session /> }.into_any()
+}
+
 #[component]
-pub fn ToolsTab(session: Session) -> impl IntoView {
+fn ToolsTab(session: Session) -> impl IntoView {
     let pager = Pager::new();
     let tools = session.listing("tools/list", "tools", |c| c.0, pager);
     let search = RwSignal::new(String::new());

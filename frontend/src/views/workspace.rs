@@ -18,7 +18,7 @@ use crate::views::protocol::protocol_tab;
 use crate::views::resources::resources_tab;
 use crate::views::server_requests::client_panel;
 use crate::views::tasks_tab::tasks_tab;
-use crate::views::tools::ToolsTab;
+use crate::views::tools::tools_tab;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -205,7 +205,7 @@ pub fn Workspace(session: Session, on_disconnect: Callback<()>) -> impl IntoView
                     })
                     .collect_view()}
             </nav>
-            {panel(Tab::Tools, |s| view! { <ToolsTab session=s /> }.into_any())}
+            {panel(Tab::Tools, |s| lazy_view(tools_tab(s)).into_any())}
             {panel(Tab::Resources, |s| lazy_view(resources_tab(s)).into_any())}
             {panel(Tab::Prompts, |s| lazy_view(prompts_tab(s)).into_any())}
             {panel(Tab::Tasks, |s| lazy_view(tasks_tab(s)).into_any())}

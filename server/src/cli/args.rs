@@ -117,6 +117,17 @@ pub struct ConnectionArgs {
     /// Use the client-credentials grant with --client-id and --client-secret or --private-key.
     #[arg(long, global = true)]
     pub client_credentials: bool,
+    /// Workload identity federation: a file holding the workload's identity token (a JWT, e.g. a
+    /// Kubernetes projected service-account token), exchanged with the JWT-bearer grant (RFC 7523)
+    /// for --client-id whenever the server asks for authorization. Read at each use (such tokens
+    /// rotate). KEYHOLE_WORKLOAD_TOKEN gives the token itself instead.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "client_credentials"
+    )]
+    pub workload_token_file: Option<PathBuf>,
     /// The MCP protocol version to speak: 2026-07-28 is the stateless revision (no initialize,
     /// `server/discover` instead); 2025-11-25, 2025-06-18, 2025-03-26 or 2024-11-05 ask for
     /// exactly that in the initialize handshake. Default: negotiate — `server/discover` at 2026-07-28 first, and

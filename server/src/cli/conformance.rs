@@ -76,6 +76,13 @@ fn connection_args(
             .map_err(|e| CliError::error(format!("cannot write {}: {e}", path.display())))?;
         args.private_key = Some(path);
     }
+    // Workload identity (auth/wif-jwt-bearer): the workload's token, as a projected token file.
+    if let Some(jwt) = text("valid_jwt") {
+        let path = dir.join("workload-token");
+        std::fs::write(&path, jwt)
+            .map_err(|e| CliError::error(format!("cannot write {}: {e}", path.display())))?;
+        args.workload_token_file = Some(path);
+    }
     if let Some(token) = text("idp_id_token") {
         args.idp_id_token = Some(token);
         args.idp_issuer = text("idp_issuer");

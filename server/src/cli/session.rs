@@ -79,8 +79,60 @@ impl ExchangeObserver for OAuthTap {
 pub(crate) struct AuthOptions {
     pub yes: bool,
     pub client_credentials: bool,
+    /// Where the workload's identity token comes from (`--workload-token-file`, else
+    /// `KEYHOLE_WORKLOAD_TOKEN`): every challenge is answered with the JWT-bearer grant.
+    pub workload_token: Option<WorkloadToken>,
     pub scopes: Option<ScopeSet>,
     pub callback: CallbackOptions,
+}
+
+/// The environment variable that gives a workload identity token itself.
+pub const WORKLOAD_TOKEN_ENV: &str = "KEYHOLE_WORKLOAD_TOKEN";
+
+/// Where a workload's identity token is read from, at each use.
+#[derive(Clone, Debug)]
+pub(crate) enum WorkloadToken {
+    File(std::path::PathBuf),
+    Environment,
+}
+
+impl WorkloadToken {
+    /// `--workload-token-file`, else `KEYHOLE_WORKLOAD_TOKEN`, else the catalog entry's
+    /// `oauth.workloadTokenFile`.
+    fn choose(args: &ConnectionArgs, entry: Option<&EntryOAuth>) -> Result<Option<Self>, CliError> {
+        let configured = entry.and_then(|e| e.workload_token_file.as_deref());
+        let source = match (&args.workload_token_file, configured) {
+            (Some(path), _) => Self::File(path.clone()),
+            _ if std::env::var_os(WORKLOAD_TOKEN_ENV).is_some() => Self::Environment,
+            (None, Some(path)) => Self::File(path.into()),
+            (None, None) => return Ok(None),
+        };
+        if args.client_id.is_none() && entry.and_then(|e| e.client_id.as_ref()).is_none() {
+            return Err(CliError::usage(
+                "workload identity (--workload-token-file or KEYHOLE_WORKLOAD_TOKEN) needs --client-id",
+            ));
+        }
+        Ok(Some(source))
+    }
+
+    /// The token now; the error names the source, never the token.
+    pub(crate) fn read(&self) -> Result<Secret, String> {
+        let text = match self {
+            Self::File(path) => std::fs::read_to_string(path).map_err(|e| {
+                format!("cannot read --workload-token-file {}: {e}", path.display())
+            })?,
+            Self::Environment => std::env::var(WORKLOAD_TOKEN_ENV)
+                .map_err(|_| format!("{WORKLOAD_TOKEN_ENV} is not set (or not UTF-8)"))?,
+        };
+        let token = text.trim();
+        if token.is_empty() {
+            return Err(match self {
+                Self::File(path) => format!("--workload-token-file {} is empty", path.display()),
+                Self::Environment => format!("{WORKLOAD_TOKEN_ENV} is empty"),
+            });
+        }
+        Ok(Secret::new(token))
+    }
 }
 
 /// Reports server messages to the session's channel, exchanges and stderr lines to the tap when
@@ -349,7 +401,10 @@ fn oauth_client_tapped(
     }
     server.enterprise = enterprise_config(args, target, server.client.as_ref())?;
     let enterprise = server.enterprise.clone();
-    let http = NativeHttp::new().observed(OAuthTap(tap));
+    let keys = Arc::new(crate::native::dpop_keys::DpopKeys::beside(&store));
+    let http = NativeHttp::new()
+        .with_dpop_keys(keys)
+        .observed(OAuthTap(tap));
     let oauth = OAuthClient::new(http, store, SystemClock, OsEntropy, config);
     oauth.add_server(server);
     Ok((oauth, enterprise))
@@ -397,7 +452,7 @@ impl<'t> Session<'t> {
                 .await
                 .map_err(|e| CliError::error(e.to_string()))?;
         }
-        let bearer = stored_bearer(&oauth, &url).await;
+        let stored = stored_tokens(&oauth, &url).await;
         let mut config = ClientConfig::new(endpoint);
         config.headers = target.headers;
         config.timeout = Duration::from_secs(args.timeout.max(1));
@@ -417,10 +472,12 @@ impl<'t> Session<'t> {
             .user_agent(concat!("keyhole-cli/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::error(format!("could not build the HTTP client: {e}")))?;
-        let client = McpClient::new(http, config, Arc::new(Credentials::new(bearer)), events);
+        let client = McpClient::new(http, config, Arc::new(Credentials::default()), events);
+        install_tokens(&client, &oauth, &url, stored.as_ref())?;
         let options = AuthOptions {
             yes: args.yes,
             client_credentials: args.client_credentials,
+            workload_token: WorkloadToken::choose(args, target.oauth.as_ref())?,
             scopes: args.scope.as_deref().map(ScopeSet::parse),
             callback: CallbackOptions {
                 port: args.callback_port,
@@ -476,8 +533,8 @@ impl<'t> Session<'t> {
                     .inject(&self.url, fault)
                     .await
                     .map_err(|e| CliError::error(format!("fault {}: {e}", fault.name())))?;
-                if let Some(tokens) = outcome.tokens {
-                    credentials.set_bearer(Some(tokens.access_token));
+                if let Some(tokens) = &outcome.tokens {
+                    install_tokens(&self.client, &self.oauth, &self.url, Some(tokens))?;
                 }
                 Ok(outcome.message)
             }
@@ -617,11 +674,25 @@ impl<'t> Session<'t> {
 }
 
 /// The stored access token for `url`, if it has not expired.
-async fn stored_bearer(oauth: &OAuth, url: &str) -> Option<Secret> {
+async fn stored_tokens(oauth: &OAuth, url: &str) -> Option<keyhole_shared::tokens::Tokens> {
     let document = oauth.store().read().await.ok()?;
     let tokens = document.credential(url, None)?.tokens.clone()?;
     let now = keyhole_shared::recovery::Clock::now_unix(&SystemClock);
-    (!tokens.is_expired(now)).then_some(tokens.access_token)
+    (!tokens.is_expired(now)).then_some(tokens)
+}
+
+/// Hands `tokens` to the connection: with the server's DPoP key for a DPoP-bound token.
+pub(crate) fn install_tokens(
+    client: &McpClient,
+    oauth: &OAuth,
+    url: &str,
+    tokens: Option<&keyhole_shared::tokens::Tokens>,
+) -> Result<(), CliError> {
+    let keys = oauth.http().inner.dpop_keys().map(|keys| &**keys);
+    client
+        .credentials()
+        .install_tokens(tokens, keys, url)
+        .map_err(|e| CliError::error(e.to_string()))
 }
 
 /// A refusal with the CLI's errors: an upstream failure exits 1, except a 401/403 that carries

@@ -137,9 +137,8 @@ impl CliSurface<'_> {
                 return Err(SignInFailure::Other(CliError::auth(error.to_string())));
             }
         };
-        self.client
-            .credentials()
-            .set_bearer(Some(grant.tokens.access_token.clone()));
+        super::session::install_tokens(self.client, self.oauth, self.url, Some(&grant.tokens))
+            .map_err(SignInFailure::Other)?;
         // Partial consent says what is missing; otherwise the web app's "back where you were"
         // means nothing in a terminal.
         if grant.missing.is_empty() {

@@ -19,9 +19,11 @@ use keyhole_shared::recovery::{
 use keyhole_shared::tokens::Tokens;
 use keyhole_shared::{AuthChallenge, Secret};
 
-use super::session::{AuthOptions, OAuth, stored_scopes};
+use super::session::{AuthOptions, OAuth, WorkloadToken, stored_scopes};
 use super::{CliError, Terminal};
 use crate::native::mcp_client::McpClient;
+use keyhole_shared::ScopeSet;
+use keyhole_shared::oauth_client::{CompletedGrant, OAuthClientError};
 
 /// What the sign-ins of one CLI session remember.
 #[derive(Debug, Default)]
@@ -74,9 +76,7 @@ impl Surface for CliSurface<'_> {
     }
 
     async fn install(&mut self, tokens: Option<&Tokens>) -> Result<(), CliError> {
-        let bearer = tokens.map(|t| t.access_token.clone());
-        self.client.credentials().set_bearer(bearer);
-        Ok(())
+        super::session::install_tokens(self.client, self.oauth, self.url, tokens)
     }
 
     fn notify(&mut self, notice: Notice<'_>) {
@@ -152,15 +152,42 @@ impl Surface for CliSurface<'_> {
     }
 }
 
-/// The CLI's decisions: the OAuth client's, or the client-credentials grant.
+/// The CLI's decisions: the OAuth client's, or the grant the client makes for itself (client
+/// credentials, workload identity).
 pub(super) struct CliAuthority<'s> {
     pub oauth: &'s OAuth,
     pub options: &'s AuthOptions,
 }
 
 impl CliAuthority<'_> {
-    /// A token for the scopes held (when a token was refused), plus those the challenge names
-    /// (else `--scope`).
+    /// The scopes a challenge names, else `--scope`.
+    fn wanted(&self, challenge: &AuthChallenge) -> ScopeSet {
+        Some(challenge.required_scopes.clone())
+            .filter(|s| !s.is_empty())
+            .or_else(|| self.options.scopes.clone())
+            .unwrap_or_default()
+    }
+
+    /// Workload identity: the JWT-bearer grant with the workload's token as it is now, for the
+    /// scopes wanted. A refusal is the answer (SEP-1933: no retry, no other grant).
+    async fn workload(
+        &self,
+        server_url: &str,
+        challenge: &AuthChallenge,
+        source: &WorkloadToken,
+    ) -> RecoveryOutcome {
+        let granted = match source.read() {
+            Ok(assertion) => {
+                self.oauth
+                    .workload_grant(server_url, &assertion, &self.wanted(challenge))
+                    .await
+            }
+            Err(message) => Err(OAuthClientError::Config(message)),
+        };
+        own_grant_outcome(granted, SilentRecovery::Workload)
+    }
+
+    /// A token for the scopes held (when a token was refused), plus those wanted.
     async fn client_credentials(
         &self,
         server_url: &str,
@@ -173,24 +200,28 @@ impl CliAuthority<'_> {
                 .unwrap_or_default(),
             None => Default::default(),
         };
-        let wanted = Some(challenge.required_scopes.clone())
-            .filter(|s| !s.is_empty())
-            .or_else(|| self.options.scopes.clone())
-            .unwrap_or_default();
-        match self
+        let granted = self
             .oauth
-            .client_credentials(server_url, &held.union(&wanted))
-            .await
-        {
-            Ok(grant) => RecoveryOutcome::Satisfied {
-                tokens: grant.tokens,
-                via: SilentRecovery::ClientCredentials,
-                storage_error: None,
-            },
-            Err(error) => RecoveryOutcome::Failed {
-                error: RecoveryError::ClientCredentials(error.into()),
-            },
-        }
+            .client_credentials(server_url, &held.union(&self.wanted(challenge)))
+            .await;
+        own_grant_outcome(granted, SilentRecovery::ClientCredentials)
+    }
+}
+
+/// What a grant the client made for itself (`via`) means for recovery.
+fn own_grant_outcome(
+    granted: Result<CompletedGrant, OAuthClientError>,
+    via: SilentRecovery,
+) -> RecoveryOutcome {
+    match granted {
+        Ok(grant) => RecoveryOutcome::Satisfied {
+            tokens: grant.tokens,
+            via,
+            storage_error: None,
+        },
+        Err(error) => RecoveryOutcome::Failed {
+            error: RecoveryError::ClientCredentials(error.into()),
+        },
     }
 }
 
@@ -202,6 +233,9 @@ impl Authority for CliAuthority<'_> {
         rejected: Option<&Secret>,
         guard: &StepUpGuard,
     ) -> RecoveryOutcome {
+        if let Some(source) = &self.options.workload_token {
+            return self.workload(server_url, challenge, source).await;
+        }
         if self.options.client_credentials {
             return self
                 .client_credentials(server_url, challenge, rejected)

@@ -172,8 +172,11 @@ pub async fn audit(args: &DoctorArgs) -> Result<DoctorReport, String> {
     let (store, _) = FileStore::open(args.secrets).map_err(|e| e.to_string())?;
     // A refresh uses the client the tokens were issued to, whatever the redirect URI.
     let config = ClientConfig::new(authorize::redirect_uri(args.callback_port));
+    // DPoP-bound tokens are proven with the same keys as the web app's and the CLI's.
+    let keys = std::sync::Arc::new(crate::native::dpop_keys::DpopKeys::beside(&store));
     let client = OAuthClient::new(
-        http.observed(RecordingObserver::default()),
+        http.with_dpop_keys(keys)
+            .observed(RecordingObserver::default()),
         store,
         SystemClock,
         OsEntropy,

@@ -7,7 +7,10 @@
 //! `https` URLs. Wrap it in [`Observed`] (see [`NativeHttp::observed`]) to report every exchange,
 //! with `Authorization`, cookies and credential form and JSON fields redacted.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use keyhole_shared::dpop::{DpopError, ProofRequest};
 
 use keyhole_shared::http::{
     ExchangeObserver, HttpClient, HttpError, HttpExchange, HttpMethod, HttpRequest, HttpResponse,
@@ -16,6 +19,8 @@ use keyhole_shared::http::{
 use keyhole_shared::random::Entropy;
 use keyhole_shared::recovery::Clock;
 use rand::RngCore;
+
+use super::dpop_keys::DpopKeys;
 
 /// Default bound on one exchange, connection to last byte.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -28,6 +33,8 @@ pub struct NativeHttp {
     client: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    /// The keys DPoP proofs are signed with; without them, no proofs.
+    dpop_keys: Option<Arc<DpopKeys>>,
 }
 
 impl Default for NativeHttp {
@@ -53,7 +60,19 @@ impl NativeHttp {
             client,
             timeout,
             max_body,
+            dpop_keys: None,
         }
+    }
+
+    /// The keys it signs DPoP proofs with.
+    pub fn dpop_keys(&self) -> Option<&Arc<DpopKeys>> {
+        self.dpop_keys.as_ref()
+    }
+
+    /// This client, signing DPoP proofs with `keys`.
+    pub fn with_dpop_keys(mut self, keys: Arc<DpopKeys>) -> Self {
+        self.dpop_keys = Some(keys);
+        self
     }
 
     /// This client, reporting every exchange to `observer`.
@@ -141,6 +160,13 @@ impl HttpClient for NativeHttp {
             body,
             elapsed_ms: Some(started.elapsed().as_millis().try_into().unwrap_or(u64::MAX)),
         })
+    }
+
+    async fn dpop_proof(&self, request: &ProofRequest) -> Result<String, DpopError> {
+        match &self.dpop_keys {
+            Some(keys) => keys.prove(request),
+            None => Err(DpopError::Unsupported),
+        }
     }
 }
 

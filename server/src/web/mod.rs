@@ -163,6 +163,10 @@ pub fn app(state: AppState) -> Router {
             post(oauth_fetch::fetch).with_state(state.hub.clone()),
         )
         .route(
+            "/oauth/dpop-proof",
+            post(oauth_fetch::dpop_proof).with_state(state.hub.clone()),
+        )
+        .route(
             "/store/oauth",
             get(store_routes::read)
                 .put(store_routes::write)
@@ -297,6 +301,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), ServeError> {
         Ok((store, place)) => {
             vault = store.vault();
             tracing::info!(path = %store.path().display(), "OAuth store");
+            hub.use_dpop_keys(Arc::new(crate::native::dpop_keys::DpopKeys::beside(&store)));
             if let Err(error) = store.tidy() {
                 tracing::warn!(%error, "could not tidy the OAuth store");
             }

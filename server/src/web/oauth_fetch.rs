@@ -2,13 +2,18 @@
 //! call authorization servers directly because of CORS, so they go through here. Only http(s), no
 //! redirects followed, capped in size and time, and every exchange recorded — with secrets redacted —
 //! in the session's network log when the page names its session.
+//!
+//! `POST /api/oauth/dpop-proof`: the DPoP proof of such a request (a token request for a
+//! DPoP-bound token), signed here with the server's key, which never leaves the backend
+//! (`keyhole_shared::dpop`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::State;
-use keyhole_shared::api::{ExchangeKind, FetchReply};
+use keyhole_shared::api::{DpopProofReply, ExchangeKind, FetchReply};
+use keyhole_shared::dpop::ProofRequest;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -128,4 +133,38 @@ pub async fn fetch(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     }))
+}
+
+/// The longest key id (a server URL) a proof may be asked for.
+const MAX_KEY_ID: usize = 2048;
+
+/// `POST /api/oauth/dpop-proof`: a proof for the page's request to `url` with `htm`.
+pub async fn dpop_proof(
+    State(hub): State<Arc<Hub>>,
+    ApiJson(request): ApiJson<ProofRequest>,
+) -> Result<Reply<DpopProofReply>, AppError> {
+    if request.key_id.is_empty() || request.key_id.len() > MAX_KEY_ID {
+        return Err(AppError::BadRequest(
+            "keyId must name the server (at most 2048 bytes)".into(),
+        ));
+    }
+    if !matches!(request.htm.as_str(), "GET" | "POST") {
+        return Err(AppError::BadRequest(format!(
+            "htm must be GET or POST, not {:?}",
+            request.htm
+        )));
+    }
+    match url::Url::parse(&request.url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(AppError::BadRequest(format!(
+                "{:?} is not an http(s) URL",
+                request.url
+            )));
+        }
+    }
+    Ok(match hub.dpop_keys().prove(&request) {
+        Ok(proof) => Reply::ok(DpopProofReply { proof }),
+        Err(error) => Reply::failed(Failure::transport(error.to_string())),
+    })
 }

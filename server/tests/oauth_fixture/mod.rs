@@ -62,7 +62,11 @@ pub struct Bed {
 
 pub fn new_client(dir: &tempfile::TempDir, config: ClientConfig) -> Client {
     let store = FileStore::new(dir.path().join("oauth-store.json"));
-    let http = NativeHttp::new().observed(RecordingObserver::default());
+    // Proofs for DPoP-bound tokens, signed with keys of this client's own.
+    let keys = std::sync::Arc::new(keyhole_server::native::dpop_keys::DpopKeys::in_memory());
+    let http = NativeHttp::new()
+        .with_dpop_keys(keys)
+        .observed(RecordingObserver::default());
     OAuthClient::new(http, store, SystemClock, OsEntropy, config)
 }
 

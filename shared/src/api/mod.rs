@@ -125,6 +125,10 @@ pub struct EntryOAuth {
     /// The HTTPS URL of a client ID metadata document to use as the client id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_metadata_url: Option<String>,
+    /// Workload identity federation: the file holding the workload's identity token (a path, read
+    /// at each use by the CLI and the TUI), exchanged with the JWT-bearer grant for `client_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_token_file: Option<String>,
 }
 
 impl EntryOAuth {
@@ -225,6 +229,14 @@ pub struct FetchReply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+/// The `POST /api/oauth/dpop-proof` reply (the body is a [`crate::dpop::ProofRequest`]): a DPoP
+/// proof signed by the backend with the server's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DpopProofReply {
+    pub proof: String,
 }
 
 /// The `POST /api/doctor` body: the server to audit and extra headers for its MCP requests (the

@@ -256,7 +256,7 @@ pub async fn diagnose(
     };
     probe::made_up_tokens(http, entropy, options, issuer.as_deref(), &mut findings).await;
     if let Some(token) = &options.token {
-        probe::with_token(http, options, token, &mut findings).await;
+        probe::with_token(http, options, token, false, &mut findings).await;
     }
     cors::preflight(http, options, &mut findings).await;
     DoctorReport::new(server, findings.0)

@@ -87,10 +87,10 @@ fn challenge_of(response: &HttpResponse) -> ParsedHeader {
     parse(&challenge_lines(response))
 }
 
-/// `Bearer error="…"` of `response`, if any.
+/// `Bearer error="…"` (or `DPoP error="…"`) of `response`, if any.
 fn bearer_error(response: &HttpResponse) -> Option<String> {
     challenge_of(response)
-        .bearer()
+        .bearer_or_dpop()
         .and_then(|bearer| bearer.param("error"))
         .map(str::to_owned)
 }
@@ -133,7 +133,9 @@ pub async fn without_token(
         return Unauthenticated::Open;
     }
     let parsed = challenge_of(&response);
-    let Some(bearer) = parsed.bearer().filter(|_| response.status == 401) else {
+    // A server that takes DPoP-bound tokens only challenges with the `DPoP` scheme (RFC 9449
+    // §7.1), with the same parameters.
+    let Some(bearer) = parsed.bearer_or_dpop().filter(|_| response.status == 401) else {
         findings.fail("challenge-401", status_text(&response));
         return Unauthenticated::Unusable;
     };
@@ -278,18 +280,16 @@ pub async fn made_up_tokens(
 }
 
 /// The user's token: accepted, or refused for a scope with a well-formed 403.
+/// `bound`: the token is DPoP-bound, so it goes with the `DPoP` scheme and a proof of the
+/// server's key (once more with the server's nonce if it demands one, RFC 9449 §9).
 pub async fn with_token(
     http: &impl HttpClient,
     options: &DoctorOptions,
     token: &Secret,
+    bound: bool,
     findings: &mut Findings,
 ) {
-    let request = initialize(
-        options,
-        Some(token.expose()),
-        "doctor: initialize with the given token",
-    );
-    let response = match http.send(request).await {
+    let response = match send_with_token(http, options, token, bound).await {
         Ok(response) => response,
         Err(error) => {
             findings.fail("token-accepted", format!("no answer: {error}"));
@@ -309,7 +309,7 @@ pub async fn with_token(
         return;
     }
     let parsed = challenge_of(&response);
-    let bearer = parsed.bearer();
+    let bearer = parsed.bearer_or_dpop();
     let error = bearer.and_then(|b| b.param("error"));
     let scope = bearer
         .and_then(|b| b.param("scope"))
@@ -333,4 +333,39 @@ pub async fn with_token(
             ),
         ),
     }
+}
+
+/// `initialize` with `token`: as a bearer token, or (`bound`) with the `DPoP` scheme and a proof.
+async fn send_with_token(
+    http: &impl HttpClient,
+    options: &DoctorOptions,
+    token: &Secret,
+    bound: bool,
+) -> Result<HttpResponse, String> {
+    let step = "doctor: initialize with the given token";
+    let mut request = initialize(options, Some(token.expose()), step);
+    if !bound {
+        return http.send(request).await.map_err(|e| e.to_string());
+    }
+    let scheme = format!("{} {}", crate::dpop::SCHEME, token.expose());
+    for (name, value) in request.headers.iter_mut() {
+        if name.eq_ignore_ascii_case("authorization") {
+            *value = scheme.clone();
+        }
+    }
+    let proof = crate::dpop::ProofRequest {
+        key_id: crate::dpop::key_id(&options.server_url),
+        htm: "POST".into(),
+        url: options.server_url.clone(),
+        nonce: None,
+        access_token: Some(token.clone()),
+    };
+    let failed = |e: crate::dpop::DpopError| e.to_string();
+    crate::dpop::send_with_nonce_retry(http, proof, failed, |signed| {
+        let attempt = request
+            .clone()
+            .with_header(crate::dpop::PROOF_HEADER, signed);
+        async move { http.send(attempt).await.map_err(|e| e.to_string()) }
+    })
+    .await
 }

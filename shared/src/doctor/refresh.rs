@@ -80,6 +80,16 @@ where
              it lives",
         ),
     }
-    probe::with_token(client.http(), options, &tokens.access_token, &mut findings).await;
+    let bound = tokens
+        .token_type
+        .eq_ignore_ascii_case(crate::dpop::TOKEN_TYPE);
+    probe::with_token(
+        client.http(),
+        options,
+        &tokens.access_token,
+        bound,
+        &mut findings,
+    )
+    .await;
     findings.0
 }

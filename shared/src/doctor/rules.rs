@@ -54,7 +54,7 @@ pub const RULES: &[Rule] = &[
         id: "challenge-401",
         level: Level::Must,
         source: "MCP 2026-07-28 Authorization, Error Handling; RFC 6750 §3",
-        statement: "A request without an access token is answered 401 with a `WWW-Authenticate: Bearer` challenge.",
+        statement: "A request without an access token is answered 401 with a `WWW-Authenticate: Bearer` challenge (`DPoP` where only DPoP-bound tokens are taken, RFC 9449 §7.1).",
         fix: "Answer requests that carry no `Authorization` header with 401 and `WWW-Authenticate: Bearer resource_metadata=\"…\"`.",
     },
     Rule {

@@ -182,6 +182,7 @@ mod tests {
             requested: ScopeSet::parse("a b"),
             created_at: 0,
             fresh_client: false,
+            dpop_key: None,
         }
     }
 

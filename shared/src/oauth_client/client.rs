@@ -28,7 +28,7 @@ use super::identity::{
     ClientConfig, ClientRegistration, PreRegisteredClient, metadata_document_client,
     register_dynamically,
 };
-use super::ids::{ClientId, Issuer, TokenEndpointAuthMethod};
+use super::ids::{ClientId, Issuer};
 use crate::challenge::AuthChallenge;
 use crate::http::HttpClient;
 use crate::messages;
@@ -129,6 +129,9 @@ pub struct OAuthClient<H, S, C, E> {
     pub(crate) entropy: E,
     config: ClientConfig,
     servers: Mutex<HashMap<String, ServerConfig>>,
+    /// Servers that challenged with the `DPoP` scheme (RFC 9449 §7.1). A list: a client talks to
+    /// few servers, and a set would cost the web app's main module a hash table of its own.
+    dpop_challenged: Mutex<Vec<String>>,
     discoveries: DiscoveryCache,
     issuers: Mutex<HashMap<String, Arc<AuthorizationServerMetadata>>>,
 }
@@ -148,6 +151,7 @@ where
             entropy,
             config,
             servers: Mutex::default(),
+            dpop_challenged: Mutex::default(),
             discoveries: DiscoveryCache::default(),
             issuers: Mutex::default(),
         }
@@ -163,6 +167,55 @@ where
 
     pub fn http(&self) -> &H {
         &self.http
+    }
+
+    /// The key whose possession this server's token requests prove (`dpop::key_id`), when its
+    /// tokens are to be DPoP-bound: the authorization server takes ES256 proofs, and the resource
+    /// requires bound tokens (RFC 9449 §5.2), challenged with the `DPoP` scheme, or the tokens
+    /// held (`held_type`) are bound already. `None`: plain bearer tokens.
+    pub(crate) fn dpop_key(
+        &self,
+        discovery: &Discovery,
+        held_type: Option<&str>,
+    ) -> Option<String> {
+        let required = discovery
+            .protected_resource
+            .as_ref()
+            .is_some_and(|p| p.dpop_bound_access_tokens_required);
+        let wanted = required
+            || held_type.is_some_and(|t| t.eq_ignore_ascii_case(crate::dpop::TOKEN_TYPE))
+            || locked(&self.dpop_challenged).contains(&discovery.server_url);
+        (wanted && discovery.authorization_server.supports_dpop())
+            .then(|| crate::dpop::key_id(&discovery.server_url))
+    }
+
+    /// `grant` at the token endpoint of `discovery`'s authorization server as `client`, for its
+    /// resource (RFC 8707), with DPoP proofs when the tokens are to be bound (`held_type`: see
+    /// [`Self::dpop_key`]).
+    pub(crate) async fn token_for_resource(
+        &self,
+        discovery: &Discovery,
+        client: &ResolvedClient,
+        grant: Grant<'_>,
+        held_type: Option<&str>,
+    ) -> Result<TokenResponse, OAuthClientError> {
+        let dpop_key = self.dpop_key(discovery, held_type);
+        let endpoint = TokenEndpoint {
+            url: discovery.authorization_server.token_endpoint()?,
+            issuer: discovery.issuer.as_str(),
+            client: client.credentials(),
+            dpop_key: dpop_key.as_deref(),
+        };
+        let resource = Some(discovery.resource.as_str());
+        request_token(
+            &self.http,
+            &self.entropy,
+            self.now(),
+            endpoint,
+            grant,
+            resource,
+        )
+        .await
     }
 
     /// Registers (or replaces) what the user configured for a server.
@@ -317,6 +370,12 @@ where
         challenge: Option<&AuthChallenge>,
     ) -> Result<(ServerAuth, bool), OAuthClientError> {
         let hint = challenge.and_then(|c| c.resource_metadata.as_deref());
+        if challenge.is_some_and(|c| c.dpop) {
+            let mut challenged = locked(&self.dpop_challenged);
+            if !challenged.iter().any(|s| s == server_url) {
+                challenged.push(server_url.to_owned());
+            }
+        }
         let (discovery, read) = self.discovery(server_url, hint).await?;
         let server = self.server(server_url);
         let auth = ServerAuth {
@@ -506,6 +565,7 @@ where
             requested: scopes.clone(),
             created_at: self.now(),
             fresh_client: client.registered_now,
+            dpop_key: self.dpop_key(&discovery, None),
         };
         self.start(pending, &endpoint, scopes, &[]).await
     }
@@ -587,6 +647,7 @@ where
             url: &pending.token_endpoint,
             issuer: pending.issuer.as_str(),
             client: client.credentials(),
+            dpop_key: pending.dpop_key.as_deref(),
         };
         let grant = Grant::AuthorizationCode {
             code,
@@ -658,36 +719,27 @@ where
     }
 
     /// The refresh grant for the server's stored tokens, not stored (recovery stores it).
+    /// `held_type` is the `token_type` of the tokens being refreshed, when known (a DPoP-bound
+    /// refresh token needs a proof by the same key).
     pub(crate) async fn refresh_response(
         &self,
         server_url: &str,
         refresh_token: &Secret,
         scope: Option<&ScopeSet>,
+        held_type: Option<&str>,
     ) -> Result<TokenResponse, OAuthClientError> {
         let discovery = self.discover(server_url, None).await?;
         let client = match self.credential_client(&discovery).await? {
             Some(client) => client,
             None => self.client_for(&discovery).await?,
         };
-        let endpoint = TokenEndpoint {
-            url: discovery.authorization_server.token_endpoint()?,
-            issuer: discovery.issuer.as_str(),
-            client: client.credentials(),
-        };
         let grant = Grant::Refresh {
             refresh_token,
             scope,
         };
-        let resource = Some(discovery.resource.as_str());
-        let answer = request_token(
-            &self.http,
-            &self.entropy,
-            self.now(),
-            endpoint,
-            grant,
-            resource,
-        )
-        .await;
+        let answer = self
+            .token_for_resource(&discovery, &client, grant, held_type)
+            .await;
         if let Err(error) = &answer {
             self.drop_if_rejected(error, &discovery.issuer, &client.registration)
                 .await;
@@ -712,7 +764,7 @@ where
             .clone()
             .ok_or(OAuthClientError::NoRefreshToken)?;
         let response = self
-            .refresh_response(server_url, &refresh_token, None)
+            .refresh_response(server_url, &refresh_token, None, Some(&held.token_type))
             .await?;
         let tokens = Tokens::from_grant(response, &held.scopes, Some(&refresh_token), self.now());
         let (url, issuer, saved, now) = (
@@ -725,43 +777,5 @@ where
             .modify(move |d| d.save_tokens(&url, &issuer, &saved, now))
             .await?;
         Ok(tokens)
-    }
-
-    /// The client-credentials grant (machine clients: a configured confidential client).
-    pub async fn client_credentials(
-        &self,
-        server_url: &str,
-        scopes: &ScopeSet,
-    ) -> Result<CompletedGrant, OAuthClientError> {
-        let discovery = self.discover(server_url, None).await?;
-        let metadata = &discovery.authorization_server;
-        let advertised = metadata.token_endpoint_auth_methods_supported.as_deref();
-        let client = self
-            .known_client(server_url, &discovery.issuer, advertised)
-            .await?
-            .filter(|c| c.registration.auth_method != TokenEndpointAuthMethod::None)
-            .ok_or_else(|| {
-                OAuthClientError::Config(
-                    "the client-credentials grant needs a configured confidential client".into(),
-                )
-            })?;
-        let endpoint = TokenEndpoint {
-            url: metadata.token_endpoint()?,
-            issuer: discovery.issuer.as_str(),
-            client: client.credentials(),
-        };
-        let grant = Grant::ClientCredentials { scope: scopes };
-        let resource = Some(discovery.resource.as_str());
-        let response = request_token(
-            &self.http,
-            &self.entropy,
-            self.now(),
-            endpoint,
-            grant,
-            resource,
-        )
-        .await?;
-        self.record(server_url, &discovery.issuer, scopes, response, None)
-            .await
     }
 }

@@ -34,6 +34,9 @@ pub struct ProtectedResourceMetadata {
     pub scopes_supported: Option<Vec<String>>,
     #[serde(default)]
     pub resource_name: Option<String>,
+    /// RFC 9449 §5.2: the resource accepts DPoP-bound tokens only.
+    #[serde(default)]
+    pub dpop_bound_access_tokens_required: bool,
 }
 
 /// RFC 8414 §2 (and OpenID discovery), the fields the client uses.
@@ -65,9 +68,19 @@ pub struct AuthorizationServerMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     pub client_id_metadata_document_supported: bool,
+    /// RFC 9449 §5.1: the algorithms the server accepts DPoP proofs signed with.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 impl AuthorizationServerMetadata {
+    /// Whether the server takes DPoP proofs signed the way Keyhole signs them (ES256).
+    pub fn supports_dpop(&self) -> bool {
+        self.dpop_signing_alg_values_supported
+            .as_ref()
+            .is_some_and(|algs| algs.iter().any(|a| a == crate::dpop::ALGORITHM))
+    }
+
     pub fn supports_s256(&self) -> bool {
         self.code_challenge_methods_supported
             .as_ref()
@@ -314,6 +327,7 @@ fn default_endpoints(origin: &str) -> AuthorizationServerMetadata {
         token_endpoint_auth_methods_supported: None,
         authorization_response_iss_parameter_supported: false,
         client_id_metadata_document_supported: false,
+        dpop_signing_alg_values_supported: None,
     }
 }
 

@@ -181,6 +181,7 @@ where
             requested: scopes.clone(),
             created_at: self.now(),
             fresh_client: false,
+            dpop_key: None,
         };
         // The IdP is asked for an OpenID sign-in; the server's scopes wait in `requested`.
         self.start(pending, &endpoint, &ema.idp_scope, &[("nonce", &nonce)])
@@ -219,6 +220,7 @@ where
             url: &pending.token_endpoint,
             issuer: pending.issuer.as_str(),
             client: client.credentials(),
+            dpop_key: None,
         };
         let grant = Grant::AuthorizationCode {
             code,
@@ -263,6 +265,7 @@ where
             url: idp.token_endpoint()?,
             issuer: idp.issuer.as_str(),
             client: idp_client.credentials(),
+            dpop_key: None,
         };
         let now = self.now();
         let exchanged = exchange_for_id_jag(
@@ -289,12 +292,17 @@ where
         let metadata = &discovery.authorization_server;
         let advertised = metadata.token_endpoint_auth_methods_supported.as_deref();
         let as_client = ResolvedClient::from_config(&ema.resource_client, advertised);
+        let dpop_key = self.dpop_key(&discovery, None);
         let endpoint = TokenEndpoint {
             url: metadata.token_endpoint()?,
             issuer: discovery.issuer.as_str(),
             client: as_client.credentials(),
+            dpop_key: dpop_key.as_deref(),
         };
-        let grant = Grant::JwtBearer { assertion: &id_jag };
+        let grant = Grant::JwtBearer {
+            assertion: &id_jag,
+            scope: None,
+        };
         request_token(&self.http, &self.entropy, now, endpoint, grant, None).await
     }
 

@@ -5,6 +5,7 @@ use super::OAuthClientError;
 use super::client_auth::{ClientCredentials, authenticate};
 use super::ema::{ID_JAG_TOKEN_TYPE, ID_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT};
 use super::wire::{check_endpoint, read_answer, send};
+use crate::dpop::ProofRequest;
 use crate::http::{HttpClient, HttpRequest, HttpResponse};
 use crate::random::Entropy;
 use crate::scopes::ScopeSet;
@@ -18,6 +19,8 @@ pub struct TokenEndpoint<'a> {
     /// The authorization server's issuer (the audience of client assertions).
     pub issuer: &'a str,
     pub client: ClientCredentials<'a>,
+    /// The key (`dpop::key_id`) whose possession the request proves, for DPoP-bound tokens.
+    pub dpop_key: Option<&'a str>,
 }
 
 /// One grant's own parameters.
@@ -36,9 +39,11 @@ pub enum Grant<'a> {
     ClientCredentials {
         scope: &'a ScopeSet,
     },
-    /// RFC 7523 §2.1 with an assertion (the ID-JAG in enterprise-managed authorization).
+    /// RFC 7523 §2.1 with an assertion (the ID-JAG in enterprise-managed authorization, or a
+    /// workload's identity token in workload identity federation).
     JwtBearer {
         assertion: &'a Secret,
+        scope: Option<&'a ScopeSet>,
     },
     /// RFC 8693 at the enterprise IdP: ID token → ID-JAG for `audience`.
     IdJagExchange {
@@ -93,10 +98,17 @@ impl Grant<'_> {
                 params.extend(scope(wanted));
                 params
             }
-            Self::JwtBearer { assertion } => vec![
-                pair("grant_type", JWT_BEARER_GRANT),
-                pair("assertion", assertion.expose()),
-            ],
+            Self::JwtBearer {
+                assertion,
+                scope: wanted,
+            } => {
+                let mut params = vec![
+                    pair("grant_type", JWT_BEARER_GRANT),
+                    pair("assertion", assertion.expose()),
+                ];
+                params.extend(wanted.and_then(scope));
+                params
+            }
             Self::IdJagExchange {
                 id_token,
                 audience,
@@ -129,6 +141,36 @@ pub async fn post_grant(
 ) -> Result<HttpResponse, OAuthClientError> {
     let step = grant.step();
     check_endpoint(endpoint.url, step)?;
+    let Some(key_id) = endpoint.dpop_key else {
+        let request = grant_request(entropy, now, endpoint, grant, resource)?;
+        return send(http, request, step).await;
+    };
+    // RFC 9449 §8: a server that wants a nonce answers 400 `use_dpop_nonce` with one; the retry
+    // carries a fresh proof and a fresh client assertion.
+    let proof = ProofRequest {
+        key_id: key_id.to_owned(),
+        htm: "POST".into(),
+        url: endpoint.url.to_owned(),
+        nonce: None,
+        access_token: None,
+    };
+    let failed = |e: crate::dpop::DpopError| OAuthClientError::invalid(step, e.to_string());
+    crate::dpop::send_with_nonce_retry(http, proof, failed, |signed| async move {
+        let request = grant_request(entropy, now, endpoint, grant, resource)?
+            .with_header(crate::dpop::PROOF_HEADER, signed);
+        send(http, request, step).await
+    })
+    .await
+}
+
+/// The form POST of `grant`, with the client's authentication.
+fn grant_request(
+    entropy: &impl Entropy,
+    now: u64,
+    endpoint: TokenEndpoint<'_>,
+    grant: &Grant<'_>,
+    resource: Option<&str>,
+) -> Result<HttpRequest, OAuthClientError> {
     let mut form = grant.params();
     if let Some(resource) = resource {
         form.push(("resource".into(), resource.to_owned()));
@@ -145,7 +187,7 @@ pub async fn post_grant(
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let mut request = HttpRequest::post_form(endpoint.url, &pairs);
     request.headers.extend(headers);
-    send(http, request, step).await
+    Ok(request)
 }
 
 /// Performs `grant` at `endpoint` and checks the token response.
@@ -160,19 +202,25 @@ pub async fn request_token(
     let step = grant.step();
     let response = post_grant(http, entropy, now, endpoint, &grant, resource).await?;
     let tokens: TokenResponse = read_answer(&response, step)?;
-    check_token_response(&tokens, step)?;
+    check_token_response(&tokens, step, endpoint.dpop_key.is_some())?;
     Ok(tokens)
 }
 
-/// Token types compare case-insensitively; only bearer tokens are usable with MCP.
+/// Token types compare case-insensitively; bearer tokens are usable with MCP, and DPoP-bound ones
+/// when the request proved possession of a key (`dpop`).
 pub(crate) fn check_token_response(
     tokens: &TokenResponse,
     step: &str,
+    dpop: bool,
 ) -> Result<(), OAuthClientError> {
     if tokens.access_token.expose().is_empty() {
         return Err(OAuthClientError::invalid(step, "empty access_token"));
     }
-    if !tokens.token_type.eq_ignore_ascii_case("bearer") {
+    let bound = dpop
+        && tokens
+            .token_type
+            .eq_ignore_ascii_case(crate::dpop::TOKEN_TYPE);
+    if !bound && !tokens.token_type.eq_ignore_ascii_case("bearer") {
         return Err(OAuthClientError::invalid(
             step,
             format!("unsupported token_type `{}`", tokens.token_type),

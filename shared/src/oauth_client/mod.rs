@@ -11,7 +11,10 @@
 //! * [`client_auth`]: authenticating at a token endpoint (`none`, basic, post, `private_key_jwt`).
 //! * [`authorize`]: the authorization request (PKCE S256, `state`, `resource`) and the callback
 //!   checks (`state`, RFC 9207 `iss`, error responses).
-//! * [`grants`]: the token endpoint (code exchange, refresh, client credentials).
+//! * [`grants`]: the token endpoint (code exchange, refresh, client credentials, JWT bearer),
+//!   with DPoP proofs for bound tokens.
+//! * [`own_grants`]: the grants a client makes for itself (client credentials, workload
+//!   identity).
 //! * [`ema`]: enterprise-managed authorization, legs 1–3.
 //! * [`forget`]: forgetting tokens and registrations, on the user's request (with RFC 7009
 //!   revocation) and when the authorization server no longer knows the client.
@@ -38,6 +41,7 @@ pub mod grants;
 pub mod identity;
 pub mod ids;
 mod jwt;
+pub mod own_grants;
 mod ports;
 pub mod stepwise;
 mod wire;

@@ -136,7 +136,7 @@ where
         refresh_token: &Secret,
         scope: Option<&ScopeSet>,
     ) -> Result<TokenResponse, GrantError> {
-        self.refresh_response(&key.server_url, refresh_token, scope)
+        self.refresh_response(&key.server_url, refresh_token, scope, None)
             .await
             .map_err(GrantError::from)
     }

@@ -64,6 +64,7 @@ fn refresh(http: &FakeHttp) -> Result<crate::tokens::TokenResponse, OAuthClientE
         url: TOKEN_URL,
         issuer: "https://as.example",
         client: ClientCredentials::new(&registration),
+        dpop_key: None,
     };
     let refresh_token = Secret::new("RT-SECRET");
     let grant = Grant::Refresh {
@@ -141,6 +142,7 @@ fn transport_failures_and_insecure_endpoints() {
         url: "http://as.example/token",
         issuer: "http://as.example",
         client: ClientCredentials::new(&registration),
+        dpop_key: None,
     };
     let grant = Grant::ClientCredentials {
         scope: &ScopeSet::new(),
@@ -215,6 +217,7 @@ fn basic_authentication_also_names_the_client_in_the_body() {
         url: TOKEN_URL,
         issuer: "https://as.example",
         client: ClientCredentials::new(&registration),
+        dpop_key: None,
     };
     let refresh_token = Secret::new("RT");
     let grant = Grant::Refresh {
@@ -235,4 +238,114 @@ fn basic_authentication_also_names_the_client_in_the_body() {
         .find(|(name, _)| name == "authorization")
         .map(|(_, value)| value.clone());
     assert!(basic.is_some_and(|b| b.starts_with("Basic ")));
+}
+
+/// Answers from a script in order; signs "proofs" that only say which nonce they carry.
+struct NonceDemanding {
+    answers: Mutex<Vec<HttpResponse>>,
+    seen: Mutex<Vec<HttpRequest>>,
+}
+
+impl HttpClient for NonceDemanding {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.seen.lock().unwrap().push(request);
+        Ok(self.answers.lock().unwrap().remove(0))
+    }
+
+    async fn dpop_proof(
+        &self,
+        request: &crate::dpop::ProofRequest,
+    ) -> Result<String, crate::dpop::DpopError> {
+        assert_eq!(
+            (request.htm.as_str(), request.url.as_str()),
+            ("POST", TOKEN_URL)
+        );
+        assert!(
+            request.access_token.is_none(),
+            "no ath at the token endpoint"
+        );
+        Ok(format!(
+            "proof-{}-{}",
+            request.key_id,
+            request.nonce.as_deref().unwrap_or("none")
+        ))
+    }
+}
+
+fn dpop_refresh(
+    answers: Vec<HttpResponse>,
+) -> (
+    Result<crate::tokens::TokenResponse, OAuthClientError>,
+    Vec<String>,
+) {
+    let http = NonceDemanding {
+        answers: Mutex::new(answers),
+        seen: Mutex::default(),
+    };
+    let registration = registration();
+    let endpoint = TokenEndpoint {
+        url: TOKEN_URL,
+        issuer: "https://as.example",
+        client: ClientCredentials::new(&registration),
+        dpop_key: Some("https://rs/mcp"),
+    };
+    let refresh_token = Secret::new("RT");
+    let grant = Grant::Refresh {
+        refresh_token: &refresh_token,
+        scope: None,
+    };
+    let result = block_on(request_token(&http, &Zeros, 0, endpoint, grant, None));
+    let proofs = http
+        .seen
+        .into_inner()
+        .unwrap()
+        .iter()
+        .map(|r| r.header("dpop").unwrap_or("-").to_owned())
+        .collect();
+    (result, proofs)
+}
+
+#[test]
+fn a_dpop_token_request_retries_once_with_the_servers_nonce() {
+    let demand = || {
+        HttpResponse::json(400, &serde_json::json!({"error": "use_dpop_nonce"}))
+            .with_header("DPoP-Nonce", "n1")
+    };
+    let bound = HttpResponse::json(
+        200,
+        &serde_json::json!({"access_token": "AT", "token_type": "DPoP", "expires_in": 60}),
+    );
+    let (result, proofs) = dpop_refresh(vec![demand(), bound.clone()]);
+    assert_eq!(result.unwrap().token_type, "DPoP");
+    assert_eq!(
+        proofs,
+        ["proof-https://rs/mcp-none", "proof-https://rs/mcp-n1"]
+    );
+
+    // A second demand is the server's answer, not a reason to loop.
+    let (result, proofs) = dpop_refresh(vec![demand(), demand(), bound]);
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("use_dpop_nonce"), "{error}");
+    assert_eq!(proofs.len(), 2);
+
+    // A bearer answer to a DPoP request is usable (the server chose not to bind it).
+    let bearer = HttpResponse::json(
+        200,
+        &serde_json::json!({"access_token": "AT", "token_type": "Bearer"}),
+    );
+    assert_eq!(dpop_refresh(vec![bearer]).0.unwrap().token_type, "Bearer");
+}
+
+#[test]
+fn a_dpop_token_needs_a_proof_in_the_request() {
+    // Without a proof, a server's `DPoP` token type is refused: Keyhole could not use it.
+    let http = FakeHttp::default().answer(
+        TOKEN_URL,
+        HttpResponse::json(
+            200,
+            &serde_json::json!({"access_token": "AT", "token_type": "DPoP"}),
+        ),
+    );
+    let error = refresh(&http).unwrap_err().to_string();
+    assert!(error.contains("unsupported token_type"), "{error}");
 }

@@ -137,6 +137,16 @@ impl ParsedHeader {
         self.challenges.iter().find(|c| c.is_scheme("bearer"))
     }
 
+    /// The Bearer challenge, else the first `DPoP` one (RFC 9449 §7.1: a server that requires
+    /// DPoP-bound tokens challenges with that scheme, with the same parameters).
+    pub fn bearer_or_dpop(&self) -> Option<&Challenge> {
+        self.bearer().or_else(|| {
+            self.challenges
+                .iter()
+                .find(|c| c.is_scheme(crate::dpop::SCHEME))
+        })
+    }
+
     pub fn has_diagnostic(&self, kind: DiagnosticKind) -> bool {
         self.diagnostics.iter().any(|d| d.kind == kind)
     }

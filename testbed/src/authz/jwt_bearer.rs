@@ -31,6 +31,7 @@ pub fn grant(
     state: &TestbedState,
     client: &RegisteredClient,
     form: &FormParams,
+    jkt: Option<String>,
 ) -> Result<axum::response::Response, OAuthError> {
     let idp = state
         .idp
@@ -94,6 +95,7 @@ pub fn grant(
         resource: Some(server.mcp_url.clone()),
         grant: super::JWT_BEARER_GRANT.into(),
         family: random_string(12),
+        jkt,
     };
     Ok(super::token::token_response(state, &grant, false))
 }

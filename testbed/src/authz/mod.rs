@@ -92,6 +92,7 @@ async fn metadata(State(state): State<Arc<TestbedState>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,
         "client_id_metadata_document_supported": false,
+        "dpop_signing_alg_values_supported": ["ES256"],
     });
     if state.config.oauth.dynamic_registration {
         document["registration_endpoint"] = json!(format!("{issuer}/register"));

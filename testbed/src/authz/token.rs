@@ -5,13 +5,13 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{JWT_BEARER_GRANT, jwt_bearer};
 use crate::clients::RegisteredClient;
-use crate::config::AccessTokenFormat;
+use crate::config::{AccessTokenFormat, DpopMode};
 use crate::oauth_http::{FormParams, OAuthError, no_store_json};
 use crate::state::TestbedState;
 use crate::support::{format_scopes, parse_scopes, random_string};
@@ -49,15 +49,73 @@ fn exchange(state: &TestbedState, headers: &HeaderMap, body: &[u8]) -> Result<Re
         .clients
         .authenticate(headers, &form)
         .map_err(IntoResponse::into_response)?;
+    let jkt = dpop_binding(state, headers, &form)?;
     let outcome = match grant_type {
-        "authorization_code" => authorization_code(state, &client, &form),
-        "refresh_token" => refresh(state, &client, &form),
-        JWT_BEARER_GRANT => jwt_bearer::grant(state, &client, &form),
+        "authorization_code" => authorization_code(state, &client, &form, jkt),
+        "refresh_token" => refresh(state, &client, &form, jkt),
+        JWT_BEARER_GRANT => jwt_bearer::grant(state, &client, &form, jkt),
         other => Err(OAuthError::unsupported_grant_type(format!(
             "grant_type `{other}` is not supported"
         ))),
     };
     outcome.map_err(IntoResponse::into_response)
+}
+
+/// The DPoP mode of the server a token request is for: its `resource`, else (a refresh) the
+/// resource of the refresh token.
+fn dpop_mode_for(state: &TestbedState, form: &FormParams) -> DpopMode {
+    let resource = form.get("resource").map(str::to_owned).or_else(|| {
+        let presented = form.get("refresh_token")?;
+        state
+            .tokens
+            .validate(presented, TokenKind::Refresh)
+            .ok()?
+            .resource
+    });
+    resource
+        .and_then(|r| state.server_for_resource(&r))
+        .map_or(DpopMode::Off, |server| server.config.auth.dpop)
+}
+
+/// RFC 9449 §5 at the token endpoint: the thumbprint the tokens are to be bound to (`None`: no
+/// proof, bearer tokens), or the refusal — a bad proof, none for a server that requires one, or
+/// (`nonce` mode) the nonce demand of §8.
+fn dpop_binding(
+    state: &TestbedState,
+    headers: &HeaderMap,
+    form: &FormParams,
+) -> Result<Option<String>, Response> {
+    let mode = dpop_mode_for(state, form);
+    let invalid = |description: String| {
+        OAuthError::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description).into_response()
+    };
+    if headers.get("dpop").is_none() {
+        return match mode {
+            DpopMode::Off => Ok(None),
+            _ => Err(invalid(
+                "this resource takes DPoP-bound tokens only: send a DPoP proof (RFC 9449 §5)"
+                    .into(),
+            )),
+        };
+    }
+    let token_endpoint = format!("{}/token", state.urls.issuer());
+    let proof = state
+        .dpop
+        .check(headers, "POST", &token_endpoint, None)
+        .map_err(|problem| invalid(format!("DPoP proof: {problem}")))?;
+    if mode == DpopMode::Nonce && proof.nonce.as_deref() != Some(state.dpop.nonce()) {
+        let mut response = OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "use_dpop_nonce",
+            "the authorization server requires a nonce in the DPoP proof",
+        )
+        .into_response();
+        if let Ok(nonce) = HeaderValue::from_str(state.dpop.nonce()) {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
+        return Err(response);
+    }
+    Ok(Some(proof.jkt))
 }
 
 /// Issues an access token (and a refresh token when asked) and renders the token response.
@@ -81,7 +139,7 @@ fn issue_tokens(
             access,
             lifetime,
             |issued_at, expires_at| {
-                let claims = json!({
+                let mut claims = json!({
                     "iss": state.urls.issuer(),
                     "sub": access.subject,
                     "aud": access.resource.as_deref().unwrap_or(&access.client_id),
@@ -91,13 +149,16 @@ fn issue_tokens(
                     "exp": expires_at,
                     "jti": random_string(16),
                 });
+                if let Some(jkt) = &access.jkt {
+                    claims["cnf"] = json!({"jkt": jkt});
+                }
                 state.authz.access_token_key.sign("at+jwt", &claims)
             },
         ),
     };
     let mut body = json!({
         "access_token": access_token,
-        "token_type": "Bearer",
+        "token_type": if access.jkt.is_some() { "DPoP" } else { "Bearer" },
         "expires_in": record.expires_at.saturating_sub(record.issued_at),
         "scope": format_scopes(&access.scopes),
     });
@@ -132,6 +193,7 @@ fn authorization_code(
     state: &TestbedState,
     client: &RegisteredClient,
     form: &FormParams,
+    jkt: Option<String>,
 ) -> Result<Response, OAuthError> {
     let code = form.require("code")?;
     let issued = state
@@ -157,6 +219,7 @@ fn authorization_code(
         resource: issued.request.resource.clone(),
         grant: "authorization_code".into(),
         family: issued.family.clone(),
+        jkt,
     };
     Ok(token_response(
         state,
@@ -169,6 +232,7 @@ fn refresh(
     state: &TestbedState,
     client: &RegisteredClient,
     form: &FormParams,
+    jkt: Option<String>,
 ) -> Result<Response, OAuthError> {
     let settings = &state.config.oauth.refresh_tokens;
     if !settings.enabled {
@@ -187,6 +251,14 @@ fn refresh(
         ));
     }
     check_resource_parameter(form, record.resource.as_deref())?;
+    // RFC 9449 §5: a public client's bound refresh token is refreshed by the same key only.
+    if record.jkt.is_some() && record.jkt != jkt {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "the refresh token is bound to another DPoP key",
+        ));
+    }
     let scopes = match form.get("scope") {
         None => record.scopes.clone(),
         Some(scope) => {
@@ -212,6 +284,7 @@ fn refresh(
         resource: record.resource.clone(),
         grant: "refresh_token".into(),
         family: record.family.clone(),
+        jkt,
     };
     if !settings.rotate {
         return Ok(token_response(state, &grant, false));

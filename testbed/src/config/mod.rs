@@ -79,6 +79,23 @@ pub struct ServerAuthConfig {
     /// Deliberate mistakes, for `keyhole doctor` to find (testbed/README.md, “Flaws”).
     #[serde(default)]
     pub flaws: Vec<ServerFlaw>,
+    /// Sender-constrained tokens (RFC 9449): off, DPoP-bound tokens required, or required with
+    /// server-supplied nonces at both the authorization server and this server.
+    #[serde(default)]
+    pub dpop: DpopMode,
+}
+
+/// Whether a server takes DPoP-bound tokens only (`testbed::dpop`).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum DpopMode {
+    /// Bearer tokens (a DPoP-bound one is checked like any, with its proof).
+    #[default]
+    Off,
+    /// DPoP-bound tokens only, presented with the `DPoP` scheme and a fresh proof.
+    Required,
+    /// As `required`, and proofs must carry the servers' nonce (RFC 9449 §8, §9).
+    Nonce,
 }
 
 /// A deliberate mistake in how a server protects itself.

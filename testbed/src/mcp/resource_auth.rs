@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{ForcedChallenge, McpServer};
-use crate::config::{AuthMode, ChallengeStyle, ServerFlaw};
+use crate::config::{AuthMode, ChallengeStyle, DpopMode, ServerFlaw};
 use crate::state::TestbedState;
 use crate::support::union_scopes;
 use crate::tokens::{TokenKind, TokenRecord};
@@ -24,6 +24,11 @@ pub enum Challenge {
     InvalidToken(String),
     /// 403 `insufficient_scope`, naming every scope the operation needs.
     InsufficientScope { scopes: Vec<String> },
+    /// 401 `invalid_dpop_proof` (RFC 9449 §7.1): the proof is missing, malformed or not the
+    /// token's key.
+    InvalidProof(String),
+    /// 401 `use_dpop_nonce` with the server's nonce (RFC 9449 §9).
+    UseNonce(String),
 }
 
 fn quoted(value: &str) -> String {
@@ -56,7 +61,21 @@ pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response
             Some("insufficient_scope"),
             "the token lacks a scope this operation needs".to_string(),
         ),
+        Challenge::InvalidProof(description) => (
+            StatusCode::UNAUTHORIZED,
+            Some("invalid_dpop_proof"),
+            description.clone(),
+        ),
+        Challenge::UseNonce(_) => (
+            StatusCode::UNAUTHORIZED,
+            Some("use_dpop_nonce"),
+            "the DPoP proof must carry the server's nonce".to_string(),
+        ),
     };
+    let dpop = server.config.auth.dpop != DpopMode::Off;
+    if dpop {
+        params.push(("algs", "ES256".to_string()));
+    }
     if let Some(error) = error {
         params.push(("error", error.to_string()));
         params.push(("error_description", description.clone()));
@@ -77,10 +96,12 @@ pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response
         .iter()
         .map(|(name, value)| format!("{name}={}", quoted(value)))
         .collect();
+    // A server that takes DPoP-bound tokens only challenges with that scheme (RFC 9449 §7.1).
+    let scheme = if dpop { "DPoP" } else { "Bearer" };
     let header_value = if rendered.is_empty() {
-        "Bearer".to_string()
+        scheme.to_string()
     } else {
-        format!("Bearer {}", rendered.join(", "))
+        format!("{scheme} {}", rendered.join(", "))
     };
     let body = json!({
         "error": error.unwrap_or("unauthorized"),
@@ -91,6 +112,11 @@ pub fn challenge_response(server: &McpServer, challenge: &Challenge) -> Response
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, value);
+    }
+    if let Challenge::UseNonce(nonce) = challenge
+        && let Ok(nonce) = HeaderValue::from_str(nonce)
+    {
+        response.headers_mut().insert("dpop-nonce", nonce);
     }
     response
 }
@@ -133,13 +159,59 @@ impl Caller {
     }
 }
 
-fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+/// The presented token and whether it came with the `DPoP` scheme (else `Bearer`).
+fn presented_token(headers: &HeaderMap) -> Option<(&str, bool)> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    let dpop = scheme.eq_ignore_ascii_case("dpop");
+    let token = token.trim();
+    ((dpop || scheme.eq_ignore_ascii_case("bearer")) && !token.is_empty()).then_some((token, dpop))
+}
+
+/// RFC 9449 §7 for a request to `server` with `htm` presenting `token` (`dpop`: with that
+/// scheme) whose record is `record`: a bound token needs the DPoP scheme and a proof by its key
+/// (with the nonce in `nonce` mode); a server in `required` or `nonce` mode takes bound tokens
+/// only.
+fn check_binding(
+    state: &TestbedState,
+    server: &McpServer,
+    htm: &str,
+    headers: &HeaderMap,
+    (token, dpop): (&str, bool),
+    record: &TokenRecord,
+) -> Result<(), Challenge> {
+    let mode = server.config.auth.dpop;
+    let Some(jkt) = &record.jkt else {
+        return if dpop {
+            Err(Challenge::InvalidToken(
+                "the token is not DPoP-bound; present it with the Bearer scheme".into(),
+            ))
+        } else if mode != DpopMode::Off {
+            Err(Challenge::InvalidToken(
+                "this server takes DPoP-bound tokens only (RFC 9449)".into(),
+            ))
+        } else {
+            Ok(())
+        };
+    };
+    if !dpop {
+        return Err(Challenge::InvalidToken(
+            "the token is DPoP-bound: present it with the DPoP scheme and a proof".into(),
+        ));
+    }
+    let proof = state
+        .dpop
+        .check(headers, htm, &server.mcp_url, Some(token))
+        .map_err(|problem| Challenge::InvalidProof(format!("DPoP proof: {problem}")))?;
+    if &proof.jkt != jkt {
+        return Err(Challenge::InvalidProof(
+            "the proof is signed by another key than the token is bound to".into(),
+        ));
+    }
+    if mode == DpopMode::Nonce && proof.nonce.as_deref() != Some(state.dpop.nonce()) {
+        return Err(Challenge::UseNonce(state.dpop.nonce().to_owned()));
+    }
+    Ok(())
 }
 
 fn same_resource(a: &str, b: &str) -> bool {
@@ -150,12 +222,14 @@ fn same_resource(a: &str, b: &str) -> bool {
 pub fn authenticate(
     state: &TestbedState,
     server: &McpServer,
+    htm: &str,
     headers: &HeaderMap,
 ) -> Result<Caller, Challenge> {
     if server.config.auth.mode == AuthMode::None {
         return Ok(Caller::default());
     }
-    let token = bearer_token(headers).ok_or(Challenge::MissingToken)?;
+    let presented = presented_token(headers).ok_or(Challenge::MissingToken)?;
+    let token = presented.0;
     let record = state
         .tokens
         .validate(token, TokenKind::Access)
@@ -177,6 +251,7 @@ pub fn authenticate(
             ));
         }
     }
+    check_binding(state, server, htm, headers, presented, &record)?;
     Ok(Caller {
         token: Some(token.to_string()),
         record: Some(record),
@@ -230,6 +305,8 @@ pub async fn protected_resource_metadata(
         "authorization_servers": [state.urls.issuer()],
         "scopes_supported": scopes,
         "bearer_methods_supported": ["header"],
+        "dpop_signing_alg_values_supported": ["ES256"],
+        "dpop_bound_access_tokens_required": server.config.auth.dpop != DpopMode::Off,
         "resource_name": server.config.title.clone().unwrap_or_else(|| server.config.name.clone()),
     });
     axum::Json(document).into_response()

@@ -93,6 +93,7 @@ fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
 pub(super) fn admit(
     state: &TestbedState,
     name: &str,
+    htm: &str,
     headers: &HeaderMap,
 ) -> Result<(Arc<McpServer>, Caller), Response> {
     let server = state
@@ -100,7 +101,7 @@ pub(super) fn admit(
         .ok_or_else(|| transport_error(StatusCode::NOT_FOUND, "no such MCP server"))?;
     check_origin(headers)?;
     let caller =
-        authenticate(state, &server, headers).map_err(|c| challenge_response(&server, &c))?;
+        authenticate(state, &server, htm, headers).map_err(|c| challenge_response(&server, &c))?;
     Ok((server, caller))
 }
 
@@ -167,7 +168,7 @@ async fn handle_post(
     {
         return Err(forced_challenge_response(&server, &forced));
     }
-    let (server, caller) = admit(state, name, headers)?;
+    let (server, caller) = admit(state, name, "POST", headers)?;
     let message: Value = serde_json::from_slice(body).map_err(|_| {
         let body = response_message(
             &Value::Null,
@@ -332,7 +333,7 @@ async fn open_stream(
     {
         return forced_challenge_response(&server, &forced);
     }
-    let (server, caller) = match admit(&state, &name, &headers) {
+    let (server, caller) = match admit(&state, &name, "GET", &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -364,7 +365,7 @@ async fn end_session(
     if let Some(refused) = stateless::refuse_sessionful(&state, &name) {
         return refused;
     }
-    let (server, caller) = match admit(&state, &name, &headers) {
+    let (server, caller) = match admit(&state, &name, "DELETE", &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

@@ -19,7 +19,9 @@ use reqwest::{Method, StatusCode};
 
 use super::McpClient;
 use super::exchange::ExchangeRecorder;
-use super::post::{StreamPosition, challenge_of, describe_request_error, is_event_stream};
+use super::post::{
+    StreamPosition, challenge_of, demanded_nonce, describe_request_error, is_event_stream,
+};
 use super::reconnect::Backoff;
 use crate::native::upstream_http;
 
@@ -133,6 +135,15 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
                         .into(),
                 );
                 return;
+            }
+            StatusCode::UNAUTHORIZED
+                if client.inner.credentials.is_dpop()
+                    && demanded_nonce(&response)
+                        .is_some_and(|nonce| client.inner.credentials.set_dpop_nonce(&nonce)) =>
+            {
+                // A nonce the proof lacked (RFC 9449 §9): open again at once with it.
+                recorder.finish();
+                continue;
             }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let challenge = challenge_of(status, response.headers());

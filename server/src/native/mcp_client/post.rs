@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use keyhole_shared::api::ExchangeKind;
+use keyhole_shared::dpop;
 use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -63,14 +64,22 @@ impl McpClient {
         builder
     }
 
-    /// A request to `url` with the configured headers and the current bearer token.
+    /// A request to `url` with the configured headers and the current token (with a DPoP proof
+    /// for a bound one).
     pub(super) fn authorized(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
+        let authorization = self
+            .inner
+            .credentials
+            .authorization(method.as_str(), url.as_str());
         let mut builder = self.inner.http.calls.request(method, url);
         for (name, value) in &self.inner.config.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(bearer) = self.inner.credentials.bearer() {
-            builder = builder.bearer_auth(bearer.expose());
+        if let Some((value, proof)) = authorization {
+            builder = builder.header(header::AUTHORIZATION, value);
+            if let Some(proof) = proof {
+                builder = builder.header(dpop::PROOF_HEADER, proof);
+            }
         }
         builder
     }
@@ -237,7 +246,39 @@ impl McpClient {
     /// Sends `request` (with `body`, for the log) and records the exchange: the response's head
     /// is recorded, and one over the limits refused. The recorder comes back with the response,
     /// for its body.
+    ///
+    /// A DPoP-bound request the server answers with a nonce demand (RFC 9449 §9: 401, `DPoP
+    /// error="use_dpop_nonce"`, `DPoP-Nonce`) is sent once more with a fresh proof carrying it.
     pub(super) async fn execute_recorded(
+        &self,
+        request: reqwest::Request,
+        body: Option<&[u8]>,
+    ) -> Result<(reqwest::Response, ExchangeRecorder), SendError> {
+        let credentials = &self.inner.credentials;
+        let retry = credentials.is_dpop().then(|| request.try_clone()).flatten();
+        let (response, recorder) = self.execute_once(request, body).await?;
+        let (Some(mut retry), Some(nonce)) = (retry, demanded_nonce(&response)) else {
+            return Ok((response, recorder));
+        };
+        credentials.set_dpop_nonce(&nonce);
+        let _ = read_rest(recorder, response).await;
+        let method = retry.method().as_str().to_owned();
+        if let Some((value, Some(proof))) = credentials.authorization(&method, retry.url().as_str())
+        {
+            let headers = retry.headers_mut();
+            for (name, value) in [
+                (header::AUTHORIZATION.as_str(), value),
+                (dpop::PROOF_HEADER, proof),
+            ] {
+                if let Ok(value) = header::HeaderValue::from_str(&value) {
+                    headers.insert(name, value);
+                }
+            }
+        }
+        self.execute_once(retry, body).await
+    }
+
+    async fn execute_once(
         &self,
         request: reqwest::Request,
         body: Option<&[u8]>,
@@ -257,6 +298,15 @@ impl McpClient {
         if let Err(message) = upstream_http::check_head(&response) {
             recorder.fail(message.clone());
             return Err(SendError::Transport(message));
+        }
+        // A server may hand out the next nonce with any answer (RFC 9449 §9).
+        if let Some(nonce) = response
+            .headers()
+            .get(dpop::NONCE_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| self.inner.credentials.is_dpop())
+        {
+            self.inner.credentials.set_dpop_nonce(nonce);
         }
         Ok((response, recorder))
     }
@@ -537,4 +587,19 @@ pub(super) fn stream_cut(error: sse_stream::Error) -> StreamCut {
 pub(crate) fn describe_request_error(endpoint: &url::Url, error: &reqwest::Error) -> String {
     let shown = keyhole_shared::http::redact_url(endpoint.as_str());
     upstream_http::describe(&shown, error)
+}
+
+/// The nonce a 401 demands of a DPoP proof (RFC 9449 §9), if it is such a demand.
+pub(super) fn demanded_nonce(response: &reqwest::Response) -> Option<String> {
+    if response.status() != StatusCode::UNAUTHORIZED {
+        return None;
+    }
+    let demanded = response
+        .headers()
+        .get_all(header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(dpop::challenge_demands_nonce);
+    let nonce = response.headers().get(dpop::NONCE_HEADER)?.to_str().ok()?;
+    (demanded && !nonce.trim().is_empty()).then(|| nonce.trim().to_owned())
 }

@@ -15,6 +15,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use keyhole_shared::ChallengeContext;
+use keyhole_shared::dpop::ProofKey;
 use rand::RngCore;
 
 pub use envelope::{Reply, ambient_failure, upstream_failure};
@@ -22,6 +23,7 @@ pub use event_queue::{Delivery, Frame, Subscription};
 pub use keyhole_shared::api::mcp::{Failure, Hint};
 pub use session::{Session, SessionEvents, SessionLimits, dropped_frame};
 
+use crate::native::dpop_keys::DpopKeys;
 use crate::native::mcp_client::{ClientConfig, Credentials, HttpClients, McpClient};
 
 /// Limits and timings of the hub.
@@ -62,6 +64,8 @@ pub struct Hub {
     sessions: RwLock<HashMap<String, Arc<Session>>>,
     http: HttpClients,
     options: HubOptions,
+    /// The DPoP proof keys (beside the OAuth store once it is open; else this process's own).
+    dpop_keys: std::sync::OnceLock<Arc<DpopKeys>>,
 }
 
 impl Hub {
@@ -86,7 +90,35 @@ impl Hub {
             sessions: RwLock::new(HashMap::new()),
             http: HttpClients { calls, streams },
             options,
+            dpop_keys: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Signs DPoP proofs with `keys` from now on (set once, when the OAuth store opens).
+    pub fn use_dpop_keys(&self, keys: Arc<DpopKeys>) {
+        let _ = self.dpop_keys.set(keys);
+    }
+
+    /// The keys DPoP proofs are signed with.
+    pub fn dpop_keys(&self) -> &Arc<DpopKeys> {
+        self.dpop_keys
+            .get_or_init(|| Arc::new(DpopKeys::in_memory()))
+    }
+
+    /// The key a session's DPoP-bound token proves possession of (`dpop`), for its server
+    /// `endpoint`; `None` for a bearer token.
+    pub fn proof_key_for(
+        &self,
+        endpoint: &str,
+        dpop: bool,
+    ) -> Result<Option<Arc<ProofKey>>, Failure> {
+        if !dpop {
+            return Ok(None);
+        }
+        self.dpop_keys()
+            .key(&keyhole_shared::dpop::key_id(endpoint))
+            .map(Some)
+            .map_err(|e| Failure::transport(format!("no DPoP key for {endpoint}: {e}")))
     }
 
     /// The HTTP client for upstream requests (redirects are never followed).

@@ -14,6 +14,7 @@ use keyhole_shared::api::mcp::{
     AuthState, AuthStateRequest, ConnectRequest, Done, NetworkLogReply, SendReply, SendRequest,
     SessionRef, SessionReply, TransportConfig,
 };
+use keyhole_shared::dpop;
 use serde_json::{Value, json};
 
 use super::envelope::{Reply, context_of, upstream_failure};
@@ -35,16 +36,37 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/disconnect", post(disconnect))
 }
 
-/// The token the page hands over; only Bearer tokens are sent upstream.
-fn bearer_of(auth_state: AuthState) -> Result<Secret, AppError> {
+/// The token the page hands over, and whether it is DPoP-bound (the backend then proves
+/// possession of the server's key with each request); Bearer and DPoP tokens are sent upstream.
+fn token_of(auth_state: AuthState) -> Result<(Secret, bool), AppError> {
     let tokens = auth_state.tokens;
     match tokens.token_type.as_deref() {
-        None => Ok(tokens.access_token),
-        Some(kind) if kind.eq_ignore_ascii_case("bearer") => Ok(tokens.access_token),
+        None => Ok((tokens.access_token, false)),
+        Some(kind) if kind.eq_ignore_ascii_case("bearer") => Ok((tokens.access_token, false)),
+        Some(kind) if kind.eq_ignore_ascii_case(dpop::TOKEN_TYPE) => {
+            Ok((tokens.access_token, true))
+        }
         Some(kind) => Err(AppError::BadRequest(format!(
-            "token_type {kind:?} is not supported; use Bearer"
+            "token_type {kind:?} is not supported; use Bearer or DPoP"
         ))),
     }
+}
+
+/// Hands `auth_state`'s token to `credentials` (with the key of `endpoint` for a DPoP-bound one).
+fn install(
+    hub: &Hub,
+    credentials: &Credentials,
+    endpoint: &str,
+    auth_state: Option<AuthState>,
+) -> Result<(), AppError> {
+    let token = auth_state.map(token_of).transpose()?;
+    let dpop = token.as_ref().is_some_and(|(_, dpop)| *dpop);
+    let key = hub
+        .proof_key_for(endpoint, dpop)
+        .map_err(|failure| AppError::BadRequest(failure.message().to_owned()))?;
+    credentials.set_proof_key(key);
+    credentials.set_bearer(token.map(|(secret, _)| secret));
+    Ok(())
 }
 
 fn session(hub: &Hub, id: &str) -> Result<Arc<Session>, AppError> {
@@ -189,10 +211,16 @@ async fn connect(
     ApiJson(request): ApiJson<ConnectRequest>,
 ) -> Result<Reply<SessionReply>, AppError> {
     let config = client_config(request.config)?;
-    let bearer = request.auth_state.map(bearer_of).transpose()?;
+    let credentials = Credentials::default();
+    install(
+        &hub,
+        &credentials,
+        config.endpoint.as_str(),
+        request.auth_state,
+    )?;
     let spec = ConnectSpec {
         config,
-        credentials: Credentials::new(bearer),
+        credentials,
     };
     Ok(match hub.connect(spec).await {
         Ok(session) => Reply::ok(describe(&session)),
@@ -320,10 +348,13 @@ async fn auth_state(
     ApiJson(request): ApiJson<AuthStateRequest>,
 ) -> Result<Reply<Done>, AppError> {
     let session = session(&hub, &request.session_id)?;
-    session
-        .client
-        .credentials()
-        .set_bearer(request.auth_state.map(bearer_of).transpose()?);
+    let endpoint = session.client.endpoint().to_string();
+    install(
+        &hub,
+        session.client.credentials(),
+        &endpoint,
+        request.auth_state,
+    )?;
     Ok(Reply::ok(Done {}))
 }
 

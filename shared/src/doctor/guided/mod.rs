@@ -134,9 +134,9 @@ pub struct GuidedSignIn {
     /// The authorization response's URL (it holds the code): in memory only.
     #[serde(skip)]
     callback: Option<Secret>,
-    /// The access token the sign-in obtained: in memory only.
+    /// The access token the sign-in obtained, and whether it is DPoP-bound: in memory only.
     #[serde(skip)]
-    token: Option<Secret>,
+    token: Option<(Secret, bool)>,
 }
 
 /// A step's outcome before its exchanges are attached.

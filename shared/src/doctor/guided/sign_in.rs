@@ -262,7 +262,10 @@ impl GuidedSignIn {
             )
             .detail("expiry", expiry)
             .detail("scopes granted", tokens.scopes.to_string());
-        self.token = Some(tokens.access_token.clone());
+        let bound = tokens
+            .token_type
+            .eq_ignore_ascii_case(crate::dpop::TOKEN_TYPE);
+        self.token = Some((tokens.access_token.clone(), bound));
         outcome
     }
 
@@ -272,7 +275,7 @@ impl GuidedSignIn {
         now_secs: u64,
     ) -> Outcome {
         let mut findings = Findings::default();
-        let Some(token) = self.token.take() else {
+        let Some((token, bound)) = self.token.take() else {
             findings.fail(
                 "token-accepted",
                 "no token in memory (the page was reloaded)",
@@ -284,7 +287,7 @@ impl GuidedSignIn {
             };
         };
         let options = self.options(now_secs);
-        probe::with_token(client.http(), &options, &token, &mut findings).await;
+        probe::with_token(client.http(), &options, &token, bound, &mut findings).await;
         let accepted = findings
             .0
             .iter()
