@@ -170,3 +170,28 @@ async fn a_bearer_token_is_refused_by_a_dpop_server_with_a_dpop_challenge() {
     );
     assert!(challenge.contains(r#"algs="ES256""#), "{challenge}");
 }
+
+#[tokio::test]
+async fn the_http_sse_transport_proves_the_key_too() {
+    let bed = Bed::with_config(dpop_config()).await;
+    let url = format!("{}/sse", bed.mcp_url("main"));
+    let mut t = FakeTerminal::new();
+    let argv = [
+        "--url",
+        &url,
+        "--transport",
+        "sse",
+        "--non-interactive",
+        "--yes",
+        "tools",
+        "call",
+        "echo",
+        "--arg",
+        "message=over sse",
+    ];
+    let code = bed.run(&argv, &mut t).await;
+    assert_eq!(code, 0, "{}", t.stderr());
+    assert!(t.stdout().contains("over sse"), "{}", t.stdout());
+    let issued = access_tokens(&bed).await;
+    assert!(issued.iter().all(|t| t["jkt"].is_string()), "{issued:?}");
+}

@@ -159,3 +159,34 @@ async fn tokens_signed_in_with_another_redirect_uri_refresh_with_their_own_clien
             .map(|c| c.registration.client_id.clone())
     );
 }
+
+/// A DPoP-bound refresh token is refreshed with a proof by its key (RFC 9449 §5) by any client
+/// sharing the store — one that has not seen the server's DPoP challenge, for a resource whose
+/// metadata does not require DPoP, included (the stored token type says so).
+#[tokio::test]
+async fn a_bound_refresh_token_is_refreshed_with_a_proof_by_a_client_that_saw_no_challenge() {
+    let bed = Bed::start(config(false)).await;
+    let server = bed.mcp_url("main");
+    // The first client saw a `DPoP` challenge, so it binds the tokens it gets.
+    let mut mcp = bed.mcp("main");
+    let mut challenge = mcp.initialize(None).await.challenge(None);
+    challenge.dpop = true;
+    bed.client
+        .server_auth(&server, Some(&challenge))
+        .await
+        .unwrap();
+    let tokens = signed_in(&bed).await;
+    assert_eq!(tokens.token_type, "DPoP");
+
+    // Another client over the same store (and the same key file) refreshes as recovery does.
+    let other = new_client(&bed.dir, ClientConfig::new(oauth_fixture::REDIRECT_URI));
+    let key = CredentialKey {
+        server_url: server.clone(),
+        issuer: None,
+    };
+    let refreshed =
+        TokenRefresher::refresh(&other, &key, tokens.refresh_token.as_ref().unwrap(), None)
+            .await
+            .expect("refreshed with a proof by the same key");
+    assert_eq!(refreshed.token_type, "DPoP");
+}

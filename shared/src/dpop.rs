@@ -54,9 +54,27 @@ pub struct ProofRequest {
 }
 
 /// The key a server's proofs are signed with: the server URL without query, fragment or a
-/// trailing slash, so the page, the backend and the CLI find the same key.
+/// trailing slash, its scheme and host in lower case and without a default port — as the URL the
+/// user typed (the page's OAuth client) and as the backend's URL parser writes it (the session)
+/// both name the same key.
 pub fn key_id(server_url: &str) -> String {
-    htu(server_url).trim_end_matches('/').to_owned()
+    let url = htu(server_url);
+    let url = url.trim_end_matches('/');
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let scheme = scheme.to_ascii_lowercase();
+    let mut authority = authority.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    if !default_port.is_empty() && authority.ends_with(default_port) {
+        authority.truncate(authority.len() - default_port.len());
+    }
+    format!("{scheme}://{authority}{path}")
 }
 
 /// `htu`: the request URL without query and fragment (RFC 9449 §4.2).
@@ -289,6 +307,18 @@ mod tests {
             key_id("https://a.example/mcp/"),
             key_id("https://a.example/mcp?s=1")
         );
+        // What a person types and what a URL parser writes name one key.
+        assert_eq!(key_id("HTTPS://A.Example:443/mcp"), "https://a.example/mcp");
+        assert_eq!(key_id("http://127.0.0.1:80"), key_id("http://127.0.0.1/"));
+        assert_eq!(
+            key_id("http://127.0.0.1:8080/MCP"),
+            "http://127.0.0.1:8080/MCP"
+        );
+        assert_ne!(
+            key_id("https://a.example/mcp"),
+            key_id("https://a.example/other")
+        );
+        assert_eq!(key_id("not a url"), "not a url");
     }
 
     #[test]

@@ -160,26 +160,41 @@ pub(super) struct CliAuthority<'s> {
 }
 
 impl CliAuthority<'_> {
-    /// The scopes a challenge names, else `--scope`.
-    fn wanted(&self, challenge: &AuthChallenge) -> ScopeSet {
-        Some(challenge.required_scopes.clone())
+    /// The scopes to ask for: those held (when a token was refused), plus those the challenge
+    /// names (else `--scope`).
+    async fn scopes_for(
+        &self,
+        server_url: &str,
+        challenge: &AuthChallenge,
+        rejected: Option<&Secret>,
+    ) -> ScopeSet {
+        let held = match rejected {
+            Some(_) => stored_scopes(self.oauth, server_url)
+                .await
+                .unwrap_or_default(),
+            None => Default::default(),
+        };
+        let wanted = Some(challenge.required_scopes.clone())
             .filter(|s| !s.is_empty())
             .or_else(|| self.options.scopes.clone())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        held.union(&wanted)
     }
 
     /// Workload identity: the JWT-bearer grant with the workload's token as it is now, for the
-    /// scopes wanted. A refusal is the answer (SEP-1933: no retry, no other grant).
+    /// scopes to ask for. A refusal is the answer (SEP-1933: no retry, no other grant).
     async fn workload(
         &self,
         server_url: &str,
         challenge: &AuthChallenge,
+        rejected: Option<&Secret>,
         source: &WorkloadToken,
     ) -> RecoveryOutcome {
+        let scopes = self.scopes_for(server_url, challenge, rejected).await;
         let granted = match source.read() {
             Ok(assertion) => {
                 self.oauth
-                    .workload_grant(server_url, &assertion, &self.wanted(challenge))
+                    .workload_grant(server_url, &assertion, &scopes)
                     .await
             }
             Err(message) => Err(OAuthClientError::Config(message)),
@@ -187,23 +202,15 @@ impl CliAuthority<'_> {
         own_grant_outcome(granted, SilentRecovery::Workload)
     }
 
-    /// A token for the scopes held (when a token was refused), plus those wanted.
+    /// The client-credentials grant for the scopes to ask for.
     async fn client_credentials(
         &self,
         server_url: &str,
         challenge: &AuthChallenge,
         rejected: Option<&Secret>,
     ) -> RecoveryOutcome {
-        let held = match rejected {
-            Some(_) => stored_scopes(self.oauth, server_url)
-                .await
-                .unwrap_or_default(),
-            None => Default::default(),
-        };
-        let granted = self
-            .oauth
-            .client_credentials(server_url, &held.union(&self.wanted(challenge)))
-            .await;
+        let scopes = self.scopes_for(server_url, challenge, rejected).await;
+        let granted = self.oauth.client_credentials(server_url, &scopes).await;
         own_grant_outcome(granted, SilentRecovery::ClientCredentials)
     }
 }
@@ -234,7 +241,7 @@ impl Authority for CliAuthority<'_> {
         guard: &StepUpGuard,
     ) -> RecoveryOutcome {
         if let Some(source) = &self.options.workload_token {
-            return self.workload(server_url, challenge, source).await;
+            return self.workload(server_url, challenge, rejected, source).await;
         }
         if self.options.client_credentials {
             return self

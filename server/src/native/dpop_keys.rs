@@ -24,6 +24,9 @@ use super::secret_vault::SecretRefs;
 
 const FILE_NAME: &str = "dpop-keys.json";
 const VERSION: u32 = 1;
+/// The most keys kept: one per server a person uses is far fewer; a page asking for proofs for
+/// ever new servers must not grow the file without end.
+pub const MAX_KEYS: usize = 1000;
 
 #[derive(Default, Serialize, Deserialize)]
 struct KeyFile {
@@ -79,9 +82,20 @@ impl DpopKeys {
         if let Some(key) = cache.get(key_id) {
             return Ok(Arc::clone(key));
         }
+        // Another process (the web backend, a CLI run) may be creating the same server's key: the
+        // file is read, and a new key written, under its lock.
+        let _lock = self.lock()?;
         let key = match self.read_kept(key_id)? {
             Some(key) => key,
             None => {
+                if cache.len() >= MAX_KEYS || self.kept_count()? >= MAX_KEYS {
+                    return Err(DpopError::Signer(format!(
+                        "Keyhole keeps at most {MAX_KEYS} DPoP keys; remove servers' keys from {} to add more",
+                        self.path
+                            .as_deref()
+                            .map_or("memory".into(), |p| p.display().to_string())
+                    )));
+                }
                 let key = ProofKey::generate(&OsEntropy);
                 self.keep(key_id, &key)?;
                 key
@@ -108,6 +122,34 @@ impl DpopKeys {
                 "cannot read {}: {e}",
                 path.display()
             ))),
+        }
+    }
+
+    /// The key file's lock (`dpop-keys.json.lock`, mode 0600), held until dropped; none in memory.
+    fn lock(&self) -> Result<Option<fs::File>, DpopError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let failed =
+            |e: std::io::Error| DpopError::Signer(format!("cannot lock {}: {e}", path.display()));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(failed)?;
+        }
+        let mut options = fs::OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(path.with_extension("json.lock"))
+            .map_err(failed)?;
+        file.lock().map_err(failed)?;
+        Ok(Some(file))
+    }
+
+    fn kept_count(&self) -> Result<usize, DpopError> {
+        match &self.path {
+            Some(path) => Ok(Self::read_file(path)?.keys.len()),
+            None => Ok(0),
         }
     }
 
@@ -209,6 +251,35 @@ mod tests {
         assert!(text.contains("keyhole-secret:"), "{text}");
         let again = DpopKeys::beside(&store).key("https://rs/mcp").unwrap();
         assert_eq!(again.thumbprint(), key.thumbprint());
+    }
+
+    #[test]
+    fn two_processes_creating_a_key_at_once_agree_on_it() {
+        let dir = tempfile_dir("race");
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let dir = dir.clone();
+                std::thread::spawn(move || {
+                    DpopKeys::beside(&store_in(&dir))
+                        .key("https://rs/mcp")
+                        .unwrap()
+                        .thumbprint()
+                })
+            })
+            .collect();
+        let prints: Vec<String> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(prints.iter().all(|p| *p == prints[0]), "{prints:?}");
+    }
+
+    #[test]
+    fn keys_are_capped() {
+        let keys = DpopKeys::in_memory();
+        for n in 0..MAX_KEYS {
+            keys.key(&format!("https://rs/{n}")).unwrap();
+        }
+        let error = keys.key("https://rs/one-more").unwrap_err();
+        assert!(error.to_string().contains("at most 1000"), "{error}");
+        assert!(keys.key("https://rs/7").is_ok(), "a kept key is still used");
     }
 
     #[test]

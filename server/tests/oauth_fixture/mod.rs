@@ -62,8 +62,9 @@ pub struct Bed {
 
 pub fn new_client(dir: &tempfile::TempDir, config: ClientConfig) -> Client {
     let store = FileStore::new(dir.path().join("oauth-store.json"));
-    // Proofs for DPoP-bound tokens, signed with keys of this client's own.
-    let keys = std::sync::Arc::new(keyhole_server::native::dpop_keys::DpopKeys::in_memory());
+    // Proofs for DPoP-bound tokens, signed with the keys kept beside the store (so clients over
+    // one store share them, as the web app and the CLI do).
+    let keys = std::sync::Arc::new(keyhole_server::native::dpop_keys::DpopKeys::beside(&store));
     let http = NativeHttp::new()
         .with_dpop_keys(keys)
         .observed(RecordingObserver::default());

@@ -136,7 +136,15 @@ where
         refresh_token: &Secret,
         scope: Option<&ScopeSet>,
     ) -> Result<TokenResponse, GrantError> {
-        self.refresh_response(&key.server_url, refresh_token, scope, None)
+        // A DPoP-bound refresh token is refreshed with a proof by the same key (RFC 9449 §5),
+        // whatever this client has seen of the server yet. (Inside a recovery the store is read
+        // once: this costs the web app no request.)
+        let issuer = key.issuer.clone().map(Issuer::new);
+        let held_type = self.store.read().await.ok().and_then(|document| {
+            let record = document.credential(&key.server_url, issuer.as_ref())?;
+            Some(record.tokens.as_ref()?.token_type.clone())
+        });
+        self.refresh_response(&key.server_url, refresh_token, scope, held_type.as_deref())
             .await
             .map_err(GrantError::from)
     }

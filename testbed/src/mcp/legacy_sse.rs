@@ -51,7 +51,7 @@ async fn open_stream(
     if let Some(refused) = stateless::refuse_sessionful(&state, &name) {
         return refused;
     }
-    let (server, caller) = match admit(&state, &name, "GET", &headers) {
+    let (server, caller) = match admit(&state, &name, ("GET", "/sse"), &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -116,7 +116,7 @@ async fn post_message(
     {
         return forced_challenge_response(&server, &forced);
     }
-    let (server, caller) = match admit(&state, &name, "POST", &headers) {
+    let (server, caller) = match admit(&state, &name, ("POST", "/messages"), &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

@@ -168,14 +168,14 @@ fn presented_token(headers: &HeaderMap) -> Option<(&str, bool)> {
     ((dpop || scheme.eq_ignore_ascii_case("bearer")) && !token.is_empty()).then_some((token, dpop))
 }
 
-/// RFC 9449 §7 for a request to `server` with `htm` presenting `token` (`dpop`: with that
+/// RFC 9449 §7 for a request (`htm` to the MCP URL and `suffix`) to `server` presenting `token` (`dpop`: with that
 /// scheme) whose record is `record`: a bound token needs the DPoP scheme and a proof by its key
 /// (with the nonce in `nonce` mode); a server in `required` or `nonce` mode takes bound tokens
 /// only.
 fn check_binding(
     state: &TestbedState,
     server: &McpServer,
-    htm: &str,
+    (htm, suffix): (&str, &str),
     headers: &HeaderMap,
     (token, dpop): (&str, bool),
     record: &TokenRecord,
@@ -201,7 +201,12 @@ fn check_binding(
     }
     let proof = state
         .dpop
-        .check(headers, htm, &server.mcp_url, Some(token))
+        .check(
+            headers,
+            htm,
+            &format!("{}{suffix}", server.mcp_url),
+            Some(token),
+        )
         .map_err(|problem| Challenge::InvalidProof(format!("DPoP proof: {problem}")))?;
     if &proof.jkt != jkt {
         return Err(Challenge::InvalidProof(
@@ -219,10 +224,11 @@ fn same_resource(a: &str, b: &str) -> bool {
 }
 
 /// Validates the bearer token of a request to `server`.
+/// `request`: the method and the path below the server's MCP URL (what a DPoP proof names).
 pub fn authenticate(
     state: &TestbedState,
     server: &McpServer,
-    htm: &str,
+    request: (&str, &str),
     headers: &HeaderMap,
 ) -> Result<Caller, Challenge> {
     if server.config.auth.mode == AuthMode::None {
@@ -251,7 +257,7 @@ pub fn authenticate(
             ));
         }
     }
-    check_binding(state, server, htm, headers, presented, &record)?;
+    check_binding(state, server, request, headers, presented, &record)?;
     Ok(Caller {
         token: Some(token.to_string()),
         record: Some(record),

@@ -90,18 +90,20 @@ fn accepts(headers: &HeaderMap, media_type: &str) -> bool {
 }
 
 /// Common gate of every request: known server, origin, then the bearer token.
+/// `request`: the method and the path below the server's MCP URL (`""`, or the HTTP+SSE
+/// transport's `/sse` and `/messages`), which a DPoP proof must name.
 pub(super) fn admit(
     state: &TestbedState,
     name: &str,
-    htm: &str,
+    request: (&str, &str),
     headers: &HeaderMap,
 ) -> Result<(Arc<McpServer>, Caller), Response> {
     let server = state
         .server(name)
         .ok_or_else(|| transport_error(StatusCode::NOT_FOUND, "no such MCP server"))?;
     check_origin(headers)?;
-    let caller =
-        authenticate(state, &server, htm, headers).map_err(|c| challenge_response(&server, &c))?;
+    let caller = authenticate(state, &server, request, headers)
+        .map_err(|c| challenge_response(&server, &c))?;
     Ok((server, caller))
 }
 
@@ -168,7 +170,7 @@ async fn handle_post(
     {
         return Err(forced_challenge_response(&server, &forced));
     }
-    let (server, caller) = admit(state, name, "POST", headers)?;
+    let (server, caller) = admit(state, name, ("POST", ""), headers)?;
     let message: Value = serde_json::from_slice(body).map_err(|_| {
         let body = response_message(
             &Value::Null,
@@ -333,7 +335,7 @@ async fn open_stream(
     {
         return forced_challenge_response(&server, &forced);
     }
-    let (server, caller) = match admit(&state, &name, "GET", &headers) {
+    let (server, caller) = match admit(&state, &name, ("GET", ""), &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };
@@ -365,7 +367,7 @@ async fn end_session(
     if let Some(refused) = stateless::refuse_sessionful(&state, &name) {
         return refused;
     }
-    let (server, caller) = match admit(&state, &name, "DELETE", &headers) {
+    let (server, caller) = match admit(&state, &name, ("DELETE", ""), &headers) {
         Ok(admitted) => admitted,
         Err(response) => return response,
     };

@@ -88,6 +88,7 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
     let mut position = StreamPosition::default();
     let mut credential_changes = client.inner.credentials.changes();
     let mut backoff = Backoff::default();
+    let mut nonce_retried = false;
     loop {
         let Some(Opening { request, body, id }) = channel.open(&client, &position) else {
             return;
@@ -122,6 +123,18 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
             tokio::time::sleep(backoff.after_fruitless(position.retry)).await;
             continue;
         }
+        // A nonce the proof lacked (RFC 9449 §9): open again at once with it — once; a second
+        // demand in a row is a challenge like any other.
+        let nonce = (status == StatusCode::UNAUTHORIZED && client.inner.credentials.is_dpop())
+            .then(|| demanded_nonce(&response))
+            .flatten();
+        if let Some(nonce) = nonce.filter(|_| !nonce_retried) {
+            client.inner.credentials.set_dpop_nonce(&nonce);
+            nonce_retried = true;
+            recorder.finish();
+            continue;
+        }
+        nonce_retried = status == StatusCode::UNAUTHORIZED && nonce_retried;
         match status {
             StatusCode::METHOD_NOT_ALLOWED | StatusCode::NOT_FOUND => {
                 tracing::debug!(%status, ?channel, "the MCP server offers no such stream");
@@ -136,15 +149,6 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
                 );
                 return;
             }
-            StatusCode::UNAUTHORIZED
-                if client.inner.credentials.is_dpop()
-                    && demanded_nonce(&response)
-                        .is_some_and(|nonce| client.inner.credentials.set_dpop_nonce(&nonce)) =>
-            {
-                // A nonce the proof lacked (RFC 9449 §9): open again at once with it.
-                recorder.finish();
-                continue;
-            }
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
                 let challenge = challenge_of(status, response.headers());
                 recorder.finish();
@@ -152,6 +156,7 @@ pub async fn run(client: McpClient, channel: Channel, opened: oneshot::Sender<()
                 if credential_changes.changed().await.is_err() {
                     return;
                 }
+                nonce_retried = false;
                 continue;
             }
             _ if status.is_success() && is_event_stream(response.headers()) => {

@@ -10,6 +10,7 @@
 //! challenges as values ([`SendError::Challenge`]), and reads its bearer from a shared
 //! [`Credentials`] holder at the moment each request is sent.
 
+mod credentials;
 pub(crate) mod exchange;
 mod get_stream;
 pub mod legacy_sse;
@@ -23,22 +24,17 @@ pub mod stdio_guard;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keyhole_shared::api::HttpExchange;
-use keyhole_shared::dpop::{self, ProofKey, ProofRequest};
-use keyhole_shared::recovery::Clock;
 use keyhole_shared::recovery::Refused;
-use keyhole_shared::tokens::Tokens;
-use keyhole_shared::{AuthChallenge, ChallengeContext, Secret};
+use keyhole_shared::{AuthChallenge, ChallengeContext};
 use serde_json::{Value, json};
-use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::native::dpop_keys::DpopKeys;
-use crate::native::native_http::{OsEntropy, SystemClock};
 pub(crate) use crate::native::upstream_http::read_capped;
+pub use credentials::Credentials;
 use post::PostOutcome;
 pub(crate) use post::describe_request_error;
 
@@ -172,150 +168,6 @@ impl SendError {
             }
             _ => None,
         }
-    }
-}
-
-/// The bearer token a session presents, replaceable while the session lives ("hot swap"), and,
-/// for a DPoP-bound token, the key whose possession each request proves (RFC 9449 §7).
-#[derive(Debug)]
-pub struct Credentials {
-    bearer: RwLock<Option<Secret>>,
-    /// Set for a DPoP-bound token: requests carry `Authorization: DPoP` and a fresh proof.
-    proof_key: RwLock<Option<Arc<ProofKey>>>,
-    /// The last nonce the server supplied for proofs (RFC 9449 §9).
-    dpop_nonce: RwLock<Option<String>>,
-    generation: watch::Sender<u64>,
-    /// The last token a request succeeded with: a later refusal of the same token without a
-    /// challenge can then be told apart (the server may have forgotten it).
-    accepted: RwLock<Option<Secret>>,
-}
-
-impl Default for Credentials {
-    fn default() -> Self {
-        Self {
-            bearer: RwLock::new(None),
-            proof_key: RwLock::new(None),
-            dpop_nonce: RwLock::new(None),
-            generation: watch::channel(0).0,
-            accepted: RwLock::new(None),
-        }
-    }
-}
-
-impl Credentials {
-    pub fn new(bearer: Option<Secret>) -> Self {
-        let credentials = Self::default();
-        *credentials
-            .bearer
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = bearer;
-        credentials
-    }
-
-    /// Replaces the token; the next request uses it, and a GET stream waiting after a challenge retries.
-    pub fn set_bearer(&self, bearer: Option<Secret>) {
-        *self.bearer.write().unwrap_or_else(|p| p.into_inner()) = bearer;
-        self.generation.send_modify(|g| *g += 1);
-    }
-
-    /// Hands `tokens` over (`None`: no token): the access token and, for a DPoP-bound one, the
-    /// key of the server at `endpoint` from `keys`.
-    pub fn install_tokens(
-        &self,
-        tokens: Option<&Tokens>,
-        keys: Option<&DpopKeys>,
-        endpoint: &str,
-    ) -> Result<(), dpop::DpopError> {
-        let bound = tokens.is_some_and(|t| t.token_type.eq_ignore_ascii_case(dpop::TOKEN_TYPE));
-        let key = match (bound, keys) {
-            (false, _) => None,
-            (true, Some(keys)) => Some(keys.key(&dpop::key_id(endpoint))?),
-            (true, None) => return Err(dpop::DpopError::Unsupported),
-        };
-        self.set_proof_key(key);
-        self.set_bearer(tokens.map(|t| t.access_token.clone()));
-        Ok(())
-    }
-
-    /// The key the token is bound to (`None`: a bearer token); kept across token swaps.
-    pub fn set_proof_key(&self, key: Option<Arc<ProofKey>>) {
-        *self.proof_key.write().unwrap_or_else(|p| p.into_inner()) = key;
-    }
-
-    /// Whether requests prove possession of a key (the token is DPoP-bound).
-    pub fn is_dpop(&self) -> bool {
-        self.proof_key
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
-    }
-
-    /// A nonce the server supplied, for the next proofs; whether it is a new one.
-    pub(crate) fn set_dpop_nonce(&self, nonce: &str) -> bool {
-        let mut kept = self.dpop_nonce.write().unwrap_or_else(|p| p.into_inner());
-        let new = kept.as_deref() != Some(nonce);
-        *kept = Some(nonce.to_owned());
-        new
-    }
-
-    /// The `Authorization` value for a request (`method` to `url`) and, for a DPoP-bound token,
-    /// its proof; `None` without a token.
-    pub(crate) fn authorization(
-        &self,
-        method: &str,
-        url: &str,
-    ) -> Option<(String, Option<String>)> {
-        let bearer = self.bearer()?;
-        let key = self
-            .proof_key
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let Some(key) = key else {
-            return Some((format!("Bearer {}", bearer.expose()), None));
-        };
-        let request = ProofRequest {
-            key_id: String::new(),
-            htm: method.to_owned(),
-            url: url.to_owned(),
-            nonce: self
-                .dpop_nonce
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-            access_token: Some(bearer.clone()),
-        };
-        let proof = key.prove(&request, SystemClock.now_unix(), &OsEntropy);
-        Some((format!("{} {}", dpop::SCHEME, bearer.expose()), Some(proof)))
-    }
-
-    /// A request sent with `bearer` succeeded.
-    pub fn accept(&self, bearer: Option<Secret>) {
-        if bearer.is_some() {
-            *self.accepted.write().unwrap_or_else(|p| p.into_inner()) = bearer;
-        }
-    }
-
-    /// Whether `bearer` is a token a request succeeded with.
-    pub fn was_accepted(&self, bearer: Option<&Secret>) -> bool {
-        bearer.is_some()
-            && self
-                .accepted
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .as_ref()
-                == bearer
-    }
-
-    pub fn bearer(&self) -> Option<Secret> {
-        self.bearer
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    fn changes(&self) -> watch::Receiver<u64> {
-        self.generation.subscribe()
     }
 }
 

@@ -64,8 +64,7 @@ fn install(
     let key = hub
         .proof_key_for(endpoint, dpop)
         .map_err(|failure| AppError::BadRequest(failure.message().to_owned()))?;
-    credentials.set_proof_key(key);
-    credentials.set_bearer(token.map(|(secret, _)| secret));
+    credentials.set_token(token.map(|(secret, _)| secret), key);
     Ok(())
 }
 
