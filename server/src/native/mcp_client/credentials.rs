@@ -81,12 +81,29 @@ impl Credentials {
         endpoint: &str,
     ) -> Result<(), dpop::DpopError> {
         let bound = tokens.is_some_and(|t| t.token_type.eq_ignore_ascii_case(dpop::TOKEN_TYPE));
-        let key = match (bound, keys) {
+        self.install(
+            tokens.map(|t| t.access_token.clone()),
+            bound,
+            keys,
+            endpoint,
+        )
+    }
+
+    /// Hands `bearer` over; when it is DPoP-`bound`, with the key of the server at `endpoint`
+    /// from `keys`.
+    pub fn install(
+        &self,
+        bearer: Option<Secret>,
+        bound: bool,
+        keys: Option<&DpopKeys>,
+        endpoint: &str,
+    ) -> Result<(), dpop::DpopError> {
+        let key = match (bound && bearer.is_some(), keys) {
             (false, _) => None,
             (true, Some(keys)) => Some(keys.key(&dpop::key_id(endpoint))?),
             (true, None) => return Err(dpop::DpopError::Unsupported),
         };
-        self.set_token(tokens.map(|t| t.access_token.clone()), key);
+        self.set_token(bearer, key);
         Ok(())
     }
 

@@ -15,7 +15,6 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use keyhole_shared::ChallengeContext;
-use keyhole_shared::dpop::ProofKey;
 use rand::RngCore;
 
 pub use envelope::{Reply, ambient_failure, upstream_failure};
@@ -103,22 +102,6 @@ impl Hub {
     pub fn dpop_keys(&self) -> &Arc<DpopKeys> {
         self.dpop_keys
             .get_or_init(|| Arc::new(DpopKeys::in_memory()))
-    }
-
-    /// The key a session's DPoP-bound token proves possession of (`dpop`), for its server
-    /// `endpoint`; `None` for a bearer token.
-    pub fn proof_key_for(
-        &self,
-        endpoint: &str,
-        dpop: bool,
-    ) -> Result<Option<Arc<ProofKey>>, Failure> {
-        if !dpop {
-            return Ok(None);
-        }
-        self.dpop_keys()
-            .key(&keyhole_shared::dpop::key_id(endpoint))
-            .map(Some)
-            .map_err(|e| Failure::transport(format!("no DPoP key for {endpoint}: {e}")))
     }
 
     /// The HTTP client for upstream requests (redirects are never followed).

@@ -59,13 +59,13 @@ fn install(
     endpoint: &str,
     auth_state: Option<AuthState>,
 ) -> Result<(), AppError> {
-    let token = auth_state.map(token_of).transpose()?;
-    let dpop = token.as_ref().is_some_and(|(_, dpop)| *dpop);
-    let key = hub
-        .proof_key_for(endpoint, dpop)
-        .map_err(|failure| AppError::BadRequest(failure.message().to_owned()))?;
-    credentials.set_token(token.map(|(secret, _)| secret), key);
-    Ok(())
+    let (bearer, bound) = match auth_state.map(token_of).transpose()? {
+        Some((secret, bound)) => (Some(secret), bound),
+        None => (None, false),
+    };
+    credentials
+        .install(bearer, bound, Some(hub.dpop_keys()), endpoint)
+        .map_err(|e| AppError::BadRequest(format!("no DPoP key for {endpoint}: {e}")))
 }
 
 fn session(hub: &Hub, id: &str) -> Result<Arc<Session>, AppError> {
