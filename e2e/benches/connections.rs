@@ -1,7 +1,8 @@
 //! Benchmark: what a thousand connections cost the real binary, and how it answers them all at once (#25).
 //!
 //! `cargo bench -p keyhole-e2e --bench connections` (set `KEYHOLE_BIN` to measure another build;
-//! `CONNECTIONS=N` for another count) starts `keyhole --no-demo` and a testbed in processes of
+//! `CONNECTIONS=N` for another count, `LOAD_ROUNDS=N` for another number of load rounds: 0 leaves
+//! a heap profiler's peak at the idle connections) starts `keyhole --no-demo` and a testbed in processes of
 //! their own, so the resident memory read from `/proc` is Keyhole's alone, then:
 //!
 //! * **memory:** opens the connections as pages do — `/api/mcp/connect` (upstream: `initialize`,
@@ -21,7 +22,6 @@ use serde_json::{Value, json};
 const TESTBED: &str = r#"{ "servers": [
     { "name": "open", "auth": { "mode": "none" }, "tools": [ { "preset": "echo" } ] }
 ] }"#;
-const LOAD_ROUNDS: usize = 5;
 
 #[tokio::main]
 async fn main() {
@@ -29,6 +29,10 @@ async fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(1_000);
+    let load_rounds: usize = std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
     let testbed = TestbedProcess::start(TESTBED);
     let keyhole = KeyholeProcess::web(&["--no-demo"]);
     let api = Arc::new(Api {
@@ -65,7 +69,7 @@ async fn main() {
     );
 
     let sessions: Vec<String> = connections.iter().map(|(s, _)| s.clone()).collect();
-    for round in 1..=LOAD_ROUNDS {
+    for round in 1..=load_rounds {
         let load = ping_all(&api, &sessions).await;
         println!(
             "round {round}: {count} concurrent pings in {:.0} ms: p50 {:.2} ms, p99 {:.2} ms, \

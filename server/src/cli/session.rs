@@ -456,7 +456,7 @@ impl<'t> Session<'t> {
         let mut config = ClientConfig::new(endpoint);
         config.headers = target.headers;
         config.timeout = Duration::from_secs(args.timeout.max(1));
-        config.capabilities = capabilities;
+        config.capabilities = Arc::new(capabilities);
         config.protocol_version = args
             .protocol_version
             .clone()

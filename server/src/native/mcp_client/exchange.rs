@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use keyhole_shared::api::{ExchangeKind, HttpExchange};
-use reqwest::header::HeaderMap;
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::ClientEvents;
 use crate::native::redact;
@@ -23,7 +23,10 @@ pub struct ExchangeRecorder {
     started: Instant,
     record: Option<HttpExchange>,
     response_body: Vec<u8>,
-    response_headers: HeaderMap,
+    /// The response's `Content-Type` (all the body preview needs), copied: a `HeaderValue` taken
+    /// from the response shares the connection's read buffer, and an event stream's recorder lives
+    /// as long as the stream, so that buffer could never be reused (8 KiB more per open stream).
+    response_content_type: Option<HeaderValue>,
 }
 
 impl ExchangeRecorder {
@@ -58,7 +61,7 @@ impl ExchangeRecorder {
             started: Instant::now(),
             record: Some(record),
             response_body: Vec::new(),
-            response_headers: HeaderMap::new(),
+            response_content_type: None,
         }
     }
 
@@ -67,18 +70,24 @@ impl ExchangeRecorder {
             record.status = Some(status);
             record.response_headers = redact::headers_for_log(headers);
         }
-        // Only what the body preview needs (its content type), not a copy of every header.
-        self.response_headers = headers
-            .get(reqwest::header::CONTENT_TYPE)
-            .map(|value| HeaderMap::from_iter([(reqwest::header::CONTENT_TYPE, value.clone())]))
-            .unwrap_or_default();
+        self.response_content_type = headers
+            .get(CONTENT_TYPE)
+            .and_then(|value| HeaderValue::from_bytes(value.as_bytes()).ok());
     }
 
     /// Keeps the start of the body (or of the SSE events' data) for the preview.
     pub fn body_chunk(&mut self, chunk: &[u8]) {
-        let room = (BODY_PREVIEW_LIMIT + 1).saturating_sub(self.response_body.len());
-        self.response_body
-            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+        const KEPT: usize = BODY_PREVIEW_LIMIT + 1;
+        let body = &mut self.response_body;
+        let kept = &chunk[..chunk.len().min(KEPT.saturating_sub(body.len()))];
+        let needed = body.len() + kept.len();
+        if needed > body.capacity() {
+            // Grown by doubling, but never past what the preview can use (plain doubling would
+            // reach 8 KiB, held for as long as an event stream is open).
+            let grown = needed.max((body.capacity() * 2).min(KEPT));
+            body.reserve_exact(grown - body.len());
+        }
+        body.extend_from_slice(kept);
     }
 
     pub fn sse_event(&mut self) {
@@ -103,11 +112,13 @@ impl ExchangeRecorder {
             return;
         };
         record.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        record.response_body = redact::body_preview(
-            &self.response_headers,
-            &self.response_body,
-            BODY_PREVIEW_LIMIT,
+        let headers = HeaderMap::from_iter(
+            self.response_content_type
+                .take()
+                .map(|value| (CONTENT_TYPE, value)),
         );
+        record.response_body =
+            redact::body_preview(&headers, &self.response_body, BODY_PREVIEW_LIMIT);
         self.events.exchange(record);
     }
 }
@@ -122,5 +133,60 @@ impl Drop for ExchangeRecorder {
             record.error = Some(ABANDONED.into());
         }
         self.report();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::native::mcp_client::UpstreamChallenge;
+
+    /// Keeps the exchanges reported to it.
+    #[derive(Default)]
+    struct Reported(Mutex<Vec<HttpExchange>>);
+
+    impl ClientEvents for Reported {
+        fn server_message(&self, _: Value) {}
+        fn exchange(&self, exchange: HttpExchange) {
+            self.0.lock().unwrap().push(exchange);
+        }
+        fn ambient_challenge(&self, _: UpstreamChallenge) {}
+        fn notice(&self, _: String) {}
+    }
+
+    #[test]
+    fn an_event_streams_preview_is_shown_by_its_type_and_never_holds_more_than_it_shows() {
+        let reported = Arc::new(Reported::default());
+        let request = reqwest::Request::new(
+            reqwest::Method::GET,
+            "http://server.test/mcp".parse().unwrap(),
+        );
+        let mut recorder =
+            ExchangeRecorder::start(reported.clone(), &request, None, ExchangeKind::Mcp);
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+        recorder.response(200, &headers);
+        drop(headers);
+        for n in 0..1_000 {
+            recorder.body_chunk(format!("{{\"event\":{n}}}\n").as_bytes());
+            assert!(
+                recorder.response_body.capacity() <= BODY_PREVIEW_LIMIT + 1,
+                "{} bytes reserved after event {n}",
+                recorder.response_body.capacity()
+            );
+        }
+        recorder.finish();
+
+        let exchange = reported.0.lock().unwrap().pop().unwrap();
+        // Shown as text because its content type was kept (an untyped body is not shown).
+        let preview = exchange.response_body.unwrap();
+        assert!(
+            preview.starts_with("{\"event\":0}\n{\"event\":1}\n"),
+            "{preview:.80}"
+        );
     }
 }

@@ -179,12 +179,13 @@ pub struct ClientConfig {
     pub headers: Vec<(String, String)>,
     /// How long one request may take before it is abandoned.
     pub timeout: Duration,
-    /// The `capabilities` announced in `initialize` (or, stateless, on every request).
-    pub capabilities: Value,
+    /// The `capabilities` announced in `initialize` (or, stateless, on every request); shared,
+    /// since every session of an owner (the web app's thousand, say) announces the same.
+    pub capabilities: Arc<Value>,
     /// Stateless: the capabilities announced on every request instead of `capabilities`, when
     /// the owner answers more in input-required rounds (the web app's elicitation form) than it
     /// can over a 2025 session's stream.
-    pub stateless_capabilities: Option<Value>,
+    pub stateless_capabilities: Option<Arc<Value>>,
     /// Start this command and speak over its stdin and stdout instead of HTTP (`endpoint` then
     /// only names the server: [`stdio::StdioCommand::pseudo_url`]).
     pub stdio: Option<stdio::StdioCommand>,
@@ -202,7 +203,7 @@ impl ClientConfig {
             endpoint,
             headers: Vec::new(),
             timeout: Duration::from_secs(60),
-            capabilities: json!({}),
+            capabilities: Arc::new(json!({})),
             stateless_capabilities: None,
             stdio: None,
             http_transport: HttpTransport::default(),
@@ -468,7 +469,7 @@ impl McpClient {
         self.set_state(SessionState::default());
         let params = json!({
             "protocolVersion": version,
-            "capabilities": self.inner.config.capabilities,
+            "capabilities": &*self.inner.config.capabilities,
             "clientInfo": { "name": "keyhole", "title": "Keyhole", "version": keyhole_shared::VERSION },
         });
         let response = self

@@ -140,7 +140,7 @@ impl McpClient {
                 let config = &self.inner.config;
                 let capabilities = config
                     .stateless_capabilities
-                    .as_ref()
+                    .as_deref()
                     .unwrap_or(&config.capabilities);
                 stateless::with_request_meta(message, &version, capabilities)
             }

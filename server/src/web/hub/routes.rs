@@ -2,7 +2,7 @@
 //! [`AppError`]; everything the upstream server does is an HTTP 200 envelope ([`Reply`]).
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -118,16 +118,22 @@ fn client_config(config: TransportConfig) -> Result<ClientConfig, AppError> {
     // The page answers sampling and elicitation (the user does, in its server-requests panel)
     // and roots: over a 2025 session as the server's requests, over 2026-07-28 as the input
     // requests of an input-required result (where roots have no change notification).
-    client_config.capabilities = json!({
-        "sampling": {},
-        "elicitation": { "form": {}, "url": {} },
-        "roots": { "listChanged": true },
+    static CAPABILITIES: LazyLock<Arc<Value>> = LazyLock::new(|| {
+        Arc::new(json!({
+            "sampling": {},
+            "elicitation": { "form": {}, "url": {} },
+            "roots": { "listChanged": true },
+        }))
     });
-    client_config.stateless_capabilities = Some(json!({
-        "sampling": {},
-        "elicitation": { "form": {}, "url": {} },
-        "roots": {},
-    }));
+    static STATELESS_CAPABILITIES: LazyLock<Arc<Value>> = LazyLock::new(|| {
+        Arc::new(json!({
+            "sampling": {},
+            "elicitation": { "form": {}, "url": {} },
+            "roots": {},
+        }))
+    });
+    client_config.capabilities = CAPABILITIES.clone();
+    client_config.stateless_capabilities = Some(STATELESS_CAPABILITIES.clone());
     Ok(client_config)
 }
 
@@ -232,7 +238,7 @@ fn describe(session: &Session) -> SessionReply {
     SessionReply {
         session_id: session.id.clone(),
         server_url: session.client.endpoint().to_string(),
-        initialize_result: session.initialize_result.clone(),
+        initialize_result: session.initialize_result(),
         protocol_version: session.client.protocol_version(),
         upstream_session_id: session.client.session_id(),
         transport: session.client.transport().to_owned(),

@@ -64,24 +64,50 @@ pub fn dropped_frame(events: u64, messages: u64, reason: &str) -> Frame {
 }
 
 /// The network log: exchanges, newest last, and their total size.
+///
+/// Entries are kept as their JSON text: the log is read back only when a page reconnects, and an
+/// exchange's dozens of header strings cost several times their text as separate allocations.
 #[derive(Default)]
 struct NetworkLog {
-    entries: VecDeque<(HttpExchange, usize)>,
+    entries: VecDeque<JsonText>,
     bytes: usize,
 }
 
-/// Roughly what an exchange costs to keep: its text plus bookkeeping.
-fn exchange_cost(exchange: &HttpExchange) -> usize {
-    let headers = |pairs: &[(String, String)]| -> usize {
-        pairs.iter().map(|(n, v)| n.len() + v.len() + 48).sum()
-    };
-    256 + exchange.url.len()
-        + exchange.method.len()
-        + headers(&exchange.request_headers)
-        + headers(&exchange.response_headers)
-        + exchange.request_body.as_ref().map_or(0, String::len)
-        + exchange.response_body.as_ref().map_or(0, String::len)
-        + exchange.error.as_ref().map_or(0, String::len)
+/// What an entry costs to keep: its text plus bookkeeping.
+fn entry_cost(entry: &JsonText) -> usize {
+    entry.len() + 32
+}
+
+/// A JSON value kept as its text, for what a session holds for its whole life and reads rarely
+/// (the `initialize` result, the network log): as a `serde_json::Value` a few hundred bytes of
+/// text take kilobytes of map nodes, and a thousand sessions hold a thousand of them.
+#[derive(Debug, Clone)]
+struct JsonText(Box<str>);
+
+impl JsonText {
+    fn new(value: &impl serde::Serialize) -> Self {
+        // Serialising a `Value` or a plain data type into a string cannot fail.
+        Self(serde_json::to_string(value).unwrap_or_default().into())
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn value(&self) -> Value {
+        self.parse().unwrap_or(Value::Null)
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        match serde_json::from_str(&self.0) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                // It was written by `new` from the same type: this is a bug, said aloud.
+                tracing::error!(%error, "a session's stored JSON does not read back");
+                None
+            }
+        }
+    }
 }
 
 /// The event side of a session, handed to its MCP client.
@@ -130,7 +156,7 @@ impl SessionEvents {
             .unwrap_or_else(|p| p.into_inner())
             .entries
             .iter()
-            .map(|(exchange, _)| exchange.clone())
+            .filter_map(JsonText::parse)
             .collect()
     }
 
@@ -222,15 +248,15 @@ impl ClientEvents for SessionEvents {
         exchange.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
         {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            let cost = exchange_cost(&exchange);
-            log.bytes += cost;
-            log.entries.push_back((exchange.clone(), cost));
+            let entry = JsonText::new(&exchange);
+            log.bytes += entry_cost(&entry);
+            log.entries.push_back(entry);
             while log.entries.len() > 1
                 && (log.entries.len() > self.limits.log_entries
                     || log.bytes > self.limits.log_bytes)
             {
-                if let Some((_, cost)) = log.entries.pop_front() {
-                    log.bytes -= cost;
+                if let Some(oldest) = log.entries.pop_front() {
+                    log.bytes -= entry_cost(&oldest);
                 }
             }
         }
@@ -293,7 +319,7 @@ pub struct Session {
     pub id: String,
     pub client: McpClient,
     pub events: Arc<SessionEvents>,
-    pub initialize_result: Value,
+    initialize_result: JsonText,
     last_seen: Mutex<Instant>,
     subscribers: AtomicUsize,
 }
@@ -309,10 +335,15 @@ impl Session {
             id,
             client,
             events,
-            initialize_result,
+            initialize_result: JsonText::new(&initialize_result),
             last_seen: Mutex::new(Instant::now()),
             subscribers: AtomicUsize::new(0),
         }
+    }
+
+    /// The server's `initialize` result, for a page that (re)describes the session.
+    pub fn initialize_result(&self) -> Value {
+        self.initialize_result.value()
     }
 
     /// The page used this session just now.
@@ -347,5 +378,122 @@ impl Drop for SubscriberGuard {
         self.0.touch();
         // The stream's buffers are freed (and the session with it, if it had ended).
         crate::native::memory::trim_soon();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use keyhole_shared::api::ExchangeKind;
+    use serde_json::json;
+
+    use super::*;
+
+    fn exchange(url: &str, body_bytes: usize) -> HttpExchange {
+        HttpExchange {
+            seq: 0,
+            kind: ExchangeKind::Mcp,
+            started_at_ms: 1_764_000_000_000,
+            duration_ms: 12.345,
+            method: "POST".into(),
+            url: url.into(),
+            status: Some(200),
+            request_headers: vec![("content-type".into(), "application/json".into())],
+            response_headers: vec![("mcp-session-id".into(), "s-1".into())],
+            request_body: Some("x".repeat(body_bytes)),
+            response_body: Some("{\"ok\":true}".into()),
+            sse_events: 2,
+            error: Some("stream cut".into()),
+        }
+    }
+
+    fn session_events(limits: SessionLimits) -> SessionEvents {
+        SessionEvents::new(limits, Duration::from_secs(1))
+    }
+
+    fn number_in(url: &str) -> usize {
+        url.rsplit('/').next().unwrap().parse().unwrap()
+    }
+
+    #[test]
+    fn the_network_log_gives_back_each_exchange_as_recorded_in_order() {
+        let events = session_events(SessionLimits::default());
+        let recorded = [
+            exchange("http://server.test/1", 10),
+            exchange("http://server.test/2", 20),
+        ];
+        for sent in recorded.clone() {
+            events.exchange(sent);
+        }
+        let log = events.network_log();
+        assert_eq!(log.len(), 2);
+        for (n, (kept, sent)) in log.iter().zip(&recorded).enumerate() {
+            assert_eq!(kept.seq, n as u64 + 1);
+            assert_eq!(
+                &HttpExchange {
+                    seq: 0,
+                    ..kept.clone()
+                },
+                sent
+            );
+        }
+    }
+
+    #[test]
+    fn the_network_log_keeps_to_its_bytes_dropping_the_oldest() {
+        let limits = SessionLimits {
+            log_bytes: 10_000,
+            ..SessionLimits::default()
+        };
+        let events = session_events(limits);
+        for n in 0..20 {
+            events.exchange(exchange(&format!("http://server.test/{n}"), 1_000));
+        }
+        assert!(events.network_log_bytes() <= 10_000);
+        let log = events.network_log();
+        assert!((5..20).contains(&log.len()), "{} entries kept", log.len());
+        // The newest, contiguous up to the last one.
+        assert_eq!(number_in(&log[0].url) + log.len(), 20);
+        assert_eq!(number_in(&log[log.len() - 1].url), 19);
+    }
+
+    #[test]
+    fn the_network_log_keeps_to_its_count_and_always_keeps_the_newest() {
+        let events = session_events(SessionLimits {
+            log_entries: 3,
+            ..SessionLimits::default()
+        });
+        for n in 0..10 {
+            events.exchange(exchange(&format!("http://server.test/{n}"), 10));
+        }
+        let urls: Vec<usize> = events
+            .network_log()
+            .iter()
+            .map(|e| number_in(&e.url))
+            .collect();
+        assert_eq!(urls, [7, 8, 9]);
+
+        // One exchange larger than the whole budget is still shown (alone).
+        let events = session_events(SessionLimits {
+            log_bytes: 100,
+            ..SessionLimits::default()
+        });
+        events.exchange(exchange("http://server.test/1", 10));
+        events.exchange(exchange("http://server.test/2", 5_000));
+        let log = events.network_log();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].request_body.as_deref().map(str::len), Some(5_000));
+    }
+
+    #[test]
+    fn json_kept_as_text_reads_back_the_same() {
+        let value = json!({
+            "protocolVersion": "2025-11-25",
+            "capabilities": { "tools": { "listChanged": true }, "logging": {} },
+            "serverInfo": { "name": "s", "version": "1.0" },
+            "instructions": "use \"echo\" ✓",
+        });
+        let kept = JsonText::new(&value);
+        assert_eq!(kept.value(), value);
+        assert_eq!(kept.len(), value.to_string().len());
     }
 }
