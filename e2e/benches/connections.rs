@@ -10,7 +10,10 @@
 //!   they added, per connection; then ends them all (`/api/mcp/disconnect`, event streams and
 //!   the client's connections closed) and prints what is left above the baseline;
 //! * **load:** sends one `ping` through every connection at once, several rounds, and prints the
-//!   p50 and p99 latency, the pings per second and how many replies were lost.
+//!   p50 and p99 latency, the pings per second and how many replies were lost;
+//! * **the hop**, first: one `ping` at a time, straight to the testbed and through
+//!   `/api/mcp/send`, interleaved, and what Keyhole adds (the issue's side-by-side setting: the
+//!   real processes; `server/benches/hub_overhead.rs` runs everything in one process).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,6 +51,7 @@ async fn main() {
     // counted per connection.
     let warm = api.connect(&server).await;
     api.disconnect(&warm).await;
+    hop(&api, &server).await;
     settle().await;
     let baseline = resident_kib(keyhole.pid());
 
@@ -97,6 +101,100 @@ async fn main() {
         closed as i64 - baseline as i64,
         (closed as f64 - baseline as f64) / count as f64
     );
+}
+
+/// One `ping` at a time, straight and through Keyhole, interleaved; prints the medians.
+async fn hop(api: &Api, server: &str) {
+    const WARM_UP: usize = 200;
+    const ROUNDS: usize = 2_000;
+    let session = api.connect(server).await;
+    let straight = StraightSession::open(&api.http, server).await;
+    let (mut direct, mut through) = (Vec::with_capacity(ROUNDS), Vec::with_capacity(ROUNDS));
+    for id in 0..WARM_UP + ROUNDS {
+        let message = json!({ "jsonrpc": "2.0", "id": id, "method": "ping" });
+        let started = Instant::now();
+        straight.send(&message).await;
+        let between = Instant::now();
+        let reply = api
+            .post(
+                "/api/mcp/send",
+                &json!({ "sessionId": session, "message": message }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(reply["response"]["id"], id, "{reply}");
+        if id >= WARM_UP {
+            direct.push(between - started);
+            through.push(between.elapsed());
+        }
+    }
+    api.disconnect(&session).await;
+    let (direct, through) = (median_ms(direct), median_ms(through));
+    println!(
+        "one ping at a time ({ROUNDS} rounds, medians): straight {direct:.3} ms, through Keyhole \
+         {through:.3} ms: added {:.3} ms",
+        through - direct
+    );
+}
+
+fn median_ms(mut latencies: Vec<Duration>) -> f64 {
+    latencies.sort();
+    latencies[latencies.len() / 2].as_secs_f64() * 1000.0
+}
+
+/// An MCP session with the testbed itself, for the straight pings.
+struct StraightSession<'a> {
+    http: &'a reqwest::Client,
+    url: String,
+    session_id: String,
+}
+
+impl<'a> StraightSession<'a> {
+    async fn open(http: &'a reqwest::Client, url: &str) -> Self {
+        let mut session = Self {
+            http,
+            url: url.to_owned(),
+            session_id: String::new(),
+        };
+        let initialize = json!({ "jsonrpc": "2.0", "id": "init", "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": { "name": "connections-bench", "version": "1" },
+        } });
+        let response = session.post(&initialize).await;
+        session.session_id = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        response.bytes().await.unwrap();
+        let initialized = json!({ "jsonrpc": "2.0", "method": "notifications/initialized" });
+        session.post(&initialized).await.bytes().await.unwrap();
+        session
+    }
+
+    async fn post(&self, message: &Value) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(&self.url)
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2025-11-25")
+            .json(message);
+        if !self.session_id.is_empty() {
+            request = request.header("Mcp-Session-Id", &self.session_id);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response
+    }
+
+    /// Sends `message` and reads the whole answer (JSON or an event stream), which must name its id.
+    async fn send(&self, message: &Value) {
+        let answer = self.post(message).await.text().await.unwrap();
+        let id = format!("\"id\":{}", message["id"]);
+        assert!(answer.contains(&id), "{answer}");
+    }
 }
 
 /// Time for streams to be set up or torn down and memory to be given back.
