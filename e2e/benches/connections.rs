@@ -129,7 +129,7 @@ async fn hop(api: &Api, server: &str) {
         }
     }
     api.disconnect(&session).await;
-    let (direct, through) = (median_ms(direct), median_ms(through));
+    let (direct, through) = (percentile_ms(&direct, 50), percentile_ms(&through, 50));
     println!(
         "one ping at a time ({ROUNDS} rounds, medians): straight {direct:.3} ms, through Keyhole \
          {through:.3} ms: added {:.3} ms",
@@ -137,9 +137,14 @@ async fn hop(api: &Api, server: &str) {
     );
 }
 
-fn median_ms(mut latencies: Vec<Duration>) -> f64 {
-    latencies.sort();
-    latencies[latencies.len() / 2].as_secs_f64() * 1000.0
+/// The `p`th percentile of `latencies`, in milliseconds.
+fn percentile_ms(latencies: &[Duration], p: usize) -> f64 {
+    let mut sorted = latencies.to_vec();
+    sorted.sort();
+    let at = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
+    sorted
+        .get(at)
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
 }
 
 /// An MCP session with the testbed itself, for the straight pings.
@@ -216,12 +221,7 @@ struct Load {
 
 impl Load {
     fn percentile(&self, p: usize) -> f64 {
-        let mut sorted = self.latencies.clone();
-        sorted.sort();
-        let at = (sorted.len() * p / 100).min(sorted.len().saturating_sub(1));
-        sorted
-            .get(at)
-            .map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0)
+        percentile_ms(&self.latencies, p)
     }
 }
 

@@ -59,6 +59,15 @@ pub fn body_preview(headers: &HeaderMap, bytes: &[u8], limit: usize) -> Option<S
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
+    typed_body_preview(content_type, bytes, limit)
+}
+
+/// [`body_preview`] for a body whose `Content-Type` is already known.
+pub fn typed_body_preview(
+    content_type: Option<&str>,
+    bytes: &[u8],
+    limit: usize,
+) -> Option<String> {
     redact_body(content_type, bytes).map(|text| truncate(&text, limit))
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use keyhole_shared::api::{ExchangeKind, HttpExchange};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use super::ClientEvents;
 use crate::native::redact;
@@ -26,7 +26,7 @@ pub struct ExchangeRecorder {
     /// The response's `Content-Type` (all the body preview needs), copied: a `HeaderValue` taken
     /// from the response shares the connection's read buffer, and an event stream's recorder lives
     /// as long as the stream, so that buffer could never be reused (8 KiB more per open stream).
-    response_content_type: Option<HeaderValue>,
+    response_content_type: Option<String>,
 }
 
 impl ExchangeRecorder {
@@ -72,7 +72,8 @@ impl ExchangeRecorder {
         }
         self.response_content_type = headers
             .get(CONTENT_TYPE)
-            .and_then(|value| HeaderValue::from_bytes(value.as_bytes()).ok());
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
     }
 
     /// Keeps the start of the body (or of the SSE events' data) for the preview.
@@ -112,13 +113,11 @@ impl ExchangeRecorder {
             return;
         };
         record.duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        let headers = HeaderMap::from_iter(
-            self.response_content_type
-                .take()
-                .map(|value| (CONTENT_TYPE, value)),
+        record.response_body = redact::typed_body_preview(
+            self.response_content_type.as_deref(),
+            &self.response_body,
+            BODY_PREVIEW_LIMIT,
         );
-        record.response_body =
-            redact::body_preview(&headers, &self.response_body, BODY_PREVIEW_LIMIT);
         self.events.exchange(record);
     }
 }
@@ -144,6 +143,7 @@ mod tests {
 
     use super::*;
     use crate::native::mcp_client::UpstreamChallenge;
+    use reqwest::header::HeaderValue;
 
     /// Keeps the exchanges reported to it.
     #[derive(Default)]
