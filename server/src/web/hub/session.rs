@@ -180,12 +180,17 @@ impl SessionEvents {
     }
 
     fn publish(&self, event: SessionEvent) {
-        let is_message = matches!(event, SessionEvent::Message(_));
         let frame = Frame::from(&event);
+        self.publish_frame(&event, frame);
+    }
+
+    /// Queues `frame`, the page's form of `event`, unless it is larger than a message may be.
+    fn publish_frame(&self, event: &SessionEvent, frame: Frame) {
+        let is_message = matches!(event, SessionEvent::Message(_));
         if frame.data.len() > self.limits.max_message_bytes {
             let reason = format!(
                 "the MCP server sent a {} of {}; Keyhole forwards at most {} per message",
-                event_kind(&event),
+                event_kind(event),
                 size(frame.data.len() as u64),
                 size(self.limits.max_message_bytes as u64)
             );
@@ -246,9 +251,11 @@ impl ClientEvents for SessionEvents {
 
     fn exchange(&self, mut exchange: HttpExchange) {
         exchange.seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
+        let entry = JsonText::new(&exchange);
+        // The page's event carries the text the log keeps: the exchange is serialised once.
+        let data = entry.0.to_string();
         {
             let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = JsonText::new(&exchange);
             log.bytes += entry_cost(&entry);
             log.entries.push_back(entry);
             while log.entries.len() > 1
@@ -260,7 +267,12 @@ impl ClientEvents for SessionEvents {
                 }
             }
         }
-        self.publish(SessionEvent::Http(Box::new(exchange)));
+        let event = SessionEvent::Http(Box::new(exchange));
+        let frame = Frame {
+            name: event.name(),
+            data,
+        };
+        self.publish_frame(&event, frame);
     }
 
     fn ambient_challenge(&self, challenge: UpstreamChallenge) {
@@ -386,6 +398,8 @@ mod tests {
     use keyhole_shared::api::ExchangeKind;
     use serde_json::json;
 
+    use super::super::event_queue::Delivery;
+
     use super::*;
 
     fn exchange(url: &str, body_bytes: usize) -> HttpExchange {
@@ -412,6 +426,20 @@ mod tests {
 
     fn number_in(url: &str) -> usize {
         url.rsplit('/').next().unwrap().parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_page_is_sent_each_exchange_as_the_log_keeps_it() {
+        let events = session_events(SessionLimits::default());
+        let mut page = events.subscribe();
+        events.exchange(exchange("http://server.test/1", 10));
+        let Delivery::Frame(frame) = page.next().await else {
+            panic!("the exchange was not sent to the page");
+        };
+        let SessionEvent::Http(sent) = SessionEvent::parse(frame.name, &frame.data).unwrap() else {
+            panic!("not a network log event: {}", frame.name);
+        };
+        assert_eq!(vec![*sent], events.network_log());
     }
 
     #[test]
