@@ -1,6 +1,6 @@
 //! The web app's HTTP/1.1 server (`web::http1_server`): a connection left idle is closed after
 //! the head timeout while an event stream being sent outlives it, and a shutdown lets the request
-//! in flight finish.
+//! in flight finish, and reading a request body does not wake the other worker.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -136,4 +136,67 @@ async fn after_shutdown_the_request_in_flight_is_answered_and_no_connection_is_a
         TcpStream::connect(address).await.is_err(),
         "still accepting"
     );
+}
+
+/// Requests with a body the test sends one after another on one connection.
+const BODY_REQUESTS: u64 = 200;
+
+#[test]
+fn reading_a_request_body_does_not_wake_the_other_worker() {
+    // Reading a body used to wake the connection task during its own poll, which tokio treats as
+    // a yield: the other worker was woken for every request (#25), so the two workers parked
+    // about twice per request instead of once.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+    let address = listener.local_addr().unwrap();
+    let echo = Router::new().route("/echo", axum::routing::post(|body: String| async { body }));
+    runtime.spawn(serve(listener, echo, std::future::pending()));
+    // The client is a plain thread: only the server's work runs on the runtime.
+    let mut client = std::net::TcpStream::connect(address).unwrap();
+    client.set_nodelay(true).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let parks = || -> u64 {
+        let metrics = runtime.metrics();
+        (0..metrics.num_workers())
+            .map(|worker| metrics.worker_park_count(worker))
+            .sum()
+    };
+    for n in 0..20 {
+        post_and_read_echo(&mut client, n);
+    }
+
+    let before = parks();
+    for n in 0..BODY_REQUESTS {
+        post_and_read_echo(&mut client, n);
+    }
+    let parked = parks() - before;
+    assert!(
+        parked < BODY_REQUESTS * 5 / 4,
+        "the workers parked {parked} times for {BODY_REQUESTS} requests (about once each is right; the yield made it 1.6 times each)"
+    );
+}
+
+/// Sends `{"n":n}` to `/echo` and reads the answer to its end.
+fn post_and_read_echo(client: &mut std::net::TcpStream, n: u64) {
+    use std::io::{Read, Write};
+    let body = format!("{{\"n\":{n}}}");
+    let request = format!(
+        "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    client.write_all(request.as_bytes()).unwrap();
+    let mut seen = Vec::new();
+    while !seen.ends_with(body.as_bytes()) {
+        let mut buffer = [0u8; 1024];
+        let read = client.read(&mut buffer).expect("no answer");
+        assert!(read > 0, "closed: {:?}", String::from_utf8_lossy(&seen));
+        seen.extend_from_slice(&buffer[..read]);
+    }
 }

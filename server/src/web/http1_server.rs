@@ -15,7 +15,9 @@
 //!   none): a request head must arrive within it, counted from the connection's start or the end
 //!   of its previous exchange, so a connection left idle that long is closed and its buffers
 //!   (some 20 KiB) freed. A request in flight or an event stream being sent is not affected;
-//! - `TCP_NODELAY`, so an event is sent the moment it is written.
+//! - `TCP_NODELAY`, so an event is sent the moment it is written;
+//! - [`RepollOnSelfWake`] around each connection, so that reading a request body does not make
+//!   the connection yield to the runtime (and wake another worker) once per request.
 
 use std::future::Future;
 use std::io;
@@ -26,6 +28,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+
+use super::self_wake::RepollOnSelfWake;
 
 /// How long to wait before accepting again after the listener failed (e.g. out of descriptors).
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
@@ -75,7 +79,8 @@ pub async fn serve_with_head_timeout(
         // A `Router` clone shares the routes (an `Arc`): nothing is rebuilt per connection.
         let service = TowerToHyperService::new(app.clone());
         let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection);
+        // A request body wakes its own connection task (see `self_wake`): poll it again here.
+        let connection = RepollOnSelfWake::new(graceful.watch(connection));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, "connection ended with an error");

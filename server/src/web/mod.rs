@@ -10,6 +10,7 @@ pub mod http1_server;
 pub mod hub;
 pub mod oauth_fetch;
 pub mod security;
+pub mod self_wake;
 pub mod servers_config;
 pub mod store_routes;
 
