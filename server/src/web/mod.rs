@@ -24,6 +24,7 @@ use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use axum::{Router, middleware};
 use keyhole_shared::api::ConfigResponse;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -178,32 +179,40 @@ pub fn app(state: AppState) -> Router {
             state.guard.clone(),
             security::require_api_token,
         ));
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api", api)
         .route("/assets/{file}", get(assets::asset))
         .route("/assets/{version}/{file}", get(assets::versioned_asset))
         .fallback_service(get(assets::spa).with_state(state.clone()))
-        .layer(middleware::from_fn_with_state(state.guard.clone(), security::require_own_origin))
+        .with_state(state.clone());
+    // One stack around the whole router, not `Router::layer`, which wraps every route and so
+    // made each request clone (and allocate) every layer once per level (#25). Outermost first.
+    let perimeter = ServiceBuilder::new()
+        // Spans name the path only: query strings may carry the API token or OAuth codes.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(middleware::from_fn(accept_encoding::identity_on_loopback))
+        .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            page_policy(state.servers.started.app_sandbox.as_deref()),
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            header::CONTENT_SECURITY_POLICY,
+            page_policy(state.servers.started.app_sandbox.as_deref()),
         ))
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(accept_encoding::identity_on_loopback))
-        // Spans name the path only: query strings may carry the API token or OAuth codes.
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
-        }))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(
+            state.guard.clone(),
+            security::require_own_origin,
+        ))
+        .service(routes);
+    Router::new().fallback_service(perimeter)
 }
 
 async fn api_not_found(request: Request) -> AppError {
