@@ -155,12 +155,15 @@ fn reading_a_request_body_does_not_wake_the_other_worker() {
     let address = listener.local_addr().unwrap();
     let echo = Router::new().route("/echo", axum::routing::post(|body: String| async { body }));
     runtime.spawn(serve(listener, echo, std::future::pending()));
-    // The client is a plain thread: only the server's work runs on the runtime.
-    let mut client = std::net::TcpStream::connect(address).unwrap();
-    client.set_nodelay(true).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(10)))
+    // The client has a runtime of its own: only the server's work runs on the measured one.
+    let client_runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
         .unwrap();
+    let mut client = client_runtime
+        .block_on(TcpStream::connect(address))
+        .unwrap();
+    client.set_nodelay(true).unwrap();
     let parks = || -> u64 {
         let metrics = runtime.metrics();
         (0..metrics.num_workers())
@@ -168,12 +171,12 @@ fn reading_a_request_body_does_not_wake_the_other_worker() {
             .sum()
     };
     for n in 0..20 {
-        post_and_read_echo(&mut client, n);
+        client_runtime.block_on(post_and_read_echo(&mut client, n));
     }
 
     let before = parks();
     for n in 0..BODY_REQUESTS {
-        post_and_read_echo(&mut client, n);
+        client_runtime.block_on(post_and_read_echo(&mut client, n));
     }
     let parked = parks() - before;
     assert!(
@@ -183,20 +186,13 @@ fn reading_a_request_body_does_not_wake_the_other_worker() {
 }
 
 /// Sends `{"n":n}` to `/echo` and reads the answer to its end.
-fn post_and_read_echo(client: &mut std::net::TcpStream, n: u64) {
-    use std::io::{Read, Write};
+async fn post_and_read_echo(client: &mut TcpStream, n: u64) {
     let body = format!("{{\"n\":{n}}}");
     let request = format!(
         "POST /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    client.write_all(request.as_bytes()).unwrap();
-    let mut seen = Vec::new();
-    while !seen.ends_with(body.as_bytes()) {
-        let mut buffer = [0u8; 1024];
-        let read = client.read(&mut buffer).expect("no answer");
-        assert!(read > 0, "closed: {:?}", String::from_utf8_lossy(&seen));
-        seen.extend_from_slice(&buffer[..read]);
-    }
+    client.write_all(request.as_bytes()).await.unwrap();
+    read_until(client, &body, Duration::from_secs(10)).await;
 }
