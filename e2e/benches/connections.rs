@@ -13,7 +13,8 @@
 //!   p50 and p99 latency, the pings per second and how many replies were lost;
 //! * **the hop**, first: one `ping` at a time, straight to the testbed and through
 //!   `/api/mcp/send`, interleaved, and what Keyhole adds (the issue's side-by-side setting: the
-//!   real processes; `server/benches/hub_overhead.rs` runs everything in one process).
+//!   real processes; `server/benches/hub_overhead.rs` runs everything in one process), once with
+//!   answers in JSON and once with answers as event streams.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +23,11 @@ use keyhole_e2e::testbed::TestbedProcess;
 use keyhole_e2e::{KeyholeProcess, TEST_API_TOKEN};
 use serde_json::{Value, json};
 
+/// `open` answers every POST with a JSON body; `streamed` with an event stream, as the SDKs'
+/// servers do (the TypeScript SDK's and server-everything's answers are all `text/event-stream`).
 const TESTBED: &str = r#"{ "servers": [
-    { "name": "open", "auth": { "mode": "none" }, "tools": [ { "preset": "echo" } ] }
+    { "name": "open", "auth": { "mode": "none" }, "tools": [ { "preset": "echo" } ] },
+    { "name": "streamed", "auth": { "mode": "none" }, "responseMode": "sse" }
 ] }"#;
 
 #[tokio::main]
@@ -51,7 +55,8 @@ async fn main() {
     // counted per connection.
     let warm = api.connect(&server).await;
     api.disconnect(&warm).await;
-    hop(&api, &server).await;
+    hop(&api, &server, "JSON").await;
+    hop(&api, &testbed.mcp_url("streamed"), "event stream").await;
     settle().await;
     let baseline = resident_kib(keyhole.pid());
 
@@ -103,8 +108,9 @@ async fn main() {
     );
 }
 
-/// One `ping` at a time, straight and through Keyhole, interleaved; prints the medians.
-async fn hop(api: &Api, server: &str) {
+/// One `ping` at a time, straight and through Keyhole, interleaved; prints the medians. `answers`
+/// names how `server` answers a POST.
+async fn hop(api: &Api, server: &str, answers: &str) {
     const WARM_UP: usize = 200;
     const ROUNDS: usize = 2_000;
     let session = api.connect(server).await;
@@ -131,8 +137,8 @@ async fn hop(api: &Api, server: &str) {
     api.disconnect(&session).await;
     let (direct, through) = (percentile_ms(&direct, 50), percentile_ms(&through, 50));
     println!(
-        "one ping at a time ({ROUNDS} rounds, medians): straight {direct:.3} ms, through Keyhole \
-         {through:.3} ms: added {:.3} ms",
+        "one ping at a time, answered as {answers} ({ROUNDS} rounds, medians): straight \
+         {direct:.3} ms, through Keyhole {through:.3} ms: added {:.3} ms",
         through - direct
     );
 }

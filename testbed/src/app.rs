@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::get;
-use tokio::net::TcpListener;
+use axum::serve::{ListenerExt, TapIo};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -71,7 +72,7 @@ impl Testbed {
             let shutdown = async {
                 let _ = shutdown_rx.await;
             };
-            if let Err(error) = axum::serve(listener, service)
+            if let Err(error) = axum::serve(sending_at_once(listener), service)
                 .with_graceful_shutdown(shutdown)
                 .await
             {
@@ -86,6 +87,20 @@ impl Testbed {
             task: Some(task),
         })
     }
+}
+
+/// `listener`, its connections sending each write at once (`TCP_NODELAY`).
+///
+/// Why: an answer as an event stream is written in pieces (the head, then each event). With
+/// Nagle's algorithm a piece written while the previous one is unacknowledged waits for the
+/// client's acknowledgement, which a client waiting for the rest of the answer delays by up to
+/// 40 ms: every request answered with SSE took ~44 ms instead of ~0.3 (measured, #25).
+fn sending_at_once(listener: TcpListener) -> TapIo<TcpListener, fn(&mut TcpStream)> {
+    listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY on a testbed connection");
+        }
+    })
 }
 
 /// A testbed serving in the background; dropping it stops the server (open SSE streams are cut).
@@ -235,5 +250,22 @@ impl Drop for RunningTestbed {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::serve::Listener;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn accepted_connections_send_each_write_at_once() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let mut listener = sending_at_once(listener);
+        let _client = TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await;
+        assert!(accepted.nodelay().unwrap());
     }
 }
