@@ -386,17 +386,20 @@ pub fn is_secret_header(name: &str) -> bool {
 pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
     headers
         .iter()
-        .map(|(name, value)| {
-            let shown = if name.eq_ignore_ascii_case(crate::dpop::PROOF_HEADER) {
-                crate::dpop::without_signature(value)
-            } else if is_secret_header(name) {
-                REDACTED.into()
-            } else {
-                value.clone()
-            };
-            (name.clone(), shown)
-        })
+        .map(|(name, value)| (name.clone(), shown_header_value(name, value)))
         .collect()
+}
+
+/// What a log shows of one header's value: a secret replaced, a DPoP proof without its signature,
+/// anything else as it is.
+pub fn shown_header_value(name: &str, value: &str) -> String {
+    if name.eq_ignore_ascii_case(crate::dpop::PROOF_HEADER) {
+        crate::dpop::without_signature(value)
+    } else if is_secret_header(name) {
+        REDACTED.into()
+    } else {
+        value.to_owned()
+    }
 }
 
 fn redact_pairs(encoded: &str) -> String {

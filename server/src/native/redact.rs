@@ -2,30 +2,30 @@
 //! the shared crate's redaction (`keyhole_shared::http`), so the browser's OAuth exchanges, the
 //! backend's MCP exchanges and the CLI's all hide the same things the same way.
 
-use keyhole_shared::http::{redact_body, redact_headers};
+use keyhole_shared::http::{redact_body, shown_header_value};
 use reqwest::header::{self, HeaderMap};
 
 pub use keyhole_shared::http::REDACTED;
-
-/// Header pairs in order, secrets (`Authorization`, cookies, our API token…) replaced.
-pub fn headers(map: &HeaderMap) -> Vec<(String, String)> {
-    redact_headers(&pairs(map))
-}
 
 /// The longest header value the network log keeps.
 pub const MAX_LOGGED_HEADER_VALUE: usize = 2 * 1024;
 /// The most header bytes (names and values) the network log keeps per request or response.
 pub const MAX_LOGGED_HEADER_BYTES: usize = 16 * 1024;
 
-/// [`headers`] for the network log: a long value is cut and marked with its full size, and headers
+/// Header pairs in order, as the network log keeps them: secrets (`Authorization`, cookies, our API
+/// token…) replaced, a long value is cut and marked with its full size, and headers
 /// past [`MAX_LOGGED_HEADER_BYTES`] are replaced by one `…` entry saying how many were left out.
 /// (A server sent 370 KB of headers with every answer; a session's log reached 186 MB.)
+///
+/// Built in one pass over the map: every MCP request and answer is logged, so this runs twice per
+/// exchange on the send path, and copying each header into intermediate lists first cost several
+/// allocations per header (#25).
 pub fn headers_for_log(map: &HeaderMap) -> Vec<(String, String)> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(map.len());
     let mut budget = MAX_LOGGED_HEADER_BYTES;
-    let all = headers(map);
-    let total = all.len();
-    for (index, (name, value)) in all.into_iter().enumerate() {
+    for (index, (name, value)) in map.iter().enumerate() {
+        let name = name.as_str();
+        let value = shown_header_value(name, &String::from_utf8_lossy(value.as_bytes()));
         let value = if value.len() > MAX_LOGGED_HEADER_VALUE {
             let shown = truncate(&value, MAX_LOGGED_HEADER_VALUE);
             format!("{shown} [truncated by Keyhole]")
@@ -43,13 +43,13 @@ pub fn headers_for_log(map: &HeaderMap) -> Vec<(String, String)> {
                 "…".to_owned(),
                 format!(
                     "{} more header(s), {left} bytes, not kept by Keyhole [truncated by Keyhole]",
-                    total - index
+                    map.len() - index
                 ),
             ));
             break;
         }
         budget -= cost;
-        out.push((name, value));
+        out.push((name.to_owned(), value));
     }
     out
 }
@@ -68,18 +68,7 @@ pub fn typed_body_preview(
     bytes: &[u8],
     limit: usize,
 ) -> Option<String> {
-    redact_body(content_type, bytes).map(|text| truncate(&text, limit))
-}
-
-fn pairs(map: &HeaderMap) -> Vec<(String, String)> {
-    map.iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_owned(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+    redact_body(content_type, bytes).map(|text| truncated(text, limit))
 }
 
 /// Cuts `text` to at most `limit` bytes on a character boundary, saying how much was left out.
@@ -87,6 +76,18 @@ pub fn truncate(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
     }
+    cut_with_note(text, limit)
+}
+
+/// [`truncate`] for text already owned: kept as it is (not copied) when it fits.
+fn truncated(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        return text;
+    }
+    cut_with_note(&text, limit)
+}
+
+fn cut_with_note(text: &str, limit: usize) -> String {
     let mut end = limit;
     while !text.is_char_boundary(end) {
         end -= 1;
@@ -104,11 +105,14 @@ mod tests {
         map.insert("authorization", "Bearer kh_at_secret".parse().unwrap());
         map.insert("cookie", "a=b".parse().unwrap());
         map.insert("mcp-session-id", "s1".parse().unwrap());
-        let shown = headers(&map);
+        map.insert("dpop", "head.claims.SIGNATURE".parse().unwrap());
+        let shown = headers_for_log(&map);
         assert!(shown.contains(&("authorization".into(), REDACTED.into())));
         assert!(shown.contains(&("cookie".into(), REDACTED.into())));
         assert!(shown.contains(&("mcp-session-id".into(), "s1".into())));
+        assert!(shown.contains(&("dpop".into(), "head.claims.<signature removed>".into())));
         assert!(!format!("{shown:?}").contains("kh_at_secret"));
+        assert!(!format!("{shown:?}").contains("SIGNATURE"));
     }
 
     #[test]
@@ -150,7 +154,10 @@ mod tests {
         // Small headers pass unchanged.
         let mut small = HeaderMap::new();
         small.insert("content-type", "application/json".parse().unwrap());
-        assert_eq!(headers_for_log(&small), headers(&small));
+        assert_eq!(
+            headers_for_log(&small),
+            [("content-type".to_owned(), "application/json".to_owned())]
+        );
     }
 
     #[test]

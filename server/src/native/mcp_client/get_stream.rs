@@ -74,7 +74,7 @@ impl Channel {
 
 struct Opening {
     request: reqwest::Request,
-    body: Option<Vec<u8>>,
+    body: Option<bytes::Bytes>,
     id: Option<Value>,
 }
 

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::StreamExt;
 use keyhole_shared::api::ExchangeKind;
 use keyhole_shared::dpop;
@@ -107,7 +108,7 @@ impl McpClient {
     pub(super) fn post_request(
         &self,
         message: &Value,
-    ) -> Result<(reqwest::Request, Vec<u8>), SendError> {
+    ) -> Result<(reqwest::Request, Bytes), SendError> {
         let mut builder = self
             .request(Method::POST)
             .header(header::ACCEPT, "application/json, text/event-stream")
@@ -120,8 +121,11 @@ impl McpClient {
                 builder = builder.header(name, value);
             }
         }
-        let body = serde_json::to_vec(&self.on_the_wire(message))
-            .map_err(|e| SendError::Transport(e.to_string()))?;
+        // Shared, not copied, between the request and the log.
+        let body = Bytes::from(
+            serde_json::to_vec(&self.on_the_wire(message))
+                .map_err(|e| SendError::Transport(e.to_string()))?,
+        );
         let request = builder
             .body(body.clone())
             .build()
