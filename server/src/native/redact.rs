@@ -76,23 +76,20 @@ pub fn truncate(text: &str, limit: usize) -> String {
     if text.len() <= limit {
         return text.to_owned();
     }
-    cut_with_note(text, limit)
-}
-
-/// [`truncate`] for text already owned: kept as it is (not copied) when it fits.
-fn truncated(text: String, limit: usize) -> String {
-    if text.len() <= limit {
-        return text;
-    }
-    cut_with_note(&text, limit)
-}
-
-fn cut_with_note(text: &str, limit: usize) -> String {
     let mut end = limit;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}… ({} more bytes)", &text[..end], text.len() - end)
+}
+
+/// [`truncate`] for text already owned: kept as it is (not copied) when it fits.
+fn truncated(text: String, limit: usize) -> String {
+    if text.len() <= limit {
+        text
+    } else {
+        truncate(&text, limit)
+    }
 }
 
 #[cfg(test)]
